@@ -1,0 +1,65 @@
+//! The one error type of the core. Every binding maps [`ErrorKind`] to its own exception classes.
+
+use std::fmt;
+
+/// What went wrong, coarsely, so bindings can map it to a typed exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Redis (or the simulator) answered with an error reply.
+    Reply,
+    /// The connection failed or was refused.
+    Connection,
+    /// A bounded wait ran out.
+    Timeout,
+    /// A lock operation by a client that does not own the lock.
+    LockNotOwned,
+    /// An argument was invalid.
+    InvalidArgument,
+    /// A value could not be serialised or deserialised.
+    Serialization,
+    /// The protocol stream was malformed.
+    Protocol,
+    /// I/O on a file (snapshots).
+    Io,
+}
+
+/// The core's error: a kind plus a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Error {
+    /// The kind.
+    pub kind: ErrorKind,
+    /// Human-readable message (for `Reply`, the server's error text).
+    pub message: String,
+}
+
+impl Error {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error { kind, message: message.into() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<crate::resp::ParseError> for Error {
+    fn from(e: crate::resp::ParseError) -> Self {
+        Error::new(ErrorKind::Protocol, e.to_string())
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::new(ErrorKind::Io, e.to_string())
+    }
+}
+
+/// Result with the core's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,126 @@
+//! The reply/value type shared by the simulator, the backends and the bindings. It is a RESP3
+//! superset; RESP2 has a lossy mapping that the writer applies (maps flatten, doubles become bulk
+//! strings, booleans integers), exactly as redis-server does.
+
+/// One RESP value. Error and simple strings keep raw bytes because Redis never promises UTF-8.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// `+OK`
+    Simple(Vec<u8>),
+    /// `-ERR ...`: the full message including its code prefix.
+    Error(Vec<u8>),
+    /// `:42`
+    Int(i64),
+    /// `$3\r\nfoo`
+    Bulk(Vec<u8>),
+    /// Null bulk string: `$-1` in RESP2, `_` in RESP3.
+    Nil,
+    /// Null array: `*-1` in RESP2, `_` in RESP3.
+    NilArray,
+    /// `*N`
+    Array(Vec<Value>),
+    /// `%N` (RESP3); flattened to an array of 2N in RESP2.
+    Map(Vec<(Value, Value)>),
+    /// `~N` (RESP3); an array in RESP2.
+    Set(Vec<Value>),
+    /// `,1.5` (RESP3); a bulk string in RESP2, formatted the way Redis does.
+    Double(f64),
+    /// `#t` (RESP3); integer 1/0 in RESP2.
+    Bool(bool),
+    /// `(123...` (RESP3); a bulk string in RESP2.
+    BigNumber(Vec<u8>),
+    /// `=15\r\ntxt:...` (RESP3); a bulk string in RESP2.
+    Verbatim { format: [u8; 3], text: Vec<u8> },
+    /// `>N` (RESP3 out-of-band push); an array in RESP2.
+    Push(Vec<Value>),
+}
+
+impl Value {
+    /// `+OK`
+    pub fn ok() -> Value {
+        Value::Simple(b"OK".to_vec())
+    }
+
+    /// A simple string from text.
+    pub fn simple(s: &str) -> Value {
+        Value::Simple(s.as_bytes().to_vec())
+    }
+
+    /// A bulk string from anything byte-like.
+    pub fn bulk(b: impl AsRef<[u8]>) -> Value {
+        Value::Bulk(b.as_ref().to_vec())
+    }
+
+    /// An error reply from its full text, e.g. `ERR syntax error`.
+    pub fn error(msg: impl AsRef<[u8]>) -> Value {
+        Value::Error(msg.as_ref().to_vec())
+    }
+
+    /// An array of bulk strings.
+    pub fn bulk_array<I, B>(items: I) -> Value
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        Value::Array(items.into_iter().map(Value::bulk).collect())
+    }
+
+    /// True for error replies.
+    pub fn is_error(&self) -> bool {
+        matches!(self, Value::Error(_))
+    }
+
+    /// True for both null kinds.
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil | Value::NilArray)
+    }
+
+    /// The bytes of a bulk, simple, verbatim or big-number value.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Bulk(b) | Value::Simple(b) | Value::BigNumber(b) => Some(b),
+            Value::Verbatim { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The integer of an integer reply.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The elements of an array, set or push reply.
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(v) | Value::Set(v) | Value::Push(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Lossy text of the value for messages and debugging.
+    pub fn to_text(&self) -> String {
+        match self {
+            Value::Simple(b) | Value::Error(b) | Value::Bulk(b) | Value::BigNumber(b) => {
+                String::from_utf8_lossy(b).into_owned()
+            }
+            Value::Verbatim { text, .. } => String::from_utf8_lossy(text).into_owned(),
+            Value::Int(i) => i.to_string(),
+            Value::Double(d) => crate::sim::fmt_double(*d),
+            Value::Bool(b) => b.to_string(),
+            Value::Nil | Value::NilArray => "(nil)".to_string(),
+            Value::Array(v) | Value::Set(v) | Value::Push(v) => {
+                let parts: Vec<String> = v.iter().map(Value::to_text).collect();
+                format!("[{}]", parts.join(", "))
+            }
+            Value::Map(v) => {
+                let parts: Vec<String> =
+                    v.iter().map(|(k, x)| format!("{}: {}", k.to_text(), x.to_text())).collect();
+                format!("{{{}}}", parts.join(", "))
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Command dispatch: resolve the name (and subcommand) in the table, check arity, apply the
+//! connection's state rules (RESP2 subscribed mode, MULTI queueing), injected faults and
+//! maxmemory, run the handler, then deliver frames to other clients and serve blocked clients.
+//! Error texts are Redis's own.
+
+use super::blocking;
+use super::client::Client;
+use super::command::{CmdError, CmdResult, Command, Ctx};
+use super::commands;
+use super::errors;
+use super::state::State;
+use crate::resp::{Protocol, Value};
+
+/// What running one command produced.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The reply.
+    Reply(Value),
+    /// The client is now blocked; its reply arrives later in `unblocked_reply`.
+    Blocked,
+    /// The handler sent its replies as frames in the client's push queue.
+    Silent,
+}
+
+fn quote_args(argv: &[Vec<u8>]) -> String {
+    let mut s = String::new();
+    for a in argv.iter().skip(1) {
+        let text = String::from_utf8_lossy(a);
+        let part = format!("'{}' ", text);
+        if s.len() + part.len() > 128 {
+            let room = 128usize.saturating_sub(s.len());
+            s.push_str(&part.chars().take(room).collect::<String>());
+            break;
+        }
+        s.push_str(&part);
+    }
+    s
+}
+
+/// `ERR unknown command 'x', with args beginning with: 'a' 'b' `
+fn unknown_command(argv: &[Vec<u8>]) -> CmdError {
+    let name: String = String::from_utf8_lossy(&argv[0]).chars().take(128).collect();
+    CmdError::msg(format!("ERR unknown command '{}', with args beginning with: {}", name, quote_args(argv)))
+}
+
+/// Resolves argv to the command (or subcommand) that will handle it, checking arity.
+/// Returns the command and its full name (`client|setname`) for messages.
+pub fn resolve(argv: &[Vec<u8>]) -> Result<(&'static Command, String), CmdError> {
+    let Some(first) = argv.first() else { return Err(CmdError::msg("ERR empty command")) };
+    let Some(cmd) = commands::lookup(first) else { return Err(unknown_command(argv)) };
+    if cmd.subcommands.is_empty() {
+        if !cmd.arity_ok(argv.len()) {
+            return Err(errors::wrong_arity(cmd.name));
+        }
+        return Ok((cmd, cmd.name.to_string()));
+    }
+    if argv.len() < 2 {
+        return Err(errors::wrong_arity(cmd.name));
+    }
+    let Some(sub) = commands::lookup_sub(cmd, &argv[1]) else {
+        return Err(errors::unknown_subcommand(cmd.name, &argv[1]));
+    };
+    let full = format!("{}|{}", cmd.name, sub.name);
+    if !sub.arity_ok(argv.len()) {
+        return Err(errors::wrong_arity(&full));
+    }
+    Ok((sub, full))
+}
+
+/// Resolves and runs a command's handler in an existing context, with no queueing or state
+/// rules: what EXEC, scripts and blocked-client re-runs use.
+pub fn call_handler(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let (cmd, _) = resolve(argv)?;
+    (cmd.handler)(ctx, argv)
+}
+
+/// Runs a command inside EXEC or a script: no blocking, errors become error replies.
+pub fn call_nested(ctx: &mut Ctx, argv: &[Vec<u8>]) -> Value {
+    let saved = ctx.no_block;
+    ctx.no_block = true;
+    let r = call_handler(ctx, argv);
+    ctx.no_block = saved;
+    ctx.st.stats.commands += 1;
+    match r {
+        Ok(v) => v,
+        Err(CmdError::Reply(e)) => {
+            ctx.st.stats.errors += 1;
+            Value::error(e)
+        }
+        Err(CmdError::Block(b)) => b.on_timeout,
+        Err(CmdError::Silent) => Value::NilArray,
+    }
+}
+
+const ALLOWED_IN_SUBSCRIBED: &[&str] =
+    &["subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "ping", "quit", "reset"];
+
+const NOT_QUEUED: &[&str] = &["exec", "discard", "multi", "watch", "quit", "reset"];
+
+/// Runs one command for client `id` at time `now_us`: the entry point of every connection.
+pub fn run(st: &mut State, id: u64, argv: &[Vec<u8>], now_us: u64) -> Outcome {
+    let now_ms = now_us / 1000;
+    if now_ms >= st.last_sweep_ms + 100 {
+        blocking::expire_timeouts(st, now_ms);
+        st.active_expire(now_ms, 200);
+    }
+    let Some(mut cl) = st.clients.remove(&id) else {
+        return Outcome::Reply(Value::error("ERR connection closed"));
+    };
+    st.running_client = id;
+    st.running_dirty_cas = false;
+    let outcome = process(st, &mut cl, argv, now_us);
+    if st.running_dirty_cas {
+        cl.dirty_cas = true;
+    }
+    st.running_client = 0;
+    cl.last_cmd_ms = now_ms;
+    st.clients.insert(id, cl);
+    deliver_outbox(st);
+    if blocking::serve_ready(st, now_us) > 0 || !st.outbox.is_empty() {
+        deliver_outbox(st);
+    }
+    outcome
+}
+
+/// Moves frames queued by the last command into their clients' push queues.
+pub fn deliver_outbox(st: &mut State) {
+    for (cid, frame) in std::mem::take(&mut st.outbox) {
+        if let Some(c) = st.clients.get_mut(&cid) {
+            c.pushes.push_back(frame);
+        }
+    }
+}
+
+fn process(st: &mut State, cl: &mut Client, argv: &[Vec<u8>], now_us: u64) -> Outcome {
+    let now_ms = now_us / 1000;
+    let in_multi = cl.multi.is_some();
+    let (cmd, full_name) = match resolve(argv) {
+        Ok(x) => x,
+        Err(e) => {
+            if in_multi {
+                cl.multi_error = true;
+            }
+            return finish(st, Err(e));
+        }
+    };
+    let top_name = full_name.split('|').next().unwrap_or("").to_string();
+    cl.last_cmd = full_name.clone();
+    if cl.proto == Protocol::Resp2 && cl.in_pubsub_mode() && !ALLOWED_IN_SUBSCRIBED.contains(&top_name.as_str()) {
+        return finish(
+            st,
+            Err(CmdError::msg(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                full_name
+            ))),
+        );
+    }
+    if in_multi && !NOT_QUEUED.contains(&top_name.as_str()) {
+        if cmd.has_flag("no_multi") {
+            cl.multi_error = true;
+            return finish(st, Err(CmdError::msg("ERR Command not allowed inside a transaction")));
+        }
+        if cmd.has_flag("denyoom") && !super::eviction::evict_if_needed(st, now_ms) {
+            cl.multi_error = true;
+            return finish(st, Err(oom()));
+        }
+        if let Some(q) = cl.multi.as_mut() {
+            q.push(argv.to_vec());
+        }
+        return Outcome::Reply(Value::simple("QUEUED"));
+    }
+    if let Some(v) = st.faults.before_command() {
+        st.stats.errors += 1;
+        return Outcome::Reply(v);
+    }
+    if cmd.has_flag("denyoom") && !super::eviction::evict_if_needed(st, now_ms) {
+        return finish(st, Err(oom()));
+    }
+    st.stats.commands += 1;
+    let result = {
+        let mut ctx = Ctx { st: &mut *st, cl: &mut *cl, now_ms, now_us, no_block: false, unblocking: false };
+        (cmd.handler)(&mut ctx, argv)
+    };
+    match result {
+        Err(CmdError::Block(b)) => {
+            blocking::register(st, cl, argv, *b);
+            Outcome::Blocked
+        }
+        other => finish(st, other),
+    }
+}
+
+fn oom() -> CmdError {
+    CmdError::msg("OOM command not allowed when used memory > 'maxmemory'.")
+}
+
+fn finish(st: &mut State, r: CmdResult) -> Outcome {
+    match r {
+        Ok(v) => Outcome::Reply(v),
+        Err(CmdError::Reply(e)) => {
+            st.stats.errors += 1;
+            Outcome::Reply(Value::error(e))
+        }
+        Err(CmdError::Silent) => Outcome::Silent,
+        Err(CmdError::Block(b)) => Outcome::Reply(b.on_timeout),
+    }
+}

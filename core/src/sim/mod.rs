@@ -1,0 +1,352 @@
+//! The simulator: a Redis 7.0 compatible engine in memory, with a clock that tests can drive.
+//!
+//! [`Simulator`] owns the shared state (databases, clients, pub/sub, blocking queues) behind one
+//! lock; each [`Connection`] is one client with its own selected db, protocol, MULTI queue and
+//! subscriptions. Commands are `fn(&mut Ctx, &[Vec<u8>]) -> CmdResult` handlers registered in one
+//! table ([`commands`]), one file per command family; replies and error texts are redis-server's.
+//!
+//! ```
+//! use redkit::sim::{Clock, Simulator};
+//! use redkit::resp::Value;
+//!
+//! let sim = Simulator::with_clock(Clock::manual(1_700_000_000_000));
+//! let mut c = sim.connect();
+//! c.execute(&["SET", "greeting", "hi", "PX", "500"]);
+//! sim.advance_ms(499);
+//! assert_eq!(c.execute(&["GET", "greeting"]), Value::bulk("hi"));
+//! sim.advance_ms(1);
+//! assert_eq!(c.execute(&["GET", "greeting"]), Value::Nil);
+//! ```
+
+pub mod blocking;
+pub mod bytes;
+pub mod client;
+pub mod clock;
+pub mod command;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod dense;
+pub mod dispatch;
+pub mod errors;
+pub mod eviction;
+pub mod faults;
+pub mod float;
+pub mod state;
+pub mod types;
+
+pub use clock::Clock;
+pub use config::Config;
+pub use float::fmt_double;
+
+use crate::resp::{Protocol, Value};
+use client::Client;
+use dispatch::Outcome;
+use state::State;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Simulator version reported as `redkit_version` in INFO.
+pub const REDKIT_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The Redis release whose behaviour is reproduced (INFO `redis_version`).
+pub const REDIS_VERSION: &str = "7.0.15";
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+    clock: Clock,
+}
+
+/// An in-memory Redis server. Clone it to share; every clone is the same server.
+#[derive(Clone)]
+pub struct Simulator {
+    shared: Arc<Shared>,
+}
+
+impl Default for Simulator {
+    fn default() -> Self {
+        Simulator::new()
+    }
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Simulator({:?})", self.shared.clock)
+    }
+}
+
+impl Simulator {
+    /// A simulator on the system clock with the default configuration.
+    pub fn new() -> Simulator {
+        Simulator::with_config(Clock::system(), Config::default())
+    }
+
+    /// A simulator on the given clock (e.g. [`Clock::manual`]).
+    pub fn with_clock(clock: Clock) -> Simulator {
+        Simulator::with_config(clock, Config::default())
+    }
+
+    /// A simulator with a clock and a configuration.
+    pub fn with_config(clock: Clock, config: Config) -> Simulator {
+        let now = clock.now_ms();
+        Simulator { shared: Arc::new(Shared { state: Mutex::new(State::new(config, now)), wake: Condvar::new(), clock }) }
+    }
+
+    /// The simulator's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
+    /// Locks the shared state. A handler that panicked poisons nothing: the state is recovered.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Opens a client connection (RESP2, db 0).
+    pub fn connect(&self) -> Connection {
+        let now = self.shared.clock.now_ms();
+        let mut st = self.lock();
+        let id = st.next_client_id;
+        st.next_client_id += 1;
+        st.stats.connections += 1;
+        st.clients.insert(id, Client::new(id, now));
+        drop(st);
+        Connection { sim: self.clone(), id }
+    }
+
+    /// Moves a manual clock forward by `ms`, then expires due keys and times out blocked clients.
+    /// Returns false (and does nothing) on a system clock.
+    pub fn advance_ms(&self, ms: u64) -> bool {
+        if !self.shared.clock.advance_ms(ms) {
+            return false;
+        }
+        self.tick();
+        true
+    }
+
+    /// Moves a manual clock by a [`Duration`].
+    pub fn advance(&self, d: Duration) -> bool {
+        if !self.shared.clock.advance_us(d.as_micros() as u64) {
+            return false;
+        }
+        self.tick();
+        true
+    }
+
+    /// Sets a manual clock to `ms` since the epoch and fires what became due.
+    pub fn set_time_ms(&self, ms: u64) -> bool {
+        if !self.shared.clock.set_ms(ms) {
+            return false;
+        }
+        self.tick();
+        true
+    }
+
+    /// Fires everything the current time makes due: key expiry and blocking timeouts.
+    pub fn tick(&self) {
+        let now = self.shared.clock.now_ms();
+        let mut st = self.lock();
+        st.expire_all_due(now);
+        blocking::expire_timeouts(&mut st, now);
+        dispatch::deliver_outbox(&mut st);
+        st.last_sweep_ms = now;
+        drop(st);
+        self.shared.wake.notify_all();
+    }
+}
+
+/// The result of submitting a command without waiting.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Submitted {
+    /// The command completed.
+    Reply(Value),
+    /// The command blocks; call [`Connection::poll`] or [`Connection::wait`].
+    Blocked,
+}
+
+/// One client of a [`Simulator`].
+pub struct Connection {
+    sim: Simulator,
+    id: u64,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Connection(id={})", self.id)
+    }
+}
+
+impl Connection {
+    /// CLIENT ID of this connection.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The simulator this connection talks to.
+    pub fn simulator(&self) -> &Simulator {
+        &self.sim
+    }
+
+    /// The protocol the connection speaks (changed by HELLO).
+    pub fn protocol(&self) -> Protocol {
+        self.sim.lock().clients.get(&self.id).map(|c| c.proto).unwrap_or_default()
+    }
+
+    fn argv<A: AsRef<[u8]>>(args: &[A]) -> Vec<Vec<u8>> {
+        args.iter().map(|a| a.as_ref().to_vec()).collect()
+    }
+
+    /// Runs a command without waiting: a blocking command that has to wait returns
+    /// [`Submitted::Blocked`].
+    pub fn submit<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Submitted {
+        let argv = Self::argv(args);
+        self.submit_argv(&argv)
+    }
+
+    /// [`Connection::submit`] for an owned argv.
+    pub fn submit_argv(&mut self, argv: &[Vec<u8>]) -> Submitted {
+        let latency = self.sim.lock().faults.latency_ms;
+        #[cfg(not(target_family = "wasm"))]
+        if latency > 0 {
+            std::thread::sleep(Duration::from_millis(latency));
+        }
+        #[cfg(target_family = "wasm")]
+        let _ = latency;
+        let now = self.sim.shared.clock.now_us();
+        let outcome = {
+            let mut st = self.sim.lock();
+            if st.clients.get(&self.id).map(|c| c.blocked.is_some()).unwrap_or(false) {
+                return Submitted::Reply(Value::error("ERR connection is blocked by a previous command"));
+            }
+            dispatch::run(&mut st, self.id, argv, now)
+        };
+        self.sim.shared.wake.notify_all();
+        match outcome {
+            Outcome::Reply(v) => Submitted::Reply(v),
+            Outcome::Blocked => Submitted::Blocked,
+            Outcome::Silent => Submitted::Reply(self.pop_push().unwrap_or(Value::NilArray)),
+        }
+    }
+
+    /// The reply of a blocked command if it has completed (served or timed out).
+    pub fn poll(&mut self) -> Option<Value> {
+        let now = self.sim.shared.clock.now_ms();
+        let mut st = self.sim.lock();
+        blocking::expire_timeouts(&mut st, now);
+        st.clients.get_mut(&self.id).and_then(|c| c.unblocked_reply.take())
+    }
+
+    /// Waits for a blocked command's reply, at most `max` of real time (None: as long as the
+    /// command's own timeout, which on a manual clock passes only when the clock is advanced).
+    #[cfg(not(target_family = "wasm"))]
+    pub fn wait(&mut self, max: Option<Duration>) -> Option<Value> {
+        let start = std::time::Instant::now();
+        let shared = self.sim.shared.clone();
+        let mut st = self.sim.lock();
+        loop {
+            let now = shared.clock.now_ms();
+            blocking::expire_timeouts(&mut st, now);
+            let c = st.clients.get_mut(&self.id)?;
+            if let Some(v) = c.unblocked_reply.take() {
+                return Some(v);
+            }
+            c.blocked.as_ref()?;
+            let mut slice = Duration::from_millis(50);
+            if let Some(m) = max {
+                let left = m.checked_sub(start.elapsed())?;
+                slice = slice.min(left);
+            }
+            if !shared.clock.is_manual() {
+                if let Some(d) = c.blocked.as_ref().and_then(|b| b.deadline_ms) {
+                    slice = slice.min(Duration::from_millis(d.saturating_sub(now).max(1)));
+                }
+            }
+            st = shared.wake.wait_timeout(st, slice).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// Runs a command and returns its reply, waiting if it blocks (on a manual clock, until
+    /// another thread serves it or advances time past its timeout).
+    #[cfg(not(target_family = "wasm"))]
+    pub fn execute<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Value {
+        let argv = Self::argv(args);
+        self.execute_argv(&argv)
+    }
+
+    /// [`Connection::execute`] for an owned argv.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn execute_argv(&mut self, argv: &[Vec<u8>]) -> Value {
+        match self.submit_argv(argv) {
+            Submitted::Reply(v) => v,
+            Submitted::Blocked => self.wait(None).unwrap_or(Value::NilArray),
+        }
+    }
+
+    /// Runs a command; a command that would block answers an error instead (no threads to wait
+    /// on in wasm: use `submit` and `poll`).
+    #[cfg(target_family = "wasm")]
+    pub fn execute<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Value {
+        match self.submit(args) {
+            Submitted::Reply(v) => v,
+            Submitted::Blocked => Value::error("ERR command would block: use submit() and poll()"),
+        }
+    }
+
+    /// Takes the next out-of-band frame (pub/sub message, extra subscribe confirmation).
+    pub fn pop_push(&mut self) -> Option<Value> {
+        self.sim.lock().clients.get_mut(&self.id).and_then(|c| c.pushes.pop_front())
+    }
+
+    /// Takes all pending out-of-band frames.
+    pub fn drain_pushes(&mut self) -> Vec<Value> {
+        self.sim.lock().clients.get_mut(&self.id).map(|c| c.pushes.drain(..).collect()).unwrap_or_default()
+    }
+
+    /// Waits up to `max` for the next out-of-band frame.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn next_push(&mut self, max: Duration) -> Option<Value> {
+        let start = std::time::Instant::now();
+        let shared = self.sim.shared.clone();
+        let mut st = self.sim.lock();
+        loop {
+            if let Some(v) = st.clients.get_mut(&self.id)?.pushes.pop_front() {
+                return Some(v);
+            }
+            let left = max.checked_sub(start.elapsed())?;
+            st = shared.wake.wait_timeout(st, left).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// Runs a command and returns the exact bytes redis-server would write back: the reply,
+    /// followed by any out-of-band frames now pending, in the connection's protocol.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn execute_wire(&mut self, argv: &[Vec<u8>]) -> Vec<u8> {
+        let v = match self.submit_argv(argv) {
+            Submitted::Reply(v) => Some(v),
+            Submitted::Blocked => self.wait(None),
+        };
+        let proto = self.protocol();
+        let mut out = Vec::new();
+        if let Some(v) = v {
+            crate::resp::write_value(&mut out, &v, proto);
+        }
+        for p in self.drain_pushes() {
+            crate::resp::write_value(&mut out, &p, proto);
+        }
+        out
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let mut st = self.sim.lock();
+        if let Some(mut cl) = st.clients.remove(&self.id) {
+            if let Some(b) = cl.blocked.take() {
+                blocking::unqueue(&mut st, self.id, &b);
+            }
+            commands::pubsub::unsubscribe_all(&mut st, &mut cl);
+            commands::transactions::unwatch_all(&mut st, &mut cl);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Test support shared by the integration tests: a real `redis-server` started on a free
+//! loopback port and stopped by PID, and a minimal blocking RESP client built on redkit's own
+//! parser. Under CI (`CI=true`) a missing redis-server fails the test instead of skipping it.
+
+#![allow(dead_code)]
+
+use redkit::resp::{write_value, Parser, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A redis-server child process owned by the test.
+pub struct RedisServer {
+    child: Child,
+    /// Its loopback port.
+    pub port: u16,
+    dir: PathBuf,
+}
+
+fn free_port() -> Option<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").ok()?;
+    l.local_addr().ok().map(|a| a.port())
+}
+
+/// True when running under CI, where missing dependencies are failures.
+pub fn under_ci() -> bool {
+    std::env::var("CI").map(|v| !v.is_empty() && v != "0" && v != "false").unwrap_or(false)
+}
+
+impl RedisServer {
+    /// Starts redis-server with no persistence. Returns None (after saying so loudly) when the
+    /// binary is missing outside CI; panics under CI.
+    pub fn start() -> Option<RedisServer> {
+        Self::start_with(&[])
+    }
+
+    /// Starts redis-server with extra `--name value` arguments.
+    pub fn start_with(extra: &[&str]) -> Option<RedisServer> {
+        let found = Command::new("redis-server").arg("--version").stdout(Stdio::null()).status().is_ok();
+        if !found {
+            if under_ci() {
+                panic!("redis-server is not installed: `make test` installs it (apt redis-server)");
+            }
+            eprintln!("SKIPPED: redis-server not found; run `make setup` to install it");
+            return None;
+        }
+        for attempt in 0..10 {
+            let Some(port) = free_port() else { continue };
+            let dir = std::env::temp_dir().join(format!("redkit-redis-{}-{}-{}", std::process::id(), port, attempt));
+            let _ = std::fs::create_dir_all(&dir);
+            let mut cmd = Command::new("redis-server");
+            cmd.arg("--port")
+                .arg(port.to_string())
+                .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"])
+                .arg("--dir")
+                .arg(&dir)
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            let Ok(child) = cmd.spawn() else { continue };
+            let mut server = RedisServer { child, port, dir };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(mut c) = RespClient::connect(port) {
+                    if c.call(&["PING"]).ok() == Some(Value::simple("PONG")) {
+                        return Some(server);
+                    }
+                }
+                if let Ok(Some(_)) = server.child.try_wait() {
+                    break; // exited: port taken, try another
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        panic!("could not start redis-server on a free loopback port");
+    }
+
+    /// A new client connection.
+    pub fn client(&self) -> RespClient {
+        RespClient::connect(self.port).expect("connect to test redis-server")
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A minimal synchronous RESP client with bounded waits.
+pub struct RespClient {
+    stream: TcpStream,
+    parser: Parser,
+}
+
+impl RespClient {
+    /// Connects to 127.0.0.1:port.
+    pub fn connect(port: u16) -> std::io::Result<RespClient> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(20)))?;
+        stream.set_nodelay(true)?;
+        Ok(RespClient { stream, parser: Parser::new() })
+    }
+
+    /// Sends a command encoded as a RESP array of bulk strings.
+    pub fn send<A: AsRef<[u8]>>(&mut self, argv: &[A]) -> std::io::Result<()> {
+        let v = Value::Array(argv.iter().map(|a| Value::bulk(a.as_ref())).collect());
+        let mut out = Vec::new();
+        write_value(&mut out, &v, redkit::resp::Protocol::Resp2);
+        self.stream.write_all(&out)
+    }
+
+    /// Reads one reply and the exact bytes it arrived as.
+    pub fn read_raw(&mut self) -> std::io::Result<(Value, Vec<u8>)> {
+        let mut buf = [0u8; 65536];
+        loop {
+            match self.parser.next_value_raw() {
+                Ok(Some(x)) => return Ok(x),
+                Ok(None) => {}
+                Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())),
+            }
+            let n = self.stream.read(&mut buf)?;
+            if n == 0 {
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "server closed"));
+            }
+            self.parser.feed(&buf[..n]);
+        }
+    }
+
+    /// Reads one more frame if one arrives within `wait`.
+    pub fn try_read_raw(&mut self, wait: Duration) -> Option<(Value, Vec<u8>)> {
+        if let Ok(Some(x)) = self.parser.next_value_raw() {
+            return Some(x);
+        }
+        let _ = self.stream.set_read_timeout(Some(wait.max(Duration::from_millis(1))));
+        let r = self.read_raw().ok();
+        let _ = self.stream.set_read_timeout(Some(Duration::from_secs(20)));
+        r
+    }
+
+    /// Sends a command and reads its reply.
+    pub fn call<A: AsRef<[u8]>>(&mut self, argv: &[A]) -> std::io::Result<Value> {
+        self.send(argv)?;
+        Ok(self.read_raw()?.0)
+    }
+
+    /// Sends a command and reads its reply's raw bytes.
+    pub fn call_raw<A: AsRef<[u8]>>(&mut self, argv: &[A]) -> std::io::Result<(Value, Vec<u8>)> {
+        self.send(argv)?;
+        self.read_raw()
+    }
+}
