@@ -3,15 +3,14 @@
 //! must be identical bytes (or equal under the line's comparison rule). Format: see
 //! `tests/differential/README.md`. `DIFF_FILE=name` runs only files whose name contains `name`.
 
-mod support;
 #[path = "support/compare.rs"]
 mod compare;
+mod support;
 
+use compare::{matches, show, Mode};
 use redkit::resp::{split_inline, write_value, Protocol, Value};
 use redkit::sim::{Simulator, Submitted};
-use compare::{matches, show, Mode};
 use support::{RedisServer, RespClient};
-
 
 struct Line {
     file: String,
@@ -152,7 +151,12 @@ fn corpus_matches_real_redis() {
             total += run_file(&server, &lines, p, &mut failures);
         }
     }
-    println!("differential corpus: {} files, {} command runs (RESP2 + RESP3), {} divergences", files.len(), total, failures.len());
+    println!(
+        "differential corpus: {} files, {} command runs (RESP2 + RESP3), {} divergences",
+        files.len(),
+        total,
+        failures.len()
+    );
     if !failures.is_empty() {
         for f in failures.iter().take(60) {
             println!("{f}");

@@ -180,7 +180,12 @@ pub fn split_inline(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     return None;
                 }
                 let c = line[i];
-                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' && line[i + 2].is_ascii_hexdigit() && line[i + 3].is_ascii_hexdigit() {
+                if c == b'\\'
+                    && i + 3 < n
+                    && line[i + 1] == b'x'
+                    && line[i + 2].is_ascii_hexdigit()
+                    && line[i + 3].is_ascii_hexdigit()
+                {
                     let hex = std::str::from_utf8(&line[i + 2..i + 4]).ok()?;
                     cur.push(u8::from_str_radix(hex, 16).ok()?);
                     i += 3;

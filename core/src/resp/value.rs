@@ -117,8 +117,7 @@ impl Value {
                 format!("[{}]", parts.join(", "))
             }
             Value::Map(v) => {
-                let parts: Vec<String> =
-                    v.iter().map(|(k, x)| format!("{}: {}", k.to_text(), x.to_text())).collect();
+                let parts: Vec<String> = v.iter().map(|(k, x)| format!("{}: {}", k.to_text(), x.to_text())).collect();
                 format!("{{{}}}", parts.join(", "))
             }
         }

@@ -107,14 +107,8 @@ fn try_serve(st: &mut State, id: u64, now_us: u64) -> bool {
     let saved_db = cl.db;
     cl.db = b.db;
     let outcome = {
-        let mut ctx = Ctx {
-            st: &mut *st,
-            cl: &mut cl,
-            now_ms: now_us / 1000,
-            now_us,
-            no_block: false,
-            unblocking: true,
-        };
+        let mut ctx =
+            Ctx { st: &mut *st, cl: &mut cl, now_ms: now_us / 1000, now_us, no_block: false, unblocking: true };
         dispatch::call_handler(&mut ctx, &b.argv)
     };
     cl.db = saved_db;

@@ -89,7 +89,9 @@ impl Simulator {
     /// A simulator with a clock and a configuration.
     pub fn with_config(clock: Clock, config: Config) -> Simulator {
         let now = clock.now_ms();
-        Simulator { shared: Arc::new(Shared { state: Mutex::new(State::new(config, now)), wake: Condvar::new(), clock }) }
+        Simulator {
+            shared: Arc::new(Shared { state: Mutex::new(State::new(config, now)), wake: Condvar::new(), clock }),
+        }
     }
 
     /// The simulator's clock.

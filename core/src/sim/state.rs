@@ -194,7 +194,11 @@ impl State {
                 .volatile
                 .iter()
                 .filter(|(k, _)| {
-                    self.dbs[db].keys.get(k.as_slice()).map(|e| e.expire_at != 0 && e.expire_at <= now_ms).unwrap_or(false)
+                    self.dbs[db]
+                        .keys
+                        .get(k.as_slice())
+                        .map(|e| e.expire_at != 0 && e.expire_at <= now_ms)
+                        .unwrap_or(false)
                 })
                 .map(|(k, _)| k.to_vec())
                 .collect();

@@ -90,7 +90,9 @@ pub fn matches(mode: Mode, sim: (&Value, &[u8]), redis: (&Value, &[u8]), p: Prot
             _ => false,
         },
         Mode::Pairs => {
-            kind(sim.0).0 == kind(redis.0).0 && pairs_of(sim.0, p).is_some() && pairs_of(sim.0, p) == pairs_of(redis.0, p)
+            kind(sim.0).0 == kind(redis.0).0
+                && pairs_of(sim.0, p).is_some()
+                && pairs_of(sim.0, p) == pairs_of(redis.0, p)
         }
     }
 }
