@@ -78,6 +78,7 @@ pub fn call_handler(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 pub fn call_nested(ctx: &mut Ctx, argv: &[Vec<u8>]) -> Value {
     let saved = ctx.no_block;
     ctx.no_block = true;
+    let before = ctx.cl.pushes.len();
     let r = call_handler(ctx, argv);
     ctx.no_block = saved;
     ctx.st.stats.commands += 1;
@@ -88,7 +89,8 @@ pub fn call_nested(ctx: &mut Ctx, argv: &[Vec<u8>]) -> Value {
             Value::error(e)
         }
         Err(CmdError::Block(b)) => b.on_timeout,
-        Err(CmdError::Silent) => Value::NilArray,
+        // SUBSCRIBE & co.: the reply is the first frame the command queued.
+        Err(CmdError::Silent) => ctx.cl.pushes.remove(before).unwrap_or(Value::NilArray),
     }
 }
 
@@ -139,6 +141,11 @@ fn process(st: &mut State, cl: &mut Client, argv: &[Vec<u8>], now_us: u64) -> Ou
         Ok(x) => x,
         Err(e) => {
             if in_multi {
+                // A refused EXEC aborts the transaction at once (Redis's execCommandAbort).
+                if let (true, CmdError::Reply(msg)) = (argv[0].eq_ignore_ascii_case(b"exec"), &e) {
+                    st.stats.errors += 1;
+                    return Outcome::Reply(commands::transactions::exec_abort(st, cl, msg));
+                }
                 cl.multi_error = true;
             }
             return finish(st, Err(e));
