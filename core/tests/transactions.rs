@@ -174,3 +174,22 @@ fn transactions_with_two_connections_match_redis() {
     p.step(1, &["LRANGE", "q", "0", "-1"], E);
     p.assert_clean();
 }
+
+/// Redis dirties watchers on FLUSHALL / SWAPDB only when their key exists on one side
+/// (touchAllWatchedKeysInDb); `transactions::touch_all_watched_keys_in_db` implements it for
+/// the server commands to call before emptying or swapping.
+#[test]
+fn flush_and_swap_of_absent_watched_keys_match_redis() {
+    let Some(mut p) = Pairs::new(2, Simulator::new()) else { return };
+    p.step(0, &["WATCH", "absent"], E);
+    p.step(1, &["FLUSHALL"], E);
+    p.step(0, &["MULTI"], E);
+    p.step(0, &["PING"], E);
+    p.step(0, &["EXEC"], E);
+    p.step(0, &["WATCH", "absent"], E);
+    p.step(1, &["SWAPDB", "0", "1"], E);
+    p.step(0, &["MULTI"], E);
+    p.step(0, &["PING"], E);
+    p.step(0, &["EXEC"], E);
+    p.assert_clean();
+}

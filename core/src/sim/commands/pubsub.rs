@@ -303,6 +303,11 @@ fn psubscribe(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 fn ssubscribe(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    // Redis 7.0 exempts SUBSCRIBE and PSUBSCRIBE inside MULTI/EXEC from the deny-blocking
+    // rule, but not SSUBSCRIBE.
+    if ctx.no_block {
+        return Err(CmdError::msg("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client"));
+    }
     subscribe_generic(ctx, argv, Kind::Shard)
 }
 
