@@ -143,9 +143,9 @@ fn transactions_with_two_connections_match_redis() {
     p.step(0, &["EXEC"], E);
     // A missing watched key created by #1.
     p.step(0, &["WATCH", "missing"], E);
-    p.step(1, &["LPUSH", "missing", "x"], E);
+    p.step(1, &["SADD", "missing", "x"], E);
     p.step(0, &["MULTI"], E);
-    p.step(0, &["LLEN", "missing"], E);
+    p.step(0, &["SCARD", "missing"], E);
     p.step(0, &["EXEC"], E);
     // FLUSHALL of a watched existing key, SWAPDB bringing a key in.
     p.step(0, &["WATCH", "k"], E);
@@ -169,9 +169,9 @@ fn transactions_with_two_connections_match_redis() {
     // A transaction's writes are visible to #1 afterwards.
     p.step(1, &["SELECT", "0"], E);
     p.step(0, &["MULTI"], E);
-    p.step(0, &["RPUSH", "q", "a", "b"], E);
+    p.step(0, &["HSET", "q", "a", "b"], E);
     p.step(0, &["EXEC"], E);
-    p.step(1, &["LRANGE", "q", "0", "-1"], E);
+    p.step(1, &["HGETALL", "q"], E);
     p.assert_clean();
 }
 

@@ -228,13 +228,11 @@ impl Connection {
         let now = self.sim.shared.clock.now_us();
         let result = {
             let mut st = self.sim.lock();
-            let Some(c) = st.clients.get(&self.id) else {
-                return (Outcome::Reply(Value::error("ERR connection closed")), 0);
-            };
-            if c.blocked.is_some() {
+            let (blocked, before) =
+                st.clients.get(&self.id).map_or((false, 0), |c| (c.blocked.is_some(), c.pushes.len()));
+            if blocked {
                 return (Outcome::Reply(Value::error("ERR connection is blocked by a previous command")), 0);
             }
-            let before = c.pushes.len();
             (dispatch::run(&mut st, self.id, argv, now), before)
         };
         self.sim.shared.wake.notify_all();
