@@ -15,7 +15,9 @@ use crate::{cmd, container};
 use indexmap::IndexMap;
 use std::collections::BTreeSet;
 
-/// The pub/sub commands.
+/// The pub/sub commands. The shard commands carry the marker flag `not_key` (not a Redis flag
+/// word, so COMMAND INFO does not list it): their channel sits at a key position for cluster
+/// routing, but Redis's key spec says `not_key` and COMMAND GETKEYS reports no keys.
 pub static COMMANDS: &[Command] = &[
     cmd!(
         "subscribe",
@@ -64,7 +66,7 @@ pub static COMMANDS: &[Command] = &[
     cmd!(
         "ssubscribe",
         -2,
-        "pubsub noscript loading stale",
+        "pubsub noscript loading stale not_key",
         1,
         -1,
         1,
@@ -75,7 +77,7 @@ pub static COMMANDS: &[Command] = &[
     cmd!(
         "sunsubscribe",
         -1,
-        "pubsub noscript loading stale",
+        "pubsub noscript loading stale not_key",
         1,
         -1,
         1,
@@ -84,7 +86,17 @@ pub static COMMANDS: &[Command] = &[
         "Stop listening for messages posted to the given shard channels"
     ),
     cmd!("publish", 3, "pubsub loading stale fast", 0, 0, 0, publish, "pubsub", "Post a message to a channel"),
-    cmd!("spublish", 3, "pubsub loading stale fast", 1, 1, 1, spublish, "pubsub", "Post a message to a shard channel"),
+    cmd!(
+        "spublish",
+        3,
+        "pubsub loading stale fast not_key",
+        1,
+        1,
+        1,
+        spublish,
+        "pubsub",
+        "Post a message to a shard channel"
+    ),
     container!("pubsub", "", PUBSUB_SUBCOMMANDS, "pubsub", "A container for Pub/Sub commands"),
 ];
 
