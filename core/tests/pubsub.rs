@@ -206,3 +206,53 @@ fn disconnect_cleans_the_registry() {
     assert_eq!(b.execute(&["PUBSUB", "CHANNELS"]), Value::Array(vec![]));
     assert_eq!(b.execute(&["PUBSUB", "SHARDCHANNELS"]), Value::Array(vec![]));
 }
+
+/// The events each command family emits (names, classes, order, `new`), compared with Redis by
+/// a pattern subscriber. The writer is a RESP3 client subscribed to `set` events, which Redis
+/// emits before the reply (the simulator writes a client's own frames first; Redis emits some
+/// events, e.g. `expire`, `lpush`, `hset`, after the reply).
+#[test]
+fn keyspace_events_of_every_family_match_redis() {
+    let Some(mut p) = Pairs::new(2, Simulator::new()) else { return };
+    p.step(1, &["HELLO", "3"], Check::Ignore);
+    p.step(1, &["CONFIG", "SET", "notify-keyspace-events", "KEg$lshzxetn"], E);
+    p.step(0, &["PSUBSCRIBE", "__keyspace@0__:*"], E);
+    p.step(1, &["SUBSCRIBE", "__keyevent@0__:set"], E);
+    let script: &[&[&str]] = &[
+        &["SET", "s", "1", "EX", "100"],
+        &["INCR", "s"],
+        &["INCRBYFLOAT", "s", "1.5"],
+        &["APPEND", "s", "x"],
+        &["SETRANGE", "s", "0", "y"],
+        &["GETDEL", "s"],
+        &["MSET", "a", "1", "b", "2"],
+        &["RENAME", "a", "c"],
+        &["PERSIST", "c"],
+        &["EXPIRE", "c", "100"],
+        &["PERSIST", "c"],
+        &["DEL", "b", "c", "nokey"],
+        &["RPUSH", "l", "a", "b", "c"],
+        &["LPOP", "l"],
+        &["LSET", "l", "0", "z"],
+        &["LTRIM", "l", "0", "0"],
+        &["RPOP", "l"],
+        &["HSET", "h", "f", "v", "g", "w"],
+        &["HINCRBY", "h", "n", "1"],
+        &["HDEL", "h", "f", "g", "n"],
+        &["SADD", "st", "a", "b"],
+        &["SREM", "st", "a"],
+        &["SPOP", "st"],
+        &["ZADD", "z", "1", "a", "2", "b"],
+        &["ZINCRBY", "z", "1", "a"],
+        &["ZREM", "z", "a"],
+        &["ZPOPMIN", "z"],
+        &["SET", "k", "v"],
+        &["COPY", "k", "k2"],
+        &["UNLINK", "k", "k2"],
+    ];
+    for cmd in script {
+        p.step(1, cmd, E);
+    }
+    p.step(1, &["CONFIG", "SET", "notify-keyspace-events", ""], E);
+    p.assert_clean();
+}
