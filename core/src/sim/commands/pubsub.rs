@@ -182,6 +182,11 @@ impl PubSubState {
         self.channels.len()
     }
 
+    /// Number of shard channels with at least one subscriber.
+    pub fn shard_channel_count(&self) -> usize {
+        self.shard_channels.len()
+    }
+
     /// Subscribers of a channel (not counting pattern subscribers).
     pub fn channel_subscribers(&self, channel: &[u8]) -> usize {
         self.channels.get(channel).map_or(0, Vec::len)

@@ -220,3 +220,59 @@ pub fn touch_all_watched_keys_in_db(st: &mut State, emptied: usize, replaced_wit
         mark_dirty(st, id);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::db::{Entry, RValue};
+    use crate::sim::{Clock, Simulator};
+
+    fn put(st: &mut State, db: usize, key: &str, expire_at: u64) {
+        let mut e = Entry::new(RValue::Str(SmallBytes::new(b"v")));
+        e.expire_at = expire_at;
+        st.dbs[db].set_entry(key.as_bytes(), e);
+    }
+
+    fn dirty(sim: &Simulator, id: u64) -> bool {
+        sim.lock().clients.get(&id).is_some_and(|c| c.dirty_cas)
+    }
+
+    #[test]
+    fn touch_all_follows_redis_rules() {
+        let sim = Simulator::with_clock(Clock::manual(1000));
+        let mut a = sim.connect();
+        let mut b = sim.connect();
+        let mut c = sim.connect();
+        let mut d = sim.connect();
+        for (conn, key) in [(&mut a, "here"), (&mut b, "absent"), (&mut c, "there"), (&mut d, "stale")] {
+            assert_eq!(conn.execute(&["WATCH", key]), Value::ok());
+        }
+        {
+            let mut st = sim.lock();
+            put(&mut st, 0, "here", 0);
+            put(&mut st, 1, "there", 0);
+            put(&mut st, 1, "stale", 500);
+            // FLUSHDB 0: only the watcher of an existing key is dirtied.
+            touch_all_watched_keys_in_db(&mut st, 0, None, 1000);
+        }
+        assert!(dirty(&sim, a.id()));
+        assert!(!dirty(&sim, b.id()) && !dirty(&sim, c.id()) && !dirty(&sim, d.id()));
+        // SWAPDB 0 1: a live key coming in dirties, an expired one does not.
+        touch_all_watched_keys_in_db(&mut sim.lock(), 0, Some(1), 1000);
+        assert!(dirty(&sim, c.id()));
+        assert!(!dirty(&sim, b.id()) && !dirty(&sim, d.id()));
+    }
+
+    #[test]
+    fn exec_abort_strips_the_error_code() {
+        let sim = Simulator::new();
+        let mut a = sim.connect();
+        a.execute(&["WATCH", "k"]);
+        let v = a.execute(&["EXEC", "x"]);
+        assert_eq!(
+            v,
+            Value::error("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command")
+        );
+        assert!(sim.lock().watched_keys.is_empty(), "a refused EXEC unwatches");
+    }
+}
