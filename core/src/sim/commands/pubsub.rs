@@ -248,28 +248,28 @@ fn confirmation(word: &str, name: Option<&[u8]>, count: i64) -> Value {
     Value::Push(vec![Value::bulk(word), name.map_or(Value::Nil, Value::bulk), Value::Int(count)])
 }
 
-/// Subscribes the client to `name`; returns false if it already was.
-fn add_subscription(st: &mut State, cl: &mut Client, kind: Kind, name: &[u8]) -> bool {
-    if !kind.client_set(cl).insert(name.to_vec()) {
-        return false;
+/// Subscribes the client to `name` (nothing happens if it already is).
+fn add_subscription(st: &mut State, cl: &mut Client, kind: Kind, name: &[u8]) {
+    if kind.client_set(cl).insert(name.to_vec()) {
+        kind.registry(&mut st.pubsub).entry(name.to_vec()).or_default().push(cl.id);
     }
-    kind.registry(&mut st.pubsub).entry(name.to_vec()).or_default().push(cl.id);
-    true
 }
 
-/// Unsubscribes the client from `name`; returns false if it was not subscribed.
-fn remove_subscription(st: &mut State, cl: &mut Client, kind: Kind, name: &[u8]) -> bool {
-    if !kind.client_set(cl).remove(name) {
-        return false;
+/// Unsubscribes the client from `name` (nothing happens if it was not subscribed).
+fn remove_subscription(st: &mut State, cl: &mut Client, kind: Kind, name: &[u8]) {
+    if kind.client_set(cl).remove(name) {
+        unregister(kind.registry(&mut st.pubsub), name, cl.id);
     }
-    let reg = kind.registry(&mut st.pubsub);
+}
+
+/// Removes subscriber `id` from `name`'s list, dropping the entry once nobody is left.
+fn unregister(reg: &mut Registry, name: &[u8], id: u64) {
     if let Some(ids) = reg.get_mut(name) {
-        ids.retain(|&id| id != cl.id);
+        ids.retain(|&x| x != id);
         if ids.is_empty() {
             reg.swap_remove(name);
         }
     }
-    true
 }
 
 /// SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE: one confirmation frame per name, in argument order.
@@ -473,12 +473,7 @@ pub fn unsubscribe_all(st: &mut State, cl: &mut Client) {
         let names = std::mem::take(kind.client_set(cl));
         let reg = kind.registry(&mut st.pubsub);
         for name in names {
-            if let Some(ids) = reg.get_mut(&name) {
-                ids.retain(|&id| id != cl.id);
-                if ids.is_empty() {
-                    reg.swap_remove(&name);
-                }
-            }
+            unregister(reg, &name, cl.id);
         }
     }
 }
