@@ -146,12 +146,12 @@ fn files_round_trip_and_missing_files_are_io_errors() {
 fn aggregates_are_reported_as_not_supported_yet() {
     let a = Simulator::with_clock(Clock::manual(T0));
     a.lock().dbs[0].set_entry(b"l", Entry::new(RValue::List(Box::default())));
-    let e = a.snapshot().err().expect("error");
+    let e = a.snapshot().expect_err("error");
     assert_eq!(e.kind, ErrorKind::Serialization);
     assert_eq!(e.message, "snapshot of list not supported yet");
     let b = Simulator::with_clock(Clock::manual(T0));
     let hash_record = crafted(0, &[(2, 0, b"h", b"")], 1);
-    let e = b.restore(&hash_record).err().expect("error");
+    let e = b.restore(&hash_record).expect_err("error");
     assert_eq!(e.message, "snapshot of hash not supported yet");
 }
 

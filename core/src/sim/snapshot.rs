@@ -36,7 +36,7 @@
 //! data are served, and `rdb_changes_since_last_save` restarts at 0.
 //!
 //! The aggregate types encode through [`SnapshotCodec`]; until each type implements it, a
-//! snapshot holding one fails with "snapshot of <type> not supported yet" (and so does loading a
+//! snapshot holding one fails with "snapshot of `<type>` not supported yet" (and so does loading a
 //! record of that type).
 
 use super::blocking;
