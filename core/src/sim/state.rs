@@ -69,6 +69,8 @@ pub struct State {
     pub running_dirty_cas: bool,
     /// Random state for RANDOMKEY, SPOP, eviction sampling (xorshift; seedable for tests).
     pub rng: u64,
+    /// maxmemory eviction pool and peak memory (see `eviction`).
+    pub eviction: super::eviction::EvictionState,
 }
 
 impl State {
@@ -93,6 +95,7 @@ impl State {
             running_client: 0,
             running_dirty_cas: false,
             rng: 0x9E37_79B9_7F4A_7C15,
+            eviction: Default::default(),
         }
     }
 
@@ -118,10 +121,7 @@ impl State {
         match found {
             Some(i) => {
                 self.stats.keyspace_hits += 1;
-                let policy = self.config.maxmemory_policy;
-                if let Some((_, e)) = self.dbs[db].keys.at_mut(i) {
-                    super::eviction::touch_access(e, policy, now_ms);
-                }
+                super::eviction::touch_at(self, db, i, now_ms);
             }
             None => self.stats.keyspace_misses += 1,
         }
