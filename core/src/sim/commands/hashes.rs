@@ -537,6 +537,29 @@ mod tests {
     }
 
     #[test]
+    fn resp3_withvalues_are_pairs_and_hgetall_is_a_map() {
+        let sim = Simulator::new();
+        let mut c = sim.connect();
+        c.execute(&["HSET", "h", "a", "1", "b", "2"]);
+        if let Some(cl) = sim.lock().clients.get_mut(&c.id()) {
+            cl.proto = Protocol::Resp3;
+        }
+        let pair = |k: &str, v: &str| Value::Array(vec![Value::bulk(k), Value::bulk(v)]);
+        assert_eq!(
+            c.execute(&["HRANDFIELD", "h", "5", "WITHVALUES"]),
+            Value::Array(vec![pair("a", "1"), pair("b", "2")])
+        );
+        let r = c.execute(&["HRANDFIELD", "h", "-4", "WITHVALUES"]);
+        assert!(r
+            .as_array()
+            .is_some_and(|a| a.len() == 4 && a.iter().all(|p| p.as_array().is_some_and(|p| p.len() == 2))));
+        assert_eq!(
+            c.execute(&["HGETALL", "h"]),
+            Value::Map(vec![(Value::bulk("a"), Value::bulk("1")), (Value::bulk("b"), Value::bulk("2"))])
+        );
+    }
+
+    #[test]
     fn hscan_hashtable_iterates_everything() {
         let sim = Simulator::new();
         let mut c = sim.connect();
