@@ -43,8 +43,7 @@ fn set_pairs(ctx: &mut Ctx, argv: &[Vec<u8>]) -> Result<i64, CmdError> {
     }
     let lim = limits(ctx);
     let h = ctx.hash_or_create(&argv[1])?;
-    let items: Vec<&[u8]> = argv[2..].iter().map(Vec::as_slice).collect();
-    h.convert_for(&items, lim);
+    h.convert_for(argv[2..].iter().map(Vec::as_slice), lim);
     let added = argv[2..].chunks_exact(2).filter(|p| h.set(&p[0], &p[1], lim)).count();
     ctx.written(&argv[1], 'h', "hset");
     Ok(added as i64)
@@ -62,7 +61,7 @@ fn hsetnx(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let lim = limits(ctx);
     let h = ctx.hash_or_create(&argv[1])?;
     // Redis converts on the arguments' length before checking whether the field exists.
-    h.convert_for(&[&argv[2], &argv[3]], lim);
+    h.convert_for([argv[2].as_slice(), argv[3].as_slice()], lim);
     if h.contains(&argv[2]) {
         return Ok(Value::Int(0));
     }

@@ -29,6 +29,8 @@ pub struct Hash {
     map: Map,
     /// True once converted to "hashtable" (never reverts, like Redis).
     hashtable: bool,
+    /// Heap bytes owned by fields and values, kept up to date so `mem_usage` is O(1).
+    heap: usize,
 }
 
 impl Hash {
@@ -45,9 +47,7 @@ impl Hash {
     /// Approximate bytes used.
     pub fn mem_usage(&self) -> usize {
         let slot = std::mem::size_of::<(SmallBytes, SmallBytes)>() + 16;
-        std::mem::size_of::<Self>()
-            + self.map.capacity() * slot
-            + self.map.iter().map(|(k, v)| k.heap_size() + v.heap_size()).sum::<usize>()
+        std::mem::size_of::<Self>() + self.map.capacity() * slot + self.heap
     }
 
     /// OBJECT ENCODING name.
@@ -66,8 +66,8 @@ impl Hash {
 
     /// Converts to "hashtable" if any of `items` (fields or values about to be written) is longer
     /// than the listpack limit: Redis's `hashTypeTryConversion`, which runs before the write.
-    pub fn convert_for(&mut self, items: &[&[u8]], limits: HashLimits) {
-        if !self.hashtable && items.iter().any(|b| b.len() > limits.value) {
+    pub fn convert_for<'a>(&mut self, items: impl IntoIterator<Item = &'a [u8]>, limits: HashLimits) {
+        if !self.hashtable && items.into_iter().any(|b| b.len() > limits.value) {
             self.hashtable = true;
         }
     }
@@ -85,14 +85,19 @@ impl Hash {
     /// Sets `field` to `value` (an existing field keeps its position); returns true when the
     /// field is new. Converts to "hashtable" when a limit is crossed.
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: HashLimits) -> bool {
-        self.convert_for(&[field, value], limits);
+        self.convert_for([field, value], limits);
+        let value = SmallBytes::new(value);
+        self.heap += value.heap_size();
         let is_new = match self.map.get_mut(field) {
             Some(v) => {
-                *v = SmallBytes::new(value);
+                self.heap -= v.heap_size();
+                *v = value;
                 false
             }
             None => {
-                self.map.insert(SmallBytes::new(field), SmallBytes::new(value));
+                let field = SmallBytes::new(field);
+                self.heap += field.heap_size();
+                self.map.insert(field, value);
                 true
             }
         };
@@ -104,10 +109,14 @@ impl Hash {
 
     /// Deletes `field`; returns true if it existed. Listpack hashes keep the order of the rest.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        if self.hashtable {
-            self.map.swap_remove(field).is_some()
-        } else {
-            self.map.shift_remove(field).is_some()
+        let removed =
+            if self.hashtable { self.map.swap_remove_entry(field) } else { self.map.shift_remove_entry(field) };
+        match removed {
+            Some((k, v)) => {
+                self.heap -= k.heap_size() + v.heap_size();
+                true
+            }
+            None => false,
         }
     }
 

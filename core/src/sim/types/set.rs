@@ -24,12 +24,14 @@ enum Repr {
 #[derive(Debug, Clone)]
 pub struct Set {
     repr: Repr,
+    /// Heap bytes owned by a table's members, kept up to date so `mem_usage` is O(1).
+    heap: usize,
 }
 
 impl Default for Set {
     fn default() -> Self {
         // Redis's STORE commands start from an empty intset; SADD's first non-integer converts.
-        Set { repr: Repr::Ints(Vec::new()) }
+        Set { repr: Repr::Ints(Vec::new()), heap: 0 }
     }
 }
 
@@ -60,6 +62,37 @@ impl Member<'_> {
     }
 }
 
+/// An integer's decimal text on the stack (membership tests between encodings allocate nothing).
+struct IntBuf {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl IntBuf {
+    fn new(i: i64) -> IntBuf {
+        let mut buf = [0u8; 20];
+        let mut start = buf.len();
+        let mut n = i.unsigned_abs();
+        loop {
+            start -= 1;
+            buf[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if i < 0 {
+            start -= 1;
+            buf[start] = b'-';
+        }
+        IntBuf { buf, start }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
 impl Set {
     /// Number of members.
     pub fn len(&self) -> usize {
@@ -79,10 +112,7 @@ impl Set {
         std::mem::size_of::<Self>()
             + match &self.repr {
                 Repr::Ints(v) => v.capacity() * 8,
-                Repr::Table(t) => {
-                    t.capacity() * (std::mem::size_of::<SmallBytes>() + 16)
-                        + t.iter().map(SmallBytes::heap_size).sum::<usize>()
-                }
+                Repr::Table(t) => t.capacity() * (std::mem::size_of::<SmallBytes>() + 16) + self.heap,
             }
     }
 
@@ -102,7 +132,8 @@ impl Set {
     fn convert(&mut self) {
         if let Repr::Ints(v) = &self.repr {
             let mut t = Table::with_capacity_and_hasher(v.len() + 1, Default::default());
-            t.extend(v.iter().map(|i| SmallBytes::new(i.to_string().as_bytes())));
+            // Integers are at most 20 bytes: inline, no heap.
+            t.extend(v.iter().map(|&i| SmallBytes::new(IntBuf::new(i).as_bytes())));
             self.repr = Repr::Table(t);
         }
     }
@@ -120,7 +151,7 @@ impl Set {
     pub fn contains_member(&self, m: Member) -> bool {
         match (m, &self.repr) {
             (Member::Int(i), Repr::Ints(v)) => v.binary_search(&i).is_ok(),
-            (Member::Int(i), Repr::Table(t)) => t.contains(i.to_string().as_bytes()),
+            (Member::Int(i), Repr::Table(t)) => t.contains(IntBuf::new(i).as_bytes()),
             (Member::Bytes(b), _) => self.contains(b),
         }
     }
@@ -144,7 +175,15 @@ impl Set {
             self.convert();
         }
         match &mut self.repr {
-            Repr::Table(t) => t.insert(SmallBytes::new(m)),
+            Repr::Table(t) => {
+                let m = SmallBytes::new(m);
+                let size = m.heap_size();
+                let added = t.insert(m);
+                if added {
+                    self.heap += size;
+                }
+                added
+            }
             Repr::Ints(_) => false,
         }
     }
@@ -162,7 +201,7 @@ impl Set {
                     true
                 }
             },
-            (Member::Int(i), Repr::Table(_)) => self.insert(i.to_string().as_bytes(), max_intset),
+            (Member::Int(i), Repr::Table(_)) => self.insert(IntBuf::new(i).as_bytes(), max_intset),
             (Member::Bytes(b), _) => self.insert(b, max_intset),
         }
     }
@@ -177,7 +216,13 @@ impl Set {
                 }
                 _ => false,
             },
-            Repr::Table(t) => t.swap_remove(m),
+            Repr::Table(t) => match t.swap_remove_full(m) {
+                Some((_, b)) => {
+                    self.heap -= b.heap_size();
+                    true
+                }
+                None => false,
+            },
         }
     }
 
@@ -191,7 +236,7 @@ impl Set {
                 }
                 Err(_) => false,
             },
-            (Member::Int(i), Repr::Table(t)) => t.swap_remove(i.to_string().as_bytes()),
+            (Member::Int(i), Repr::Table(t)) => t.swap_remove(IntBuf::new(i).as_bytes()), // inline: no heap
             (Member::Bytes(b), _) => self.remove(b),
         }
     }
@@ -208,7 +253,10 @@ impl Set {
     pub fn take_index(&mut self, i: usize) -> Option<Vec<u8>> {
         match &mut self.repr {
             Repr::Ints(v) => (i < v.len()).then(|| v.remove(i).to_string().into_bytes()),
-            Repr::Table(t) => t.swap_remove_index(i).map(|b| b.to_vec()),
+            Repr::Table(t) => t.swap_remove_index(i).map(|b| {
+                self.heap -= b.heap_size();
+                b.to_vec()
+            }),
         }
     }
 
@@ -254,6 +302,13 @@ mod tests {
         assert!(s.contains(b"10"));
         assert!(s.remove(b"10"));
         assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn int_text() {
+        for i in [0, 7, -7, 1234567890, i64::MIN, i64::MAX] {
+            assert_eq!(IntBuf::new(i).as_bytes(), i.to_string().as_bytes());
+        }
     }
 
     #[test]
