@@ -471,15 +471,14 @@ impl LongDouble {
     }
 
     /// The exact sum, rounded like the x87 FPU; `None` when it is NaN (inf + -inf).
-    pub fn add(self, other: LongDouble) -> Option<LongDouble> {
+    pub fn checked_add(self, other: LongDouble) -> Option<LongDouble> {
         let (an, am, ae, bn, bm, be) = match (self, other) {
             (LongDouble::Inf(x), LongDouble::Inf(y)) => return if x == y { Some(self) } else { None },
             (LongDouble::Inf(_), _) => return Some(self),
             (_, LongDouble::Inf(_)) => return Some(other),
-            (
-                LongDouble::Finite { neg: an, mant: am, exp: ae },
-                LongDouble::Finite { neg: bn, mant: bm, exp: be },
-            ) => (an, am, ae, bn, bm, be),
+            (LongDouble::Finite { neg: an, mant: am, exp: ae }, LongDouble::Finite { neg: bn, mant: bm, exp: be }) => {
+                (an, am, ae, bn, bm, be)
+            }
         };
         if am == 0 && bm == 0 {
             return Some(LongDouble::Finite { neg: an && bn, mant: 0, exp: 0 });
@@ -491,7 +490,8 @@ impl LongDouble {
             return Some(self);
         }
         // Make `a` the operand with the larger exponent.
-        let ((an, am, ae), (bn, bm, be)) = if ae >= be { ((an, am, ae), (bn, bm, be)) } else { ((bn, bm, be), (an, am, ae)) };
+        let ((an, am, ae), (bn, bm, be)) =
+            if ae >= be { ((an, am, ae), (bn, bm, be)) } else { ((bn, bm, be), (an, am, ae)) };
         let d = i64::from(ae) - i64::from(be);
         let x = u128::from(am) << 62;
         let full = u128::from(bm) << 62;
@@ -587,7 +587,7 @@ pub fn incr_by_float(current: Option<&[u8]>, incr: &[u8]) -> Result<String, Incr
         Some(b) => LongDouble::parse(b).ok_or(IncrFloatError::BadValue)?,
     };
     let inc = LongDouble::parse(incr).ok_or(IncrFloatError::BadIncrement)?;
-    match cur.add(inc) {
+    match cur.checked_add(inc) {
         Some(v) if !v.is_infinite() => Ok(v.to_human()),
         _ => Err(IncrFloatError::NanOrInfinity),
     }

@@ -285,7 +285,9 @@ struct FieldOp {
 /// Parses `iN` / `uN` (N ≤ 64 signed, ≤ 63 unsigned). Like Redis, the digits stop at a NUL.
 fn field_type(arg: &[u8]) -> Result<(bool, u32), CmdError> {
     let err = || {
-        CmdError::msg("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.")
+        CmdError::msg(
+            "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.",
+        )
     };
     let signed = match arg.first() {
         Some(b'i' | b'I') => true,

@@ -418,12 +418,7 @@ fn merge_key(ctx: &mut Ctx, key: &[u8], max: &mut [u8]) -> Result<Option<u8>, Cm
 }
 
 fn sparse_max_bytes(ctx: &Ctx) -> usize {
-    ctx.st
-        .config
-        .other
-        .get("hll-sparse-max-bytes")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_SPARSE_MAX_BYTES)
+    ctx.st.config.other.get("hll-sparse-max-bytes").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_SPARSE_MAX_BYTES)
 }
 
 fn pfadd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {

@@ -186,17 +186,17 @@ fn set_expire(ctx: &mut Ctx, key: &[u8], at_ms: u64) {
     ctx.db().set_expire(key, at_ms);
 }
 
-/// Redis's `setGenericCommand`: SET and its variants.
+/// Redis's `setGenericCommand`: SET and its variants (key argv\[1\], value argv\[val_index\]).
 fn set_generic(
     ctx: &mut Ctx,
     argv: &[Vec<u8>],
     opts: StrOpts,
-    key: &[u8],
-    val: &[u8],
+    val_index: usize,
     cmd: &str,
     ok: Value,
     abort: Value,
 ) -> CmdResult {
+    let (key, val) = (&argv[1], &argv[val_index]);
     let expire = match opts.expire {
         Some((kind, i)) => Some(expire_at_ms(ctx, &argv[i], kind, cmd)?),
         None => None,
@@ -226,22 +226,22 @@ fn get(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 fn set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let opts = parse_str_opts(argv, true)?;
-    set_generic(ctx, argv, opts, &argv[1], &argv[2], "set", Value::ok(), Value::Nil)
+    set_generic(ctx, argv, opts, 2, "set", Value::ok(), Value::Nil)
 }
 
 fn setnx(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let opts = StrOpts { nx: true, ..StrOpts::default() };
-    set_generic(ctx, argv, opts, &argv[1], &argv[2], "setnx", Value::Int(1), Value::Int(0))
+    set_generic(ctx, argv, opts, 2, "setnx", Value::Int(1), Value::Int(0))
 }
 
 fn setex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let opts = StrOpts { expire: Some((ExpireKind::Ex, 2)), ..StrOpts::default() };
-    set_generic(ctx, argv, opts, &argv[1], &argv[3], "setex", Value::ok(), Value::Nil)
+    set_generic(ctx, argv, opts, 3, "setex", Value::ok(), Value::Nil)
 }
 
 fn psetex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let opts = StrOpts { expire: Some((ExpireKind::Px, 2)), ..StrOpts::default() };
-    set_generic(ctx, argv, opts, &argv[1], &argv[3], "psetex", Value::ok(), Value::Nil)
+    set_generic(ctx, argv, opts, 3, "psetex", Value::ok(), Value::Nil)
 }
 
 fn getex(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
