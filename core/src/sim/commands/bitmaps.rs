@@ -257,6 +257,7 @@ fn bitop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         }
         *out = acc;
     }
+    ctx.lookup_no_touch(target);
     ctx.set_value(target, RValue::Str(SmallBytes::from_vec(res)));
     ctx.written(target, '$', "set");
     Ok(Value::Int(maxlen as i64))

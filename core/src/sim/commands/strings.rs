@@ -202,7 +202,9 @@ fn set_generic(
         None => None,
     };
     let old = if opts.get { Some(get_reply(ctx, key)?) } else { None };
-    let found = ctx.exists(key);
+    // lookupKeyWrite: expires a stale key first (so `expired`/`new` events match) without
+    // counting a keyspace hit or miss.
+    let found = ctx.lookup_no_touch(key).is_some();
     if (opts.nx && found) || (opts.xx && !found) {
         return Ok(old.unwrap_or(abort));
     }
@@ -310,10 +312,11 @@ fn mset_generic(ctx: &mut Ctx, argv: &[Vec<u8>], nx: bool) -> CmdResult {
     if argv.len() % 2 == 0 {
         return Err(errors::wrong_arity(if nx { "msetnx" } else { "mset" }));
     }
-    if nx && argv[1..].chunks(2).any(|kv| ctx.exists(&kv[0])) {
+    if nx && argv[1..].chunks(2).any(|kv| ctx.lookup_no_touch(&kv[0]).is_some()) {
         return Ok(Value::Int(0));
     }
     for kv in argv[1..].chunks(2) {
+        ctx.lookup_no_touch(&kv[0]);
         ctx.set_value(&kv[0], RValue::Str(SmallBytes::new(&kv[1])));
         ctx.written(&kv[0], '$', "set");
     }
@@ -603,6 +606,7 @@ fn lcs(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use crate::resp::Value;
+    use crate::sim::db::{Entry, RValue};
     use crate::sim::{Clock, Simulator};
 
     #[test]
@@ -642,5 +646,73 @@ mod tests {
         c.execute(&["INCR", "p"]);
         sim.advance_ms(50);
         assert_eq!(c.execute(&["GET", "p"]), Value::Nil);
+    }
+
+    /// A simulator whose key `l` holds a list (the corpus cannot create one in this family).
+    fn with_list() -> Simulator {
+        let sim = Simulator::new();
+        {
+            let mut st = sim.lock();
+            st.dbs[0].set_entry(b"l", Entry::new(RValue::List(Box::default())));
+        }
+        sim
+    }
+
+    #[test]
+    fn every_command_rejects_other_types() {
+        let sim = with_list();
+        let mut c = sim.connect();
+        c.execute(&["SET", "s", "abc"]);
+        let wrongtype = Value::error("WRONGTYPE Operation against a key holding the wrong kind of value");
+        let cases: &[&[&str]] = &[
+            &["GET", "l"],
+            &["SET", "l", "v", "GET"],
+            &["GETEX", "l", "EX", "10"],
+            &["GETDEL", "l"],
+            &["GETSET", "l", "v"],
+            &["APPEND", "l", "x"],
+            &["STRLEN", "l"],
+            &["SETRANGE", "l", "0", ""],
+            &["GETRANGE", "l", "0", "1"],
+            &["INCR", "l"],
+            &["DECRBY", "l", "2"],
+            &["INCRBYFLOAT", "l", "1.5"],
+            &["SETBIT", "l", "0", "1"],
+            &["GETBIT", "l", "0"],
+            &["BITCOUNT", "l"],
+            &["BITPOS", "l", "1"],
+            &["BITOP", "AND", "d", "s", "l"],
+            &["BITFIELD", "l", "GET", "u8", "0"],
+            &["BITFIELD_RO", "l", "GET", "u8", "0"],
+            &["PFADD", "l", "a"],
+            &["PFCOUNT", "l"],
+            &["PFCOUNT", "nosuch", "l"],
+            &["PFMERGE", "d", "l"],
+        ];
+        for args in cases {
+            assert_eq!(c.execute(args), wrongtype, "{args:?}");
+        }
+        assert_eq!(c.execute(&["MGET", "l", "s"]), Value::Array(vec![Value::Nil, Value::bulk("abc")]));
+        assert_eq!(c.execute(&["LCS", "l", "s"]), Value::error("ERR The specified keys must contain string values"));
+        assert_eq!(
+            c.execute(&["PFADD", "s", "a"]),
+            Value::error("WRONGTYPE Key is not a valid HyperLogLog string value.")
+        );
+        assert_eq!(c.execute(&["MSETNX", "l", "1"]), Value::Int(0));
+        assert_eq!(c.execute(&["SETNX", "l", "1"]), Value::Int(0));
+        assert_eq!(c.execute(&["BITOP", "OR", "l", "s"]), Value::Int(3));
+        assert_eq!(c.execute(&["GET", "l"]), Value::bulk("abc"));
+    }
+
+    #[test]
+    fn bitop_and_set_overwrite_other_types() {
+        let sim = with_list();
+        let mut c = sim.connect();
+        assert_eq!(c.execute(&["BITOP", "OR", "l", "nosuch"]), Value::Int(0));
+        assert_eq!(c.execute(&["GET", "l"]), Value::Nil);
+        let sim = with_list();
+        let mut c = sim.connect();
+        assert_eq!(c.execute(&["SET", "l", "v"]), Value::ok());
+        assert_eq!(c.execute(&["GET", "l"]), Value::bulk("v"));
     }
 }
