@@ -715,4 +715,42 @@ mod tests {
         assert_eq!(c.execute(&["SET", "l", "v"]), Value::ok());
         assert_eq!(c.execute(&["GET", "l"]), Value::bulk("v"));
     }
+
+    #[test]
+    fn in_place_writes_keep_the_ttl_and_overwrites_clear_it() {
+        let sim = Simulator::with_clock(Clock::manual(2_000_000));
+        let mut c = sim.connect();
+        let keep: &[&[&str]] = &[
+            &["APPEND", "a", "x"],
+            &["SETRANGE", "a", "0", "y"],
+            &["INCR", "n"],
+            &["INCRBYFLOAT", "n", "1.5"],
+            &["SETBIT", "b", "3", "1"],
+            &["BITFIELD", "b", "SET", "u8", "8", "7"],
+            &["PFADD", "h", "x", "y"],
+            &["PFMERGE", "h", "h"],
+            &["SET", "a", "z", "KEEPTTL"],
+        ];
+        for k in ["a", "n", "b"] {
+            c.execute(&["SET", k, "1", "PX", "1000"]);
+        }
+        c.execute(&["PFADD", "h"]);
+        c.execute(&["GETEX", "h", "PX", "1000"]);
+        for args in keep {
+            assert!(!c.execute(args).is_error(), "{args:?}");
+        }
+        c.execute(&["SET", "o1", "1", "PX", "1000"]);
+        c.execute(&["SET", "o2", "1", "PX", "1000"]);
+        c.execute(&["SET", "o3", "1", "PX", "1000"]);
+        c.execute(&["GETSET", "o1", "2"]);
+        c.execute(&["MSET", "o2", "2"]);
+        c.execute(&["BITOP", "NOT", "o3", "o3"]);
+        sim.advance_ms(1000);
+        for k in ["a", "n", "b", "h"] {
+            assert_eq!(c.execute(&["GET", k]), Value::Nil, "{k} should have expired");
+        }
+        for k in ["o1", "o2", "o3"] {
+            assert!(!c.execute(&["GET", k]).is_nil(), "{k} should have lost its TTL");
+        }
+    }
 }
