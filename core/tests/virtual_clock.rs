@@ -21,7 +21,9 @@ fn ttl_counts_down_only_when_the_clock_moves() {
     sim.advance_ms(2_500);
     assert_eq!(c.execute(&["PTTL", "k"]), Value::Int(7_500));
     assert_eq!(c.execute(&["TTL", "k"]), Value::Int(8), "TTL rounds like Redis");
-    sim.advance_ms(7_499);
+    sim.advance_ms(7_500);
+    // Like Redis, a key is alive in the millisecond it expires at, with a TTL of 0.
+    assert_eq!(c.execute(&["PTTL", "k"]), Value::Int(0));
     assert_eq!(c.execute(&["GET", "k"]), Value::bulk("v"));
     sim.advance_ms(1);
     assert_eq!(c.execute(&["GET", "k"]), Value::Nil);
@@ -38,6 +40,7 @@ fn advancing_reclaims_expired_keys_without_access() {
     c.execute(&["SET", "forever", "v"]);
     assert_eq!(c.execute(&["DBSIZE"]), Value::Int(101));
     sim.advance_ms(1_495);
+    // deadlines T0+1000 ..= T0+1490 have passed, T0+1500 and later have not
     assert_eq!(c.execute(&["DBSIZE"]), Value::Int(51));
     sim.advance_ms(10_000);
     assert_eq!(c.execute(&["DBSIZE"]), Value::Int(1));
@@ -53,7 +56,7 @@ fn expireat_and_pexpiretime_use_the_virtual_epoch() {
     let at = (T0 / 1000 + 60).to_string();
     assert_eq!(c.execute(&["EXPIREAT", "k", &at]), Value::Int(1));
     assert_eq!(c.execute(&["PEXPIRETIME", "k"]), Value::Int(((T0 / 1000 + 60) * 1000) as i64));
-    sim.set_time_ms((T0 / 1000 + 60) * 1000);
+    sim.set_time_ms((T0 / 1000 + 60) * 1000 + 1);
     assert_eq!(c.execute(&["EXISTS", "k"]), Value::Int(0));
 }
 

@@ -64,6 +64,12 @@ pub struct Entry {
     pub mem: u32,
 }
 
+/// True when a key with absolute expiry `expire_at` (0 = none) is expired at `now_ms`. Like
+/// Redis's `keyIsExpired`, a key is still alive in the very millisecond it expires at.
+pub fn is_expired(expire_at: u64, now_ms: u64) -> bool {
+    expire_at != 0 && now_ms > expire_at
+}
+
 impl Entry {
     /// A value with no TTL.
     pub fn new(value: RValue) -> Entry {

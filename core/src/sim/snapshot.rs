@@ -212,7 +212,7 @@ pub fn encode_state(st: &State, now_ms: u64) -> Result<Vec<u8>> {
         out.extend_from_slice(&[0; 8]);
         let mut count: u64 = 0;
         for (k, e) in db.keys.iter() {
-            if e.expire_at != 0 && e.expire_at <= now_ms {
+            if super::db::is_expired(e.expire_at, now_ms) {
                 continue;
             }
             out.push(type_tag(&e.value));
@@ -281,7 +281,7 @@ fn decode_keys(input: &mut &[u8], count: u64, db: &mut Db, now_ms: u64, access: 
         let expire_at = get_u64(input)?;
         let key = get_bytes(input)?;
         let value = decode_value(tag, input)?;
-        if expire_at != 0 && expire_at <= now_ms {
+        if super::db::is_expired(expire_at, now_ms) {
             continue;
         }
         let entry = Entry { expire_at, access, ..Entry::new(value) };

@@ -132,7 +132,7 @@ impl State {
     pub fn lookup_no_touch(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<usize> {
         let i = self.dbs[db].keys.find(key)?;
         let exp = self.dbs[db].keys.at(i).map(|(_, e)| e.expire_at).unwrap_or(0);
-        if exp != 0 && exp <= now_ms {
+        if super::db::is_expired(exp, now_ms) {
             self.expire_key(db, key);
             return None;
         }
@@ -171,7 +171,7 @@ impl State {
                     let key = k.to_vec();
                     checked += 1;
                     let exp = self.dbs[db].keys.get(key.as_slice()).map(|e| e.expire_at).unwrap_or(0);
-                    if exp != 0 && exp <= now_ms {
+                    if super::db::is_expired(exp, now_ms) {
                         self.expire_key(db, &key);
                         expired_in_sample += 1;
                         removed += 1;
@@ -197,7 +197,7 @@ impl State {
                     self.dbs[db]
                         .keys
                         .get(k.as_slice())
-                        .map(|e| e.expire_at != 0 && e.expire_at <= now_ms)
+                        .map(|e| super::db::is_expired(e.expire_at, now_ms))
                         .unwrap_or(false)
                 })
                 .map(|(k, _)| k.to_vec())
