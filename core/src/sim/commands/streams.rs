@@ -15,6 +15,10 @@ use crate::sim::float::parse_i64;
 use crate::sim::types::stream::{Fields, Group, Pending, Stream, StreamId, Trim};
 use crate::sim::types::Stream as StreamType;
 
+/// Largest XAUTOCLAIM COUNT whose up-front allocation (16 bytes per id) redis-server 7.0 obtains
+/// from jemalloc on a 64-bit Linux host (80 TiB); beyond it Redis answers "COUNT too high".
+const MAX_ALLOC_COUNT: i64 = 80 << 36;
+
 /// Count used by a blocked XREAD/XREADGROUP without COUNT when it is served.
 const BLOCKED_DEFAULT_COUNT: usize = 1000;
 
@@ -306,7 +310,7 @@ fn xadd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         Some((id, true)) => id,
         Some((id, false)) if id.ms == last.ms => {
             if last.seq == u64::MAX {
-                return Err(too_small());
+                return Err(CmdError::msg("ERR Elements are too large to be stored"));
             }
             StreamId::new(last.ms, last.seq + 1)
         }
@@ -490,7 +494,6 @@ fn touch_consumer(g: &mut Group, name: &[u8], now: i64) -> bool {
 }
 
 fn xread_generic(ctx: &mut Ctx, argv: &[Vec<u8>], xreadgroup: bool) -> CmdResult {
-    let name = if xreadgroup { "xreadgroup" } else { "xread" };
     let mut timeout: Option<u64> = None;
     let mut count: usize = 0;
     let mut streams_arg = 0;
@@ -513,10 +516,9 @@ fn xread_generic(ctx: &mut Ctx, argv: &[Vec<u8>], xreadgroup: bool) -> CmdResult
         } else if kw(o, "streams") && more > 0 {
             streams_arg = i + 1;
             if (argv.len() - streams_arg) % 2 != 0 {
-                let sym = if xreadgroup { '>' } else { '$' };
-                return Err(CmdError::msg(format!(
-                    "ERR Unbalanced '{name}' list of streams: for each stream key an ID or '{sym}' must be specified."
-                )));
+                return Err(CmdError::msg(
+                    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
+                ));
             }
             break;
         } else if kw(o, "group") && more >= 2 {
@@ -700,10 +702,11 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let gname = &argv[3];
     let mut mkstream = false;
     let mut entries_read: i64 = -1;
-    if kw(opt, "create") && argc >= 5 {
+    let create = kw(opt, "create");
+    if (create || kw(opt, "setid")) && argc >= 5 {
         let mut i = 5;
         while i < argc {
-            if kw(&argv[i], "mkstream") {
+            if create && kw(&argv[i], "mkstream") {
                 mkstream = true;
                 i += 1;
             } else if kw(&argv[i], "entriesread") && i + 1 < argc {
@@ -754,16 +757,6 @@ fn xgroup(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         } else {
             parse_id_with(&argv[4], IdRules { missing_seq: 0, strict: false, seq_star: false })?.0
         };
-        if argc == 7 {
-            if !kw(&argv[5], "entriesread") {
-                return Err(subcommand_syntax("XGROUP", opt));
-            }
-            let Some(v) = parse_i64(&argv[6]) else { return Err(subcommand_syntax("XGROUP", opt)) };
-            if v < 0 && v != -1 {
-                return Err(CmdError::msg("ERR value for ENTRIESREAD must be positive or -1"));
-            }
-            entries_read = v;
-        }
         if let Some(g) = s.groups.get_mut(gname.as_slice()) {
             g.last_id = id;
             g.entries_read = entries_read;
@@ -1072,6 +1065,10 @@ fn xautoclaim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let consumer = argv[3].as_slice();
     let Some(s) = ctx.get_stream(key)? else { return Err(nogroup(key, gname)) };
     let Some(g) = s.groups.get(gname) else { return Err(nogroup(key, gname)) };
+    if count > MAX_ALLOC_COUNT {
+        // Redis allocates count ids up front; past what the allocator grants it answers this.
+        return Err(CmdError::msg("ERR Insufficient memory, failed allocating transient memory, COUNT too high."));
+    }
     let mut attempts = count.saturating_mul(10);
     // Walk the group PEL from `start`; candidates are collected lazily in bounded batches.
     let mut cursor = StreamId::MIN;
@@ -1135,11 +1132,11 @@ fn xinfo_stream(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let full = !opts.is_empty();
     if full {
         if !kw(&opts[0], "full") {
-            return Err(errors::syntax());
+            return Err(subcommand_syntax("XINFO", &argv[1]));
         }
         if opts.len() > 1 {
             if opts.len() != 3 || !kw(&opts[1], "count") {
-                return Err(errors::syntax());
+                return Err(subcommand_syntax("XINFO", &argv[1]));
             }
             count = arg_i64(&opts[2])?;
             if count < 0 {
@@ -1311,9 +1308,6 @@ fn xsetid(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         i += 2;
     }
     let Some(s) = ctx.get_stream(&argv[1])? else { return Err(errors::no_such_key()) };
-    if id < s.max_deleted_id {
-        return Err(CmdError::msg("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id"));
-    }
     if !s.is_empty() {
         if id < s.last_valid_id() {
             return Err(CmdError::msg("ERR The ID specified in XSETID is smaller than the target stream top item"));
