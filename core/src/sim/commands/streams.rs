@@ -1378,3 +1378,224 @@ pub static COMMANDS: &[Command] = &[
     container!("xgroup", "", XGROUP_SUBS, "stream", "Consumer group management."),
     container!("xinfo", "", XINFO_SUBS, "stream", "Stream introspection."),
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::resp::Value;
+    use crate::sim::{Clock, Connection, Simulator, Submitted};
+
+    const T0: u64 = 1_700_000_000_000;
+
+    fn sim() -> Simulator {
+        Simulator::with_clock(Clock::manual(T0))
+    }
+
+    fn bulk(s: &str) -> Value {
+        Value::bulk(s)
+    }
+
+    fn entry(id: &str, f: &str, v: &str) -> Value {
+        Value::Array(vec![bulk(id), Value::Array(vec![bulk(f), bulk(v)])])
+    }
+
+    /// `[[key, [entries…]]]`, the RESP2 shape of XREAD/XREADGROUP.
+    fn read_reply(key: &str, entries: Vec<Value>) -> Value {
+        Value::Array(vec![Value::Array(vec![bulk(key), Value::Array(entries)])])
+    }
+
+    fn int(c: &mut Connection, args: &[&str]) -> i64 {
+        c.execute(args).as_int().unwrap_or(i64::MIN)
+    }
+
+    /// The value of `field` in a flat field/value reply or a map.
+    fn field(v: &Value, name: &str) -> Value {
+        match v {
+            Value::Map(m) => m.iter().find(|(k, _)| *k == bulk(name)).map(|(_, x)| x.clone()),
+            Value::Array(a) => a.chunks(2).find(|c| c[0] == bulk(name)).map(|c| c[1].clone()),
+            _ => None,
+        }
+        .unwrap_or(Value::Nil)
+    }
+
+    #[test]
+    fn ids_come_from_the_virtual_clock() {
+        let s = sim();
+        let mut c = s.connect();
+        assert_eq!(c.execute(&["XADD", "s", "*", "f", "v"]), bulk("1700000000000-0"));
+        assert_eq!(c.execute(&["XADD", "s", "*", "f", "v"]), bulk("1700000000000-1"));
+        s.advance_ms(5);
+        assert_eq!(c.execute(&["XADD", "s", "*", "f", "v"]), bulk("1700000000005-0"));
+        // The clock going backwards keeps ids increasing through the sequence part.
+        s.set_time_ms(T0 - 1000);
+        assert_eq!(c.execute(&["XADD", "s", "*", "f", "v"]), bulk("1700000000005-1"));
+        assert_eq!(c.execute(&["XADD", "s", "1700000000005-*", "f", "v"]), bulk("1700000000005-2"));
+        assert_eq!(int(&mut c, &["XLEN", "s"]), 5);
+    }
+
+    #[test]
+    fn xread_block_is_woken_by_xadd_from_another_connection() {
+        let s = sim();
+        let mut reader = s.connect();
+        let mut writer = s.connect();
+        writer.execute(&["XADD", "s", "1-1", "f", "old"]);
+        assert_eq!(reader.submit(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]), Submitted::Blocked);
+        assert_eq!(reader.poll(), None);
+        writer.execute(&["XADD", "s", "2-1", "f", "new"]);
+        // `$` meant 1-1, the last id when the reader blocked: only the new entry arrives.
+        assert_eq!(reader.poll(), Some(read_reply("s", vec![entry("2-1", "f", "new")])));
+    }
+
+    #[test]
+    fn xread_block_on_missing_key_and_timeout_by_clock() {
+        let s = sim();
+        let mut reader = s.connect();
+        let mut writer = s.connect();
+        assert_eq!(reader.submit(&["XREAD", "BLOCK", "100", "STREAMS", "nokey", "$"]), Submitted::Blocked);
+        s.advance_ms(99);
+        assert_eq!(reader.poll(), None);
+        s.advance_ms(1);
+        assert_eq!(reader.poll(), Some(Value::NilArray));
+        assert_eq!(reader.submit(&["XREAD", "BLOCK", "0", "STREAMS", "nokey", "$"]), Submitted::Blocked);
+        writer.execute(&["XADD", "nokey", "1-1", "f", "v"]);
+        assert_eq!(reader.poll(), Some(read_reply("nokey", vec![entry("1-1", "f", "v")])));
+    }
+
+    #[test]
+    fn xreadgroup_block_times_out_and_is_served() {
+        let s = sim();
+        let mut a = s.connect();
+        let mut b = s.connect();
+        b.execute(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+        assert_eq!(
+            a.submit(&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "50", "STREAMS", "s", ">"]),
+            Submitted::Blocked
+        );
+        s.advance_ms(49);
+        assert_eq!(a.poll(), None);
+        s.advance_ms(1);
+        assert_eq!(a.poll(), Some(Value::NilArray));
+        assert_eq!(
+            a.submit(&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "1000", "STREAMS", "s", ">"]),
+            Submitted::Blocked
+        );
+        b.execute(&["XADD", "s", "5-1", "f", "v"]);
+        assert_eq!(a.poll(), Some(read_reply("s", vec![entry("5-1", "f", "v")])));
+        let summary = b.execute(&["XPENDING", "s", "g"]);
+        assert_eq!(summary.as_array().map(|x| x[0].clone()), Some(Value::Int(1)));
+        // A second blocked consumer only gets what arrives after the group's last id.
+        assert_eq!(
+            a.submit(&["XREADGROUP", "GROUP", "g", "c2", "BLOCK", "0", "STREAMS", "s", ">"]),
+            Submitted::Blocked
+        );
+        b.execute(&["XADD", "s", "6-1", "f", "w"]);
+        assert_eq!(a.poll(), Some(read_reply("s", vec![entry("6-1", "f", "w")])));
+    }
+
+    #[test]
+    fn destroying_the_group_unblocks_with_nogroup() {
+        let s = sim();
+        let mut a = s.connect();
+        let mut b = s.connect();
+        b.execute(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+        assert_eq!(a.submit(&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]), Submitted::Blocked);
+        assert_eq!(int(&mut b, &["XGROUP", "DESTROY", "s", "g"]), 1);
+        assert_eq!(
+            a.poll(),
+            Some(Value::error("NOGROUP the consumer group this client was blocked on no longer exists"))
+        );
+    }
+
+    #[test]
+    fn idle_times_follow_the_virtual_clock() {
+        let s = sim();
+        let mut c = s.connect();
+        c.execute(&["XADD", "s", "1-1", "f", "v"]);
+        c.execute(&["XADD", "s", "2-1", "f", "v"]);
+        c.execute(&["XGROUP", "CREATE", "s", "g", "0"]);
+        c.execute(&["XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", ">"]);
+        s.advance_ms(1500);
+        c.execute(&["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">"]);
+        s.advance_ms(500);
+        let rows = c.execute(&["XPENDING", "s", "g", "-", "+", "10"]);
+        let row = |i: usize| rows.as_array().and_then(|r| r.get(i)).and_then(|r| r.as_array()).map(<[Value]>::to_vec);
+        assert_eq!(row(0), Some(vec![bulk("1-1"), bulk("alice"), Value::Int(2000), Value::Int(1)]));
+        assert_eq!(row(1), Some(vec![bulk("2-1"), bulk("bob"), Value::Int(500), Value::Int(1)]));
+        let idle = c.execute(&["XPENDING", "s", "g", "IDLE", "1000", "-", "+", "10"]);
+        assert_eq!(idle.as_array().map(<[Value]>::len), Some(1));
+        let consumers = c.execute(&["XINFO", "CONSUMERS", "s", "g"]);
+        let list = consumers.as_array().map(<[Value]>::to_vec).unwrap_or_default();
+        assert_eq!(field(&list[0], "idle"), Value::Int(2000));
+        assert_eq!(field(&list[1], "idle"), Value::Int(500));
+        let full = c.execute(&["XINFO", "STREAM", "s", "FULL"]);
+        let groups = field(&full, "groups");
+        let g = groups.as_array().and_then(|g| g.first()).cloned().unwrap_or(Value::Nil);
+        let pending = field(&g, "pending");
+        let first = pending.as_array().and_then(|p| p.first()).and_then(|p| p.as_array()).map(<[Value]>::to_vec);
+        assert_eq!(first.map(|p| p[2].clone()), Some(Value::Int(T0 as i64)));
+    }
+
+    #[test]
+    fn xautoclaim_and_xclaim_respect_min_idle_time() {
+        let s = sim();
+        let mut c = s.connect();
+        for id in ["1-1", "2-1", "3-1"] {
+            c.execute(&["XADD", "s", id, "f", "v"]);
+        }
+        c.execute(&["XGROUP", "CREATE", "s", "g", "0"]);
+        c.execute(&["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">"]);
+        let none = c.execute(&["XAUTOCLAIM", "s", "g", "bob", "1000", "0", "JUSTID"]);
+        assert_eq!(none, Value::Array(vec![bulk("0-0"), Value::Array(vec![]), Value::Array(vec![])]));
+        s.advance_ms(1000);
+        let got = c.execute(&["XAUTOCLAIM", "s", "g", "bob", "1000", "0", "COUNT", "2", "JUSTID"]);
+        assert_eq!(got, Value::Array(vec![bulk("3-1"), Value::bulk_array(["1-1", "2-1"]), Value::Array(vec![])]));
+        // Claimed entries are fresh again; the third one is still idle long enough.
+        assert_eq!(
+            c.execute(&["XCLAIM", "s", "g", "carol", "1000", "1-1", "3-1", "JUSTID"]),
+            Value::bulk_array(["3-1"])
+        );
+        s.advance_ms(250);
+        let rows = c.execute(&["XPENDING", "s", "g", "-", "+", "10", "bob"]);
+        let first = rows.as_array().and_then(|r| r.first()).and_then(|r| r.as_array()).map(<[Value]>::to_vec);
+        assert_eq!(first, Some(vec![bulk("1-1"), bulk("bob"), Value::Int(250), Value::Int(1)]));
+        // IDLE sets the delivery time in the past of the virtual clock.
+        c.execute(&["XCLAIM", "s", "g", "dave", "0", "2-1", "IDLE", "60000", "JUSTID"]);
+        let rows = c.execute(&["XPENDING", "s", "g", "-", "+", "10", "dave"]);
+        let first = rows.as_array().and_then(|r| r.first()).and_then(|r| r.as_array()).map(<[Value]>::to_vec);
+        assert_eq!(first.map(|r| r[2].clone()), Some(Value::Int(60000)));
+    }
+
+    #[test]
+    fn approximate_trim_drops_whole_nodes_only() {
+        let s = sim();
+        let mut c = s.connect();
+        for i in 1..=250 {
+            c.execute(&["XADD", "s", &format!("{i}-0"), "f", "v"]);
+        }
+        assert_eq!(int(&mut c, &["XTRIM", "s", "MAXLEN", "~", "120"]), 100);
+        assert_eq!(int(&mut c, &["XTRIM", "s", "MAXLEN", "~", "120"]), 0);
+        assert_eq!(int(&mut c, &["XTRIM", "s", "MAXLEN", "120"]), 30);
+        assert_eq!(int(&mut c, &["XTRIM", "s", "MINID", "~", "220"]), 70);
+        assert_eq!(int(&mut c, &["XLEN", "s"]), 50);
+    }
+
+    #[test]
+    fn hostile_arguments_do_not_panic() {
+        let s = sim();
+        let mut c = s.connect();
+        c.execute(&["XADD", "s", "1-1", "f", "v"]);
+        c.execute(&["XGROUP", "CREATE", "s", "g", "0"]);
+        let weird =
+            ["", "-", "+", "(", "((", "$", ">", "*", "0-*", "18446744073709551615-18446744073709551615", "\u{0}"];
+        for cmd in ["XRANGE", "XREVRANGE", "XDEL", "XACK", "XCLAIM", "XAUTOCLAIM", "XPENDING", "XSETID", "XTRIM"] {
+            for w in weird {
+                for n in 0..4 {
+                    let mut argv = vec![cmd, "s", "g", "c"];
+                    argv.truncate(2 + n.min(2));
+                    argv.extend([w, w, "0", w]);
+                    let _ = c.execute(&argv);
+                }
+            }
+        }
+        assert_eq!(int(&mut c, &["XLEN", "s"]), 1);
+    }
+}
