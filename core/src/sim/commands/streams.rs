@@ -493,69 +493,90 @@ fn touch_consumer(g: &mut Group, name: &[u8], now: i64) -> bool {
     }
 }
 
-fn xread_generic(ctx: &mut Ctx, argv: &[Vec<u8>], xreadgroup: bool) -> CmdResult {
-    let mut timeout: Option<u64> = None;
-    let mut count: usize = 0;
-    let mut streams_arg = 0;
-    let mut group: Option<(&[u8], &[u8])> = None;
-    let mut noack = false;
+/// The options of XREAD/XREADGROUP before the STREAMS list.
+struct ReadOpts<'a> {
+    /// BLOCK milliseconds (0 = forever); None without BLOCK.
+    timeout: Option<u64>,
+    /// COUNT (0 = unlimited).
+    count: usize,
+    /// Index of the first key after STREAMS.
+    streams_arg: usize,
+    /// GROUP name and consumer (XREADGROUP).
+    group: Option<(&'a [u8], &'a [u8])>,
+    /// NOACK.
+    noack: bool,
+}
+
+/// Parses the options like Redis's xreadCommand, in the same order (so errors match).
+fn parse_read_opts(argv: &[Vec<u8>], xreadgroup: bool) -> Result<ReadOpts<'_>, CmdError> {
+    let mut o = ReadOpts { timeout: None, count: 0, streams_arg: 0, group: None, noack: false };
+    let only_group = |opt: &str| {
+        CmdError::msg(format!("ERR The {opt} option is only supported by XREADGROUP. You called XREAD instead."))
+    };
     let mut i = 1;
     while i < argv.len() {
         let more = argv.len() - i - 1;
-        let o = &argv[i];
-        if kw(o, "block") && more > 0 {
+        let a = &argv[i];
+        if kw(a, "block") && more > 0 {
             i += 1;
             let t = int_or(&argv[i], "timeout is not an integer or out of range")?;
             if t < 0 {
                 return Err(errors::negative_timeout());
             }
-            timeout = Some(t as u64);
-        } else if kw(o, "count") && more > 0 {
+            o.timeout = Some(t as u64);
+        } else if kw(a, "count") && more > 0 {
             i += 1;
-            count = arg_i64(&argv[i])?.max(0).try_into().unwrap_or(usize::MAX);
-        } else if kw(o, "streams") && more > 0 {
-            streams_arg = i + 1;
-            if (argv.len() - streams_arg) % 2 != 0 {
+            o.count = usize::try_from(arg_i64(&argv[i])?.max(0)).unwrap_or(usize::MAX);
+        } else if kw(a, "streams") && more > 0 {
+            o.streams_arg = i + 1;
+            if (argv.len() - o.streams_arg) % 2 != 0 {
                 return Err(CmdError::msg(
                     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
                 ));
             }
             break;
-        } else if kw(o, "group") && more >= 2 {
+        } else if kw(a, "group") && more >= 2 {
             if !xreadgroup {
-                return Err(CmdError::msg(
-                    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.",
-                ));
+                return Err(only_group("GROUP"));
             }
-            group = Some((&argv[i + 1], &argv[i + 2]));
+            o.group = Some((&argv[i + 1], &argv[i + 2]));
             i += 2;
-        } else if kw(o, "noack") {
+        } else if kw(a, "noack") {
             if !xreadgroup {
-                return Err(CmdError::msg(
-                    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.",
-                ));
+                return Err(only_group("NOACK"));
             }
-            noack = true;
+            o.noack = true;
         } else {
             return Err(errors::syntax());
         }
         i += 1;
     }
-    if streams_arg == 0 {
+    if o.streams_arg == 0 {
         return Err(errors::syntax());
     }
-    if xreadgroup && group.is_none() {
+    if xreadgroup && o.group.is_none() {
         return Err(CmdError::msg("ERR Missing GROUP option for XREADGROUP"));
     }
-    let n = (argv.len() - streams_arg) / 2;
-    let keys = &argv[streams_arg..streams_arg + n];
-    let id_args = &argv[streams_arg + n..];
-    let unblocking = ctx.unblocking && ctx.cl.blocked_stream_ids.len() == n;
-    let block_again =
-        || CmdError::Block(Box::new(BlockOn { keys: Vec::new(), deadline_ms: None, on_timeout: Value::NilArray }));
+    Ok(o)
+}
 
-    // Resolve ids (checking types and groups first, like Redis).
-    let mut ids = Vec::with_capacity(n);
+/// A "stay blocked" answer for a re-run that has nothing to serve.
+fn block_again() -> CmdError {
+    CmdError::Block(Box::new(BlockOn { keys: Vec::new(), deadline_ms: None, on_timeout: Value::NilArray }))
+}
+
+/// Checks every key (type, group) and resolves the ids to read after: `$` → the stream's last id,
+/// `>` → [`StreamId::MAX`]. On a re-run after blocking, the ids stored when blocking are used and
+/// a missing key or wrong type means "keep waiting", like Redis.
+fn resolve_read_ids(
+    ctx: &mut Ctx,
+    keys: &[Vec<u8>],
+    id_args: &[Vec<u8>],
+    o: &ReadOpts,
+    unblocking: bool,
+) -> Result<Vec<StreamId>, CmdError> {
+    let xreadgroup = o.group.is_some();
+    let mut ids = Vec::with_capacity(keys.len());
     for (k, (key, id_arg)) in keys.iter().zip(id_args).enumerate() {
         let s = match ctx.get_stream(key) {
             Ok(s) => s,
@@ -563,7 +584,7 @@ fn xread_generic(ctx: &mut Ctx, argv: &[Vec<u8>], xreadgroup: bool) -> CmdResult
             Err(e) => return Err(e),
         };
         let last = s.as_ref().map(|s| s.last_id);
-        if let Some((g, _)) = group {
+        if let Some((g, _)) = o.group {
             if !s.is_some_and(|s| s.groups.contains_key(g)) {
                 if unblocking {
                     if last.is_none() {
@@ -600,14 +621,17 @@ fn xread_generic(ctx: &mut Ctx, argv: &[Vec<u8>], xreadgroup: bool) -> CmdResult
             ids.push(parse_strict(id_arg)?);
         }
     }
+    Ok(ids)
+}
 
-    let serve_count = if unblocking && count == 0 { BLOCKED_DEFAULT_COUNT } else { count };
+/// Serves what can be served now: one `(key, entries)` pair per stream with data.
+fn serve_reads(ctx: &mut Ctx, keys: &[Vec<u8>], ids: &[StreamId], o: &ReadOpts, count: usize) -> Vec<(Value, Value)> {
     let now = ctx.now_ms as i64;
-    let mut served: Vec<(Value, Value)> = Vec::new();
+    let mut served = Vec::new();
     let mut created: Vec<&[u8]> = Vec::new();
-    for (key, &gt) in keys.iter().zip(&ids) {
+    for (key, &gt) in keys.iter().zip(ids) {
         let Ok(Some(s)) = ctx.get_stream(key) else { continue };
-        let entries = match group {
+        let entries = match o.group {
             Some((gname, cname)) => {
                 let history = gt != StreamId::MAX;
                 let mut after = gt;
@@ -623,9 +647,9 @@ fn xread_generic(ctx: &mut Ctx, argv: &[Vec<u8>], xreadgroup: bool) -> CmdResult
                     created.push(key);
                 }
                 if history {
-                    group_read_history(s, gname, cname, after, serve_count, now)
+                    group_read_history(s, gname, cname, after, count, now)
                 } else {
-                    group_read_new(s, gname, cname, after, serve_count, noack, now)
+                    group_read_new(s, gname, cname, after, count, o.noack, now)
                 }
             }
             None => {
@@ -633,7 +657,7 @@ fn xread_generic(ctx: &mut Ctx, argv: &[Vec<u8>], xreadgroup: bool) -> CmdResult
                     continue;
                 }
                 let Some(start) = gt.incr() else { continue };
-                let limit = if serve_count == 0 { usize::MAX } else { serve_count };
+                let limit = if count == 0 { usize::MAX } else { count };
                 s.range(start, StreamId::MAX, false).take(limit).map(|(id, f)| entry_reply(*id, f)).collect()
             }
         };
@@ -643,10 +667,23 @@ fn xread_generic(ctx: &mut Ctx, argv: &[Vec<u8>], xreadgroup: bool) -> CmdResult
         ctx.notify('t', "xgroup-createconsumer", key);
         ctx.st.dirty += 1;
     }
+    if o.group.is_some() {
+        ctx.st.dirty += served.len() as u64;
+    }
+    served
+}
+
+/// XREAD and XREADGROUP: parse, resolve ids, serve synchronously, else block (or answer the
+/// timeout reply at once inside MULTI/scripts).
+fn xread_generic(ctx: &mut Ctx, argv: &[Vec<u8>], xreadgroup: bool) -> CmdResult {
+    let o = parse_read_opts(argv, xreadgroup)?;
+    let n = (argv.len() - o.streams_arg) / 2;
+    let keys = &argv[o.streams_arg..o.streams_arg + n];
+    let unblocking = ctx.unblocking && ctx.cl.blocked_stream_ids.len() == n;
+    let ids = resolve_read_ids(ctx, keys, &argv[o.streams_arg + n..], &o, unblocking)?;
+    let count = if unblocking && o.count == 0 { BLOCKED_DEFAULT_COUNT } else { o.count };
+    let served = serve_reads(ctx, keys, &ids, &o, count);
     if !served.is_empty() {
-        if group.is_some() {
-            ctx.st.dirty += served.len() as u64;
-        }
         ctx.cl.blocked_stream_ids.clear();
         return Ok(if ctx.cl.proto == Protocol::Resp2 {
             Value::Array(served.into_iter().map(|(k, v)| Value::Array(vec![k, v])).collect())
@@ -654,7 +691,7 @@ fn xread_generic(ctx: &mut Ctx, argv: &[Vec<u8>], xreadgroup: bool) -> CmdResult
             Value::Map(served)
         });
     }
-    let Some(t) = timeout else { return Ok(Value::NilArray) };
+    let Some(t) = o.timeout else { return Ok(Value::NilArray) };
     if unblocking {
         return Err(block_again());
     }

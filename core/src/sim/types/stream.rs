@@ -320,15 +320,8 @@ impl Stream {
 
     /// Approximate bytes used.
     pub fn mem_usage(&self) -> usize {
-        let groups: usize = self
-            .groups
-            .iter()
-            .map(|(n, g)| {
-                64 + n.len()
-                    + g.pel.len() * 48
-                    + g.consumers.iter().map(|(c, x)| 48 + c.len() + x.pel.len() * 24).sum::<usize>()
-            })
-            .sum();
+        let groups: usize =
+            self.groups.iter().map(|(n, g)| 96 + n.len() + g.pel.len() * 64 + g.consumers.len() * 64).sum();
         std::mem::size_of::<Self>() + self.bytes + self.nodes.len() * 48 + groups
     }
 
@@ -614,6 +607,10 @@ fn rax_count(keys: &[[u8; 16]], depth: usize) -> usize {
     let mut p = depth;
     while p < 16 && first[p] == last[p] {
         p += 1;
+    }
+    if p >= 16 {
+        // Only reachable with duplicate keys, which a BTreeMap cannot hold.
+        return 1;
     }
     let compressed = usize::from(p > depth);
     // Branch node at depth p with one child per distinct byte.
