@@ -1419,6 +1419,10 @@ pub static COMMANDS: &[Command] = &[
 #[cfg(test)]
 mod tests {
     use crate::resp::Value;
+    use crate::sim::bytes::SmallBytes;
+    use crate::sim::command::Ctx;
+    use crate::sim::db::{Entry, RValue};
+    use crate::sim::dispatch;
     use crate::sim::{Clock, Connection, Simulator, Submitted};
 
     const T0: u64 = 1_700_000_000_000;
@@ -1613,6 +1617,55 @@ mod tests {
         assert_eq!(int(&mut c, &["XTRIM", "s", "MAXLEN", "120"]), 30);
         assert_eq!(int(&mut c, &["XTRIM", "s", "MINID", "~", "220"]), 70);
         assert_eq!(int(&mut c, &["XLEN", "s"]), 50);
+    }
+
+    #[test]
+    fn blocking_reads_answer_at_once_inside_exec() {
+        let s = sim();
+        let c = s.connect();
+        let id = c.id();
+        let mut st = s.lock();
+        let Some(mut cl) = st.clients.remove(&id) else { panic!("client missing") };
+        let mut ctx =
+            Ctx { st: &mut st, cl: &mut cl, now_ms: T0, now_us: T0 * 1000, no_block: false, unblocking: false };
+        let argv: Vec<Vec<u8>> =
+            ["XREAD", "BLOCK", "0", "STREAMS", "s", "$"].iter().map(|a| a.as_bytes().to_vec()).collect();
+        assert_eq!(dispatch::call_nested(&mut ctx, &argv), Value::NilArray);
+        let argv: Vec<Vec<u8>> =
+            ["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"].iter().map(|a| a.as_bytes().to_vec()).collect();
+        assert_eq!(dispatch::call_nested(&mut ctx, &argv), Value::ok());
+        let argv: Vec<Vec<u8>> = ["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
+        assert_eq!(dispatch::call_nested(&mut ctx, &argv), Value::NilArray);
+        st.clients.insert(id, cl);
+    }
+
+    #[test]
+    fn other_types_answer_wrongtype() {
+        let s = sim();
+        let mut c = s.connect();
+        s.lock().dbs[0].set_entry(b"str", Entry::new(RValue::Str(SmallBytes::new(b"x"))));
+        let wrong = Value::error("WRONGTYPE Operation against a key holding the wrong kind of value");
+        for argv in [
+            &["XADD", "str", "*", "f", "v"][..],
+            &["XLEN", "str"],
+            &["XRANGE", "str", "-", "+"],
+            &["XDEL", "str", "1-1"],
+            &["XTRIM", "str", "MAXLEN", "0"],
+            &["XREAD", "STREAMS", "str", "0"],
+            &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "str", ">"],
+            &["XGROUP", "CREATE", "str", "g", "$", "MKSTREAM"],
+            &["XACK", "str", "g", "1-1"],
+            &["XPENDING", "str", "g"],
+            &["XCLAIM", "str", "g", "c", "0", "1-1"],
+            &["XAUTOCLAIM", "str", "g", "c", "0", "0"],
+            &["XINFO", "STREAM", "str"],
+            &["XSETID", "str", "1-1"],
+        ] {
+            assert_eq!(c.execute(argv), wrong, "{argv:?}");
+        }
     }
 
     #[test]
