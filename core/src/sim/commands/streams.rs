@@ -565,9 +565,15 @@ fn block_again() -> CmdError {
     CmdError::Block(Box::new(BlockOn { keys: Vec::new(), deadline_ms: None, on_timeout: Value::NilArray }))
 }
 
+/// What a blocked XREADGROUP answers when its stream was deleted or replaced by another type.
+fn key_gone() -> CmdError {
+    CmdError::msg("UNBLOCKED the stream key no longer exists")
+}
+
 /// Checks every key (type, group) and resolves the ids to read after: `$` → the stream's last id,
-/// `>` → [`StreamId::MAX`]. On a re-run after blocking, the ids stored when blocking are used and
-/// a missing key or wrong type means "keep waiting", like Redis.
+/// `>` → [`StreamId::MAX`]. On a re-run after blocking, the ids stored when blocking are used; a
+/// missing key or another type means "keep waiting" for XREAD and an UNBLOCKED error for
+/// XREADGROUP, like Redis 7.0.
 fn resolve_read_ids(
     ctx: &mut Ctx,
     keys: &[Vec<u8>],
@@ -580,6 +586,7 @@ fn resolve_read_ids(
     for (k, (key, id_arg)) in keys.iter().zip(id_args).enumerate() {
         let s = match ctx.get_stream(key) {
             Ok(s) => s,
+            Err(_) if unblocking && xreadgroup => return Err(key_gone()),
             Err(_) if unblocking => return Err(block_again()),
             Err(e) => return Err(e),
         };
@@ -588,7 +595,7 @@ fn resolve_read_ids(
             if !s.is_some_and(|s| s.groups.contains_key(g)) {
                 if unblocking {
                     if last.is_none() {
-                        return Err(block_again());
+                        return Err(key_gone());
                     }
                     return Err(CmdError::msg(
                         "NOGROUP the consumer group this client was blocked on no longer exists",
@@ -1422,7 +1429,7 @@ mod tests {
     use crate::sim::bytes::SmallBytes;
     use crate::sim::command::Ctx;
     use crate::sim::db::{Entry, RValue};
-    use crate::sim::dispatch;
+    use crate::sim::{blocking, dispatch};
     use crate::sim::{Clock, Connection, Simulator, Submitted};
 
     const T0: u64 = 1_700_000_000_000;
@@ -1544,6 +1551,28 @@ mod tests {
             a.poll(),
             Some(Value::error("NOGROUP the consumer group this client was blocked on no longer exists"))
         );
+    }
+
+    #[test]
+    fn deleting_the_key_unblocks_xreadgroup_but_not_xread() {
+        let s = sim();
+        let mut a = s.connect();
+        let mut b = s.connect();
+        let mut w = s.connect();
+        w.execute(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+        assert_eq!(a.submit(&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]), Submitted::Blocked);
+        assert_eq!(b.submit(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]), Submitted::Blocked);
+        {
+            // What DEL does: remove the key and signal it.
+            let mut st = s.lock();
+            st.dbs[0].remove(b"s");
+            st.signal_ready(0, b"s");
+            blocking::serve_ready(&mut st, T0 * 1000);
+        }
+        assert_eq!(a.poll(), Some(Value::error("UNBLOCKED the stream key no longer exists")));
+        assert_eq!(b.poll(), None);
+        w.execute(&["XADD", "s", "7-7", "f", "v"]);
+        assert_eq!(b.poll(), Some(read_reply("s", vec![entry("7-7", "f", "v")])));
     }
 
     #[test]
