@@ -13,7 +13,6 @@ use crate::sim::command::{arg_i64, BlockOn, CmdError, CmdResult, Command, Ctx};
 use crate::sim::errors;
 use crate::sim::float::parse_i64;
 use crate::sim::types::stream::{Fields, Group, Pending, Stream, StreamId, Trim};
-use crate::sim::types::Stream as StreamType;
 
 /// Largest XAUTOCLAIM COUNT whose up-front allocation (16 bytes per id) redis-server 7.0 obtains
 /// from jemalloc on a 64-bit Linux host (80 TiB); beyond it Redis answers "COUNT too high".
@@ -1165,7 +1164,7 @@ fn xautoclaim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 // ---------------------------------------------------------------------------------------------
 
 /// Looks up the stream for XINFO (`ERR no such key` when missing).
-fn xinfo_stream_of<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<&'c mut StreamType, CmdError> {
+fn xinfo_stream_of<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<&'c mut Stream, CmdError> {
     ctx.get_stream(key)?.ok_or_else(errors::no_such_key)
 }
 
