@@ -107,7 +107,7 @@ pub fn run(st: &mut State, id: u64, argv: &[Vec<u8>], now_us: u64) -> Outcome {
         st.active_expire(now_ms, 200);
     }
     let Some(mut cl) = st.clients.remove(&id) else {
-        return Outcome::Reply(Value::error("ERR connection closed"));
+        return Outcome::Reply(st.faults.dead_connection_reply(id));
     };
     st.running_client = id;
     st.running_dirty_cas = false;

@@ -32,6 +32,7 @@ pub mod errors;
 pub mod eviction;
 pub mod faults;
 pub mod float;
+pub mod snapshot;
 pub mod state;
 pub mod types;
 
@@ -110,8 +111,10 @@ impl Simulator {
         let mut st = self.lock();
         let id = st.next_client_id;
         st.next_client_id += 1;
-        st.stats.connections += 1;
-        st.clients.insert(id, Client::new(id, now));
+        if !st.faults.refuse(id) {
+            st.stats.connections += 1;
+            st.clients.insert(id, Client::new(id, now));
+        }
         drop(st);
         Connection { sim: self.clone(), id }
     }
@@ -360,6 +363,7 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         let mut st = self.sim.lock();
+        st.faults.forget(self.id);
         if let Some(mut cl) = st.clients.remove(&self.id) {
             if let Some(b) = cl.blocked.take() {
                 blocking::unqueue(&mut st, self.id, &b);
