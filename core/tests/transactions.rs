@@ -44,11 +44,11 @@ fn watch_is_invalidated_when_the_clock_expires_the_key() {
     let mut a = sim.connect();
     a.execute(&["SET", "k", "v", "PX", "100"]);
     a.execute(&["WATCH", "k"]);
-    sim.advance_ms(99);
-    assert_eq!(try_incr(&mut a), Value::Array(vec![Value::Int(1)]));
+    sim.advance_ms(100);
+    assert_eq!(try_incr(&mut a), Value::Array(vec![Value::Int(1)]), "alive in its own millisecond");
     a.execute(&["SET", "k", "v", "PX", "100"]);
     a.execute(&["WATCH", "k"]);
-    sim.advance_ms(100);
+    sim.advance_ms(101);
     assert_eq!(try_incr(&mut a), Value::NilArray);
 }
 

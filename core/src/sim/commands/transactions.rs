@@ -13,6 +13,7 @@ use crate::resp::Value;
 use crate::sim::bytes::SmallBytes;
 use crate::sim::client::Client;
 use crate::sim::command::{CmdError, CmdResult, Command, Ctx};
+use crate::sim::db::is_expired;
 use crate::sim::dispatch::call_nested;
 use crate::sim::state::State;
 
@@ -93,10 +94,7 @@ pub fn discard_transaction(st: &mut State, cl: &mut Client) {
 /// True when a WATCHed key is still present but logically expired (Redis's isWatchedKeyExpired).
 fn watched_key_expired(st: &State, cl: &Client, now_ms: u64) -> bool {
     cl.watched.iter().any(|(db, key)| {
-        st.dbs
-            .get(*db)
-            .and_then(|d| d.keys.get(key.as_slice()))
-            .is_some_and(|e| e.expire_at != 0 && e.expire_at <= now_ms)
+        st.dbs.get(*db).and_then(|d| d.keys.get(key.as_slice())).is_some_and(|e| is_expired(e.expire_at, now_ms))
     })
 }
 
@@ -202,7 +200,7 @@ pub fn touch_all_watched_keys_in_db(st: &mut State, emptied: usize, replaced_wit
         return;
     }
     let live = |st: &State, db: usize, key: &SmallBytes| {
-        st.dbs.get(db).and_then(|d| d.keys.get(key.as_slice())).map(|e| e.expire_at == 0 || e.expire_at > now_ms)
+        st.dbs.get(db).and_then(|d| d.keys.get(key.as_slice())).map(|e| !is_expired(e.expire_at, now_ms))
     };
     let mut dirty = Vec::new();
     for ((db, key), ids) in &st.watched_keys {
