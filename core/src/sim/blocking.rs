@@ -27,6 +27,7 @@ pub fn register(st: &mut State, cl: &mut super::client::Client, argv: &[Vec<u8>]
         deadline_ms: b.deadline_ms,
         on_timeout: b.on_timeout,
         seq: st.block_seq,
+        ready_key: None,
     });
 }
 
@@ -75,8 +76,10 @@ pub fn expire_timeouts(st: &mut State, now_ms: u64) -> usize {
 }
 
 /// Serves clients blocked on keys signalled ready, first blocked first served, repeating while
-/// serving makes more keys ready (BLMOVE into a key another client waits on). Returns how many
-/// clients were served.
+/// serving makes more keys ready (BLMOVE into a key another client waits on). Like Redis's
+/// handleClientsBlockedOnKeys: keys in the order they were signalled, a key that no longer exists
+/// serves nobody, and each client is served from the key being processed (see [`serving_key`]).
+/// Returns how many clients were served.
 pub fn serve_ready(st: &mut State, now_us: u64) -> usize {
     let mut served = 0;
     // Bounded: every round either serves a client or drains the ready list.
@@ -88,7 +91,10 @@ pub fn serve_ready(st: &mut State, now_us: u64) -> usize {
         for slot in ready {
             let ids: Vec<u64> = st.blocked_on.get(&slot).map(|q| q.iter().copied().collect()).unwrap_or_default();
             for id in ids {
-                if try_serve(st, id, now_us) {
+                if st.dbs.get(slot.0).and_then(|db| db.keys.find(slot.1.as_slice())).is_none() {
+                    break;
+                }
+                if try_serve(st, id, &slot.1, now_us) {
                     served += 1;
                 }
             }
@@ -97,13 +103,24 @@ pub fn serve_ready(st: &mut State, now_us: u64) -> usize {
     served
 }
 
-/// Re-runs a blocked client's command; returns true if it completed.
-fn try_serve(st: &mut State, id: u64, now_us: u64) -> bool {
+/// The key whose signal is being served while a blocked command re-runs (`ctx.unblocking`);
+/// None on a first run. Blocking handlers serve only from this key, as Redis does.
+pub fn serving_key(ctx: &Ctx) -> Option<SmallBytes> {
+    if !ctx.unblocking {
+        return None;
+    }
+    ctx.cl.blocked.as_ref().and_then(|b| b.ready_key.clone())
+}
+
+/// Re-runs a blocked client's command for the ready `key`; returns true if it completed.
+fn try_serve(st: &mut State, id: u64, key: &SmallBytes, now_us: u64) -> bool {
     let Some(mut cl) = st.clients.remove(&id) else { return false };
-    let Some(b) = cl.blocked.clone() else {
+    let Some(b) = cl.blocked.as_mut() else {
         st.clients.insert(id, cl);
         return false;
     };
+    b.ready_key = Some(key.clone());
+    let b = b.clone();
     let saved_db = cl.db;
     cl.db = b.db;
     let outcome = {
@@ -127,7 +144,112 @@ fn try_serve(st: &mut State, id: u64, now_us: u64) -> bool {
     if done {
         cl.blocked = None;
         unqueue(st, id, &b);
+    } else if let Some(b) = cl.blocked.as_mut() {
+        b.ready_key = None;
     }
     st.clients.insert(id, cl);
     done
+}
+
+/// Longest string Redis's `string2ld` accepts (MAX_LONG_DOUBLE_CHARS).
+const MAX_LONG_DOUBLE_CHARS: usize = 5 * 1024;
+
+/// Parses a blocking timeout like Redis's `getTimeoutFromObjectOrReply` (seconds as a `long
+/// double`, strtold syntax: decimal, hex, inf): returns the timeout in whole milliseconds
+/// (truncated), `Err(true)` for "not a float", `Err(false)` for "negative" — which is also what
+/// Redis answers when the milliseconds overflow a long long (inf, 1e16 …).
+pub fn timeout_ms(b: &[u8]) -> Result<u64, bool> {
+    // string2ld copies into a C string: an embedded NUL ends it.
+    let b = b.iter().position(|&c| c == 0).map_or(b, |i| &b[..i]);
+    if b.is_empty() || b.len() >= MAX_LONG_DOUBLE_CHARS || b[0].is_ascii_whitespace() {
+        return Err(true);
+    }
+    let secs = parse_long_double(b).ok_or(true)?;
+    let ms = (secs * 1000.0).trunc();
+    // (long long) of an out-of-range value is LLONG_MIN on x86: "timeout is negative".
+    if ms.is_nan() || ms >= 9_223_372_036_854_775_808.0 || ms < -9_223_372_036_854_775_808.0 || ms < 0.0 {
+        return Err(false);
+    }
+    Ok(ms as u64)
+}
+
+/// strtold on the whole input (no trailing bytes), rejecting NaN and overflow/underflow of the
+/// `long double` range like `string2ld`. Values beyond f64's range but within long double's come
+/// back as ±inf or 0, which the callers treat the same way Redis treats the huge or tiny value.
+fn parse_long_double(b: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(b).ok()?;
+    let (neg, body) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let v = if lower == "inf" || lower == "infinity" {
+        f64::INFINITY
+    } else if let Some(hex) = lower.strip_prefix("0x") {
+        parse_hex_float(hex)?
+    } else {
+        if body.starts_with(['+', '-'])
+            || !body.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+        {
+            return None;
+        }
+        let v: f64 = body.parse().ok()?;
+        let mag = decimal_magnitude(body);
+        // long double spans about 1e-4951 ..= 1e4932: beyond that strtold reports ERANGE.
+        if mag > 4932 || (mag < -4950 && mag != i64::MIN) {
+            return None;
+        }
+        v
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// Base-10 exponent of the first significant digit of a decimal literal (i64::MIN for zero).
+fn decimal_magnitude(s: &str) -> i64 {
+    let (mantissa, exp) = match s.find(['e', 'E']) {
+        Some(i) => {
+            let e = &s[i + 1..];
+            let huge = if e.starts_with('-') { -1_000_000 } else { 1_000_000 };
+            (&s[..i], e.parse::<i64>().unwrap_or(huge).clamp(-1_000_000, 1_000_000))
+        }
+        None => (s, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if let Some(i) = int.bytes().position(|c| c != b'0') {
+        return (int.len() - i) as i64 - 1 + exp;
+    }
+    match frac.bytes().position(|c| c != b'0') {
+        Some(i) => -(i as i64) - 1 + exp,
+        None => i64::MIN,
+    }
+}
+
+/// The part after `0x` of a C hex float: hex digits, optional `.` and fraction, optional
+/// `p[+-]exponent`. At least one hex digit.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mantissa, exp) = match s.split_once('p') {
+        Some((m, e)) => {
+            let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            (m, e.parse::<i64>().unwrap_or(if e.starts_with('-') { -100_000 } else { 100_000 }))
+        }
+        None => (s, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.len() + frac.len() == 0 {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars() {
+        v = v * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        v += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    Some(v * 2f64.powi(exp.clamp(-20_000, 20_000) as i32))
 }
