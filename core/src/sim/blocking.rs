@@ -167,7 +167,7 @@ pub fn timeout_ms(b: &[u8]) -> Result<u64, bool> {
     let secs = parse_long_double(b).ok_or(true)?;
     let ms = (secs * 1000.0).trunc();
     // (long long) of an out-of-range value is LLONG_MIN on x86: "timeout is negative".
-    if ms.is_nan() || ms >= 9_223_372_036_854_775_808.0 || ms < -9_223_372_036_854_775_808.0 || ms < 0.0 {
+    if !(0.0..9_223_372_036_854_775_808.0).contains(&ms) {
         return Err(false);
     }
     Ok(ms as u64)
