@@ -219,8 +219,12 @@ fn run_redis(server: &RedisServer, steps: &[Step], p: Protocol) -> Observed {
             }
         };
         for (i, c) in cs.iter_mut().enumerate() {
-            let wait = if Some(i) == sender { 60 } else { 15 };
-            seen[i] = c.try_read_raw(Duration::from_millis(wait)).map(|x| x.1);
+            let mut wait = if Some(i) == sender { 60 } else { 15 };
+            // Everything that arrives: the reply and any pushes (keyspace events).
+            while let Some((_, bytes)) = c.try_read_raw(Duration::from_millis(wait)) {
+                seen[i].get_or_insert_with(Vec::new).extend_from_slice(&bytes);
+                wait = 5;
+            }
         }
         out.push(seen);
     }
@@ -257,6 +261,9 @@ fn run_sim(steps: &[Step], p: Protocol) -> Observed {
             if seen[i].is_none() {
                 seen[i] = c.poll().map(encode);
             }
+            for push in c.drain_pushes() {
+                seen[i].get_or_insert_with(Vec::new).extend_from_slice(&encode(push));
+            }
         }
         out.push(seen);
     }
@@ -277,6 +284,9 @@ fn compare(name: &str, steps: &[Step], server: &RedisServer) {
                 Sleep(ms) => format!("sleep {ms} ms"),
             };
             let rs: Vec<String> = rs.iter().map(show).collect();
+            if std::env::var("SHOW_STEPS").is_ok() {
+                eprintln!("{name} {n}: {rs:?}");
+            }
             let ss: Vec<String> = ss.iter().map(show).collect();
             assert_eq!(ss, rs, "{name} [{p:?}] step {n} ({what}): sim vs redis, per client");
         }
@@ -363,4 +373,50 @@ fn blocking_order_matches_real_redis() {
     } else {
         eprintln!("blocking_order_matches_real_redis: MULTI/SET not in this build; transaction scenario not run");
     }
+}
+
+#[test]
+fn list_keyspace_events_match_real_redis() {
+    if commands::lookup(b"psubscribe").is_none() || commands::lookup(b"config").is_none() {
+        eprintln!("list_keyspace_events_match_real_redis: PSUBSCRIBE/CONFIG not in this build; not run");
+        return;
+    }
+    let Some(server) = RedisServer::start_with(&["--notify-keyspace-events", "KEA"]) else { return };
+    compare(
+        "keyspace events",
+        &[
+            Cmd(3, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]),
+            Cmd(0, &["PSUBSCRIBE", "__key*__:*"]),
+            Cmd(3, &["RPUSH", "l", "a", "b", "c", "d"]),
+            Cmd(3, &["LPUSH", "l", "z"]),
+            Cmd(3, &["LPUSHX", "nokey", "z"]),
+            Cmd(3, &["RPUSHX", "l", "y"]),
+            Cmd(3, &["LPOP", "l"]),
+            Cmd(3, &["RPOP", "l", "2"]),
+            Cmd(3, &["LPOP", "l", "0"]),
+            Cmd(3, &["LSET", "l", "0", "A"]),
+            Cmd(3, &["LINSERT", "l", "BEFORE", "A", "pre"]),
+            Cmd(3, &["LINSERT", "l", "BEFORE", "nosuch", "pre"]),
+            Cmd(3, &["LREM", "l", "0", "nosuch"]),
+            Cmd(3, &["LREM", "l", "1", "pre"]),
+            Cmd(3, &["LTRIM", "l", "0", "-1"]),
+            Cmd(3, &["LMOVE", "l", "m", "LEFT", "RIGHT"]),
+            Cmd(3, &["RPOPLPUSH", "l", "m"]),
+            Cmd(3, &["LMOVE", "m", "m", "LEFT", "RIGHT"]),
+            Cmd(3, &["LMPOP", "2", "nokey", "m", "LEFT", "COUNT", "5"]),
+            Cmd(3, &["RPUSH", "t", "1", "2"]),
+            Cmd(3, &["LTRIM", "t", "5", "6"]),
+            Cmd(3, &["RPUSH", "t", "1", "2"]),
+            Cmd(3, &["LREM", "t", "0", "1"]),
+            Cmd(3, &["LREM", "t", "0", "2"]),
+            Cmd(1, &["BLPOP", "b", "0"]),
+            Cmd(2, &["BLMOVE", "c", "b", "LEFT", "LEFT", "0"]),
+            Cmd(3, &["RPUSH", "c", "v"]),
+            Cmd(3, &["RPUSH", "c", "w"]),
+            Cmd(3, &["BLMPOP", "0", "1", "c", "RIGHT"]),
+            Cmd(3, &["RPUSH", "d", "1"]),
+            Cmd(3, &["BRPOPLPUSH", "d", "d", "0"]),
+        ],
+        &server,
+    );
 }
