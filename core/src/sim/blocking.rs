@@ -157,72 +157,83 @@ const MAX_LONG_DOUBLE_CHARS: usize = 5 * 1024;
 /// Parses a blocking timeout like Redis's `getTimeoutFromObjectOrReply` (seconds as a `long
 /// double`, strtold syntax: decimal, hex, inf): returns the timeout in whole milliseconds
 /// (truncated), `Err(true)` for "not a float", `Err(false)` for "negative" — which is also what
-/// Redis answers when the milliseconds overflow a long long (inf, 1e16 …).
+/// Redis answers when the milliseconds overflow a long long (inf, 1e16 …). Decimal input is
+/// converted exactly, which is what the 64-bit mantissa of a long double gives for any timeout
+/// that fits in a long long of milliseconds.
 pub fn timeout_ms(b: &[u8]) -> Result<u64, bool> {
-    // string2ld copies into a C string: an embedded NUL ends it.
-    let b = b.iter().position(|&c| c == 0).map_or(b, |i| &b[..i]);
     if b.is_empty() || b.len() >= MAX_LONG_DOUBLE_CHARS || b[0].is_ascii_whitespace() {
         return Err(true);
     }
-    let secs = parse_long_double(b).ok_or(true)?;
-    let ms = (secs * 1000.0).trunc();
-    // (long long) of an out-of-range value is LLONG_MIN on x86: "timeout is negative".
-    if !(0.0..9_223_372_036_854_775_808.0).contains(&ms) {
-        return Err(false);
-    }
-    Ok(ms as u64)
-}
-
-/// strtold on the whole input (no trailing bytes), rejecting NaN and overflow/underflow of the
-/// `long double` range like `string2ld`. Values beyond f64's range but within long double's come
-/// back as ±inf or 0, which the callers treat the same way Redis treats the huge or tiny value.
-fn parse_long_double(b: &[u8]) -> Option<f64> {
-    let s = std::str::from_utf8(b).ok()?;
+    let s = std::str::from_utf8(b).map_err(|_| true)?;
     let (neg, body) = match s.as_bytes()[0] {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
         _ => (false, s),
     };
     let lower = body.to_ascii_lowercase();
-    let v = if lower == "inf" || lower == "infinity" {
-        f64::INFINITY
+    // None: the milliseconds overflow a long long.
+    let ms = if lower == "inf" || lower == "infinity" {
+        None
     } else if let Some(hex) = lower.strip_prefix("0x") {
-        parse_hex_float(hex)?
+        let ms = (parse_hex_float(hex).ok_or(true)? * 1000.0).trunc();
+        (ms < 9_223_372_036_854_775_808.0).then_some(ms as u64)
     } else {
-        if body.starts_with(['+', '-'])
-            || !body.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
-        {
-            return None;
-        }
-        let v: f64 = body.parse().ok()?;
-        let mag = decimal_magnitude(body);
-        // long double spans about 1e-4951 ..= 1e4932: beyond that strtold reports ERANGE.
-        if mag > 4932 || (mag < -4950 && mag != i64::MIN) {
-            return None;
-        }
-        v
+        decimal_ms(body).ok_or(true)?
     };
-    Some(if neg { -v } else { v })
+    // (long long) of an out-of-range value is LLONG_MIN on x86: "timeout is negative".
+    match ms {
+        None => Err(false),
+        Some(0) => Ok(0),
+        Some(_) if neg => Err(false),
+        Some(ms) => Ok(ms),
+    }
 }
 
-/// Base-10 exponent of the first significant digit of a decimal literal (i64::MIN for zero).
-fn decimal_magnitude(s: &str) -> i64 {
+/// A non-negative decimal literal (digits, optional fraction, optional exponent) times 1000,
+/// truncated: `Some(None)` when that does not fit in an i64, None for bad syntax or a value
+/// outside the long double range (strtold's ERANGE).
+fn decimal_ms(s: &str) -> Option<Option<u64>> {
     let (mantissa, exp) = match s.find(['e', 'E']) {
         Some(i) => {
             let e = &s[i + 1..];
+            let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
             let huge = if e.starts_with('-') { -1_000_000 } else { 1_000_000 };
             (&s[..i], e.parse::<i64>().unwrap_or(huge).clamp(-1_000_000, 1_000_000))
         }
         None => (s, 0),
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if let Some(i) = int.bytes().position(|c| c != b'0') {
-        return (int.len() - i) as i64 - 1 + exp;
+    if int.len() + frac.len() == 0 || !int.bytes().chain(frac.bytes()).all(|c| c.is_ascii_digit()) {
+        return None;
     }
-    match frac.bytes().position(|c| c != b'0') {
-        Some(i) => -(i as i64) - 1 + exp,
-        None => i64::MIN,
+    let all: String = int.chars().chain(frac.chars()).collect();
+    let digits = all.trim_start_matches('0');
+    if digits.is_empty() {
+        return Some(Some(0));
     }
+    let n = digits.len() as i64;
+    let shift = exp - frac.len() as i64; // value = digits × 10^shift
+    let magnitude = n - 1 + shift;
+    // long double spans about 1e-4951 ..= 1e4932: beyond that strtold reports ERANGE.
+    if !(-4950..=4932).contains(&magnitude) {
+        return None;
+    }
+    let k = shift + 3; // milliseconds = digits × 10^k
+    let (head, zeros) = if k >= 0 { (digits, k) } else { (&digits[..(n + k).clamp(0, n) as usize], 0) };
+    if head.len() as i64 + zeros > 19 {
+        return Some(None);
+    }
+    let mut v: u128 = 0;
+    for c in head.bytes() {
+        v = v * 10 + u128::from(c - b'0');
+    }
+    for _ in 0..zeros {
+        v *= 10;
+    }
+    Some(u64::try_from(v).ok().filter(|&v| v <= i64::MAX as u64))
 }
 
 /// The part after `0x` of a C hex float: hex digits, optional `.` and fraction, optional

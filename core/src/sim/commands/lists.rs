@@ -593,3 +593,125 @@ fn blmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         None => block_or(ctx, a.keys, deadline, Value::NilArray),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::blocking::timeout_ms;
+    use crate::sim::client::Client;
+    use crate::sim::config::Config;
+    use crate::sim::dispatch;
+    use crate::sim::state::State;
+
+    const NOW_MS: u64 = 1_000_000;
+
+    fn argv(args: &[&str]) -> Vec<Vec<u8>> {
+        args.iter().map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    /// Runs one command on a standalone state; `nested` runs it as EXEC does (no blocking).
+    fn run(st: &mut State, cl: &mut Client, nested: bool, args: &[&str]) -> CmdResult {
+        let mut ctx = Ctx { st, cl, now_ms: NOW_MS, now_us: NOW_MS * 1000, no_block: false, unblocking: false };
+        if nested {
+            Ok(dispatch::call_nested(&mut ctx, &argv(args)))
+        } else {
+            dispatch::call_handler(&mut ctx, &argv(args))
+        }
+    }
+
+    fn setup() -> (State, Client) {
+        (State::new(Config::default(), NOW_MS), Client::new(1, NOW_MS))
+    }
+
+    #[test]
+    fn inside_multi_blocking_commands_answer_at_once() {
+        let (mut st, mut cl) = setup();
+        let cases: &[(&[&str], Value)] = &[
+            (&["BLPOP", "a", "b", "0"], Value::NilArray),
+            (&["BRPOP", "a", "0"], Value::NilArray),
+            (&["BLMOVE", "a", "b", "LEFT", "RIGHT", "0"], Value::Nil),
+            (&["BRPOPLPUSH", "a", "b", "5"], Value::Nil),
+            (&["BLMPOP", "0", "2", "a", "b", "LEFT", "COUNT", "3"], Value::NilArray),
+        ];
+        for (args, want) in cases {
+            assert_eq!(run(&mut st, &mut cl, true, args).ok().as_ref(), Some(want), "{args:?}");
+        }
+        run(&mut st, &mut cl, false, &["RPUSH", "b", "x", "y"]).ok();
+        let got = run(&mut st, &mut cl, true, &["BLPOP", "a", "b", "0"]).ok();
+        assert_eq!(got, Some(Value::Array(vec![Value::bulk("b"), Value::bulk("x")])));
+        let got = run(&mut st, &mut cl, true, &["BLMOVE", "b", "c", "LEFT", "RIGHT", "0"]).ok();
+        assert_eq!(got, Some(Value::bulk("y")));
+    }
+
+    #[test]
+    fn without_data_the_handler_asks_to_block() {
+        let (mut st, mut cl) = setup();
+        let cases: &[(&[&str], &[&str], Option<u64>)] = &[
+            (&["BLPOP", "a", "b", "1.5"], &["a", "b"], Some(NOW_MS + 1500)),
+            (&["BRPOP", "a", "0"], &["a"], None),
+            (&["BLMOVE", "s", "d", "LEFT", "RIGHT", "0.25"], &["s"], Some(NOW_MS + 250)),
+            (&["BRPOPLPUSH", "s", "d", "0"], &["s"], None),
+            (&["BLMPOP", "2", "2", "x", "y", "RIGHT"], &["x", "y"], Some(NOW_MS + 2000)),
+        ];
+        for (args, keys, deadline) in cases {
+            match run(&mut st, &mut cl, false, args) {
+                Err(CmdError::Block(b)) => {
+                    assert_eq!(b.keys, argv(keys), "{args:?}");
+                    assert_eq!(b.deadline_ms, *deadline, "{args:?}");
+                    assert_eq!(b.on_timeout, Value::NilArray, "{args:?}");
+                }
+                other => panic!("{args:?} should block, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn timeouts_parse_like_redis() {
+        assert_eq!(timeout_ms(b"0"), Ok(0));
+        assert_eq!(timeout_ms(b"1.5"), Ok(1500));
+        assert_eq!(timeout_ms(b"0.0019"), Ok(1));
+        assert_eq!(timeout_ms(b"0.0004"), Ok(0));
+        assert_eq!(timeout_ms(b"-0.0004"), Ok(0));
+        assert_eq!(timeout_ms(b"+2"), Ok(2000));
+        assert_eq!(timeout_ms(b".5"), Ok(500));
+        assert_eq!(timeout_ms(b"5."), Ok(5000));
+        assert_eq!(timeout_ms(b"1e3"), Ok(1_000_000));
+        assert_eq!(timeout_ms(b"0x10"), Ok(16_000));
+        assert_eq!(timeout_ms(b"0x1p-3"), Ok(125));
+        assert_eq!(timeout_ms(b"0X.8"), Ok(500));
+        assert_eq!(timeout_ms(b"9223372036854775"), Ok(9_223_372_036_854_775_000));
+        for bad in [&b""[..], b"abc", b" 1", b"1 ", b"nan", b"-nan", b"0x", b"0x.", b"1e", b"+-1", b"--1", b"1e5000", b"1\0"] {
+            assert_eq!(timeout_ms(bad), Err(true), "{:?}", String::from_utf8_lossy(bad));
+        }
+        for negative in [&b"-1"[..], b"-0.5", b"inf", b"-inf", b"Infinity", b"1e16", b"9223372036854776", b"1e400"] {
+            assert_eq!(timeout_ms(negative), Err(false), "{:?}", String::from_utf8_lossy(negative));
+        }
+        assert_eq!(timeout_ms(&[b'1'; 5200]), Err(true));
+        assert_eq!(arg_timeout(b"9223372036854775", u64::MAX - 5).ok(), Some(Some(u64::MAX)));
+    }
+
+    #[test]
+    fn lpos_rank_of_i64_min_matches_the_first_from_the_tail() {
+        let (mut st, mut cl) = setup();
+        run(&mut st, &mut cl, false, &["RPUSH", "l", "a", "b", "a"]).ok();
+        let got = run(&mut st, &mut cl, false, &["LPOS", "l", "a", "RANK", "-9223372036854775808"]).ok();
+        assert_eq!(got, Some(Value::Int(2)));
+    }
+
+    #[test]
+    fn memory_estimate_follows_contents() {
+        let (mut st, mut cl) = setup();
+        run(&mut st, &mut cl, false, &["RPUSH", "l", "a"]).ok();
+        let mut ctx = Ctx { st: &mut st, cl: &mut cl, now_ms: NOW_MS, now_us: 0, no_block: false, unblocking: false };
+        let small = ctx.get_list(b"l").ok().flatten().map(|l| l.mem_usage()).unwrap_or(0);
+        let big = vec![b'x'; 20_000];
+        let mut args = vec![b"RPUSH".to_vec(), b"l".to_vec()];
+        args.extend(std::iter::repeat_n(big, 3));
+        dispatch::call_handler(&mut ctx, &args).ok();
+        let large = ctx.get_list(b"l").ok().flatten().map(|l| l.mem_usage()).unwrap_or(0);
+        assert!(large > small + 60_000, "{small} -> {large}");
+        dispatch::call_handler(&mut ctx, &argv(&["LTRIM", "l", "0", "0"])).ok();
+        let back = ctx.get_list(b"l").ok().flatten().map(|l| l.mem_usage()).unwrap_or(0);
+        assert_eq!(back, small);
+    }
+}
