@@ -680,7 +680,9 @@ mod tests {
         assert_eq!(timeout_ms(b"0x1p-3"), Ok(125));
         assert_eq!(timeout_ms(b"0X.8"), Ok(500));
         assert_eq!(timeout_ms(b"9223372036854775"), Ok(9_223_372_036_854_775_000));
-        for bad in [&b""[..], b"abc", b" 1", b"1 ", b"nan", b"-nan", b"0x", b"0x.", b"1e", b"+-1", b"--1", b"1e5000", b"1\0"] {
+        for bad in
+            [&b""[..], b"abc", b" 1", b"1 ", b"nan", b"-nan", b"0x", b"0x.", b"1e", b"+-1", b"--1", b"1e5000", b"1\0"]
+        {
             assert_eq!(timeout_ms(bad), Err(true), "{:?}", String::from_utf8_lossy(bad));
         }
         for negative in [&b"-1"[..], b"-0.5", b"inf", b"-inf", b"Infinity", b"1e16", b"9223372036854776", b"1e400"] {
