@@ -586,8 +586,8 @@ fn lmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 fn blmpop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let deadline = arg_timeout(&argv[1], ctx.now_ms)?;
     let a = parse_mpop(argv, 2)?;
+    let deadline = arg_timeout(&argv[1], ctx.now_ms)?;
     match pop_first(ctx, a.keys, a.left, Some(a.count))? {
         Some(v) => Ok(v),
         None => block_or(ctx, a.keys, deadline, Value::NilArray),
