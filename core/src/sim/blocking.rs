@@ -77,8 +77,8 @@ pub fn expire_timeouts(st: &mut State, now_ms: u64) -> usize {
 
 /// Serves clients blocked on keys signalled ready, first blocked first served, repeating while
 /// serving makes more keys ready (BLMOVE into a key another client waits on). Like Redis's
-/// handleClientsBlockedOnKeys: keys in the order they were signalled, a key that no longer exists
-/// serves nobody, and each client is served from the key being processed (see [`serving_key`]).
+/// handleClientsBlockedOnKeys: keys in the order they were signalled, and each client is served
+/// from the key being processed (see [`serving_key`]).
 /// Returns how many clients were served.
 pub fn serve_ready(st: &mut State, now_us: u64) -> usize {
     let mut served = 0;
@@ -90,10 +90,9 @@ pub fn serve_ready(st: &mut State, now_us: u64) -> usize {
         let ready = std::mem::take(&mut st.ready_keys);
         for slot in ready {
             let ids: Vec<u64> = st.blocked_on.get(&slot).map(|q| q.iter().copied().collect()).unwrap_or_default();
+            // Every waiter re-runs, even when the key is gone: XREADGROUP must then fail
+            // ("UNBLOCKED the stream key no longer exists"); list waiters simply keep waiting.
             for id in ids {
-                if st.dbs.get(slot.0).and_then(|db| db.keys.find(slot.1.as_slice())).is_none() {
-                    break;
-                }
                 if try_serve(st, id, &slot.1, now_us) {
                     served += 1;
                 }
