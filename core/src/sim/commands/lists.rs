@@ -350,6 +350,7 @@ fn lrem(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let removed = list.remove_matching(&argv[3], count);
     if removed > 0 {
         ctx.written(key, 'l', "lrem");
+        ctx.st.dirty += removed as u64 - 1;
         ctx.delete_if_empty(key);
     }
     Ok(Value::Int(removed as i64))
@@ -367,6 +368,8 @@ fn ltrim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     };
     list.trim(front, back);
     ctx.written(key, 'l', "ltrim");
+    // Redis counts the removed elements as changes (possibly none).
+    ctx.st.dirty = ctx.st.dirty - 1 + (front + back).min(len) as u64;
     ctx.delete_if_empty(key);
     Ok(Value::ok())
 }
@@ -466,6 +469,7 @@ fn move_element(
     ctx.list_or_create(dst)?.push(to_left, v);
     ctx.written(dst, 'l', push_event(to_left));
     ctx.written(src, 'l', pop_event(from_left));
+    ctx.st.dirty -= 1; // one change for the move, as Redis counts it
     ctx.delete_if_empty(src);
     Ok(Some(out))
 }
