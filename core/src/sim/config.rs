@@ -1,6 +1,8 @@
 //! Server configuration the engine honours (CONFIG GET/SET): databases, maxmemory and its policy,
 //! keyspace notifications, encoding thresholds. Parameters a client may read but the engine does
-//! not act on are kept as plain strings so CONFIG GET answers like Redis.
+//! not act on are kept as plain strings so CONFIG GET answers like Redis. The parameter table
+//! ([`PARAMS`]) carries redis-server 7.0.15's defaults, aliases and validation rules so CONFIG SET
+//! accepts and refuses exactly what Redis does, with its error texts.
 
 use std::collections::BTreeMap;
 
@@ -105,7 +107,7 @@ impl Default for Config {
             notify_flags: 0,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
-            hash_max_listpack_entries: 128,
+            hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
@@ -113,5 +115,368 @@ impl Default for Config {
             list_max_listpack_size: -2,
             other: BTreeMap::new(),
         }
+    }
+}
+
+/// How CONFIG SET validates a parameter (Redis 7.0's config types).
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// `yes` / `no`.
+    Bool,
+    /// An integer (Redis's `string2ll`) within an inclusive range.
+    Int(i64, i64),
+    /// A memory value (`1gb`, `64kb`, plain bytes) within an inclusive range.
+    Mem(i64, i64),
+    /// One of a fixed set of words (case-insensitive; stored lowercase).
+    Enum(&'static [&'static str]),
+    /// Any string.
+    Str,
+    /// Read-only at runtime.
+    Immutable,
+    /// `save`: pairs of seconds and changes.
+    Save,
+    /// `notify-keyspace-events`: Redis's event class letters.
+    Notify,
+}
+
+/// One configuration parameter: canonical name, alias ("" for none), validation, default.
+#[derive(Debug)]
+pub struct Param {
+    /// Canonical name.
+    pub name: &'static str,
+    /// Legacy alias (`hash-max-ziplist-entries` …), or "".
+    pub alias: &'static str,
+    /// Validation rule.
+    pub kind: Kind,
+    /// Default value as CONFIG GET shows it.
+    pub default: &'static str,
+}
+
+const I32: i64 = i32::MAX as i64;
+const I64: i64 = i64::MAX;
+const POLICIES: &[&str] = &[
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "noeviction",
+];
+
+macro_rules! p {
+    ($name:expr, $alias:expr, $kind:expr, $default:expr) => {
+        Param { name: $name, alias: $alias, kind: $kind, default: $default }
+    };
+}
+
+/// Every parameter CONFIG GET knows, with redis-server 7.0.15's defaults.
+pub static PARAMS: &[Param] = &[
+    p!("maxmemory", "", Kind::Mem(0, I64), "0"),
+    p!("maxmemory-policy", "", Kind::Enum(POLICIES), "noeviction"),
+    p!("maxmemory-samples", "", Kind::Int(1, I32), "5"),
+    p!("maxmemory-eviction-tenacity", "", Kind::Int(0, 100), "10"),
+    p!("maxmemory-clients", "", Kind::Str, "0"),
+    p!("lfu-log-factor", "", Kind::Int(0, I32), "10"),
+    p!("lfu-decay-time", "", Kind::Int(0, I32), "1"),
+    p!("notify-keyspace-events", "", Kind::Notify, ""),
+    p!("hz", "", Kind::Int(0, I32), "10"),
+    p!("dynamic-hz", "", Kind::Bool, "yes"),
+    p!("databases", "", Kind::Immutable, "16"),
+    p!("hash-max-listpack-entries", "hash-max-ziplist-entries", Kind::Int(0, I64), "512"),
+    p!("hash-max-listpack-value", "hash-max-ziplist-value", Kind::Mem(0, I64), "64"),
+    p!("set-max-intset-entries", "", Kind::Int(0, I64), "512"),
+    p!("zset-max-listpack-entries", "zset-max-ziplist-entries", Kind::Int(0, I64), "128"),
+    p!("zset-max-listpack-value", "zset-max-ziplist-value", Kind::Mem(0, I64), "64"),
+    p!("list-max-listpack-size", "list-max-ziplist-size", Kind::Int(i32::MIN as i64, I32), "-2"),
+    p!("list-compress-depth", "", Kind::Int(0, I32), "0"),
+    p!("stream-node-max-bytes", "", Kind::Mem(0, I64), "4096"),
+    p!("stream-node-max-entries", "", Kind::Int(0, I64), "100"),
+    p!("hll-sparse-max-bytes", "", Kind::Mem(0, I64), "3000"),
+    p!("proto-max-bulk-len", "", Kind::Mem(1024 * 1024, I64), "536870912"),
+    p!("client-query-buffer-limit", "", Kind::Mem(1024 * 1024, I64), "1073741824"),
+    p!("timeout", "", Kind::Int(0, I32), "0"),
+    p!("tcp-keepalive", "", Kind::Int(0, I32), "300"),
+    p!("maxclients", "", Kind::Int(1, I64), "10000"),
+    p!("save", "", Kind::Save, "3600 1 300 100 60 10000"),
+    p!("appendonly", "", Kind::Bool, "no"),
+    p!("appendfsync", "", Kind::Enum(&["always", "everysec", "no"]), "everysec"),
+    p!("appendfilename", "", Kind::Immutable, "appendonly.aof"),
+    p!("appenddirname", "", Kind::Immutable, "appendonlydir"),
+    p!("dbfilename", "", Kind::Str, "dump.rdb"),
+    p!("dir", "", Kind::Str, "/"),
+    p!("loglevel", "", Kind::Enum(&["debug", "verbose", "notice", "warning"]), "notice"),
+    p!("logfile", "", Kind::Immutable, ""),
+    p!("slowlog-log-slower-than", "", Kind::Int(-1, I64), "10000"),
+    p!("slowlog-max-len", "", Kind::Int(0, I64), "128"),
+    p!("latency-monitor-threshold", "", Kind::Int(0, I64), "0"),
+    p!("latency-tracking", "", Kind::Bool, "yes"),
+    p!("active-expire-effort", "", Kind::Int(1, 10), "1"),
+    p!("activerehashing", "", Kind::Bool, "yes"),
+    p!("activedefrag", "", Kind::Bool, "no"),
+    p!("lazyfree-lazy-eviction", "", Kind::Bool, "no"),
+    p!("lazyfree-lazy-expire", "", Kind::Bool, "no"),
+    p!("lazyfree-lazy-server-del", "", Kind::Bool, "no"),
+    p!("lazyfree-lazy-user-del", "", Kind::Bool, "no"),
+    p!("lazyfree-lazy-user-flush", "", Kind::Bool, "no"),
+    p!("busy-reply-threshold", "lua-time-limit", Kind::Int(0, I64), "5000"),
+    p!("stop-writes-on-bgsave-error", "", Kind::Bool, "yes"),
+    p!("rdbcompression", "", Kind::Bool, "yes"),
+    p!("rdbchecksum", "", Kind::Bool, "yes"),
+    p!("protected-mode", "", Kind::Bool, "yes"),
+    p!("port", "", Kind::Str, "6379"),
+    p!("bind", "", Kind::Str, "* -::*"),
+    p!("daemonize", "", Kind::Immutable, "no"),
+    p!("supervised", "", Kind::Immutable, "no"),
+    p!("io-threads", "", Kind::Immutable, "1"),
+    p!("cluster-enabled", "", Kind::Immutable, "no"),
+    p!("requirepass", "", Kind::Str, ""),
+    p!("replicaof", "slaveof", Kind::Immutable, ""),
+    p!("replica-read-only", "slave-read-only", Kind::Bool, "yes"),
+    p!("replica-serve-stale-data", "slave-serve-stale-data", Kind::Bool, "yes"),
+    p!("replica-priority", "slave-priority", Kind::Int(0, I32), "100"),
+    p!("min-replicas-to-write", "min-slaves-to-write", Kind::Int(0, I32), "0"),
+    p!("min-replicas-max-lag", "min-slaves-max-lag", Kind::Int(0, I32), "10"),
+    p!("repl-backlog-size", "", Kind::Mem(1, I64), "1048576"),
+    p!("tracking-table-max-keys", "", Kind::Int(0, I64), "1000000"),
+    p!("acllog-max-len", "", Kind::Int(0, I64), "128"),
+    p!("enable-debug-command", "", Kind::Immutable, "no"),
+    p!("enable-module-command", "", Kind::Immutable, "no"),
+    p!("client-output-buffer-limit", "", Kind::Str, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+];
+
+/// The parameter named `name` (or by its alias), case-insensitively.
+pub fn find_param(name: &[u8]) -> Option<&'static Param> {
+    PARAMS.iter().find(|p| p.name.as_bytes().eq_ignore_ascii_case(name) || p.alias.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// Parses a memory value like Redis's `memtoull`: digits with an optional unit b, k, kb, m, mb,
+/// g, gb (k = 1000, kb = 1024), case-insensitive.
+pub fn parse_memory(s: &str) -> Option<u64> {
+    let lower = s.to_ascii_lowercase();
+    let split = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let (num, unit) = lower.split_at(split);
+    let mul: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    if num.is_empty() {
+        return None;
+    }
+    num.parse::<u64>().ok()?.checked_mul(mul)
+}
+
+/// Redis's keyspace-event bits (NOTIFY_* in server.h).
+mod notify_bits {
+    pub const KEYSPACE: u32 = 1 << 0;
+    pub const KEYEVENT: u32 = 1 << 1;
+    pub const GENERIC: u32 = 1 << 2;
+    pub const STRING: u32 = 1 << 3;
+    pub const LIST: u32 = 1 << 4;
+    pub const SET: u32 = 1 << 5;
+    pub const HASH: u32 = 1 << 6;
+    pub const ZSET: u32 = 1 << 7;
+    pub const EXPIRED: u32 = 1 << 8;
+    pub const EVICTED: u32 = 1 << 9;
+    pub const STREAM: u32 = 1 << 10;
+    pub const KEY_MISS: u32 = 1 << 11;
+    pub const MODULE: u32 = 1 << 13;
+    pub const NEW: u32 = 1 << 14;
+    pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+}
+
+/// Parses `notify-keyspace-events` letters into Redis's NOTIFY_* bits (None on a bad letter).
+/// TODO(merge): pub/sub owns the bit layout the notifier reads; once
+/// `crate::sim::commands::pubsub::parse_notify_flags` exists, `Config::set_one` should store
+/// its result in `notify_flags` (this function then only canonicalises the string).
+pub fn parse_notify_letters(s: &str) -> Option<u32> {
+    use notify_bits::*;
+    let mut f = 0;
+    for c in s.chars() {
+        f |= match c {
+            'A' => ALL,
+            'g' => GENERIC,
+            '$' => STRING,
+            'l' => LIST,
+            's' => SET,
+            'h' => HASH,
+            'z' => ZSET,
+            'x' => EXPIRED,
+            'e' => EVICTED,
+            'K' => KEYSPACE,
+            'E' => KEYEVENT,
+            't' => STREAM,
+            'm' => KEY_MISS,
+            'd' => MODULE,
+            'n' => NEW,
+            _ => return None,
+        };
+    }
+    Some(f)
+}
+
+/// The canonical string of event bits, as CONFIG GET shows it (Redis's flags-to-string).
+pub fn notify_letters(f: u32) -> String {
+    use notify_bits::*;
+    let mut s = String::new();
+    if f & ALL == ALL {
+        s.push('A');
+    } else {
+        for (bit, c) in [
+            (GENERIC, 'g'),
+            (STRING, '$'),
+            (LIST, 'l'),
+            (SET, 's'),
+            (HASH, 'h'),
+            (ZSET, 'z'),
+            (EXPIRED, 'x'),
+            (EVICTED, 'e'),
+            (STREAM, 't'),
+            (MODULE, 'd'),
+            (NEW, 'n'),
+        ] {
+            if f & bit != 0 {
+                s.push(c);
+            }
+        }
+    }
+    for (bit, c) in [(KEYSPACE, 'K'), (KEYEVENT, 'E'), (KEY_MISS, 'm')] {
+        if f & bit != 0 {
+            s.push(c);
+        }
+    }
+    s
+}
+
+/// Validates `value` for `p`; returns the canonical stored string or Redis's error suffix.
+fn validate(p: &Param, value: &str) -> Result<String, String> {
+    let range_err = |lo: i64, hi: i64| format!("argument must be between {lo} and {hi} inclusive");
+    match p.kind {
+        Kind::Bool => match value.to_ascii_lowercase().as_str() {
+            v @ ("yes" | "no") => Ok(v.to_string()),
+            _ => Err("argument must be 'yes' or 'no'".into()),
+        },
+        Kind::Int(lo, hi) => {
+            let v = super::float::parse_i64(value.as_bytes())
+                .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+            if v < lo || v > hi {
+                return Err(range_err(lo, hi));
+            }
+            Ok(v.to_string())
+        }
+        Kind::Mem(lo, hi) => {
+            let v = parse_memory(value).ok_or_else(|| "argument must be a memory value".to_string())?;
+            if v > hi as u64 || (v as i64) < lo {
+                return Err(range_err(lo, hi));
+            }
+            Ok(v.to_string())
+        }
+        Kind::Enum(words) => {
+            let lower = value.to_ascii_lowercase();
+            if words.contains(&lower.as_str()) {
+                Ok(lower)
+            } else {
+                Err(format!("argument(s) must be one of the following: {}", words.join(", ")))
+            }
+        }
+        Kind::Str => Ok(value.to_string()),
+        Kind::Immutable => Err("can't set immutable config".into()),
+        Kind::Save => {
+            let parts: Vec<&str> = value.split_ascii_whitespace().collect();
+            let nums: Option<Vec<i64>> = parts.iter().map(|x| super::float::parse_i64(x.as_bytes())).collect();
+            match nums {
+                Some(n) if n.len() % 2 == 0 && n.iter().all(|v| *v >= 0) => {
+                    Ok(n.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))
+                }
+                _ => Err("Invalid save parameters".into()),
+            }
+        }
+        Kind::Notify => parse_notify_letters(value)
+            .map(notify_letters)
+            .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string()),
+    }
+}
+
+impl Config {
+    /// The current value of parameter `p` as CONFIG GET shows it.
+    pub fn get(&self, p: &Param) -> String {
+        match p.name {
+            "databases" => self.databases.to_string(),
+            "maxmemory" => self.maxmemory.to_string(),
+            "maxmemory-policy" => self.maxmemory_policy.name().to_string(),
+            "maxmemory-samples" => self.maxmemory_samples.to_string(),
+            "lfu-log-factor" => self.lfu_log_factor.to_string(),
+            "lfu-decay-time" => self.lfu_decay_time.to_string(),
+            "hash-max-listpack-entries" => self.hash_max_listpack_entries.to_string(),
+            "hash-max-listpack-value" => self.hash_max_listpack_value.to_string(),
+            "set-max-intset-entries" => self.set_max_intset_entries.to_string(),
+            "zset-max-listpack-entries" => self.zset_max_listpack_entries.to_string(),
+            "zset-max-listpack-value" => self.zset_max_listpack_value.to_string(),
+            "list-max-listpack-size" => self.list_max_listpack_size.to_string(),
+            _ => self.other.get(p.name).cloned().unwrap_or_else(|| p.default.to_string()),
+        }
+    }
+
+    /// The current value of the parameter named `name` ("" when unknown).
+    pub fn get_named(&self, name: &str) -> String {
+        find_param(name.as_bytes()).map(|p| self.get(p)).unwrap_or_default()
+    }
+
+    /// Sets one parameter after validation; on failure returns Redis's error suffix
+    /// (`argument must be …`). The typed fields the engine reads are kept in step.
+    pub fn set_one(&mut self, p: &Param, value: &str) -> Result<(), String> {
+        let mut v = validate(p, value)?;
+        let num = || v.parse::<i64>().unwrap_or(0);
+        let as_usize = |n: i64| usize::try_from(n).unwrap_or(usize::MAX);
+        let as_u32 = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        match p.name {
+            "maxmemory" => self.maxmemory = v.parse().unwrap_or(0),
+            "maxmemory-policy" => {
+                self.maxmemory_policy = EvictionPolicy::parse(&v).unwrap_or(EvictionPolicy::NoEviction)
+            }
+            "maxmemory-samples" => self.maxmemory_samples = as_usize(num()),
+            "lfu-log-factor" => self.lfu_log_factor = as_u32(num()),
+            "lfu-decay-time" => self.lfu_decay_time = as_u32(num()),
+            "hash-max-listpack-entries" => self.hash_max_listpack_entries = as_usize(num()),
+            "hash-max-listpack-value" => self.hash_max_listpack_value = as_usize(num()),
+            "set-max-intset-entries" => self.set_max_intset_entries = as_usize(num()),
+            "zset-max-listpack-entries" => self.zset_max_listpack_entries = as_usize(num()),
+            "zset-max-listpack-value" => self.zset_max_listpack_value = as_usize(num()),
+            "list-max-listpack-size" => self.list_max_listpack_size = num(),
+            "notify-keyspace-events" => self.notify_flags = parse_notify_letters(&v).unwrap_or(0),
+            "hz" => v = num().clamp(1, 500).to_string(),
+            _ => {}
+        }
+        self.other.insert(p.name.to_string(), v);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units_and_validation() {
+        assert_eq!(parse_memory("1kb"), Some(1024));
+        assert_eq!(parse_memory("1K"), Some(1000));
+        assert_eq!(parse_memory("-1"), None);
+        assert_eq!(parse_memory("1.5"), None);
+        let mut c = Config::default();
+        let mm = find_param(b"MAXMEMORY").expect("maxmemory");
+        assert!(c.set_one(mm, "1gb").is_ok());
+        assert_eq!(c.maxmemory, 1 << 30);
+        assert_eq!(c.get(mm), "1073741824");
+        let ev = find_param(b"notify-keyspace-events").expect("notify");
+        assert!(c.set_one(ev, "KEA").is_ok());
+        assert_eq!(c.get(ev), "AKE");
+        assert!(c.set_one(ev, "Q").is_err());
     }
 }
