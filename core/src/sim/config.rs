@@ -243,12 +243,19 @@ pub static PARAMS: &[Param] = &[
     p!("acllog-max-len", "", Kind::Int(0, I64), "128"),
     p!("enable-debug-command", "", Kind::Immutable, "no"),
     p!("enable-module-command", "", Kind::Immutable, "no"),
-    p!("client-output-buffer-limit", "", Kind::Str, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+    p!(
+        "client-output-buffer-limit",
+        "",
+        Kind::Str,
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+    ),
 ];
 
 /// The parameter named `name` (or by its alias), case-insensitively.
 pub fn find_param(name: &[u8]) -> Option<&'static Param> {
-    PARAMS.iter().find(|p| p.name.as_bytes().eq_ignore_ascii_case(name) || p.alias.as_bytes().eq_ignore_ascii_case(name))
+    PARAMS
+        .iter()
+        .find(|p| p.name.as_bytes().eq_ignore_ascii_case(name) || p.alias.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// Parses a memory value like Redis's `memtoull`: digits with an optional unit b, k, kb, m, mb,
@@ -268,7 +275,8 @@ pub fn parse_memory(s: &str) -> Option<u64> {
         _ => return None,
     };
     if num.is_empty() {
-        return None;
+        // strtoull of nothing is 0, which memtoull accepts ("" and "kb" alike).
+        return Some(0);
     }
     num.parse::<u64>().ok()?.checked_mul(mul)
 }

@@ -16,11 +16,61 @@ use crate::sim::REDIS_VERSION;
 pub static COMMANDS: &[Command] = &[
     cmd!("ping", -1, "fast", 0, 0, 0, ping, "connection", "Ping the server"),
     cmd!("echo", 2, "loading stale fast", 0, 0, 0, echo, "connection", "Echo the given string"),
-    cmd!("select", 2, "loading stale fast", 0, 0, 0, select, "connection", "Change the selected database for the current connection"),
-    cmd!("auth", -2, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, auth, "connection", "Authenticate to the server"),
-    cmd!("hello", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, hello, "connection", "Handshake with Redis"),
-    cmd!("reset", 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, reset, "connection", "Reset the connection"),
-    cmd!("quit", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0, quit, "connection", "Close the connection"),
+    cmd!(
+        "select",
+        2,
+        "loading stale fast",
+        0,
+        0,
+        0,
+        select,
+        "connection",
+        "Change the selected database for the current connection"
+    ),
+    cmd!(
+        "auth",
+        -2,
+        "noscript loading stale fast no_auth allow_busy",
+        0,
+        0,
+        0,
+        auth,
+        "connection",
+        "Authenticate to the server"
+    ),
+    cmd!(
+        "hello",
+        -1,
+        "noscript loading stale fast no_auth allow_busy",
+        0,
+        0,
+        0,
+        hello,
+        "connection",
+        "Handshake with Redis"
+    ),
+    cmd!(
+        "reset",
+        1,
+        "noscript loading stale fast no_auth allow_busy",
+        0,
+        0,
+        0,
+        reset,
+        "connection",
+        "Reset the connection"
+    ),
+    cmd!(
+        "quit",
+        -1,
+        "noscript loading stale fast no_auth allow_busy",
+        0,
+        0,
+        0,
+        quit,
+        "connection",
+        "Close the connection"
+    ),
     crate::container!("client", "", CLIENT_SUBCOMMANDS, "connection", "A container for client connection commands"),
 ];
 
@@ -31,13 +81,63 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
     cmd!("id", 2, CLIENT_FLAGS, 0, 0, 0, client_id, "connection", "Returns the client ID for the current connection"),
     cmd!("setname", 3, CLIENT_FLAGS, 0, 0, 0, client_setname, "connection", "Set the current connection name"),
     cmd!("getname", 2, CLIENT_FLAGS, 0, 0, 0, client_getname, "connection", "Get the current connection name"),
-    cmd!("info", 2, CLIENT_FLAGS, 0, 0, 0, client_info, "connection", "Returns information about the current client connection."),
+    cmd!(
+        "info",
+        2,
+        CLIENT_FLAGS,
+        0,
+        0,
+        0,
+        client_info,
+        "connection",
+        "Returns information about the current client connection."
+    ),
     cmd!("list", -2, CLIENT_ADMIN, 0, 0, 0, client_list, "connection", "Get the list of client connections"),
     cmd!("kill", -3, CLIENT_ADMIN, 0, 0, 0, client_kill, "connection", "Kill the connection of a client"),
-    cmd!("unblock", -3, CLIENT_ADMIN, 0, 0, 0, client_unblock, "connection", "Unblock a client blocked in a blocking command from a different connection"),
-    cmd!("no-evict", 3, CLIENT_ADMIN, 0, 0, 0, client_no_evict, "connection", "Set client eviction mode for the current connection"),
-    cmd!("getredir", 2, CLIENT_FLAGS, 0, 0, 0, client_getredir, "connection", "Get tracking notifications redirection client ID if any"),
-    cmd!("help", 2, "loading stale", 0, 0, 0, client_help, "connection", "Show helpful text about the different subcommands"),
+    cmd!(
+        "unblock",
+        -3,
+        CLIENT_ADMIN,
+        0,
+        0,
+        0,
+        client_unblock,
+        "connection",
+        "Unblock a client blocked in a blocking command from a different connection"
+    ),
+    cmd!(
+        "no-evict",
+        3,
+        CLIENT_ADMIN,
+        0,
+        0,
+        0,
+        client_no_evict,
+        "connection",
+        "Set client eviction mode for the current connection"
+    ),
+    cmd!(
+        "getredir",
+        2,
+        CLIENT_FLAGS,
+        0,
+        0,
+        0,
+        client_getredir,
+        "connection",
+        "Get tracking notifications redirection client ID if any"
+    ),
+    cmd!(
+        "help",
+        2,
+        "loading stale",
+        0,
+        0,
+        0,
+        client_help,
+        "connection",
+        "Show helpful text about the different subcommands"
+    ),
 ];
 
 /// PING [message]; in the RESP2 subscribed state Redis answers `["pong", message]`.
@@ -277,8 +377,8 @@ fn client_list(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         let mut v = Vec::new();
         for a in &argv[3..] {
             match arg_i64(a) {
-                Ok(n) if n > 0 => v.push(n as u64),
-                _ => return Err(CmdError::msg("ERR Invalid client ID")),
+                Ok(n) => v.extend(u64::try_from(n).ok()),
+                Err(_) => return Err(CmdError::msg("ERR Invalid client ID")),
             }
         }
         ids = Some(v);
@@ -401,9 +501,10 @@ fn client_kill(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking command.
 fn client_unblock(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if argv.len() > 4 {
-        return Err(CmdError::msg(
-            "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
-        ));
+        return Err(CmdError::msg(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(&argv[1])
+        )));
     }
     let mut as_error = false;
     if let Some(reason) = argv.get(3) {

@@ -36,17 +36,7 @@ pub static COMMANDS: &[Command] = &[
     ),
     cmd!("ttl", 2, "readonly fast", 1, 1, 1, ttl, "generic", "Get the time to live for a key in seconds"),
     cmd!("pttl", 2, "readonly fast", 1, 1, 1, ttl, "generic", "Get the time to live for a key in milliseconds"),
-    cmd!(
-        "expiretime",
-        2,
-        "readonly fast",
-        1,
-        1,
-        1,
-        ttl,
-        "generic",
-        "Get the expiration Unix timestamp for a key"
-    ),
+    cmd!("expiretime", 2, "readonly fast", 1, 1, 1, ttl, "generic", "Get the expiration Unix timestamp for a key"),
     cmd!(
         "pexpiretime",
         2,
@@ -82,10 +72,50 @@ pub static COMMANDS: &[Command] = &[
 
 static OBJECT_SUBCOMMANDS: &[Command] = &[
     cmd!("encoding", 3, "readonly", 2, 2, 1, object_info, "generic", "Inspect the internal encoding of a Redis object"),
-    cmd!("freq", 3, "readonly", 2, 2, 1, object_info, "generic", "Get the logarithmic access frequency counter of a Redis object"),
-    cmd!("idletime", 3, "readonly", 2, 2, 1, object_info, "generic", "Get the time since a Redis object was last accessed"),
-    cmd!("refcount", 3, "readonly", 2, 2, 1, object_info, "generic", "Get the number of references to the value of the key"),
-    cmd!("help", 2, "loading stale", 0, 0, 0, object_help, "generic", "Show helpful text about the different subcommands"),
+    cmd!(
+        "freq",
+        3,
+        "readonly",
+        2,
+        2,
+        1,
+        object_info,
+        "generic",
+        "Get the logarithmic access frequency counter of a Redis object"
+    ),
+    cmd!(
+        "idletime",
+        3,
+        "readonly",
+        2,
+        2,
+        1,
+        object_info,
+        "generic",
+        "Get the time since a Redis object was last accessed"
+    ),
+    cmd!(
+        "refcount",
+        3,
+        "readonly",
+        2,
+        2,
+        1,
+        object_info,
+        "generic",
+        "Get the number of references to the value of the key"
+    ),
+    cmd!(
+        "help",
+        2,
+        "loading stale",
+        0,
+        0,
+        0,
+        object_help,
+        "generic",
+        "Show helpful text about the different subcommands"
+    ),
 ];
 
 /// Redis's `OBJ_SHARED_INTEGERS`: small integers are shared objects with a fixed refcount.
@@ -230,7 +260,7 @@ fn in_db<R>(ctx: &mut Ctx, db: usize, f: impl FnOnce(&mut Ctx) -> R) -> R {
 pub fn arg_db(ctx: &Ctx, b: &[u8]) -> Result<usize, CmdError> {
     let v = arg_i64(b)?;
     if v < i64::from(i32::MIN) || v > i64::from(i32::MAX) {
-        return Err(errors::not_integer());
+        return Err(CmdError::msg("ERR value is out of range, value must between -2147483648 and 2147483647"));
     }
     if v < 0 || v as usize >= ctx.st.dbs.len() {
         return Err(errors::db_out_of_range());
@@ -594,7 +624,8 @@ pub fn encoding_of(v: &RValue) -> &'static str {
     }
 }
 
-const LFU_POLICY_ERR: &str = "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+const LFU_POLICY_ERR: &str =
+    "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 /// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key.
 fn object_info(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {

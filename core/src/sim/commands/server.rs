@@ -21,10 +21,50 @@ pub static COMMANDS: &[Command] = &[
     cmd!("swapdb", 3, "write fast", 0, 0, 0, swapdb, "server", "Swaps two Redis databases"),
     cmd!("time", 1, "loading stale fast", 0, 0, 0, time, "server", "Return the current server time"),
     cmd!("info", -1, "loading stale", 0, 0, 0, info, "server", "Get information and statistics about the server"),
-    cmd!("lastsave", 1, "loading stale fast", 0, 0, 0, lastsave, "server", "Get the UNIX time stamp of the last successful save to disk"),
-    cmd!("save", 1, "admin noscript no_async_loading no_multi", 0, 0, 0, save, "server", "Synchronously save the dataset to disk"),
-    cmd!("bgsave", -1, "admin noscript no_async_loading", 0, 0, 0, save, "server", "Asynchronously save the dataset to disk"),
-    cmd!("role", 1, "noscript loading stale fast", 0, 0, 0, role, "server", "Return the role of the instance in the context of replication"),
+    cmd!(
+        "lastsave",
+        1,
+        "loading stale fast",
+        0,
+        0,
+        0,
+        lastsave,
+        "server",
+        "Get the UNIX time stamp of the last successful save to disk"
+    ),
+    cmd!(
+        "save",
+        1,
+        "admin noscript no_async_loading no_multi",
+        0,
+        0,
+        0,
+        save,
+        "server",
+        "Synchronously save the dataset to disk"
+    ),
+    cmd!(
+        "bgsave",
+        -1,
+        "admin noscript no_async_loading",
+        0,
+        0,
+        0,
+        save,
+        "server",
+        "Asynchronously save the dataset to disk"
+    ),
+    cmd!(
+        "role",
+        1,
+        "noscript loading stale fast",
+        0,
+        0,
+        0,
+        role,
+        "server",
+        "Return the role of the instance in the context of replication"
+    ),
     cmd!("debug", -2, "admin noscript loading stale", 0, 0, 0, debug, "server", "A container for debugging commands"),
     crate::container!("config", "", CONFIG_SUBCOMMANDS, "server", "A container for server configuration commands"),
     Command {
@@ -47,17 +87,67 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
     cmd!("get", -3, CFG_ADMIN, 0, 0, 0, config_get, "server", "Get the values of configuration parameters"),
     cmd!("set", -4, CFG_ADMIN, 0, 0, 0, config_set, "server", "Set configuration parameters to the given values"),
     cmd!("resetstat", 2, CFG_ADMIN, 0, 0, 0, config_resetstat, "server", "Reset the stats returned by INFO"),
-    cmd!("rewrite", 2, CFG_ADMIN, 0, 0, 0, config_rewrite, "server", "Rewrite the configuration file with the in memory configuration"),
-    cmd!("help", 2, "loading stale", 0, 0, 0, config_help, "server", "Show helpful text about the different subcommands"),
+    cmd!(
+        "rewrite",
+        2,
+        CFG_ADMIN,
+        0,
+        0,
+        0,
+        config_rewrite,
+        "server",
+        "Rewrite the configuration file with the in memory configuration"
+    ),
+    cmd!(
+        "help",
+        2,
+        "loading stale",
+        0,
+        0,
+        0,
+        config_help,
+        "server",
+        "Show helpful text about the different subcommands"
+    ),
 ];
 
 static COMMAND_SUBCOMMANDS: &[Command] = &[
     cmd!("count", 2, "loading stale", 0, 0, 0, command_count, "server", "Get total number of Redis commands"),
-    cmd!("info", -2, "loading stale", 0, 0, 0, command_info, "server", "Get array of specific Redis command details, or all when no argument is given."),
-    cmd!("docs", -2, "loading stale", 0, 0, 0, command_docs, "server", "Get array of specific Redis command documentation"),
+    cmd!(
+        "info",
+        -2,
+        "loading stale",
+        0,
+        0,
+        0,
+        command_info,
+        "server",
+        "Get array of specific Redis command details, or all when no argument is given."
+    ),
+    cmd!(
+        "docs",
+        -2,
+        "loading stale",
+        0,
+        0,
+        0,
+        command_docs,
+        "server",
+        "Get array of specific Redis command documentation"
+    ),
     cmd!("list", -2, "loading stale", 0, 0, 0, command_list, "server", "Get an array of Redis command names"),
     cmd!("getkeys", -4, "loading stale", 0, 0, 0, command_getkeys, "server", "Extract keys given a full Redis command"),
-    cmd!("help", 2, "loading stale", 0, 0, 0, command_help, "server", "Show helpful text about the different subcommands"),
+    cmd!(
+        "help",
+        2,
+        "loading stale",
+        0,
+        0,
+        0,
+        command_help,
+        "server",
+        "Show helpful text about the different subcommands"
+    ),
 ];
 
 /// A container's HELP reply: the title, the lines, then Redis's closing `HELP` entry, each a
@@ -239,10 +329,17 @@ fn config_set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     }
     let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     if let Some(n) = unknown {
-        return Err(CmdError::msg(format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", lossy(n))));
+        return Err(CmdError::msg(format!(
+            "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+            lossy(n)
+        )));
     }
     if let Some((why, n)) = early {
-        return Err(CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", lossy(n), why)));
+        return Err(CmdError::msg(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
+            lossy(n),
+            why
+        )));
     }
     let mut next = ctx.st.config.clone();
     for (p, value) in chosen {
@@ -580,11 +677,11 @@ fn bulk_map(pairs: Vec<(&str, Value)>) -> Value {
 /// The key specification Redis derives for a simple range of keys.
 fn key_specs(c: &Command) -> Value {
     if c.first_key <= 0 {
-        return Value::Array(Vec::new());
+        return Value::Set(Vec::new());
     }
     let flags = if c.has_flag("write") { vec!["RW"] } else { vec!["RO"] };
     let lastkey = if c.last_key < 0 { c.last_key } else { c.last_key - c.first_key };
-    Value::Array(vec![bulk_map(vec![
+    Value::Set(vec![bulk_map(vec![
         ("flags", simple_set(flags.into_iter())),
         (
             "begin_search",
@@ -624,8 +721,16 @@ fn command_entry(c: &Command, full_name: &str) -> Value {
         Value::Set(categories(c).into_iter().map(|cat| Value::simple(&format!("@{cat}"))).collect()),
         Value::Set(Vec::new()),
         key_specs(c),
-        Value::Array(c.subcommands.iter().map(|s| command_entry(s, &format!("{}|{}", c.name, s.name))).collect()),
+        subcommand_entries(c),
     ])
+}
+
+/// The subcommands of a container (an empty set for plain commands, as Redis replies).
+fn subcommand_entries(c: &Command) -> Value {
+    if c.subcommands.is_empty() {
+        return Value::Set(Vec::new());
+    }
+    Value::Array(c.subcommands.iter().map(|s| command_entry(s, &format!("{}|{}", c.name, s.name))).collect())
 }
 
 /// COMMAND (no subcommand): every command's entry. COMMAND is a container whose bare form is
@@ -658,7 +763,10 @@ fn command_info(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         return command_all(ctx, &argv[..1]);
     }
     Ok(Value::Array(
-        argv[2..].iter().map(|n| find_command(n).map(|(c, full)| command_entry(c, &full)).unwrap_or(Value::Nil)).collect(),
+        argv[2..]
+            .iter()
+            .map(|n| find_command(n).map(|(c, full)| command_entry(c, &full)).unwrap_or(Value::Nil))
+            .collect(),
     ))
 }
 
@@ -666,7 +774,8 @@ fn command_info(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 fn doc_entry(c: &Command) -> Value {
     let mut pairs = vec![("summary", Value::bulk(c.summary)), ("group", Value::bulk(c.group))];
     if !c.subcommands.is_empty() {
-        let subs = c.subcommands.iter().map(|s| (Value::bulk(format!("{}|{}", c.name, s.name)), doc_entry(s))).collect();
+        let subs =
+            c.subcommands.iter().map(|s| (Value::bulk(format!("{}|{}", c.name, s.name)), doc_entry(s))).collect();
         pairs.push(("subcommands", Value::Map(subs)));
     }
     bulk_map(pairs)
@@ -736,12 +845,15 @@ fn command_getkeys(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             None => return Err(CmdError::msg("ERR Invalid command specified")),
         }
     };
+    if cmd.first_key <= 0 && !cmd.has_flag("movablekeys") {
+        return Err(CmdError::msg("ERR The command has no key arguments"));
+    }
     if !cmd.arity_ok(target.len()) {
         return Err(CmdError::msg("ERR Invalid number of arguments specified for command"));
     }
     let pos = cmd.key_positions(target.len());
     if pos.is_empty() {
-        return Err(CmdError::msg("ERR The command has no key arguments"));
+        return Err(CmdError::msg("ERR Invalid arguments specified for command"));
     }
     Ok(Value::Array(pos.into_iter().map(|i| Value::bulk(&target[i])).collect()))
 }
