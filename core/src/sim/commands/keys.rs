@@ -447,7 +447,9 @@ fn copy(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if exists && !replace {
         return Ok(Value::Int(0));
     }
-    let mut entry = Entry { value: entry.value, expire_at: entry.expire_at, access: 0 };
+    let expire_at = entry.expire_at;
+    let mut entry = Entry::new(entry.value);
+    entry.expire_at = expire_at;
     touch_access(&mut entry, ctx.st.config.maxmemory_policy, ctx.now_ms);
     in_db(ctx, dst_db, |c| {
         add_entry(c, dst, entry);
