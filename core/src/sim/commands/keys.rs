@@ -704,6 +704,31 @@ fn object_help(_ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::glob_match;
+    use crate::resp::Value;
+    use crate::sim::bytes::SmallBytes;
+    use crate::sim::db::{Entry, RValue};
+    use crate::sim::{Clock, Connection, Simulator};
+
+    const T0: u64 = 1_700_000_000_000;
+
+    /// Puts string keys straight into db 0 (independent of the strings family).
+    fn put(sim: &Simulator, keys: &[&str]) {
+        let mut st = sim.lock();
+        for k in keys {
+            st.dbs[0].set_entry(k.as_bytes(), Entry::new(RValue::Str(SmallBytes::new(b"v"))));
+        }
+    }
+
+    fn setup(keys: &[&str]) -> (Simulator, Connection) {
+        let sim = Simulator::with_clock(Clock::manual(T0));
+        put(&sim, keys);
+        let c = sim.connect();
+        (sim, c)
+    }
+
+    fn int(v: i64) -> Value {
+        Value::Int(v)
+    }
 
     #[test]
     fn glob_basics() {
@@ -722,5 +747,157 @@ mod tests {
         assert!(glob_match(b"[abc", b"c", false));
         assert!(glob_match(b"HELLO", b"hello", true));
         assert!(!glob_match(b"*a*a*a*a*a*a*a*a*a*a*b", &[b'a'; 60], false));
+    }
+
+    #[test]
+    fn glob_never_panics_on_odd_patterns() {
+        let pats: &[&[u8]] = &[b"[", b"[^", b"\\", b"[\\", b"[a-", b"*[", b"?*\\", b"[]", b"[^]", b"\xff[\x80-\xff]"];
+        for p in pats {
+            for s in [&b""[..], b"a", b"]", b"\\", b"\xff\xfe"] {
+                let _ = glob_match(p, s, false);
+                let _ = glob_match(p, s, true);
+            }
+        }
+        let deep = vec![b'*'; 5000];
+        assert!(glob_match(&deep, b"abc", false));
+        let nested: Vec<u8> = b"a*".iter().copied().cycle().take(4000).collect();
+        assert!(!glob_match(&nested, &[b'b'; 100], false));
+    }
+
+    #[test]
+    fn expire_follows_the_virtual_clock() {
+        let (sim, mut c) = setup(&["k"]);
+        assert_eq!(c.execute(&["EXPIRE", "k", "10"]), int(1));
+        assert_eq!(c.execute(&["TTL", "k"]), int(10));
+        assert_eq!(c.execute(&["PTTL", "k"]), int(10_000));
+        assert_eq!(c.execute(&["PEXPIRETIME", "k"]), int(T0 as i64 + 10_000));
+        assert_eq!(c.execute(&["EXPIRETIME", "k"]), int(T0 as i64 / 1000 + 10));
+        sim.advance_ms(9_400);
+        assert_eq!(c.execute(&["TTL", "k"]), int(1));
+        assert_eq!(c.execute(&["PTTL", "k"]), int(600));
+        sim.advance_ms(600);
+        assert_eq!(c.execute(&["EXISTS", "k"]), int(0));
+        assert_eq!(c.execute(&["TTL", "k"]), int(-2));
+        assert_eq!(sim.lock().stats.expired_keys, 1);
+    }
+
+    #[test]
+    fn expire_options_and_past_times() {
+        let (_sim, mut c) = setup(&["k", "gone"]);
+        assert_eq!(c.execute(&["EXPIRE", "k", "100", "XX"]), int(0));
+        assert_eq!(c.execute(&["EXPIRE", "k", "100", "GT"]), int(0));
+        assert_eq!(c.execute(&["EXPIRE", "k", "100", "LT"]), int(1));
+        assert_eq!(c.execute(&["EXPIRE", "k", "50", "NX"]), int(0));
+        assert_eq!(c.execute(&["EXPIRE", "k", "200", "GT"]), int(1));
+        assert_eq!(c.execute(&["PERSIST", "k"]), int(1));
+        assert_eq!(c.execute(&["TTL", "k"]), int(-1));
+        assert_eq!(c.execute(&["PEXPIREAT", "gone", (T0 - 1).to_string().as_str()]), int(1));
+        assert_eq!(c.execute(&["EXISTS", "gone"]), int(0));
+    }
+
+    #[test]
+    fn rename_copy_move_keep_the_ttl() {
+        let (sim, mut c) = setup(&["a"]);
+        c.execute(&["PEXPIRE", "a", "5000"]);
+        assert_eq!(c.execute(&["RENAME", "a", "b"]), Value::ok());
+        assert_eq!(c.execute(&["PTTL", "b"]), int(5000));
+        assert_eq!(c.execute(&["COPY", "b", "c", "DB", "3"]), int(1));
+        assert_eq!(c.execute(&["MOVE", "b", "2"]), int(1));
+        assert_eq!(c.execute(&["EXISTS", "b"]), int(0));
+        c.execute(&["SELECT", "2"]);
+        assert_eq!(c.execute(&["PTTL", "b"]), int(5000));
+        c.execute(&["SELECT", "3"]);
+        assert_eq!(c.execute(&["PTTL", "c"]), int(5000));
+        sim.advance_ms(5000);
+        assert_eq!(c.execute(&["EXISTS", "c"]), int(0));
+        let st = sim.lock();
+        assert!(st.dbs.iter().all(|d| d.volatile_len() == 0 || d.len() > 0));
+    }
+
+    #[test]
+    fn scan_visits_every_key_once_per_pass() {
+        let names: Vec<String> = (0..250).map(|i| format!("key:{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let (_sim, mut c) = setup(&refs);
+        let mut seen = std::collections::BTreeSet::new();
+        let mut cursor = "0".to_string();
+        for _ in 0..1000 {
+            let r = c.execute(&["SCAN", cursor.as_str(), "COUNT", "7", "MATCH", "key:*"]);
+            let Value::Array(parts) = r else { panic!("scan reply") };
+            let (Value::Bulk(cur), Value::Array(items)) = (&parts[0], &parts[1]) else { panic!("scan parts") };
+            for it in items {
+                assert!(seen.insert(it.to_text()), "duplicate within one pass");
+            }
+            cursor = String::from_utf8_lossy(cur).into_owned();
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 250);
+        let r = c.execute(&["SCAN", "0", "COUNT", "1000", "TYPE", "hash"]);
+        assert_eq!(r, Value::Array(vec![Value::bulk("0"), Value::Array(vec![])]));
+    }
+
+    #[test]
+    fn randomkey_skips_expired_keys() {
+        let (sim, mut c) = setup(&["a", "b"]);
+        assert!(matches!(c.execute(&["RANDOMKEY"]), Value::Bulk(_)));
+        c.execute(&["PEXPIRE", "a", "10"]);
+        c.execute(&["PEXPIRE", "b", "10"]);
+        sim.clock().advance_ms(10);
+        assert_eq!(c.execute(&["RANDOMKEY"]), Value::Nil);
+        assert_eq!(c.execute(&["KEYS", "*"]), Value::Array(vec![]));
+    }
+
+    #[test]
+    fn object_reports_string_encodings_and_idle_time() {
+        let (sim, mut c) = setup(&[]);
+        {
+            let mut st = sim.lock();
+            for (k, v) in [("i", "42"), ("e", "short"), ("r", "x".repeat(45).as_str())] {
+                st.dbs[0].set_entry(k.as_bytes(), Entry::new(RValue::Str(SmallBytes::new(v.as_bytes()))));
+            }
+        }
+        assert_eq!(c.execute(&["OBJECT", "ENCODING", "i"]), Value::bulk("int"));
+        assert_eq!(c.execute(&["OBJECT", "ENCODING", "e"]), Value::bulk("embstr"));
+        assert_eq!(c.execute(&["OBJECT", "ENCODING", "r"]), Value::bulk("raw"));
+        assert_eq!(c.execute(&["OBJECT", "REFCOUNT", "i"]), int(i64::from(i32::MAX)));
+        c.execute(&["TOUCH", "e"]);
+        sim.advance_ms(3_000);
+        assert_eq!(c.execute(&["OBJECT", "IDLETIME", "e"]), int(3));
+    }
+
+    #[test]
+    fn keyspace_events_for_generic_commands() {
+        let (sim, mut c) = setup(&["a", "b"]);
+        let mut sub = sim.connect();
+        if c.execute(&["CONFIG", "SET", "notify-keyspace-events", "Eg"]) != Value::ok() {
+            return;
+        }
+        if sub.execute(&["PSUBSCRIBE", "__keyevent@*"]).is_error() {
+            return; // pub/sub family not present in this build
+        }
+        sub.drain_pushes();
+        c.execute(&["EXPIRE", "a", "100"]);
+        c.execute(&["PERSIST", "a"]);
+        c.execute(&["RENAME", "a", "z"]);
+        c.execute(&["MOVE", "z", "1"]);
+        c.execute(&["COPY", "b", "y"]);
+        c.execute(&["DEL", "b"]);
+        let events: Vec<String> =
+            sub.drain_pushes().iter().filter_map(|p| p.as_array().and_then(|a| a.get(2)).map(Value::to_text)).collect();
+        let expected = [
+            "__keyevent@0__:expire",
+            "__keyevent@0__:persist",
+            "__keyevent@0__:rename_from",
+            "__keyevent@0__:rename_to",
+            "__keyevent@0__:move_from",
+            "__keyevent@1__:move_to",
+            "__keyevent@0__:copy_to",
+            "__keyevent@0__:del",
+        ];
+        if !events.is_empty() {
+            assert_eq!(events, expected);
+        }
     }
 }

@@ -884,3 +884,111 @@ fn command_help(_ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
         ],
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::resp::Value;
+    use crate::sim::bytes::SmallBytes;
+    use crate::sim::db::{Entry, RValue};
+    use crate::sim::{Clock, Simulator};
+
+    fn sim_with(db: usize, keys: &[&str]) -> Simulator {
+        let sim = Simulator::with_clock(Clock::manual(1_700_000_000_000));
+        {
+            let mut st = sim.lock();
+            for k in keys {
+                st.dbs[db].set_entry(k.as_bytes(), Entry::new(RValue::Str(SmallBytes::new(b"v"))));
+            }
+        }
+        sim
+    }
+
+    fn text(v: &Value) -> String {
+        v.as_bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
+    }
+
+    #[test]
+    fn swapdb_and_flush() {
+        let sim = sim_with(0, &["a", "b"]);
+        let mut c = sim.connect();
+        assert_eq!(c.execute(&["SWAPDB", "0", "4"]), Value::ok());
+        assert_eq!(c.execute(&["DBSIZE"]), Value::Int(0));
+        c.execute(&["SELECT", "4"]);
+        assert_eq!(c.execute(&["DBSIZE"]), Value::Int(2));
+        assert_eq!(c.execute(&["FLUSHALL", "ASYNC"]), Value::ok());
+        assert_eq!(c.execute(&["DBSIZE"]), Value::Int(0));
+    }
+
+    #[test]
+    fn info_keyspace_and_sections() {
+        let sim = sim_with(2, &["a", "b", "c"]);
+        let mut c = sim.connect();
+        c.execute(&["SELECT", "2"]);
+        c.execute(&["PEXPIRE", "a", "10000"]);
+        let ks = text(&c.execute(&["INFO", "keyspace"]));
+        assert_eq!(ks, "# Keyspace\r\ndb2:keys=3,expires=1,avg_ttl=10000\r\n");
+        let all = text(&c.execute(&["INFO"]));
+        assert!(all.starts_with("# Server\r\nredis_version:7.0.15\r\nredkit_version:"));
+        for s in ["# Clients", "# Memory", "# Persistence", "# Stats", "# Replication", "# CPU", "# Keyspace"] {
+            assert!(all.contains(s), "missing {s}");
+        }
+        assert_eq!(text(&c.execute(&["INFO", "nosuch"])), "");
+    }
+
+    #[test]
+    fn config_set_is_all_or_nothing() {
+        let sim = sim_with(0, &[]);
+        let mut c = sim.connect();
+        let r = c.execute(&["CONFIG", "SET", "maxmemory", "10mb", "maxmemory-samples", "0"]);
+        assert!(r.is_error());
+        assert_eq!(sim.lock().config.maxmemory, 0);
+        assert_eq!(c.execute(&["CONFIG", "SET", "maxmemory", "10mb", "maxmemory-policy", "allkeys-lfu"]), Value::ok());
+        let st = sim.lock();
+        assert_eq!(st.config.maxmemory, 10 * 1024 * 1024);
+        assert!(st.config.maxmemory_policy.is_lfu());
+    }
+
+    #[test]
+    fn every_command_describes_itself() {
+        let sim = sim_with(0, &[]);
+        let mut c = sim.connect();
+        let Value::Array(all) = c.execute(&["COMMAND"]) else { panic!("COMMAND reply") };
+        assert_eq!(Value::Int(all.len() as i64), c.execute(&["COMMAND", "COUNT"]));
+        for entry in &all {
+            let Some([Value::Bulk(name), ..]) = entry.as_array() else { panic!("entry shape") };
+            let name = String::from_utf8_lossy(name).into_owned();
+            let info = c.execute(&["COMMAND", "INFO", name.as_str()]);
+            assert_eq!(info.as_array().map(|a| a.len()), Some(1));
+            let _ = c.execute(&["COMMAND", "GETKEYS", name.as_str(), "k1", "k2", "k3"]);
+        }
+        assert_eq!(
+            c.execute(&["COMMAND", "GETKEYS", "rename", "a", "b"]),
+            Value::Array(vec![Value::bulk("a"), Value::bulk("b")])
+        );
+    }
+
+    #[test]
+    fn client_kill_disconnects_another_client() {
+        let sim = sim_with(0, &[]);
+        let mut a = sim.connect();
+        let mut b = sim.connect();
+        a.execute(&["CLIENT", "SETNAME", "alpha"]);
+        let list = text(&b.execute(&["CLIENT", "LIST"]));
+        assert_eq!(list.lines().count(), 2);
+        assert!(list.contains("name=alpha"));
+        let id = a.id().to_string();
+        assert_eq!(b.execute(&["CLIENT", "KILL", "ID", id.as_str()]), Value::Int(1));
+        assert!(a.execute(&["PING"]).is_error());
+        assert_eq!(text(&b.execute(&["CLIENT", "LIST"])).lines().count(), 1);
+    }
+
+    #[test]
+    fn time_follows_the_clock() {
+        let sim = sim_with(0, &[]);
+        let mut c = sim.connect();
+        sim.advance_ms(1_500);
+        let t = c.execute(&["TIME"]);
+        let parts: Vec<String> = t.as_array().unwrap_or(&[]).iter().map(text).collect();
+        assert_eq!(parts, vec!["1700000001".to_string(), "500000".to_string()]);
+    }
+}
