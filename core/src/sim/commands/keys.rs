@@ -811,7 +811,7 @@ mod tests {
         sim.advance_ms(5000);
         assert_eq!(c.execute(&["EXISTS", "c"]), int(0));
         let st = sim.lock();
-        assert!(st.dbs.iter().all(|d| d.volatile_len() == 0 || d.len() > 0));
+        assert!(st.dbs.iter().all(|d| d.volatile_len() == 0 || !d.is_empty()));
     }
 
     #[test]
