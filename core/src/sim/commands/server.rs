@@ -1,5 +1,5 @@
-//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, INFO, CONFIG (GET/SET/RESETSTAT/
-//! REWRITE/HELP), COMMAND (COUNT/INFO/DOCS/LIST/GETKEYS/HELP, built from the command table),
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, INFO, WAIT, SLOWLOG, CONFIG (GET/SET/
+//! RESETSTAT/REWRITE/HELP), COMMAND (COUNT/INFO/DOCS/LIST/GETKEYS/HELP, built from the command table),
 //! DEBUG (SLEEP and friends, minimal), LASTSAVE, SAVE, BGSAVE and ROLE. Also [`help_reply`], the
 //! shape every container's HELP answers with. Texts follow redis-server 7.0.15.
 
@@ -66,7 +66,19 @@ pub static COMMANDS: &[Command] = &[
         "Return the role of the instance in the context of replication"
     ),
     cmd!("debug", -2, "admin noscript loading stale", 0, 0, 0, debug, "server", "A container for debugging commands"),
+    cmd!(
+        "wait",
+        3,
+        "noscript",
+        0,
+        0,
+        0,
+        wait,
+        "generic",
+        "Wait for the synchronous replication of all the write commands sent in the context of the current connection"
+    ),
     crate::container!("config", "", CONFIG_SUBCOMMANDS, "server", "A container for server configuration commands"),
+    crate::container!("slowlog", "", SLOWLOG_SUBCOMMANDS, "server", "A container for slow log commands"),
     Command {
         name: "command",
         arity: -1,
@@ -106,6 +118,23 @@ static CONFIG_SUBCOMMANDS: &[Command] = &[
         0,
         0,
         config_help,
+        "server",
+        "Show helpful text about the different subcommands"
+    ),
+];
+
+static SLOWLOG_SUBCOMMANDS: &[Command] = &[
+    cmd!("get", -2, "admin loading stale", 0, 0, 0, slowlog, "server", "Get the slow log's entries"),
+    cmd!("len", 2, "admin loading stale", 0, 0, 0, slowlog, "server", "Get the slow log's length"),
+    cmd!("reset", 2, "admin loading stale", 0, 0, 0, slowlog, "server", "Clear all entries from the slow log"),
+    cmd!(
+        "help",
+        2,
+        "loading stale",
+        0,
+        0,
+        0,
+        slowlog_help,
         "server",
         "Show helpful text about the different subcommands"
     ),
@@ -248,6 +277,57 @@ fn save(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// ROLE: always a master with no replicas.
 fn role(_ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     Ok(Value::Array(vec![Value::bulk("master"), Value::Int(0), Value::Array(Vec::new())]))
+}
+
+/// WAIT numreplicas timeout: there are no replicas, so 0 at once (after Redis's argument checks).
+fn wait(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    arg_i64(&argv[1])?;
+    let timeout = arg_i64(&argv[2]).map_err(|_| CmdError::msg("ERR timeout is not an integer or out of range"))?;
+    if timeout < 0 {
+        return Err(errors::negative_timeout());
+    }
+    Ok(Value::Int(0))
+}
+
+/// SLOWLOG GET [count] | LEN | RESET: the simulator has no slow commands to log.
+fn slowlog(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let sub = argv[1].to_ascii_lowercase();
+    match sub.as_slice() {
+        b"len" => Ok(Value::Int(0)),
+        b"reset" => Ok(Value::ok()),
+        _ => {
+            if argv.len() > 3 {
+                return Err(CmdError::msg(format!(
+                    "ERR unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
+                    String::from_utf8_lossy(&argv[1])
+                )));
+            }
+            if let Some(n) = argv.get(2) {
+                if arg_i64(n).map_or(true, |n| n < -1) {
+                    return Err(CmdError::msg("ERR count should be greater than or equal to -1"));
+                }
+            }
+            Ok(Value::Array(Vec::new()))
+        }
+    }
+}
+
+/// SLOWLOG HELP.
+fn slowlog_help(_ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
+    Ok(help_reply(
+        "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        &[
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+        ],
+    ))
 }
 
 /// DEBUG SLEEP n | SET-ACTIVE-EXPIRE 0|1 | HELP: the parts a client test suite touches. The
