@@ -13,6 +13,9 @@ use crate::sim::float::parse_f64;
 use crate::sim::state::{State, Stats};
 use crate::sim::{REDIS_VERSION, REDKIT_VERSION};
 
+#[path = "command_meta.rs"]
+mod command_meta;
+
 /// The server commands.
 pub static COMMANDS: &[Command] = &[
     cmd!("dbsize", 1, "readonly fast", 0, 0, 0, dbsize, "server", "Return the number of keys in the selected database"),
@@ -789,10 +792,28 @@ fn key_specs(c: &Command) -> Value {
     ])])
 }
 
+/// Redis's own categories, tips and key specs for `full_name` (see [`command_meta`]).
+fn redis_meta(full_name: &str) -> Option<[Value; 3]> {
+    let i = command_meta::META.binary_search_by(|(n, _)| n.cmp(&full_name)).ok()?;
+    let mut parser = crate::resp::Parser::new();
+    parser.feed(command_meta::META[i].1);
+    match parser.next_value() {
+        Ok(Some(Value::Array(parts))) => parts.try_into().ok(),
+        _ => None,
+    }
+}
+
 /// One COMMAND INFO entry: name, arity, flags, first, last, step, categories, tips, key specs,
-/// subcommands.
+/// subcommands. Categories, tips and key specs are Redis's own where Redis has the command.
 fn command_entry(c: &Command, full_name: &str) -> Value {
     let flags = FLAG_ORDER.iter().copied().filter(|f| c.has_flag(f));
+    let [cats, tips, specs] = redis_meta(full_name).unwrap_or_else(|| {
+        [
+            Value::Set(categories(c).into_iter().map(|cat| Value::simple(&format!("@{cat}"))).collect()),
+            Value::Set(Vec::new()),
+            key_specs(c),
+        ]
+    });
     Value::Array(vec![
         Value::bulk(full_name),
         Value::Int(i64::from(c.arity)),
@@ -800,9 +821,9 @@ fn command_entry(c: &Command, full_name: &str) -> Value {
         Value::Int(i64::from(c.first_key)),
         Value::Int(i64::from(c.last_key)),
         Value::Int(i64::from(c.step)),
-        Value::Set(categories(c).into_iter().map(|cat| Value::simple(&format!("@{cat}"))).collect()),
-        Value::Set(Vec::new()),
-        key_specs(c),
+        cats,
+        tips,
+        specs,
         subcommand_entries(c),
     ])
 }
@@ -904,7 +925,7 @@ fn command_list(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             let keep = match &filter {
                 Filter::None => true,
                 Filter::Module => false,
-                Filter::AclCat(cat) => categories(cmd).iter().any(|x| x == cat),
+                Filter::AclCat(cat) => has_category(cmd, &full, cat),
                 Filter::Pattern(p) => glob_match(p, full.as_bytes(), true),
             };
             if keep {
@@ -913,6 +934,16 @@ fn command_list(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         }
     }
     Ok(Value::Array(names))
+}
+
+/// True when the command (by its full name) is in ACL category `cat` (without the `@`).
+fn has_category(c: &Command, full_name: &str, cat: &str) -> bool {
+    match redis_meta(full_name) {
+        Some([Value::Set(cats), _, _]) => {
+            cats.iter().any(|v| v.as_bytes().is_some_and(|b| b.strip_prefix(b"@") == Some(cat.as_bytes())))
+        }
+        _ => categories(c).contains(&cat),
+    }
 }
 
 /// COMMAND GETKEYS command [arg ...]: the key arguments by the table's key positions.
