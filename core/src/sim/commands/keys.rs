@@ -273,7 +273,7 @@ fn del(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let mut n = 0;
     for k in &argv[1..] {
         if ctx.lookup_no_touch(k).is_some() {
-            ctx.delete(k);
+            ctx.db().remove(k);
             ctx.written(k, 'g', "del");
             n += 1;
         }

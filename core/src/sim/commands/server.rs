@@ -1096,6 +1096,55 @@ mod tests {
     }
 
     #[test]
+    fn odd_arguments_never_panic() {
+        let sim = sim_with(0, &["k", "x"]);
+        let mut c = sim.connect();
+        let odd: &[&str] = &[
+            "",
+            "0",
+            "-1",
+            "1",
+            "99999999999999999999",
+            "-9223372036854775808",
+            "nx",
+            "xx",
+            "gt",
+            "db",
+            "*",
+            "[",
+            "\\",
+            "\u{ff}",
+        ];
+        let names: Vec<&str> = super::super::all()
+            .filter(|c| matches!(c.group, "generic" | "connection" | "server"))
+            .filter(|c| !matches!(c.name, "quit" | "reset" | "client" | "debug" | "hello"))
+            .map(|c| c.name)
+            .collect();
+        for name in names {
+            for a in odd {
+                for b in odd {
+                    let _ = c.execute(&[name, a, b]);
+                    let _ = c.execute(&[name, "k", a, b, a]);
+                }
+            }
+        }
+        for args in [
+            &["CLIENT", "KILL", "ID"][..],
+            &["CLIENT", "LIST", "ID", "-1", "x"],
+            &["CLIENT", "UNBLOCK", "-1", "ERROR"],
+            &["DEBUG", "SLEEP", "nan"],
+            &["HELLO", "3", "AUTH", "a"],
+            &["OBJECT", "FREQ", "k"],
+            &["COMMAND", "GETKEYS", "object", "help", "x"],
+            &["COMMAND", "INFO", "|", "a|b|c"],
+            &["CONFIG", "SET", "save", "1 2 3 4 5 6 7 8", "hz", "-5"],
+        ] {
+            let _ = c.execute(args);
+        }
+        assert_eq!(c.execute(&["PING"]), Value::simple("PONG"));
+    }
+
+    #[test]
     fn time_follows_the_clock() {
         let sim = sim_with(0, &[]);
         let mut c = sim.connect();
