@@ -167,21 +167,30 @@ fn select(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Value::ok())
 }
 
-/// Checks credentials the way Redis does with only the passwordless `default` user.
-fn authenticate(user: Option<&[u8]>) -> Result<(), CmdError> {
-    match user {
-        None | Some(b"default") => Ok(()),
-        Some(_) => Err(CmdError::msg("WRONGPASS invalid username-password pair or user is disabled.")),
+/// The `default` user's password (`requirepass`), empty when it is passwordless.
+fn requirepass(ctx: &Ctx) -> String {
+    ctx.st.config.get_named("requirepass")
+}
+
+/// Checks credentials the way Redis does with only the `default` user: any password while
+/// `requirepass` is empty, otherwise that password. (Commands are not refused before AUTH.)
+fn authenticate(ctx: &Ctx, user: &[u8], pass: &[u8]) -> Result<(), CmdError> {
+    let required = requirepass(ctx);
+    if user == b"default" && (required.is_empty() || required.as_bytes() == pass) {
+        Ok(())
+    } else {
+        Err(CmdError::msg("WRONGPASS invalid username-password pair or user is disabled."))
     }
 }
 
 /// AUTH [username] password.
-fn auth(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+fn auth(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     match argv.len() {
-        2 => Err(CmdError::msg(
+        2 if requirepass(ctx).is_empty() => Err(CmdError::msg(
             "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
         )),
-        3 => authenticate(Some(&argv[1])).map(|_| Value::ok()),
+        2 => authenticate(ctx, b"default", &argv[1]).map(|_| Value::ok()),
+        3 => authenticate(ctx, &argv[1], &argv[2]).map(|_| Value::ok()),
         _ => Err(errors::syntax()),
     }
 }
@@ -206,13 +215,13 @@ fn hello(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         }
         ver = Some(v);
     }
-    let mut user: Option<&[u8]> = None;
+    let mut creds: Option<(&[u8], &[u8])> = None;
     let mut name: Option<&[u8]> = None;
     let mut j = 2;
     while j < argv.len() {
         let more = argv.len() - 1 - j;
         if is_kw(&argv[j], "auth") && more >= 2 {
-            user = Some(&argv[j + 1]);
+            creds = Some((&argv[j + 1], &argv[j + 2]));
             j += 2;
         } else if is_kw(&argv[j], "setname") && more >= 1 {
             name = Some(&argv[j + 1]);
@@ -225,8 +234,8 @@ fn hello(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         }
         j += 1;
     }
-    if user.is_some() {
-        authenticate(user)?;
+    if let Some((user, pass)) = creds {
+        authenticate(ctx, user, pass)?;
     }
     if let Some(n) = name {
         set_name(ctx.cl, n)?;
