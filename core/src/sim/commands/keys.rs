@@ -286,7 +286,7 @@ fn exists(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let touch = is_kw(&argv[0], "touch");
     let mut n = 0;
     for k in &argv[1..] {
-        let found = if touch { ctx.lookup(k) } else { ctx.lookup_no_touch(k) };
+        let found = if touch { ctx.lookup(k) } else { read_no_touch(ctx, k) };
         if found.is_some() {
             n += 1;
         }
@@ -296,7 +296,7 @@ fn exists(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// TYPE: the value's type name, `none` when missing.
 fn type_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let name = match ctx.lookup_no_touch(&argv[1]) {
+    let name = match read_no_touch(ctx, &argv[1]) {
         None => "none",
         Some(i) => ctx.db().keys.at(i).map(|(_, e)| e.value.type_name()).unwrap_or("none"),
     };
@@ -329,11 +329,24 @@ fn expire_flags(args: &[Vec<u8>]) -> Result<u8, CmdError> {
     Ok(flags)
 }
 
-/// The current expiry of a live key: None when missing, Some(-1) when persistent.
-fn current_expire(ctx: &mut Ctx, key: &[u8]) -> Option<i64> {
-    let i = ctx.lookup_no_touch(key)?;
-    let exp = ctx.db().keys.at(i).map(|(_, e)| e.expire_at).unwrap_or(0);
-    Some(if exp == 0 { -1 } else { exp as i64 })
+/// Looks a key up for a read that leaves its access stamp alone (EXISTS, TYPE, TTL, OBJECT),
+/// counting a keyspace hit or miss as Redis's `LOOKUP_NOTOUCH` lookups do.
+fn read_no_touch(ctx: &mut Ctx, key: &[u8]) -> Option<usize> {
+    let found = ctx.lookup_no_touch(key);
+    if found.is_some() {
+        ctx.st.stats.keyspace_hits += 1;
+    } else {
+        ctx.st.stats.keyspace_misses += 1;
+    }
+    found
+}
+
+/// The expiry of the live key at position `i` of the current db: -1 when persistent.
+fn expire_of(ctx: &mut Ctx, i: usize) -> i64 {
+    match ctx.db().keys.at(i).map(|(_, e)| e.expire_at).unwrap_or(0) {
+        0 => -1,
+        at => at as i64,
+    }
 }
 
 /// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT with NX|XX|GT|LT. A time in the past deletes the key.
@@ -349,10 +362,8 @@ fn expire(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         when = when.checked_add(ctx.now_ms as i64).ok_or_else(|| errors::invalid_expire(&cmd))?;
     }
     let key = &argv[1];
-    if ctx.lookup(key).is_none() {
-        return Ok(Value::Int(0));
-    }
-    let cur = current_expire(ctx, key).unwrap_or(-1);
+    let Some(i) = ctx.lookup(key) else { return Ok(Value::Int(0)) };
+    let cur = expire_of(ctx, i);
     let refused = (flags & EXPIRE_NX != 0 && cur != -1)
         || (flags & EXPIRE_XX != 0 && cur == -1)
         || (flags & EXPIRE_GT != 0 && (cur == -1 || when <= cur))
@@ -361,7 +372,7 @@ fn expire(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         return Ok(Value::Int(0));
     }
     if when <= ctx.now_ms as i64 {
-        ctx.delete(key);
+        ctx.db().remove(key);
         ctx.written(key, 'g', "del");
     } else {
         ctx.db().set_expire(key, when as u64);
@@ -373,7 +384,8 @@ fn expire(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// TTL / PTTL / EXPIRETIME / PEXPIRETIME: -2 missing, -1 persistent.
 fn ttl(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let name = argv[0].to_ascii_lowercase();
-    let Some(exp) = current_expire(ctx, &argv[1]) else { return Ok(Value::Int(-2)) };
+    let Some(i) = read_no_touch(ctx, &argv[1]) else { return Ok(Value::Int(-2)) };
+    let exp = expire_of(ctx, i);
     if exp == -1 {
         return Ok(Value::Int(-1));
     }
@@ -385,7 +397,8 @@ fn ttl(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// PERSIST: removes a TTL.
 fn persist(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let key = &argv[1];
-    if current_expire(ctx, key).unwrap_or(-1) == -1 {
+    let Some(i) = ctx.lookup(key) else { return Ok(Value::Int(0)) };
+    if expire_of(ctx, i) == -1 {
         return Ok(Value::Int(0));
     }
     ctx.db().set_expire(key, 0);
@@ -632,7 +645,7 @@ const LFU_POLICY_ERR: &str =
 /// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key.
 fn object_info(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let sub = argv[1].to_ascii_lowercase();
-    let Some(i) = ctx.lookup_no_touch(&argv[2]) else { return Ok(Value::Nil) };
+    let Some(i) = read_no_touch(ctx, &argv[2]) else { return Ok(Value::Nil) };
     let policy = ctx.st.config.maxmemory_policy;
     let maxmemory = ctx.st.config.maxmemory;
     let now = ctx.now_ms;
@@ -836,6 +849,19 @@ mod tests {
         assert_eq!(seen.len(), 250);
         let r = c.execute(&["SCAN", "0", "COUNT", "1000", "TYPE", "hash"]);
         assert_eq!(r, Value::Array(vec![Value::bulk("0"), Value::Array(vec![])]));
+    }
+
+    #[test]
+    fn introspection_counts_hits_and_misses_without_touching() {
+        let (sim, mut c) = setup(&["k"]);
+        sim.lock().stats = Default::default();
+        for cmd in ["EXISTS", "TYPE", "TTL", "PTTL"] {
+            c.execute(&[cmd, "k"]);
+            c.execute(&[cmd, "missing"]);
+        }
+        c.execute(&["OBJECT", "ENCODING", "k"]);
+        let st = sim.lock();
+        assert_eq!((st.stats.keyspace_hits, st.stats.keyspace_misses), (5, 4));
     }
 
     #[test]
