@@ -1,5 +1,6 @@
 //! Server commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, INFO, WAIT, SLOWLOG, CONFIG (GET/SET/
-//! RESETSTAT/REWRITE/HELP), COMMAND (COUNT/INFO/DOCS/LIST/GETKEYS/HELP, built from the command table),
+//! RESETSTAT/REWRITE/HELP), COMMAND (COUNT/INFO/DOCS/LIST/GETKEYS/GETKEYSANDFLAGS/HELP, built from the
+//! command table and Redis's key specs),
 //! DEBUG (SLEEP and friends, minimal), LASTSAVE, SAVE, BGSAVE and ROLE. Also [`help_reply`], the
 //! shape every container's HELP answers with. Texts follow redis-server 7.0.15.
 
@@ -169,6 +170,17 @@ static COMMAND_SUBCOMMANDS: &[Command] = &[
     ),
     cmd!("list", -2, "loading stale", 0, 0, 0, command_list, "server", "Get an array of Redis command names"),
     cmd!("getkeys", -4, "loading stale", 0, 0, 0, command_getkeys, "server", "Extract keys given a full Redis command"),
+    cmd!(
+        "getkeysandflags",
+        -4,
+        "loading stale",
+        0,
+        0,
+        0,
+        command_getkeys,
+        "server",
+        "Extract keys and access flags given a full Redis command"
+    ),
     cmd!(
         "help",
         2,
@@ -950,29 +962,143 @@ fn has_category(c: &Command, full_name: &str, cat: &str) -> bool {
     }
 }
 
-/// COMMAND GETKEYS command [arg ...]: the key arguments by the table's key positions.
+/// A field of a RESP map by its (bulk or simple) name.
+fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    match v {
+        Value::Map(m) => m.iter().find(|(k, _)| k.as_bytes() == Some(name.as_bytes())).map(|(_, x)| x),
+        _ => None,
+    }
+}
+
+/// An integer field of a RESP map (0 when absent).
+fn int_field(v: &Value, name: &str) -> i64 {
+    field(v, name).and_then(Value::as_int).unwrap_or(0)
+}
+
+/// Finds the keys one Redis key spec designates in `args` (args\[0\] is the command name).
+/// `Ok(None)` when the spec's keyword is absent; `Err(())` when the spec does not fit the
+/// arguments (Redis's `invalid_spec`). Returns (first, last, step).
+fn eval_key_spec(spec: &Value, args: &[Vec<u8>]) -> Result<Option<(usize, i64, usize)>, ()> {
+    let argc = args.len() as i64;
+    let bs = field(spec, "begin_search").ok_or(())?;
+    let bs_spec = field(bs, "spec").ok_or(())?;
+    let first: i64 = match field(bs, "type").and_then(Value::as_bytes) {
+        Some(b"index") => int_field(bs_spec, "index"),
+        Some(b"keyword") => {
+            let kw = field(bs_spec, "keyword").and_then(Value::as_bytes).ok_or(())?;
+            let from = int_field(bs_spec, "startfrom");
+            let hit = if from > 0 {
+                // Like Redis's loop, the last argument is never taken for the keyword.
+                (from..argc - 1).find(|&i| args[i as usize].eq_ignore_ascii_case(kw))
+            } else {
+                (1..=argc + from).rev().find(|&i| i < argc && args[i as usize].eq_ignore_ascii_case(kw))
+            };
+            match hit {
+                Some(i) => i + 1,
+                None => return Ok(None),
+            }
+        }
+        _ => return Err(()),
+    };
+    let fk = field(spec, "find_keys").ok_or(())?;
+    let fk_spec = field(fk, "spec").ok_or(())?;
+    let (first, last, step) = match field(fk, "type").and_then(Value::as_bytes) {
+        Some(b"range") => {
+            let (lastkey, limit) = (int_field(fk_spec, "lastkey"), int_field(fk_spec, "limit"));
+            let last = if lastkey >= 0 {
+                first + lastkey
+            } else if limit <= 1 {
+                argc + lastkey
+            } else {
+                first + ((argc - first) / limit + lastkey)
+            };
+            (first, last, int_field(fk_spec, "keystep"))
+        }
+        Some(b"keynum") => {
+            let idx = first + int_field(fk_spec, "keynumidx");
+            let step = int_field(fk_spec, "keystep");
+            let n = args.get(usize::try_from(idx).map_err(|_| ())?).and_then(|a| crate::sim::float::parse_i64(a));
+            let n = n.filter(|n| *n >= 0).ok_or(())?;
+            let first = first + int_field(fk_spec, "firstkey");
+            (first, first + (n - 1).saturating_mul(step), step)
+        }
+        _ => return Err(()),
+    };
+    if last >= argc || last < first || first >= argc || first < 1 || step < 1 {
+        return Err(());
+    }
+    Ok(Some((first as usize, last, step as usize)))
+}
+
+/// Key positions and key-spec flags of `args` for `cmd`, the way Redis's GETKEYS finds them:
+/// through Redis's key specs when it has them, else through the table's first/last/step.
+fn keys_with_flags(cmd: &Command, full_name: &str, args: &[Vec<u8>]) -> Vec<(usize, Value)> {
+    if let Some([_, _, Value::Set(specs)]) = redis_meta(full_name) {
+        let mut out = Vec::new();
+        let mut valid = true;
+        for spec in &specs {
+            let flags = field(spec, "flags").cloned().unwrap_or(Value::Set(Vec::new()));
+            if flags.as_array().is_some_and(|f| f.iter().any(|x| x.as_bytes() == Some(b"not_key"))) {
+                continue;
+            }
+            match eval_key_spec(spec, args) {
+                Ok(Some((first, last, step))) => {
+                    out.extend((first..=last as usize).step_by(step).map(|i| (i, flags.clone())));
+                }
+                Ok(None) => {}
+                Err(()) => {
+                    valid = false;
+                    break;
+                }
+            }
+        }
+        if valid && (!out.is_empty() || !cmd.has_flag("movablekeys")) {
+            return out;
+        }
+    }
+    let flags = Value::Set(Vec::new());
+    cmd.key_positions(args.len()).into_iter().map(|i| (i, flags.clone())).collect()
+}
+
+/// COMMAND GETKEYS / GETKEYSANDFLAGS command [arg ...].
 fn command_getkeys(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+    let with_flags = is_kw(&argv[1], "getkeysandflags");
     let target = &argv[2..];
     let Some(top) = super::lookup(&target[0]) else { return Err(CmdError::msg("ERR Invalid command specified")) };
-    let cmd = if top.subcommands.is_empty() {
-        top
+    let (cmd, full) = if top.subcommands.is_empty() || target.len() < 2 {
+        (top, top.name.to_string())
     } else {
-        match target.get(1).and_then(|s| super::lookup_sub(top, s)) {
-            Some(s) => s,
+        match super::lookup_sub(top, &target[1]) {
+            Some(s) => (s, format!("{}|{}", top.name, s.name)),
             None => return Err(CmdError::msg("ERR Invalid command specified")),
         }
     };
-    if cmd.first_key <= 0 && !cmd.has_flag("movablekeys") {
+    let has_specs = matches!(redis_meta(&full), Some([_, _, Value::Set(ref s)]) if !s.is_empty());
+    if cmd.first_key <= 0 && !cmd.has_flag("movablekeys") && !has_specs {
         return Err(CmdError::msg("ERR The command has no key arguments"));
     }
     if !cmd.arity_ok(target.len()) {
         return Err(CmdError::msg("ERR Invalid number of arguments specified for command"));
     }
-    let pos = cmd.key_positions(target.len());
-    if pos.is_empty() {
+    let keys = keys_with_flags(cmd, &full, target);
+    if keys.is_empty() {
+        if cmd.has_flag("no_mandatory_keys") {
+            return Ok(Value::Array(Vec::new()));
+        }
         return Err(CmdError::msg("ERR Invalid arguments specified for command"));
     }
-    Ok(Value::Array(pos.into_iter().map(|i| Value::bulk(&target[i])).collect()))
+    Ok(Value::Array(
+        keys.into_iter()
+            .map(|(i, flags)| {
+                let key = Value::bulk(&target[i]);
+                if with_flags {
+                    Value::Array(vec![key, flags])
+                } else {
+                    key
+                }
+            })
+            .collect(),
+    ))
 }
 
 /// COMMAND HELP.
