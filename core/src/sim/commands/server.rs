@@ -1031,11 +1031,11 @@ fn eval_key_spec(spec: &Value, args: &[Vec<u8>]) -> Result<Option<(usize, i64, u
 }
 
 /// Key positions and key-spec flags of `args` for `cmd`, the way Redis's GETKEYS finds them:
-/// through Redis's key specs when it has them, else through the table's first/last/step.
+/// through Redis's key specs when Redis has the command, else through the table's
+/// first/last/step.
 fn keys_with_flags(cmd: &Command, full_name: &str, args: &[Vec<u8>]) -> Vec<(usize, Value)> {
     if let Some([_, _, Value::Set(specs)]) = redis_meta(full_name) {
         let mut out = Vec::new();
-        let mut valid = true;
         for spec in &specs {
             let flags = field(spec, "flags").cloned().unwrap_or(Value::Set(Vec::new()));
             if flags.as_array().is_some_and(|f| f.iter().any(|x| x.as_bytes() == Some(b"not_key"))) {
@@ -1046,15 +1046,11 @@ fn keys_with_flags(cmd: &Command, full_name: &str, args: &[Vec<u8>]) -> Vec<(usi
                     out.extend((first..=last as usize).step_by(step).map(|i| (i, flags.clone())));
                 }
                 Ok(None) => {}
-                Err(()) => {
-                    valid = false;
-                    break;
-                }
+                // Arguments that do not fit a spec (a bad numkeys …) designate no keys at all.
+                Err(()) => return Vec::new(),
             }
         }
-        if valid && (!out.is_empty() || !cmd.has_flag("movablekeys")) {
-            return out;
-        }
+        return out;
     }
     let flags = Value::Set(Vec::new());
     cmd.key_positions(args.len()).into_iter().map(|i| (i, flags.clone())).collect()
