@@ -420,6 +420,8 @@ fn config_set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         if unknown.is_none() && early.is_none() {
             if matches!(p.kind, crate::sim::config::Kind::Immutable) {
                 early = Some(("can't set immutable config".into(), name));
+            } else if matches!(p.kind, crate::sim::config::Kind::Protected) {
+                early = Some(("can't set protected config".into(), name));
             } else if chosen.iter().any(|(q, _): &(&crate::sim::config::Param, &Vec<u8>)| std::ptr::eq(*q, p)) {
                 early = Some(("duplicate parameter".into(), name));
             }
