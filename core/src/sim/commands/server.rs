@@ -410,6 +410,7 @@ fn config_set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let mut unknown: Option<&[u8]> = None;
     let mut early: Option<(String, &[u8])> = None;
     let mut chosen = Vec::new();
+    let mut seen = Vec::new();
     for (name, value) in &pairs {
         let Some(p) = find_param(name) else {
             if unknown.is_none() && early.is_none() {
@@ -422,9 +423,11 @@ fn config_set(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 early = Some(("can't set immutable config".into(), name));
             } else if matches!(p.kind, crate::sim::config::Kind::Protected) {
                 early = Some(("can't set protected config".into(), name));
-            } else if chosen.iter().any(|(q, _): &(&crate::sim::config::Param, &Vec<u8>)| std::ptr::eq(*q, p)) {
+            } else if seen.iter().any(|n: &&Vec<u8>| n.eq_ignore_ascii_case(name)) {
+                // Redis keeps an alias apart from its parameter: only the same name twice clashes.
                 early = Some(("duplicate parameter".into(), name));
             }
+            seen.push(*name);
             chosen.push((p, *value));
         }
     }
