@@ -247,6 +247,12 @@ fn match_impl(pat: &[u8], s: &[u8], nocase: bool, skip_longer: &mut bool, nestin
     p >= plen && i == s.len()
 }
 
+/// True when an entry's TTL has passed at `now_ms`. Like Redis's `keyIsExpired`, a key still
+/// lives in the millisecond it expires at (the same rule as the keyspace's lazy expiry).
+fn is_expired(e: &Entry, now_ms: u64) -> bool {
+    e.expire_at != 0 && now_ms > e.expire_at
+}
+
 /// Runs `f` as if the client had selected `db` (keyspace events and signals land in that db).
 fn in_db<R>(ctx: &mut Ctx, db: usize, f: impl FnOnce(&mut Ctx) -> R) -> R {
     let saved = ctx.cl.db;
@@ -505,7 +511,7 @@ fn keys(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         .db()
         .keys
         .iter()
-        .filter(|(k, e)| (e.expire_at == 0 || e.expire_at > now) && (all || glob_match(pat, k, false)))
+        .filter(|(k, e)| !is_expired(e, now) && (all || glob_match(pat, k, false)))
         .map(|(k, _)| Value::bulk(k.as_slice()))
         .collect();
     Ok(Value::Array(out))
@@ -579,7 +585,7 @@ fn scan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let mut found: Vec<Vec<u8>> = Vec::new();
     let mut expired: Vec<Vec<u8>> = Vec::new();
     let next = ctx.db().keys.scan_step(cursor, o.count, |k, e| {
-        if e.expire_at != 0 && e.expire_at <= now {
+        if is_expired(e, now) {
             expired.push(k.to_vec());
             return;
         }
@@ -788,7 +794,8 @@ mod tests {
         sim.advance_ms(9_400);
         assert_eq!(c.execute(&["TTL", "k"]), int(1));
         assert_eq!(c.execute(&["PTTL", "k"]), int(600));
-        sim.advance_ms(600);
+        // One millisecond past the deadline (Redis keeps a key through its last millisecond).
+        sim.advance_ms(601);
         assert_eq!(c.execute(&["EXISTS", "k"]), int(0));
         assert_eq!(c.execute(&["TTL", "k"]), int(-2));
         assert_eq!(sim.lock().stats.expired_keys, 1);
@@ -821,7 +828,7 @@ mod tests {
         assert_eq!(c.execute(&["PTTL", "b"]), int(5000));
         c.execute(&["SELECT", "3"]);
         assert_eq!(c.execute(&["PTTL", "c"]), int(5000));
-        sim.advance_ms(5000);
+        sim.advance_ms(5001);
         assert_eq!(c.execute(&["EXISTS", "c"]), int(0));
         let st = sim.lock();
         assert!(st.dbs.iter().all(|d| d.volatile_len() == 0 || !d.is_empty()));
@@ -870,7 +877,7 @@ mod tests {
         assert!(matches!(c.execute(&["RANDOMKEY"]), Value::Bulk(_)));
         c.execute(&["PEXPIRE", "a", "10"]);
         c.execute(&["PEXPIRE", "b", "10"]);
-        sim.clock().advance_ms(10);
+        sim.clock().advance_ms(11);
         assert_eq!(c.execute(&["RANDOMKEY"]), Value::Nil);
         assert_eq!(c.execute(&["KEYS", "*"]), Value::Array(vec![]));
     }
