@@ -598,6 +598,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_default_is_a_valid_value() {
+        let mut names = std::collections::HashSet::new();
+        for p in PARAMS {
+            assert!(names.insert(p.name) && (p.alias.is_empty() || names.insert(p.alias)), "{} twice", p.name);
+            if !matches!(p.kind, Kind::Immutable | Kind::Protected) {
+                assert_eq!(validate(p, p.default).as_deref(), Ok(p.default), "default of {}", p.name);
+            }
+        }
+        assert!(PARAMS.windows(2).all(|w| w[0].name < w[1].name));
+        assert_eq!(names.len(), 192);
+    }
+
+    #[test]
     fn memory_units_and_validation() {
         assert_eq!(parse_memory("1kb"), Some(1024));
         assert_eq!(parse_memory("1K"), Some(1000));
