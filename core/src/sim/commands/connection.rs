@@ -1,5 +1,6 @@
 //! Connection commands: PING, ECHO, SELECT, AUTH, HELLO, RESET, QUIT and the CLIENT container
-//! (ID, SETNAME, GETNAME, INFO, LIST, KILL, UNBLOCK, NO-EVICT, GETREDIR, HELP). Replies and
+//! (ID, SETNAME, GETNAME, INFO, LIST, KILL, UNBLOCK, NO-EVICT, GETREDIR, TRACKINGINFO, CACHING, HELP;
+//! client-side caching is never on). Replies and
 //! errors follow redis-server 7.0.15, including the CLIENT LIST line format that client
 //! libraries parse; 7.2-only subcommands (SETINFO, NO-TOUCH) answer "unknown subcommand" there too.
 
@@ -126,6 +127,28 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         client_getredir,
         "connection",
         "Get tracking notifications redirection client ID if any"
+    ),
+    cmd!(
+        "trackinginfo",
+        2,
+        CLIENT_FLAGS,
+        0,
+        0,
+        0,
+        client_trackinginfo,
+        "connection",
+        "Return information about server assisted client side caching for the current connection"
+    ),
+    cmd!(
+        "caching",
+        3,
+        CLIENT_FLAGS,
+        0,
+        0,
+        0,
+        client_caching,
+        "connection",
+        "Instruct the server about tracking or not keys in the next request"
     ),
     cmd!(
         "help",
@@ -295,6 +318,22 @@ fn client_getname(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 /// CLIENT GETREDIR: no tracking, so -1.
 fn client_getredir(_ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     Ok(Value::Int(-1))
+}
+
+/// CLIENT TRACKINGINFO: client-side caching is never enabled in the simulator.
+fn client_trackinginfo(_ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
+    Ok(Value::Map(vec![
+        (Value::bulk("flags"), Value::Set(vec![Value::bulk("off")])),
+        (Value::bulk("redirect"), Value::Int(-1)),
+        (Value::bulk("prefixes"), Value::Array(Vec::new())),
+    ]))
+}
+
+/// CLIENT CACHING YES|NO: only valid in OPTIN/OPTOUT tracking, which is never on.
+fn client_caching(_ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
+    Err(CmdError::msg(
+        "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+    ))
 }
 
 /// One CLIENT LIST / CLIENT INFO line, in redis-server 7.0's field order.
