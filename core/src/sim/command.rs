@@ -202,7 +202,9 @@ impl<'a> Ctx<'a> {
     /// (what SET and the STORE commands do). Does not signal: call [`Ctx::written`].
     pub fn set_value(&mut self, key: &[u8], value: RValue) {
         let db = self.cl.db;
-        if self.st.dbs[db].set_entry(key, Entry::new(value)) {
+        let mut entry = Entry::new(value);
+        super::eviction::touch_access(&mut entry, self.st.config.maxmemory_policy, self.now_ms);
+        if self.st.dbs[db].set_entry(key, entry) {
             self.notify('n', "new", key);
         }
     }
