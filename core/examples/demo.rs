@@ -39,8 +39,8 @@ fn main() {
     sim.advance_ms(29_000);
     println!("  ... advanced the clock by 29 s");
     run(&mut c, &["TTL", "session:abc"]);
-    sim.advance_ms(1_000);
-    println!("  ... advanced the clock by 1 s more");
+    sim.advance_ms(1_001);
+    println!("  ... advanced the clock past the 30 s mark");
     run(&mut c, &["GET", "session:abc"]);
     run(&mut c, &["EXISTS", "session:abc"]);
 

@@ -19,7 +19,7 @@
 //! let sim = Simulator::with_clock(Clock::manual(0));
 //! let mut conn = sim.connect();
 //! assert_eq!(conn.execute(&["SET", "k", "v", "EX", "10"]), Value::ok());
-//! sim.advance_ms(10_000);
+//! sim.advance_ms(10_001); // a key lives through the millisecond it expires at, like Redis
 //! assert_eq!(conn.execute(&["EXISTS", "k"]), Value::Int(0));
 //! ```
 

@@ -94,7 +94,7 @@ fn used_memory_follows_inserts_overwrites_expiry_and_removal() {
     assert_eq!(used(&sim), before);
     // Lazy expiry reclaims.
     sim.lock().dbs[0].set_expire(b"a", T0 + 1000);
-    sim.advance_ms(1000);
+    sim.advance_ms(1001);
     assert!(!exists(&sim, 0, "a"));
     assert_eq!(used(&sim), key_cost(&sim, 2, "b"));
     sim.lock().dbs[2].clear();
@@ -388,7 +388,6 @@ fn memory_help_doctor_stats_purge() {
 // End to end through dispatch: needs the strings family (SET/GET) merged.
 
 #[test]
-#[ignore = "needs the strings family (SET): un-ignore after merging"]
 fn set_is_refused_with_oom_under_noeviction() {
     let sim = sim();
     let mut c = sim.connect();
@@ -399,7 +398,6 @@ fn set_is_refused_with_oom_under_noeviction() {
 }
 
 #[test]
-#[ignore = "needs the strings family (SET): un-ignore after merging"]
 fn set_evicts_under_allkeys_lru() {
     let sim = sim();
     let mut c = sim.connect();

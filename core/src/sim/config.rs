@@ -4,6 +4,7 @@
 //! ([`PARAMS`]) carries redis-server 7.0.15's defaults, aliases and validation rules so CONFIG SET
 //! accepts and refuses exactly what Redis does, with its error texts.
 
+use super::commands::pubsub::{notify_flags_to_string, parse_notify_flags};
 use std::collections::BTreeMap;
 
 /// Eviction policy (`maxmemory-policy`).
@@ -393,88 +394,6 @@ pub fn parse_memory(s: &str) -> Option<u64> {
     Some(v.wrapping_mul(mul))
 }
 
-/// Redis's keyspace-event bits (NOTIFY_* in server.h).
-mod notify_bits {
-    pub const KEYSPACE: u32 = 1 << 0;
-    pub const KEYEVENT: u32 = 1 << 1;
-    pub const GENERIC: u32 = 1 << 2;
-    pub const STRING: u32 = 1 << 3;
-    pub const LIST: u32 = 1 << 4;
-    pub const SET: u32 = 1 << 5;
-    pub const HASH: u32 = 1 << 6;
-    pub const ZSET: u32 = 1 << 7;
-    pub const EXPIRED: u32 = 1 << 8;
-    pub const EVICTED: u32 = 1 << 9;
-    pub const STREAM: u32 = 1 << 10;
-    pub const KEY_MISS: u32 = 1 << 11;
-    pub const MODULE: u32 = 1 << 13;
-    pub const NEW: u32 = 1 << 14;
-    pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
-}
-
-/// Parses `notify-keyspace-events` letters into Redis's NOTIFY_* bits (None on a bad letter).
-/// TODO(merge): pub/sub owns the bit layout the notifier reads; once
-/// `crate::sim::commands::pubsub::parse_notify_flags` exists, `Config::set_one` should store
-/// its result in `notify_flags` (this function then only canonicalises the string).
-pub fn parse_notify_letters(s: &str) -> Option<u32> {
-    use notify_bits::*;
-    let mut f = 0;
-    for c in s.chars() {
-        f |= match c {
-            'A' => ALL,
-            'g' => GENERIC,
-            '$' => STRING,
-            'l' => LIST,
-            's' => SET,
-            'h' => HASH,
-            'z' => ZSET,
-            'x' => EXPIRED,
-            'e' => EVICTED,
-            'K' => KEYSPACE,
-            'E' => KEYEVENT,
-            't' => STREAM,
-            'm' => KEY_MISS,
-            'd' => MODULE,
-            'n' => NEW,
-            _ => return None,
-        };
-    }
-    Some(f)
-}
-
-/// The canonical string of event bits, as CONFIG GET shows it (Redis's flags-to-string).
-pub fn notify_letters(f: u32) -> String {
-    use notify_bits::*;
-    let mut s = String::new();
-    if f & ALL == ALL {
-        s.push('A');
-    } else {
-        for (bit, c) in [
-            (GENERIC, 'g'),
-            (STRING, '$'),
-            (LIST, 'l'),
-            (SET, 's'),
-            (HASH, 'h'),
-            (ZSET, 'z'),
-            (EXPIRED, 'x'),
-            (EVICTED, 'e'),
-            (STREAM, 't'),
-            (MODULE, 'd'),
-            (NEW, 'n'),
-        ] {
-            if f & bit != 0 {
-                s.push(c);
-            }
-        }
-    }
-    for (bit, c) in [(KEYSPACE, 'K'), (KEYEVENT, 'E'), (KEY_MISS, 'm')] {
-        if f & bit != 0 {
-            s.push(c);
-        }
-    }
-    s
-}
-
 /// Validates `value` for `p`; returns the canonical stored string or Redis's error suffix.
 fn validate(p: &Param, value: &str) -> Result<String, String> {
     let range_err = |lo: i64, hi: i64| format!("argument must be between {lo} and {hi} inclusive");
@@ -532,8 +451,8 @@ fn validate(p: &Param, value: &str) -> Result<String, String> {
                 _ => Err("Invalid save parameters".into()),
             }
         }
-        Kind::Notify => parse_notify_letters(value)
-            .map(notify_letters)
+        Kind::Notify => parse_notify_flags(value)
+            .map(notify_flags_to_string)
             .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string()),
     }
 }
@@ -584,7 +503,7 @@ impl Config {
             "zset-max-listpack-entries" => self.zset_max_listpack_entries = as_usize(num()),
             "zset-max-listpack-value" => self.zset_max_listpack_value = as_usize(num()),
             "list-max-listpack-size" => self.list_max_listpack_size = num(),
-            "notify-keyspace-events" => self.notify_flags = parse_notify_letters(&v).unwrap_or(0),
+            "notify-keyspace-events" => self.notify_flags = parse_notify_flags(&v).unwrap_or(0),
             "hz" => v = num().clamp(1, 500).to_string(),
             _ => {}
         }

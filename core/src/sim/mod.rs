@@ -12,8 +12,8 @@
 //! let sim = Simulator::with_clock(Clock::manual(1_700_000_000_000));
 //! let mut c = sim.connect();
 //! c.execute(&["SET", "greeting", "hi", "PX", "500"]);
-//! sim.advance_ms(499);
-//! assert_eq!(c.execute(&["GET", "greeting"]), Value::bulk("hi"));
+//! sim.advance_ms(500);
+//! assert_eq!(c.execute(&["GET", "greeting"]), Value::bulk("hi")); // alive through its last ms
 //! sim.advance_ms(1);
 //! assert_eq!(c.execute(&["GET", "greeting"]), Value::Nil);
 //! ```

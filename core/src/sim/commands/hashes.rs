@@ -7,8 +7,9 @@
 
 use crate::resp::{Protocol, Value};
 use crate::sim::command::{arg_i64, is_kw, CmdError, CmdResult, Command, Ctx};
+use crate::sim::commands::keys::{glob_match, parse_cursor};
 use crate::sim::errors;
-use crate::sim::float::{parse_f64, parse_i64};
+use crate::sim::float::{incr_by_float, parse_i64, IncrFloatError, LongDouble};
 use crate::sim::state::State;
 use crate::sim::types::hash::HashLimits;
 
@@ -159,36 +160,19 @@ fn hincrby(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Value::Int(new))
 }
 
-/// Formats an HINCRBYFLOAT result like Redis's `ld2string(LD_STR_HUMAN)` (`%.17Lf`, trailing
-/// zeros stripped, "-0" → "0").
-// merge: replace with the strings helper's long-double formatter in float.rs; this f64 version
-// prints the shortest round-trip decimal, which equals Redis's output whenever the long-double
-// sum rounds to a short decimal at 17 places (0.1 + 0.2 does not: corpus avoids such cases).
-fn fmt_human(v: f64) -> String {
-    let s = format!("{}", v);
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s
-    }
-}
-
 fn hincrbyfloat(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let incr = parse_f64(&argv[3]).ok_or_else(errors::not_float)?;
-    if !incr.is_finite() {
+    // Redis checks the increment before the key: a bad or infinite increment wins over WRONGTYPE.
+    let incr = LongDouble::parse(&argv[3]).ok_or_else(errors::not_float)?;
+    if incr.is_infinite() {
         return Err(CmdError::msg("ERR value is NaN or Infinity"));
     }
     let lim = limits(ctx);
     let h = ctx.hash_or_create(&argv[1])?;
-    let old = match h.get(&argv[2]) {
-        Some(v) => parse_f64(v).ok_or_else(|| CmdError::msg("ERR hash value is not a float"))?,
-        None => 0.0,
-    };
-    let new = old + incr;
-    if !new.is_finite() {
-        return Err(CmdError::msg("ERR increment would produce NaN or Infinity"));
-    }
-    let text = fmt_human(new);
+    let text = incr_by_float(h.get(&argv[2]).map(|v| v.as_slice()), &argv[3]).map_err(|e| match e {
+        IncrFloatError::BadValue => CmdError::msg("ERR hash value is not a float"),
+        IncrFloatError::BadIncrement => errors::not_float(),
+        IncrFloatError::NanOrInfinity => CmdError::msg("ERR increment would produce NaN or Infinity"),
+    })?;
     h.set(&argv[2], text.as_bytes(), lim);
     ctx.written(&argv[1], 'h', "hincrbyfloat");
     Ok(Value::bulk(text))
@@ -291,31 +275,6 @@ fn hrandfield(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Value::Array(out))
 }
 
-/// Parses a SCAN cursor like Redis (`strtoul`: optional sign, negative values wrap, no leading
-/// space, the empty string is 0).
-// merge: the keys helper's SCAN may provide the same parser; keep one.
-pub(crate) fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
-    if b.is_empty() {
-        return Ok(0);
-    }
-    let (neg, digits) = match b[0] {
-        b'-' => (true, &b[1..]),
-        b'+' => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(CmdError::msg("ERR invalid cursor"));
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(c - b'0')))
-            .ok_or_else(|| CmdError::msg("ERR invalid cursor"))?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
-}
-
 /// MATCH and COUNT of HSCAN/SSCAN.
 pub(crate) struct ScanOpts<'a> {
     /// Glob the element (hash field) must match; None for all.
@@ -328,7 +287,7 @@ impl ScanOpts<'_> {
     /// True when `elem` passes the MATCH filter.
     pub fn matches(&self, elem: &[u8]) -> bool {
         match self.pattern {
-            Some(p) => glob_match(p, elem),
+            Some(p) => glob_match(p, elem, false),
             None => true,
         }
     }
@@ -382,122 +341,10 @@ fn hscan(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(scan_reply(next, items))
 }
 
-/// Redis's `stringmatchlen` glob: `*`, `?`, `[...]` (with `^`, ranges, escapes) and `\`.
-// merge: replace with keys::glob_match
-pub(crate) fn glob_match(pattern: &[u8], s: &[u8]) -> bool {
-    let mut skip_longer = false;
-    glob_at(pattern, s, &mut skip_longer, 0)
-}
-
-fn glob_at(mut p: &[u8], mut s: &[u8], skip_longer: &mut bool, nesting: u32) -> bool {
-    if nesting > 1000 {
-        return false;
-    }
-    while !p.is_empty() && !s.is_empty() {
-        match p[0] {
-            b'*' => {
-                while p.len() > 1 && p[1] == b'*' {
-                    p = &p[1..];
-                }
-                if p.len() == 1 {
-                    return true;
-                }
-                while !s.is_empty() {
-                    if glob_at(&p[1..], s, skip_longer, nesting + 1) {
-                        return true;
-                    }
-                    if *skip_longer {
-                        return false;
-                    }
-                    s = &s[1..];
-                }
-                *skip_longer = true;
-                return false;
-            }
-            b'?' => s = &s[1..],
-            b'[' => {
-                p = &p[1..];
-                let not = p.first() == Some(&b'^');
-                if not {
-                    p = &p[1..];
-                }
-                let mut matched = false;
-                loop {
-                    if p.is_empty() {
-                        // Unterminated class: Redis steps back so the outer advance lands at the end.
-                        break;
-                    } else if p[0] == b'\\' && p.len() >= 2 {
-                        p = &p[1..];
-                        matched |= p[0] == s[0];
-                    } else if p[0] == b']' {
-                        break;
-                    } else if p.len() >= 3 && p[1] == b'-' {
-                        let (a, b) = if p[0] <= p[2] { (p[0], p[2]) } else { (p[2], p[0]) };
-                        matched |= (a..=b).contains(&s[0]);
-                        p = &p[2..];
-                    } else {
-                        matched |= p[0] == s[0];
-                    }
-                    p = &p[1..];
-                }
-                if matched == not {
-                    return false;
-                }
-                s = &s[1..];
-                if p.is_empty() {
-                    // The class consumed the rest of the pattern (unterminated).
-                    if s.is_empty() {
-                        return true;
-                    }
-                    return false;
-                }
-            }
-            b'\\' if p.len() >= 2 => {
-                if p[1] != s[0] {
-                    return false;
-                }
-                p = &p[1..];
-                s = &s[1..];
-            }
-            c => {
-                if c != s[0] {
-                    return false;
-                }
-                s = &s[1..];
-            }
-        }
-        p = &p[1..];
-        if s.is_empty() {
-            while p.first() == Some(&b'*') {
-                p = &p[1..];
-            }
-            break;
-        }
-    }
-    p.is_empty() && s.is_empty()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sim::Simulator;
-
-    #[test]
-    fn glob() {
-        assert!(glob_match(b"*", b"abc"));
-        assert!(glob_match(b"a*c", b"abbbc"));
-        assert!(!glob_match(b"a*c", b"abbb"));
-        assert!(glob_match(b"h?llo", b"hello"));
-        assert!(glob_match(b"h[ae]llo", b"hallo"));
-        assert!(!glob_match(b"h[^e]llo", b"hello"));
-        assert!(glob_match(b"h[a-b]llo", b"hbllo"));
-        assert!(glob_match(b"a\\*", b"a*"));
-        assert!(!glob_match(b"a\\*", b"ab"));
-        assert!(glob_match(b"f*", b"f"));
-        assert!(glob_match(b"a[b", b"ab"));
-        assert!(!glob_match(b"", b"a"));
-        assert!(glob_match(b"", b""));
-    }
 
     #[test]
     fn cursor_parsing() {

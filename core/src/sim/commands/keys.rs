@@ -723,10 +723,21 @@ fn object_help(_ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::glob_match;
+
     use crate::resp::Value;
     use crate::sim::bytes::SmallBytes;
     use crate::sim::db::{Entry, RValue};
     use crate::sim::{Clock, Connection, Simulator};
+
+    #[test]
+    fn glob_never_panics() {
+        let pats: &[&[u8]] = &[b"[", b"[^", b"\\", b"[\\", b"[a-", b"*[", b"**", b"[]", b"[-]", b"\xff[\x80-\xff]"];
+        for p in pats {
+            for s in [&b""[..], b"a", b"[", b"\\", b"\xff\x90", b"-"] {
+                let _ = glob_match(p, s, false);
+            }
+        }
+    }
 
     const T0: u64 = 1_700_000_000_000;
 

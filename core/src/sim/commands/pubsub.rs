@@ -10,6 +10,7 @@
 use crate::resp::{Protocol, Value};
 use crate::sim::client::Client;
 use crate::sim::command::{CmdError, CmdResult, Command, Ctx};
+use crate::sim::commands::keys::glob_match;
 use crate::sim::state::State;
 use crate::{cmd, container};
 use indexmap::IndexMap;
@@ -352,7 +353,7 @@ pub fn publish_message(st: &mut State, channel: &[u8], message: &[u8]) -> i64 {
         }
     }
     for (pattern, ids) in &st.pubsub.patterns {
-        if !glob_match(pattern, channel) {
+        if !glob_match(pattern, channel, false) {
             continue;
         }
         for &id in ids {
@@ -402,7 +403,7 @@ fn list_active(reg: &Registry, argv: &[Vec<u8>]) -> CmdResult {
         return Err(subcommand_syntax_error(argv));
     }
     let pattern = argv.get(2);
-    let names = reg.keys().filter(|name| pattern.map_or(true, |p| glob_match(p, name)));
+    let names = reg.keys().filter(|name| pattern.map_or(true, |p| glob_match(p, name, false)));
     Ok(Value::bulk_array(names))
 }
 
@@ -602,147 +603,9 @@ pub fn notify_keyspace_event_state(st: &mut State, class: char, event: &str, key
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Glob matching
-// ---------------------------------------------------------------------------------------------
-
-// merge: replace with keys::glob_match
-/// Redis's `stringmatchlen` (case-sensitive): `*`, `?`, `[...]` with `^` and ranges, `\` escapes,
-/// byte for byte, including its handling of malformed patterns and its nesting limit.
-fn glob_match(pattern: &[u8], string: &[u8]) -> bool {
-    let mut skip_longer = false;
-    glob_impl(pattern, string, &mut skip_longer, 0)
-}
-
-fn glob_impl(p: &[u8], s: &[u8], skip_longer: &mut bool, nesting: u32) -> bool {
-    if nesting > 1000 {
-        return false;
-    }
-    // Past the end a C string reads its NUL terminator; `at` reproduces that.
-    let at = |b: &[u8], i: usize| b.get(i).copied().unwrap_or(0);
-    let (mut pi, mut si) = (0usize, 0usize);
-    while pi < p.len() && si < s.len() {
-        match p[pi] {
-            b'*' => {
-                while pi < p.len() && at(p, pi + 1) == b'*' {
-                    pi += 1;
-                }
-                if p.len() - pi == 1 {
-                    return true;
-                }
-                while si < s.len() {
-                    if glob_impl(&p[pi + 1..], &s[si..], skip_longer, nesting + 1) {
-                        return true;
-                    }
-                    if *skip_longer {
-                        return false;
-                    }
-                    si += 1;
-                }
-                *skip_longer = true;
-                return false;
-            }
-            b'?' => si += 1,
-            b'[' => {
-                pi += 1;
-                let not = at(p, pi) == b'^';
-                if not {
-                    pi += 1;
-                }
-                let mut matched = false;
-                let c = s[si];
-                loop {
-                    let left = p.len().saturating_sub(pi);
-                    if at(p, pi) == b'\\' && left >= 2 {
-                        pi += 1;
-                        if p[pi] == c {
-                            matched = true;
-                        }
-                    } else if at(p, pi) == b']' {
-                        break;
-                    } else if left == 0 {
-                        pi -= 1;
-                        break;
-                    } else if left >= 3 && p[pi + 1] == b'-' {
-                        // C compares plain (signed) chars.
-                        let (mut start, mut end) = (p[pi] as i8 as i32, p[pi + 2] as i8 as i32);
-                        if start > end {
-                            std::mem::swap(&mut start, &mut end);
-                        }
-                        let ci = c as i8 as i32;
-                        pi += 2;
-                        if ci >= start && ci <= end {
-                            matched = true;
-                        }
-                    } else if p[pi] == c {
-                        matched = true;
-                    }
-                    pi += 1;
-                }
-                if not {
-                    matched = !matched;
-                }
-                if !matched {
-                    return false;
-                }
-                si += 1;
-            }
-            ch => {
-                let lit = if ch == b'\\' && p.len() - pi >= 2 {
-                    pi += 1;
-                    p[pi]
-                } else {
-                    ch
-                };
-                if lit != s[si] {
-                    return false;
-                }
-                si += 1;
-            }
-        }
-        pi += 1;
-        if si == s.len() {
-            while pi < p.len() && p[pi] == b'*' {
-                pi += 1;
-            }
-            break;
-        }
-    }
-    pi >= p.len() && si == s.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn glob_basics() {
-        assert!(glob_match(b"*", b"anything"));
-        assert!(glob_match(b"h?llo", b"hello"));
-        assert!(!glob_match(b"h?llo", b"hllo"));
-        assert!(glob_match(b"h[ae]llo", b"hallo"));
-        assert!(!glob_match(b"h[^e]llo", b"hello"));
-        assert!(glob_match(b"h[a-b]llo", b"hbllo"));
-        assert!(glob_match(b"h[b-a]llo", b"hallo"));
-        assert!(glob_match(b"h\\*llo", b"h*llo"));
-        assert!(!glob_match(b"h\\*llo", b"hello"));
-        assert!(glob_match(b"a*b*c", b"aXXbYYc"));
-        assert!(!glob_match(b"a*b*c", b"aXXbYY"));
-        assert!(glob_match(b"abc*", b"abc"));
-        assert!(!glob_match(b"ab[", b"ab["));
-        assert!(!glob_match(b"", b"a"));
-        assert!(glob_match(b"", b""));
-    }
-
-    #[test]
-    fn glob_never_panics() {
-        let pats: &[&[u8]] = &[b"[", b"[^", b"\\", b"[\\", b"[a-", b"*[", b"**", b"[]", b"[-]", b"\xff[\x80-\xff]"];
-        for p in pats {
-            for s in [&b""[..], b"a", b"[", b"\\", b"\xff\x90", b"-"] {
-                let _ = glob_match(p, s);
-            }
-        }
-    }
 
     #[test]
     fn notify_flags_round_trip() {

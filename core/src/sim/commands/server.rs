@@ -8,6 +8,7 @@ use crate::cmd;
 use crate::resp::Value;
 use crate::sim::command::{arg_i64, is_kw, CmdError, CmdResult, Command, Ctx};
 use crate::sim::commands::keys::glob_match;
+use crate::sim::commands::transactions::touch_all_watched_keys_in_db;
 use crate::sim::config::{find_param, PARAMS};
 use crate::sim::errors;
 use crate::sim::float::parse_f64;
@@ -210,11 +211,11 @@ fn dbsize(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     Ok(Value::Int(ctx.db().len() as i64))
 }
 
-/// Empties database `db`, invalidating WATCHes on it.
-fn empty_db(st: &mut State, db: usize) {
+/// Empties database `db`, first invalidating the WATCHes of keys that exist in it.
+fn empty_db(st: &mut State, db: usize, now_ms: u64) {
+    touch_all_watched_keys_in_db(st, db, None, now_ms);
     st.dirty += st.dbs[db].len() as u64;
     st.dbs[db].clear();
-    st.signal_db_modified(db);
 }
 
 /// FLUSHDB / FLUSHALL [SYNC|ASYNC].
@@ -224,11 +225,11 @@ fn flush(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     }
     if is_kw(&argv[0], "flushall") {
         for db in 0..ctx.st.dbs.len() {
-            empty_db(ctx.st, db);
+            empty_db(ctx.st, db, ctx.now_ms);
         }
     } else {
         let db = ctx.db_index();
-        empty_db(ctx.st, db);
+        empty_db(ctx.st, db, ctx.now_ms);
     }
     Ok(Value::ok())
 }
@@ -250,9 +251,9 @@ fn swapdb(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let a = swap_index(ctx.st, &argv[1], "first")?;
     let b = swap_index(ctx.st, &argv[2], "second")?;
     if a != b {
+        touch_all_watched_keys_in_db(ctx.st, a, Some(b), ctx.now_ms);
+        touch_all_watched_keys_in_db(ctx.st, b, Some(a), ctx.now_ms);
         ctx.st.dbs.swap(a, b);
-        ctx.st.signal_db_modified(a);
-        ctx.st.signal_db_modified(b);
         ctx.st.dirty += 1;
         let waiting: Vec<(usize, Vec<u8>)> =
             ctx.st.blocked_on.keys().filter(|(d, _)| *d == a || *d == b).map(|(d, k)| (*d, k.to_vec())).collect();

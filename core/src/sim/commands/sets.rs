@@ -7,7 +7,8 @@
 //! into a hashtable on the first non-integer), so all-integer results come back sorted exactly
 //! like Redis's.
 
-use super::hashes::{check_reply_size, parse_cursor, parse_rand_count, parse_scan_opts, pick_distinct, scan_reply};
+use super::hashes::{check_reply_size, parse_rand_count, parse_scan_opts, pick_distinct, scan_reply};
+use super::keys::parse_cursor;
 use crate::resp::Value;
 use crate::sim::command::{arg_i64, arg_u64, is_kw, CmdError, CmdResult, Command, Ctx};
 use crate::sim::db::RValue;
