@@ -75,6 +75,7 @@ pub fn resolve(argv: &[Vec<u8>]) -> Result<(&'static Command, String), CmdError>
 /// rules: what EXEC, scripts and blocked-client re-runs use.
 pub fn call_handler(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let (cmd, _) = resolve(argv)?;
+    ctx.st.read_command = !cmd.has_flag("write");
     (cmd.handler)(ctx, argv)
 }
 
@@ -176,6 +177,7 @@ fn process(st: &mut State, cl: &mut Client, argv: &[Vec<u8>], now_us: u64) -> Ou
         return finish(st, Err(oom()));
     }
     st.stats.commands += 1;
+    st.read_command = !cmd.has_flag("write");
     let result = {
         let mut ctx = Ctx { st: &mut *st, cl: &mut *cl, now_ms, now_us, no_block: false, unblocking: false };
         (cmd.handler)(&mut ctx, argv)

@@ -67,6 +67,9 @@ pub struct State {
     pub running_client: u64,
     /// The running client's WATCHed key was modified by its own command.
     pub running_dirty_cas: bool,
+    /// The running command is not a write: its lookups count as keyspace hits/misses (Redis
+    /// counts lookupKeyRead, not lookupKeyWrite).
+    pub read_command: bool,
     /// Random state for RANDOMKEY, SPOP, eviction sampling (xorshift; seedable for tests).
     pub rng: u64,
     /// maxmemory eviction pool and peak memory (see `eviction`).
@@ -93,6 +96,7 @@ impl State {
             start_ms: now_ms,
             last_sweep_ms: now_ms,
             running_client: 0,
+            read_command: true,
             running_dirty_cas: false,
             rng: 0x9E37_79B9_7F4A_7C15,
             eviction: Default::default(),
@@ -120,10 +124,13 @@ impl State {
         let found = self.lookup_no_touch(db, key, now_ms);
         match found {
             Some(i) => {
-                self.stats.keyspace_hits += 1;
+                if self.read_command {
+                    self.stats.keyspace_hits += 1;
+                }
                 super::eviction::touch_at(self, db, i, now_ms);
             }
-            None => self.stats.keyspace_misses += 1,
+            None if self.read_command => self.stats.keyspace_misses += 1,
+            None => {}
         }
         found
     }

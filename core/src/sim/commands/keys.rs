@@ -11,7 +11,7 @@ use crate::sim::command::{arg_i64, is_kw, CmdError, CmdResult, Command, Ctx};
 use crate::sim::config::EvictionPolicy;
 use crate::sim::db::{Entry, RValue};
 use crate::sim::errors;
-use crate::sim::eviction::touch_access;
+use crate::sim::eviction::{self, touch_access};
 use crate::sim::float::parse_i64;
 
 /// The keys commands.
@@ -655,7 +655,9 @@ fn object_info(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let policy = ctx.st.config.maxmemory_policy;
     let maxmemory = ctx.st.config.maxmemory;
     let now = ctx.now_ms;
-    let Some((_, e)) = ctx.db().keys.at(i) else { return Ok(Value::Nil) };
+    let db = ctx.db_index();
+    let st = &*ctx.st;
+    let Some((_, e)) = st.dbs[db].keys.at(i) else { return Ok(Value::Nil) };
     match sub.as_slice() {
         b"encoding" => Ok(Value::bulk(encoding_of(&e.value))),
         b"refcount" => Ok(Value::Int(refcount(&e.value, policy, maxmemory))),
@@ -665,7 +667,7 @@ fn object_info(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                     "ERR An LFU maxmemory policy is not selected, access frequency not tracked. {LFU_POLICY_ERR}"
                 )));
             }
-            Ok(Value::Int(i64::from(e.access & 0xff)))
+            Ok(Value::Int(i64::from(eviction::lfu_counter(e, now, &st.config))))
         }
         _ => {
             if policy.is_lfu() {
@@ -673,9 +675,7 @@ fn object_info(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                     "ERR An LFU maxmemory policy is selected, idle time not tracked. {LFU_POLICY_ERR}"
                 )));
             }
-            let now_s = ((now / 1000) & 0x00FF_FFFF) as u32;
-            let idle = if now_s >= e.access { now_s - e.access } else { now_s + (0x00FF_FFFF - e.access) };
-            Ok(Value::Int(i64::from(idle)))
+            Ok(Value::Int(eviction::idle_seconds(e, now) as i64))
         }
     }
 }
