@@ -472,7 +472,8 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Vec<u8>], mut f: AddFlags) -> CmdResult {
     Ok(Value::Int(if ch { added + updated } else { added }))
 }
 
-fn zadd_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+/// ZADD (GEOADD delegates to it like Redis does).
+pub(crate) fn zadd_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     zadd_generic(ctx, argv, AddFlags::default())
 }
 
