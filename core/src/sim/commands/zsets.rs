@@ -425,9 +425,9 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Vec<u8>], mut f: AddFlags) -> CmdResult {
         return Ok(if f.incr { Value::Nil } else { Value::Int(0) });
     }
     if !exists {
-        let longest = rest.chunks(2).map(|p| p[1].len()).max().unwrap_or(0);
+        // Redis 7.0 picks the encoding from the first member's length only.
         let mut z = ZSet::default();
-        if scores.len() > limits.0 || longest > limits.1 {
+        if limits.0 == 0 || rest[1].len() > limits.1 {
             z.note_growth(0, 0, 1);
         }
         ctx.set_value(key, RValue::ZSet(Box::new(z)));
@@ -1466,4 +1466,106 @@ fn zscan_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         z.scan_step(cursor, count, push)
     };
     Ok(Value::Array(vec![Value::Bulk(next.to_string().into_bytes()), Value::Array(out)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::resp::Value;
+    use crate::sim::{Clock, Simulator, Submitted};
+
+    fn bulk(s: &str) -> Value {
+        Value::bulk(s)
+    }
+
+    #[test]
+    fn bzpopmin_wakes_when_a_member_arrives() {
+        let sim = Simulator::with_clock(Clock::manual(0));
+        let mut waiter = sim.connect();
+        let mut writer = sim.connect();
+        assert_eq!(waiter.submit(&["BZPOPMIN", "a", "b", "0"]), Submitted::Blocked);
+        assert_eq!(waiter.poll(), None);
+        assert_eq!(writer.execute(&["ZADD", "b", "2", "x", "1", "y"]), Value::Int(2));
+        assert_eq!(waiter.poll(), Some(Value::Array(vec![bulk("b"), bulk("y"), Value::Double(1.0)])));
+        assert_eq!(writer.execute(&["ZCARD", "b"]), Value::Int(1));
+    }
+
+    #[test]
+    fn first_blocked_is_served_first_and_timeouts_follow_the_clock() {
+        let sim = Simulator::with_clock(Clock::manual(1_000));
+        let mut first = sim.connect();
+        let mut second = sim.connect();
+        let mut writer = sim.connect();
+        assert_eq!(first.submit(&["BZPOPMAX", "k", "5"]), Submitted::Blocked);
+        assert_eq!(second.submit(&["BZMPOP", "2", "1", "k", "MAX", "COUNT", "5"]), Submitted::Blocked);
+        assert_eq!(writer.execute(&["ZADD", "k", "1", "a"]), Value::Int(1));
+        assert_eq!(first.poll(), Some(Value::Array(vec![bulk("k"), bulk("a"), Value::Double(1.0)])));
+        assert_eq!(second.poll(), None);
+        sim.advance_ms(1_999);
+        assert_eq!(second.poll(), None);
+        sim.advance_ms(1);
+        assert_eq!(second.poll(), Some(Value::NilArray));
+    }
+
+    #[test]
+    fn bzmpop_reply_is_nested() {
+        let sim = Simulator::with_clock(Clock::manual(0));
+        let mut c = sim.connect();
+        let mut w = sim.connect();
+        assert_eq!(c.submit(&["BZMPOP", "0", "1", "z", "MIN", "COUNT", "2"]), Submitted::Blocked);
+        w.execute(&["ZADD", "z", "1", "a", "2", "b", "3", "c"]);
+        let pair = |m: &str, s: f64| Value::Array(vec![bulk(m), Value::Double(s)]);
+        assert_eq!(c.poll(), Some(Value::Array(vec![bulk("z"), Value::Array(vec![pair("a", 1.0), pair("b", 2.0)])])));
+    }
+
+    #[test]
+    fn zrandmember_invariants() {
+        let sim = Simulator::new();
+        let mut c = sim.connect();
+        let members: Vec<String> = (0..300).map(|i| format!("m{i}")).collect();
+        let mut argv = vec!["ZADD".to_string(), "z".to_string()];
+        for (i, m) in members.iter().enumerate() {
+            argv.push(i.to_string());
+            argv.push(m.clone());
+        }
+        c.execute(&argv);
+        for count in [1i64, 5, 99, 150, 299, 300, 500] {
+            let Value::Array(v) = c.execute(&["ZRANDMEMBER", "z", &count.to_string()]) else { panic!("array") };
+            assert_eq!(v.len() as i64, count.min(300));
+            let distinct: std::collections::HashSet<_> = v.iter().map(|x| x.to_text()).collect();
+            assert_eq!(distinct.len(), v.len(), "distinct for positive count {count}");
+            assert!(distinct.iter().all(|m| members.contains(m)));
+        }
+        let Value::Array(v) = c.execute(&["ZRANDMEMBER", "z", "-1000", "WITHSCORES"]) else { panic!("array") };
+        assert_eq!(v.len(), 2000);
+        for pair in v.chunks(2) {
+            let m = pair[0].to_text();
+            let idx: usize = m[1..].parse().unwrap_or(usize::MAX);
+            assert_eq!(pair[1], Value::Double(idx as f64));
+        }
+    }
+
+    #[test]
+    fn encoding_follows_thresholds() {
+        let sim = Simulator::new();
+        let mut c = sim.connect();
+        let enc = |c: &mut crate::sim::Connection, k: &str| {
+            let st = c.simulator().lock();
+            match st.dbs[0].keys.get(k.as_bytes()).map(|e| &e.value) {
+                Some(crate::sim::db::RValue::ZSet(z)) => z.encoding(),
+                _ => "none",
+            }
+        };
+        c.execute(&["ZADD", "z", "1", "a"]);
+        assert_eq!(enc(&mut c, "z"), "listpack");
+        for i in 0..128 {
+            c.execute(&["ZADD", "z", &i.to_string(), &format!("n{i}")]);
+        }
+        assert_eq!(enc(&mut c, "z"), "skiplist");
+        c.execute(&["ZREMRANGEBYRANK", "z", "0", "-3"]);
+        assert_eq!(enc(&mut c, "z"), "skiplist");
+        c.execute(&["ZRANGESTORE", "d", "z", "0", "-1"]);
+        assert_eq!(enc(&mut c, "d"), "listpack");
+        c.execute(&["ZADD", "long", "1", &"x".repeat(65)]);
+        assert_eq!(enc(&mut c, "long"), "skiplist");
+    }
 }
