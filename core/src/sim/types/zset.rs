@@ -5,8 +5,9 @@
 //!   ZRANDMEMBER, and a dense index whose descending cursor gives ZSCAN its guarantee: removal swaps
 //!   the last entry into the hole, so an element present for the whole scan is never skipped);
 //! - `chunks`: the (score, member) order as a "sorted list of chunks" — a vector of small sorted
-//!   vectors. Insert/delete are a binary search over chunk tails plus a short memmove; rank needs a
-//!   sum over chunk lengths (n/CHUNK additions), which stays cheap at a million members.
+//!   vectors. Insert/delete are a binary search over chunk tails plus a short memmove; a Fenwick
+//!   tree over the chunk lengths gives rank ↔ position in O(log n) (rebuilt in O(n/CHUNK) only
+//!   when a chunk splits or disappears).
 //!
 //! Order is Redis's: by score, ties by member bytes (memcmp). The reported encoding follows Redis:
 //! "listpack" while small, "skiplist" after crossing a threshold, never back (except for a freshly
@@ -26,6 +27,10 @@ pub struct ZSet {
     dict: Dict,
     chunks: Vec<Vec<(f64, SmallBytes)>>,
     skiplist: bool,
+    /// Heap bytes of all members (each stored twice), kept so `mem_usage` is O(1).
+    member_heap: usize,
+    /// Fenwick tree over chunk lengths (index 1-based; `fen[0]` unused).
+    fen: Vec<usize>,
 }
 
 /// Redis's order: score first (−0 equals 0), then member bytes.
@@ -37,6 +42,40 @@ pub fn cmp_entry(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u8]) -
 }
 
 impl ZSet {
+    fn fen_rebuild(&mut self) {
+        let n = self.chunks.len();
+        let mut t = Vec::with_capacity(n + 1);
+        t.push(0);
+        t.extend(self.chunks.iter().map(Vec::len));
+        for i in 1..=n {
+            let j = i + (i & i.wrapping_neg());
+            if j <= n {
+                t[j] += t[i];
+            }
+        }
+        self.fen = t;
+    }
+
+    fn fen_add(&mut self, ci: usize, delta: isize) {
+        let n = self.chunks.len();
+        let mut i = ci + 1;
+        while i <= n && i < self.fen.len() {
+            self.fen[i] = self.fen[i].wrapping_add_signed(delta);
+            i += i & i.wrapping_neg();
+        }
+    }
+
+    /// Number of elements in chunks `0..ci`.
+    fn fen_prefix(&self, ci: usize) -> usize {
+        let mut i = ci.min(self.fen.len().saturating_sub(1));
+        let mut s = 0;
+        while i > 0 {
+            s += self.fen[i];
+            i -= i & i.wrapping_neg();
+        }
+        s
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
         self.dict.len()
@@ -49,11 +88,11 @@ impl ZSet {
 
     /// Approximate bytes used.
     pub fn mem_usage(&self) -> usize {
-        let members: usize = self.dict.keys().map(|k| k.heap_size()).sum();
+        let entry = std::mem::size_of::<(f64, SmallBytes)>();
         std::mem::size_of::<Self>()
-            + self.dict.capacity() * (std::mem::size_of::<(SmallBytes, f64)>() + 16)
-            + self.chunks.iter().map(|c| c.capacity() * std::mem::size_of::<(f64, SmallBytes)>()).sum::<usize>()
-            + 2 * members
+            + self.dict.capacity() * (entry + 16)
+            + (self.len() + self.chunks.len() * 8) * entry
+            + 2 * self.member_heap
     }
 
     /// OBJECT ENCODING name.
@@ -97,6 +136,7 @@ impl ZSet {
     fn order_insert(&mut self, score: f64, member: SmallBytes) {
         if self.chunks.is_empty() {
             self.chunks.push(Vec::with_capacity(8));
+            self.fen_rebuild();
         }
         let ci = self.chunk_for(score, &member);
         let chunk = &mut self.chunks[ci];
@@ -105,6 +145,9 @@ impl ZSet {
         if chunk.len() > 2 * CHUNK {
             let tail = chunk.split_off(CHUNK);
             self.chunks.insert(ci + 1, tail);
+            self.fen_rebuild();
+        } else {
+            self.fen_add(ci, 1);
         }
     }
 
@@ -118,6 +161,9 @@ impl ZSet {
             chunk.remove(pos);
             if chunk.is_empty() {
                 self.chunks.remove(ci);
+                self.fen_rebuild();
+            } else {
+                self.fen_add(ci, -1);
             }
         }
     }
@@ -138,6 +184,7 @@ impl ZSet {
             return Some(prev);
         }
         let m = SmallBytes::new(member);
+        self.member_heap += m.heap_size();
         self.dict.insert(m.clone(), score);
         self.order_insert(score, m);
         None
@@ -145,7 +192,8 @@ impl ZSet {
 
     /// Removes `member`; returns its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let score = self.dict.swap_remove(member)?;
+        let (m, score) = self.dict.swap_remove_entry(member)?;
+        self.member_heap -= m.heap_size();
         self.order_remove(score, member);
         Some(score)
     }
@@ -154,7 +202,7 @@ impl ZSet {
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         let score = self.score(member)?;
         let ci = self.chunk_for(score, member);
-        let before: usize = self.chunks[..ci].iter().map(Vec::len).sum();
+        let before = self.fen_prefix(ci);
         let pos = self.chunks[ci].binary_search_by(|(s, m)| cmp_entry(*s, m, score, member)).ok()?;
         Some(before + pos)
     }
@@ -163,7 +211,7 @@ impl ZSet {
     /// on a prefix and false after it.
     pub fn partition_point(&self, mut pred: impl FnMut(f64, &[u8]) -> bool) -> usize {
         let ci = self.chunks.partition_point(|c| c.last().map(|(s, m)| pred(*s, m)).unwrap_or(true));
-        let before: usize = self.chunks[..ci].iter().map(Vec::len).sum();
+        let before = self.fen_prefix(ci);
         match self.chunks.get(ci) {
             Some(c) => before + c.partition_point(|(s, m)| pred(*s, m)),
             None => before,
@@ -171,14 +219,23 @@ impl ZSet {
     }
 
     /// (chunk, index) of the element at `rank` (which must be < len).
-    fn locate(&self, mut rank: usize) -> (usize, usize) {
-        for (ci, c) in self.chunks.iter().enumerate() {
-            if rank < c.len() {
-                return (ci, rank);
-            }
-            rank -= c.len();
+    fn locate(&self, rank: usize) -> (usize, usize) {
+        if rank >= self.len() {
+            return (self.chunks.len(), 0);
         }
-        (self.chunks.len(), 0)
+        let n = self.fen.len().saturating_sub(1);
+        let mut pos = 0;
+        let mut rem = rank;
+        let mut mask = if n == 0 { 0 } else { 1usize << (usize::BITS - 1 - n.leading_zeros()) };
+        while mask > 0 {
+            let next = pos + mask;
+            if next <= n && self.fen[next] <= rem {
+                pos = next;
+                rem -= self.fen[next];
+            }
+            mask >>= 1;
+        }
+        (pos, rem)
     }
 
     /// The element at ascending `rank`.
