@@ -176,7 +176,7 @@ fn align52(h: HashBits) -> u64 {
 }
 
 fn move_x(h: &mut HashBits, d: i8) {
-    if d == 0 {
+    if d == 0 || h.step == 0 || h.step > 32 {
         return;
     }
     let mut x = h.bits & 0xaaaaaaaaaaaaaaaa;
@@ -193,7 +193,7 @@ fn move_x(h: &mut HashBits, d: i8) {
 }
 
 fn move_y(h: &mut HashBits, d: i8) {
-    if d == 0 {
+    if d == 0 || h.step == 0 || h.step > 32 {
         return;
     }
     let x = h.bits & 0xaaaaaaaaaaaaaaaa;

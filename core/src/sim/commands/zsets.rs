@@ -1568,4 +1568,101 @@ mod tests {
         c.execute(&["ZADD", "long", "1", &"x".repeat(65)]);
         assert_eq!(enc(&mut c, "long"), "skiplist");
     }
+
+    #[test]
+    fn random_argv_never_panics() {
+        let sim = Simulator::new();
+        let mut c = sim.connect();
+        let names: Vec<&str> = super::COMMANDS.iter().chain(super::super::geo::COMMANDS).map(|c| c.name).collect();
+        let tokens = [
+            "z",
+            "g",
+            "k",
+            "0",
+            "1",
+            "-1",
+            "2",
+            "3",
+            "(1",
+            "[a",
+            "(a",
+            "-",
+            "+",
+            "inf",
+            "-inf",
+            "nan",
+            "1e400",
+            "WITHSCORES",
+            "LIMIT",
+            "BYSCORE",
+            "BYLEX",
+            "REV",
+            "NX",
+            "XX",
+            "GT",
+            "LT",
+            "CH",
+            "INCR",
+            "COUNT",
+            "MIN",
+            "MAX",
+            "WEIGHTS",
+            "AGGREGATE",
+            "SUM",
+            "STORE",
+            "STOREDIST",
+            "FROMMEMBER",
+            "FROMLONLAT",
+            "BYRADIUS",
+            "BYBOX",
+            "ASC",
+            "DESC",
+            "ANY",
+            "WITHDIST",
+            "WITHHASH",
+            "WITHCOORD",
+            "km",
+            "m",
+            "13.36",
+            "38.11",
+            "180",
+            "85.06",
+            "",
+            "\x00",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "MATCH",
+            "*",
+            "[",
+            "a*",
+            "0.01",
+        ];
+        let mut x: u64 = 0x9e3779b97f4a7c15;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        for i in 0..20_000 {
+            if i % 500 == 0 {
+                c.execute(&["ZADD", "z", "1", "a", "2", "b", "3", "c", "-inf", "d", "inf", "e"]);
+                c.execute(&["GEOADD", "g", "13.36", "38.11", "a", "15.08", "37.5", "b", "0", "0", "c"]);
+            }
+            let mut argv = vec![names[next(names.len())].to_string()];
+            for _ in 0..next(10) {
+                argv.push(tokens[next(tokens.len())].to_string());
+            }
+            if argv[0].starts_with("bz") {
+                argv.push("0.001".into());
+            }
+            match c.submit(&argv) {
+                Submitted::Reply(_) => {}
+                _ => {
+                    sim.advance_ms(10);
+                    let _ = c.wait(Some(std::time::Duration::from_secs(2)));
+                }
+            }
+        }
+    }
 }
