@@ -57,7 +57,11 @@ fn sim_call(conn: &mut redkit::sim::Connection, argv: &[Vec<u8>], p: Protocol) -
     conn.drain_pushes();
     let mut out = Vec::new();
     write_value(&mut out, &v, p);
-    (v, out)
+    // Compare what a client decodes from the wire (a RESP2 map arrives as a flat array).
+    let mut parser = redkit::resp::Parser::new();
+    parser.feed(&out);
+    let decoded = parser.next_value().ok().flatten().unwrap_or(v);
+    (decoded, out)
 }
 
 /// Iterates a SCAN-family command to completion on one side; returns the sorted elements.

@@ -166,7 +166,7 @@ pub fn split_inline(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     let mut i = 0;
     let n = line.len();
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        while i < n && matches!(line[i], b' ' | b'\n' | b'\r' | b'\t' | 0x0b | 0x0c) {
             i += 1;
         }
         if i >= n {
@@ -230,7 +230,7 @@ pub fn split_inline(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     break;
                 }
                 match line[i] {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => break,
+                    b' ' | b'\n' | b'\r' | b'\t' | 0x0b | 0x0c => break,
                     b'"' if cur.is_empty() => inq = true,
                     b'\'' if cur.is_empty() => insq = true,
                     c => cur.push(c),

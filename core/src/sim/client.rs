@@ -62,6 +62,9 @@ pub struct Client {
     pub blocked: Option<Blocked>,
     /// The reply of a blocking command that completed (served or timed out).
     pub unblocked_reply: Option<Value>,
+    /// XREAD/XREADGROUP: the ids a blocked read waits after, resolved when it blocked (`$`
+    /// means the last id at that moment, not when the command is re-run).
+    pub blocked_stream_ids: Vec<(u64, u64)>,
     /// Connection time (ms).
     pub created_ms: u64,
     /// Last command time (ms).
@@ -94,6 +97,7 @@ impl Client {
             pushes: VecDeque::new(),
             blocked: None,
             unblocked_reply: None,
+            blocked_stream_ids: Vec::new(),
             created_ms: now_ms,
             last_cmd_ms: now_ms,
             last_cmd: "NULL".to_string(),

@@ -248,6 +248,7 @@ impl<'a> Ctx<'a> {
     /// 'l' list, 's' set, 'h' hash, 'z' zset, 't' stream, 'g' generic, 'x' expired, 'e' evicted).
     pub fn written(&mut self, key: &[u8], class: char, event: &str) {
         let db = self.cl.db;
+        super::eviction::after_write(self.st, db, key, self.now_ms);
         self.st.signal_modified(db, key);
         self.st.dirty += 1;
         self.st.signal_ready(db, key);

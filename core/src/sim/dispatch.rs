@@ -78,6 +78,7 @@ pub fn call_handler(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 pub fn call_nested(ctx: &mut Ctx, argv: &[Vec<u8>]) -> Value {
     let saved = ctx.no_block;
     ctx.no_block = true;
+    let before = ctx.cl.pushes.len();
     let r = call_handler(ctx, argv);
     ctx.no_block = saved;
     ctx.st.stats.commands += 1;
@@ -88,7 +89,8 @@ pub fn call_nested(ctx: &mut Ctx, argv: &[Vec<u8>]) -> Value {
             Value::error(e)
         }
         Err(CmdError::Block(b)) => b.on_timeout,
-        Err(CmdError::Silent) => Value::NilArray,
+        // SUBSCRIBE & co.: the reply is the first frame the command queued.
+        Err(CmdError::Silent) => ctx.cl.pushes.remove(before).unwrap_or(Value::NilArray),
     }
 }
 
@@ -105,7 +107,7 @@ pub fn run(st: &mut State, id: u64, argv: &[Vec<u8>], now_us: u64) -> Outcome {
         st.active_expire(now_ms, 200);
     }
     let Some(mut cl) = st.clients.remove(&id) else {
-        return Outcome::Reply(Value::error("ERR connection closed"));
+        return Outcome::Reply(st.faults.dead_connection_reply(id));
     };
     st.running_client = id;
     st.running_dirty_cas = false;
@@ -137,23 +139,16 @@ fn process(st: &mut State, cl: &mut Client, argv: &[Vec<u8>], now_us: u64) -> Ou
     let in_multi = cl.multi.is_some();
     let (cmd, full_name) = match resolve(argv) {
         Ok(x) => x,
-        Err(e) => {
-            if in_multi {
-                cl.multi_error = true;
-            }
-            return finish(st, Err(e));
-        }
+        Err(e) => return reject(st, cl, argv, e),
     };
     let top_name = full_name.split('|').next().unwrap_or("").to_string();
     cl.last_cmd = full_name.clone();
     if cl.proto == Protocol::Resp2 && cl.in_pubsub_mode() && !ALLOWED_IN_SUBSCRIBED.contains(&top_name.as_str()) {
-        return finish(
-            st,
-            Err(CmdError::msg(format!(
-                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                full_name
-            ))),
-        );
+        let e = CmdError::msg(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            full_name
+        ));
+        return reject(st, cl, argv, e);
     }
     if in_multi && !NOT_QUEUED.contains(&top_name.as_str()) {
         if cmd.has_flag("no_multi") {
@@ -188,6 +183,20 @@ fn process(st: &mut State, cl: &mut Client, argv: &[Vec<u8>], now_us: u64) -> Ou
         }
         other => finish(st, other),
     }
+}
+
+/// A command refused before running (Redis's rejectCommand): inside MULTI it flags the
+/// transaction for EXECABORT; a refused EXEC (in MULTI or not) discards the transaction and its
+/// WATCHes and answers `EXECABORT Transaction discarded because of: <reason>`.
+fn reject(st: &mut State, cl: &mut Client, argv: &[Vec<u8>], e: CmdError) -> Outcome {
+    if let (Some(true), CmdError::Reply(msg)) = (argv.first().map(|a| a.eq_ignore_ascii_case(b"exec")), &e) {
+        st.stats.errors += 1;
+        return Outcome::Reply(commands::transactions::exec_abort(st, cl, msg));
+    }
+    if cl.multi.is_some() {
+        cl.multi_error = true;
+    }
+    finish(st, Err(e))
 }
 
 fn oom() -> CmdError {

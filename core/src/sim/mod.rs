@@ -32,6 +32,7 @@ pub mod errors;
 pub mod eviction;
 pub mod faults;
 pub mod float;
+pub mod snapshot;
 pub mod state;
 pub mod types;
 
@@ -110,8 +111,10 @@ impl Simulator {
         let mut st = self.lock();
         let id = st.next_client_id;
         st.next_client_id += 1;
-        st.stats.connections += 1;
-        st.clients.insert(id, Client::new(id, now));
+        if !st.faults.refuse(id) {
+            st.stats.connections += 1;
+            st.clients.insert(id, Client::new(id, now));
+        }
         drop(st);
         Connection { sim: self.clone(), id }
     }
@@ -208,6 +211,16 @@ impl Connection {
 
     /// [`Connection::submit`] for an owned argv.
     pub fn submit_argv(&mut self, argv: &[Vec<u8>]) -> Submitted {
+        match self.run_argv(argv) {
+            (Outcome::Reply(v), _) => Submitted::Reply(v),
+            (Outcome::Blocked, _) => Submitted::Blocked,
+            // The reply is the first frame the command queued (earlier pushes stay queued).
+            (Outcome::Silent, before) => Submitted::Reply(self.take_push_at(before).unwrap_or(Value::NilArray)),
+        }
+    }
+
+    /// Runs a command; returns its outcome and how many frames were queued before it ran.
+    fn run_argv(&mut self, argv: &[Vec<u8>]) -> (Outcome, usize) {
         let latency = self.sim.lock().faults.latency_ms;
         #[cfg(not(target_family = "wasm"))]
         if latency > 0 {
@@ -216,19 +229,21 @@ impl Connection {
         #[cfg(target_family = "wasm")]
         let _ = latency;
         let now = self.sim.shared.clock.now_us();
-        let outcome = {
+        let result = {
             let mut st = self.sim.lock();
-            if st.clients.get(&self.id).map(|c| c.blocked.is_some()).unwrap_or(false) {
-                return Submitted::Reply(Value::error("ERR connection is blocked by a previous command"));
+            let (blocked, before) =
+                st.clients.get(&self.id).map_or((false, 0), |c| (c.blocked.is_some(), c.pushes.len()));
+            if blocked {
+                return (Outcome::Reply(Value::error("ERR connection is blocked by a previous command")), 0);
             }
-            dispatch::run(&mut st, self.id, argv, now)
+            (dispatch::run(&mut st, self.id, argv, now), before)
         };
         self.sim.shared.wake.notify_all();
-        match outcome {
-            Outcome::Reply(v) => Submitted::Reply(v),
-            Outcome::Blocked => Submitted::Blocked,
-            Outcome::Silent => Submitted::Reply(self.pop_push().unwrap_or(Value::NilArray)),
-        }
+        result
+    }
+
+    fn take_push_at(&mut self, i: usize) -> Option<Value> {
+        self.sim.lock().clients.get_mut(&self.id).and_then(|c| c.pushes.remove(i))
     }
 
     /// The reply of a blocked command if it has completed (served or timed out).
@@ -320,21 +335,26 @@ impl Connection {
         }
     }
 
-    /// Runs a command and returns the exact bytes redis-server would write back: the reply,
-    /// followed by any out-of-band frames now pending, in the connection's protocol.
+    /// Runs a command and returns the exact bytes redis-server would write back, in the
+    /// connection's protocol: the out-of-band frames pending (queued before or by the command),
+    /// then the reply; for SUBSCRIBE & co. the reply is those frames.
     #[cfg(not(target_family = "wasm"))]
     pub fn execute_wire(&mut self, argv: &[Vec<u8>]) -> Vec<u8> {
-        let v = match self.submit_argv(argv) {
-            Submitted::Reply(v) => Some(v),
-            Submitted::Blocked => self.wait(None),
+        let reply = match self.run_argv(argv).0 {
+            Outcome::Reply(v) => Some(v),
+            Outcome::Blocked => self.wait(None),
+            // The frames are the reply, queued after anything already pending.
+            Outcome::Silent => None,
         };
         let proto = self.protocol();
         let mut out = Vec::new();
-        if let Some(v) = v {
-            crate::resp::write_value(&mut out, &v, proto);
-        }
+        // Frames queued before or during the command (messages the client publishes to itself,
+        // keyspace events of its own writes) precede the reply on Redis's wire too.
         for p in self.drain_pushes() {
             crate::resp::write_value(&mut out, &p, proto);
+        }
+        if let Some(v) = reply {
+            crate::resp::write_value(&mut out, &v, proto);
         }
         out
     }
@@ -343,6 +363,7 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         let mut st = self.sim.lock();
+        st.faults.forget(self.id);
         if let Some(mut cl) = st.clients.remove(&self.id) {
             if let Some(b) = cl.blocked.take() {
                 blocking::unqueue(&mut st, self.id, &b);

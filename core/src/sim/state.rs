@@ -69,6 +69,8 @@ pub struct State {
     pub running_dirty_cas: bool,
     /// Random state for RANDOMKEY, SPOP, eviction sampling (xorshift; seedable for tests).
     pub rng: u64,
+    /// maxmemory eviction pool and peak memory (see `eviction`).
+    pub eviction: super::eviction::EvictionState,
 }
 
 impl State {
@@ -93,6 +95,7 @@ impl State {
             running_client: 0,
             running_dirty_cas: false,
             rng: 0x9E37_79B9_7F4A_7C15,
+            eviction: Default::default(),
         }
     }
 
@@ -118,10 +121,7 @@ impl State {
         match found {
             Some(i) => {
                 self.stats.keyspace_hits += 1;
-                let policy = self.config.maxmemory_policy;
-                if let Some((_, e)) = self.dbs[db].keys.at_mut(i) {
-                    super::eviction::touch_access(e, policy, now_ms);
-                }
+                super::eviction::touch_at(self, db, i, now_ms);
             }
             None => self.stats.keyspace_misses += 1,
         }
@@ -132,7 +132,7 @@ impl State {
     pub fn lookup_no_touch(&mut self, db: usize, key: &[u8], now_ms: u64) -> Option<usize> {
         let i = self.dbs[db].keys.find(key)?;
         let exp = self.dbs[db].keys.at(i).map(|(_, e)| e.expire_at).unwrap_or(0);
-        if exp != 0 && exp <= now_ms {
+        if super::db::is_expired(exp, now_ms) {
             self.expire_key(db, key);
             return None;
         }
@@ -171,7 +171,7 @@ impl State {
                     let key = k.to_vec();
                     checked += 1;
                     let exp = self.dbs[db].keys.get(key.as_slice()).map(|e| e.expire_at).unwrap_or(0);
-                    if exp != 0 && exp <= now_ms {
+                    if super::db::is_expired(exp, now_ms) {
                         self.expire_key(db, &key);
                         expired_in_sample += 1;
                         removed += 1;
@@ -197,7 +197,7 @@ impl State {
                     self.dbs[db]
                         .keys
                         .get(k.as_slice())
-                        .map(|e| e.expire_at != 0 && e.expire_at <= now_ms)
+                        .map(|e| super::db::is_expired(e.expire_at, now_ms))
                         .unwrap_or(false)
                 })
                 .map(|(k, _)| k.to_vec())

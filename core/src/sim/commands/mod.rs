@@ -8,6 +8,7 @@ pub mod hashes;
 pub mod hyperloglog;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
@@ -36,6 +37,7 @@ pub const FAMILIES: &[&[Command]] = &[
     streams::COMMANDS,
     pubsub::COMMANDS,
     transactions::COMMANDS,
+    memory::COMMANDS,
 ];
 
 fn table() -> &'static HashMap<&'static str, &'static Command> {

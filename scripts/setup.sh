@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the test suites need on a fresh Debian machine, and only what is missing:
+# redis-server 7.0 (differential tests), Debian's Rust with its std source (the wasm32 build
+# of the core), rustfmt and clippy. Safe to run again: it checks before installing.
+set -euo pipefail
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server redis-tools)
+for pkg in rustc-web cargo-web rust-web-src rust-web-llvm lld-22; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -q
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${need_apt[@]}"
+fi
+
+# The Debian package may start a system redis on 6379; the tests never use it (they start their
+# own on free ports), so it is left alone.
+
+for comp in rustfmt clippy; do
+  if ! cargo "${comp/clippy/clippy}" --version >/dev/null 2>&1; then
+    rustup component add "$comp"
+  fi
+done
+echo "setup: ok (redis-server $(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/'), wasm rustc $(/usr/bin/rustc --version | cut -d' ' -f2))"
