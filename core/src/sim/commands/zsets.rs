@@ -15,6 +15,8 @@ use crate::sim::errors;
 use crate::sim::float::{fmt_double, parse_f64};
 use crate::sim::types::{Set, ZSet};
 
+use super::hashes::{check_reply_size, parse_cursor, parse_rand_count, parse_scan_opts, pick_distinct, scan_reply};
+
 /// The sorted-set commands.
 pub static COMMANDS: &[Command] = &[
     cmd!("zadd", -4, "write denyoom fast", 1, 1, 1, zadd_cmd, "sorted-set", "Add one or more members to a sorted set, or update its score if it already exists"),
@@ -965,16 +967,11 @@ fn aggregate(target: &mut f64, val: f64, agg: Aggregate) {
     }
 }
 
-// merge: replace with the Set type's member iterator once the sets family lands.
-fn set_members(_s: &Set) -> Vec<SmallBytes> {
-    Vec::new()
-}
-
 /// An input of a set operation: a sorted set, a plain set (scores 1), or a missing key.
 enum Src<'a> {
     Missing,
     Z(&'a ZSet),
-    S(Vec<SmallBytes>),
+    S(&'a Set),
 }
 
 impl Src<'_> {
@@ -990,7 +987,7 @@ impl Src<'_> {
         match self {
             Src::Missing => None,
             Src::Z(z) => z.score(m),
-            Src::S(v) => v.iter().any(|x| x.as_slice() == m).then_some(1.0),
+            Src::S(v) => v.contains(m).then_some(1.0),
         }
     }
 
@@ -998,7 +995,7 @@ impl Src<'_> {
         match self {
             Src::Missing => Vec::new(),
             Src::Z(z) => z.iter().map(|(s, m)| (m.clone(), s)).collect(),
-            Src::S(v) => v.iter().map(|m| (m.clone(), 1.0)).collect(),
+            Src::S(v) => v.iter().map(|m| (SmallBytes::from_vec(m.to_vec()), 1.0)).collect(),
         }
     }
 }
@@ -1021,7 +1018,7 @@ fn compute_setop(ctx: &mut Ctx, keys: &[Vec<u8>], op: SetOp, o: &SetOpArgs, card
         .map(|(k, &w)| {
             let src = match table.get(k.as_slice()).map(|e: &Entry| &e.value) {
                 Some(RValue::ZSet(z)) => Src::Z(z),
-                Some(RValue::Set(s)) => Src::S(set_members(s)),
+                Some(RValue::Set(s)) => Src::S(s),
                 _ => Src::Missing,
             };
             (src, w)
@@ -1210,9 +1207,6 @@ fn zintercard_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 // ZRANDMEMBER
 // ---------------------------------------------------------------------------------------------
 
-/// Upper bound on elements one ZRANDMEMBER reply may carry (Redis would try to build any size).
-const RANDMEMBER_CAP: u64 = 1 << 24;
-
 fn zrandmember_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let r3 = resp3(ctx);
     if argv.len() < 3 {
@@ -1221,12 +1215,7 @@ fn zrandmember_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         let z = ctx.get_zset(&argv[1])?;
         return Ok(z.and_then(|z| z.at_index(i)).map(|(m, _)| Value::Bulk(m.to_vec())).unwrap_or(Value::Nil));
     }
-    let l = arg_i64(&argv[2])?;
-    if l == i64::MIN {
-        return Err(CmdError::msg(
-            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        ));
-    }
+    let l = parse_rand_count(&argv[2])?;
     let withscores = match argv.len() {
         3 => false,
         4 if is_kw(&argv[3], "withscores") => true,
@@ -1241,19 +1230,18 @@ fn zrandmember_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if count == 0 {
         return Ok(Value::Array(Vec::new()));
     }
-    let items: Vec<(SmallBytes, f64)> = if l < 0 || count == 1 {
-        let n = count.min(RANDMEMBER_CAP) as usize;
-        let picks: Vec<usize> = (0..n).map(|_| ctx.st.random_below(size)).collect();
-        let z = ctx.get_zset(&argv[1])?.map(|z| &*z);
-        let Some(z) = z else { return Ok(Value::Array(Vec::new())) };
-        picks.into_iter().filter_map(|i| z.at_index(i).map(|(m, s)| (m.clone(), s))).collect()
-    } else if count >= size as u64 {
+    let items: Vec<(SmallBytes, f64)> = if count >= size as u64 && l > 0 {
         match z.len().checked_sub(1) {
             Some(last) => z.iter_rev_from(last).map(|(s, m)| (m.clone(), s)).collect(),
             None => Vec::new(),
         }
     } else {
-        let picks = distinct_picks(ctx, size, count as usize);
+        let picks: Vec<usize> = if l < 0 {
+            let n = check_reply_size(count)?;
+            (0..n).map(|_| ctx.st.random_below(size)).collect()
+        } else {
+            pick_distinct(ctx.st, size, count as usize)
+        };
         let z = ctx.get_zset(&argv[1])?.map(|z| &*z);
         let Some(z) = z else { return Ok(Value::Array(Vec::new())) };
         picks.into_iter().filter_map(|i| z.at_index(i).map(|(m, s)| (m.clone(), s))).collect()
@@ -1261,155 +1249,9 @@ fn zrandmember_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(emit_pairs(items, withscores, r3))
 }
 
-/// `n` distinct random positions below `size` (n < size): a partial Fisher–Yates shuffle when
-/// `n` is a large share of `size`, rejection sampling otherwise (no O(size) work for small n).
-fn distinct_picks(ctx: &mut Ctx, size: usize, n: usize) -> Vec<usize> {
-    if n.saturating_mul(3) > size {
-        let mut pos: Vec<usize> = (0..size).collect();
-        for i in 0..n {
-            let r = i + ctx.st.random_below(size - i);
-            pos.swap(i, r);
-        }
-        pos.truncate(n);
-        return pos;
-    }
-    let mut seen = std::collections::HashSet::with_capacity(n);
-    let mut out = Vec::with_capacity(n);
-    while out.len() < n {
-        let i = ctx.st.random_below(size);
-        if seen.insert(i) {
-            out.push(i);
-        }
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------------------------
 // ZSCAN
 // ---------------------------------------------------------------------------------------------
-
-/// Redis's `stringmatchlen` (glob with `*`, `?`, `[...]`, `\` escapes).
-// merge: replace with keys::glob_match
-fn glob_match(pat: &[u8], s: &[u8]) -> bool {
-    glob_inner(pat, s, 0)
-}
-
-fn glob_inner(mut p: &[u8], mut s: &[u8], depth: usize) -> bool {
-    if depth > 1000 {
-        return false;
-    }
-    while !p.is_empty() && !s.is_empty() {
-        match p[0] {
-            b'*' => {
-                while p.len() > 1 && p[1] == b'*' {
-                    p = &p[1..];
-                }
-                if p.len() == 1 {
-                    return true;
-                }
-                for i in 0..=s.len() {
-                    if glob_inner(&p[1..], &s[i..], depth + 1) {
-                        return true;
-                    }
-                }
-                return false;
-            }
-            b'?' => {
-                s = &s[1..];
-            }
-            b'[' => {
-                p = &p[1..];
-                let not = p.first() == Some(&b'^');
-                if not {
-                    p = &p[1..];
-                }
-                let mut hit = false;
-                loop {
-                    if p.is_empty() {
-                        break;
-                    }
-                    if p[0] == b'\\' && p.len() >= 2 {
-                        p = &p[1..];
-                        if p[0] == s[0] {
-                            hit = true;
-                        }
-                    } else if p[0] == b']' {
-                        break;
-                    } else if p.len() >= 3 && p[1] == b'-' {
-                        let (mut a, mut b) = (p[0], p[2]);
-                        if a > b {
-                            std::mem::swap(&mut a, &mut b);
-                        }
-                        p = &p[2..];
-                        if s[0] >= a && s[0] <= b {
-                            hit = true;
-                        }
-                    } else if p[0] == s[0] {
-                        hit = true;
-                    }
-                    p = &p[1..];
-                }
-                if p.is_empty() {
-                    // Unterminated class: Redis treats the end of pattern as the closing bracket.
-                    if not {
-                        hit = !hit;
-                    }
-                    if !hit {
-                        return false;
-                    }
-                    s = &s[1..];
-                    return s.is_empty();
-                }
-                if not {
-                    hit = !hit;
-                }
-                if !hit {
-                    return false;
-                }
-                s = &s[1..];
-            }
-            b'\\' if p.len() >= 2 => {
-                p = &p[1..];
-                if p[0] != s[0] {
-                    return false;
-                }
-                s = &s[1..];
-            }
-            c => {
-                if c != s[0] {
-                    return false;
-                }
-                s = &s[1..];
-            }
-        }
-        p = &p[1..];
-    }
-    if s.is_empty() {
-        while p.first() == Some(&b'*') {
-            p = &p[1..];
-        }
-    }
-    p.is_empty() && s.is_empty()
-}
-
-/// Parses a SCAN cursor like Redis's `strtoul` check (`ERR invalid cursor`): an empty string is
-/// 0, a sign is allowed (negatives wrap), overflow and trailing garbage are not.
-fn parse_cursor(b: &[u8]) -> Result<u64, CmdError> {
-    let bad = || CmdError::msg("ERR invalid cursor");
-    if b.is_empty() {
-        return Ok(0);
-    }
-    let (neg, digits) = match b[0] {
-        b'-' => (true, &b[1..]),
-        b'+' => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(bad());
-    }
-    let v = std::str::from_utf8(digits).ok().and_then(|s| s.parse::<u64>().ok()).ok_or_else(bad)?;
-    Ok(if neg { v.wrapping_neg() } else { v })
-}
 
 /// A listpack score as ZSCAN prints it (Redis's `d2string`: integral values in the safe range as
 /// integers, everything else `%.17g`).
@@ -1423,35 +1265,12 @@ fn listpack_score_text(s: f64) -> String {
 
 fn zscan_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let cursor = parse_cursor(&argv[2])?;
-    let empty = || Value::Array(vec![Value::bulk("0"), Value::Array(Vec::new())]);
-    if ctx.get_zset(&argv[1])?.is_none() {
-        return Ok(empty());
-    }
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < argv.len() {
-        let left = argv.len() - i;
-        if is_kw(&argv[i], "count") && left >= 2 {
-            let c = arg_i64(&argv[i + 1])?;
-            if c < 1 {
-                return Err(errors::syntax());
-            }
-            count = c.min(1 << 20) as usize;
-            i += 2;
-        } else if is_kw(&argv[i], "match") && left >= 2 {
-            let p = argv[i + 1].as_slice();
-            pattern = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else {
-            return Err(errors::syntax());
-        }
-    }
-    let Some(z) = ctx.get_zset(&argv[1])? else { return Ok(empty()) };
-    let mut out = Vec::new();
+    let Some(z) = ctx.get_zset(&argv[1])? else { return Ok(scan_reply(0, Vec::new())) };
+    let opts = parse_scan_opts(argv, 3)?;
     let listpack = z.encoding() == "listpack";
+    let mut out = Vec::new();
     let mut push = |m: &SmallBytes, s: f64| {
-        if pattern.map(|p| glob_match(p, m)).unwrap_or(true) {
+        if opts.matches(m) {
             out.push(Value::Bulk(m.to_vec()));
             let text = if listpack { listpack_score_text(s) } else { fmt_double(s) };
             out.push(Value::Bulk(text.into_bytes()));
@@ -1463,9 +1282,9 @@ fn zscan_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         }
         0
     } else {
-        z.scan_step(cursor, count, push)
+        z.scan_step(cursor, opts.count, push)
     };
-    Ok(Value::Array(vec![Value::Bulk(next.to_string().into_bytes()), Value::Array(out)]))
+    Ok(scan_reply(next, out))
 }
 
 #[cfg(test)]
