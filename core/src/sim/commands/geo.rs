@@ -832,4 +832,27 @@ mod tests {
         let ((lon1, lat1), (lon2, lat2)) = (a.unwrap_or_default(), b.unwrap_or_default());
         assert_eq!(format!("{:.4}", distance(lon1, lat1, lon2, lat2)), "166274.1516");
     }
+
+    #[test]
+    fn coordinates_use_the_human_long_double_form_in_both_protocols() {
+        use crate::resp::{write_value, Protocol};
+        let v = coord(13.361389338970184);
+        let mut r2 = Vec::new();
+        write_value(&mut r2, &v, Protocol::Resp2);
+        assert_eq!(r2, b"$20\r\n13.36138933897018433\r\n");
+        let mut r3 = Vec::new();
+        write_value(&mut r3, &v, Protocol::Resp3);
+        assert_eq!(r3, b",13.36138933897018433\r\n");
+        assert_eq!(fmt_human(-0.0), "0");
+        assert_eq!(fmt_human(1.0), "1");
+    }
+
+    #[test]
+    fn steps_and_units() {
+        assert_eq!(estimate_steps(0.0, 0.0), 26);
+        assert_eq!(estimate_steps(1.0e9, 0.0), 1);
+        assert!(estimate_steps(1000.0, 70.0) < estimate_steps(1000.0, 0.0));
+        assert!(arg_unit(b"KM").is_ok_and(|m| m == 1000.0));
+        assert!(arg_unit(b"yard").is_err());
+    }
 }

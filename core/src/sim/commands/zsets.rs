@@ -786,6 +786,17 @@ struct PopShape {
     nil_when_empty: bool,
 }
 
+impl PopShape {
+    /// The reply when every key is missing (and the command does not block).
+    fn empty(self) -> Value {
+        if self.nil_when_empty {
+            Value::NilArray
+        } else {
+            Value::Array(Vec::new())
+        }
+    }
+}
+
 /// Redis's `genericZpopCommand`: pops up to `count` (None = single) from the first non-empty
 /// key. Returns None when every key is missing (so the caller may block).
 fn zpop_generic(
@@ -841,7 +852,7 @@ fn zpop_cmd(ctx: &mut Ctx, argv: &[Vec<u8>], max: bool) -> CmdResult {
     };
     let nested = resp3(ctx) && count.is_some();
     let shape = PopShape { emit_key: false, nested, nil_when_empty: false };
-    Ok(zpop_generic(ctx, &argv[1..2], max, count, shape)?.unwrap_or(Value::Array(Vec::new())))
+    Ok(zpop_generic(ctx, &argv[1..2], max, count, shape)?.unwrap_or_else(|| shape.empty()))
 }
 
 fn zpopmin_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
@@ -917,7 +928,7 @@ fn zmpop_generic(ctx: &mut Ctx, argv: &[Vec<u8>], numkeys_idx: usize) -> CmdResu
         return blocking_pop(ctx, keys, &argv[1], max, count, shape);
     }
     let r = zpop_generic(ctx, keys, max, count, shape)?;
-    Ok(r.unwrap_or(if shape.nil_when_empty { Value::NilArray } else { Value::Array(Vec::new()) }))
+    Ok(r.unwrap_or_else(|| shape.empty()))
 }
 
 fn zmpop_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
