@@ -1495,4 +1495,46 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn keyspace_events_match_redis() {
+        let sim = Simulator::new();
+        let mut sub = sim.connect();
+        let mut c = sim.connect();
+        sim.lock().config.notify_flags = crate::sim::commands::pubsub::parse_notify_flags("KEA").unwrap_or(0);
+        sub.execute(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+        sub.drain_pushes();
+        for cmd in [
+            &["ZADD", "z", "1", "a", "2", "b"][..],
+            &["ZADD", "z", "1", "a"],
+            &["ZINCRBY", "z", "1", "a"],
+            &["ZREM", "z", "a"],
+            &["ZPOPMIN", "z"],
+            &["ZADD", "s", "1", "x"],
+            &["ZUNIONSTORE", "u", "1", "s"],
+            &["ZRANGESTORE", "u", "s", "5", "6"],
+            &["ZREMRANGEBYSCORE", "s", "0", "5"],
+            &["GEOADD", "g", "1", "1", "a"],
+            &["GEOSEARCHSTORE", "gs", "g", "FROMLONLAT", "1", "1", "BYRADIUS", "1", "km"],
+            &["GEORADIUS", "g", "1", "1", "1", "km", "STORE", "gr"],
+            &["ZADD", "p", "1", "a", "2", "b"],
+            &["ZMPOP", "1", "p", "MAX", "COUNT", "5"],
+            &["ZINTERSTORE", "i", "2", "p", "missing"],
+        ] {
+            c.execute(cmd);
+        }
+        let got: Vec<String> = sub
+            .drain_pushes()
+            .iter()
+            .filter_map(|v| match v.as_array() {
+                Some([_, _, ch, key]) => {
+                    Some(format!("{} {}", ch.to_text().trim_start_matches("__keyevent@0__:"), key.to_text()))
+                }
+                _ => None,
+            })
+            .collect();
+        let want = "zadd z;zincr z;zrem z;zpopmin z;del z;zadd s;zunionstore u;del u;zremrangebyscore s;del s;zadd g;\
+                    geosearchstore gs;georadiusstore gr;zadd p;zpopmax p;del p";
+        assert_eq!(got.join(";"), want);
+    }
 }
