@@ -213,7 +213,85 @@ enum Range {
     Lex(LexBound, LexBound),
 }
 
+/// Order of lex bounds as Redis's `sdscmplex` sees them (`-` below and `+` above everything).
+fn lex_bound_cmp(a: &LexBound, b: &LexBound) -> std::cmp::Ordering {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let key = |x: &LexBound| match x {
+        LexBound::NegInf => (0, None),
+        LexBound::Incl(v) | LexBound::Excl(v) => (1, Some(v.clone())),
+        LexBound::PosInf => (2, None),
+    };
+    match (key(a), key(b)) {
+        ((x, _), (y, _)) if x != y => {
+            if x < y {
+                Less
+            } else {
+                Greater
+            }
+        }
+        ((_, Some(u)), (_, Some(v))) => u.cmp(&v),
+        _ => Equal,
+    }
+}
+
 impl Range {
+    /// Ranges that can never match (`zslIsInRange`/`zslIsInLexRange`'s first test).
+    fn always_empty(&self) -> bool {
+        match self {
+            Range::Score(r) => r.min > r.max || (r.min == r.max && (r.minex || r.maxex)),
+            Range::Lex(min, max) => {
+                let ex = |b: &LexBound| !matches!(b, LexBound::Incl(_));
+                match lex_bound_cmp(min, max) {
+                    std::cmp::Ordering::Greater => true,
+                    std::cmp::Ordering::Equal => ex(min) || ex(max),
+                    std::cmp::Ordering::Less => false,
+                }
+            }
+        }
+    }
+
+    /// Quick rejection shared by the first/last lookups: the last element must reach `min` and
+    /// the first must not pass `max`.
+    fn may_match(&self, z: &ZSet) -> bool {
+        if self.always_empty() {
+            return false;
+        }
+        match (z.at_rank(0), z.len().checked_sub(1).and_then(|i| z.at_rank(i))) {
+            (Some((fs, fm)), Some((ls, lm))) => self.gte_min(ls, lm) && self.lte_max(fs, fm),
+            _ => false,
+        }
+    }
+
+    /// Rank of the first element in range, found the way Redis does for the encoding: a linear
+    /// scan over a listpack (`zzlFirstIn*Range`), a descent over the skiplist (binary search).
+    fn first_in(&self, z: &ZSet) -> Option<usize> {
+        if !self.may_match(z) {
+            return None;
+        }
+        let i = if z.encoding() == "listpack" {
+            z.iter().position(|(s, m)| self.gte_min(s, m))?
+        } else {
+            z.partition_point(|s, m| !self.gte_min(s, m))
+        };
+        let (s, m) = z.at_rank(i)?;
+        self.lte_max(s, m).then_some(i)
+    }
+
+    /// Rank of the last element in range (`zzlLast*InRange` / `zslLastIn*Range`).
+    fn last_in(&self, z: &ZSet) -> Option<usize> {
+        if !self.may_match(z) {
+            return None;
+        }
+        let i = if z.encoding() == "listpack" {
+            let back = z.iter_rev_from(z.len() - 1).position(|(s, m)| self.lte_max(s, m))?;
+            z.len() - 1 - back
+        } else {
+            z.partition_point(|s, m| self.lte_max(s, m)).checked_sub(1)?
+        };
+        let (s, m) = z.at_rank(i)?;
+        self.gte_min(s, m).then_some(i)
+    }
+
     fn parse_lex(min: &[u8], max: &[u8]) -> Result<Range, CmdError> {
         match (parse_lex_bound(min), parse_lex_bound(max)) {
             (Some(a), Some(b)) => Ok(Range::Lex(a, b)),
@@ -506,10 +584,17 @@ fn zcard_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(Value::Int(ctx.get_zset(&argv[1])?.map(|z| z.len()).unwrap_or(0) as i64))
 }
 
+/// ZCOUNT/ZLEXCOUNT: a walk from the first element in range over a listpack, rank arithmetic
+/// on a skiplist, as Redis does.
 fn count_in(z: &ZSet, r: &Range) -> usize {
-    let lo = z.partition_point(|s, m| !r.gte_min(s, m));
-    let hi = z.partition_point(|s, m| r.lte_max(s, m));
-    hi.saturating_sub(lo)
+    let Some(first) = r.first_in(z) else { return 0 };
+    if z.encoding() == "listpack" {
+        return z.iter_from(first).take_while(|(s, m)| r.lte_max(*s, m)).count();
+    }
+    match r.last_in(z) {
+        Some(last) if last >= first => last - first + 1,
+        _ => 0,
+    }
 }
 
 fn zcount_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
@@ -562,7 +647,7 @@ fn zrem_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// Members of `z` within `r` in ascending order.
 fn members_in(z: &ZSet, r: &Range) -> Vec<SmallBytes> {
-    let lo = z.partition_point(|s, m| !r.gte_min(s, m));
+    let Some(lo) = r.first_in(z) else { return Vec::new() };
     z.iter_from(lo).take_while(|(s, m)| r.lte_max(*s, m)).map(|(_, m)| m.clone()).collect()
 }
 
@@ -638,22 +723,20 @@ fn range_select(z: &ZSet, r: &Range, rev: bool, offset: i64, limit: i64) -> Vec<
     }
     let take = if limit < 0 { usize::MAX } else { limit as usize };
     let skip = offset as usize;
+    // Like Redis, the elements skipped by the offset are not range-checked.
     if rev {
-        let hi = z.partition_point(|s, m| r.lte_max(s, m));
-        if hi == 0 {
-            return Vec::new();
-        }
-        z.iter_rev_from(hi - 1)
-            .take_while(|(s, m)| r.gte_min(*s, m))
+        let Some(hi) = r.last_in(z) else { return Vec::new() };
+        z.iter_rev_from(hi)
             .skip(skip)
+            .take_while(|(s, m)| r.gte_min(*s, m))
             .take(take)
             .map(|(s, m)| (m.clone(), s))
             .collect()
     } else {
-        let lo = z.partition_point(|s, m| !r.gte_min(s, m));
+        let Some(lo) = r.first_in(z) else { return Vec::new() };
         z.iter_from(lo)
-            .take_while(|(s, m)| r.lte_max(*s, m))
             .skip(skip)
+            .take_while(|(s, m)| r.lte_max(*s, m))
             .take(take)
             .map(|(s, m)| (m.clone(), s))
             .collect()
