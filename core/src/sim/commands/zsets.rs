@@ -892,13 +892,19 @@ fn zpop_generic(
     if count == Some(0) {
         return Ok(Some(Value::Array(Vec::new())));
     }
+    // A blocked client being re-run ignores keys that turned into another type, as Redis only
+    // serves it from keys that hold a sorted set.
+    let skip_wrong_type = ctx.unblocking;
     let mut found = None;
     for k in keys {
-        if let Some(z) = ctx.get_zset(k)? {
-            if !z.is_empty() {
+        match ctx.get_zset(k) {
+            Ok(Some(z)) if !z.is_empty() => {
                 found = Some(k);
                 break;
             }
+            Ok(_) => {}
+            Err(_) if skip_wrong_type => {}
+            Err(e) => return Err(e),
         }
     }
     let Some(key) = found else { return Ok(None) };
@@ -1619,5 +1625,17 @@ mod tests {
         let want = "zadd z;zincr z;zrem z;zpopmin z;del z;zadd s;zunionstore u;del u;zremrangebyscore s;del s;zadd g;\
                     geosearchstore gs;georadiusstore gr;zadd p;zpopmax p;del p";
         assert_eq!(got.join(";"), want);
+    }
+
+    #[test]
+    fn blocked_pop_ignores_a_key_that_becomes_another_type() {
+        let sim = Simulator::with_clock(Clock::manual(0));
+        let mut waiter = sim.connect();
+        let mut w = sim.connect();
+        assert_eq!(waiter.submit(&["BZPOPMIN", "a", "b", "0"]), Submitted::Blocked);
+        w.execute(&["SET", "a", "x"]);
+        assert_eq!(waiter.poll(), None);
+        w.execute(&["ZADD", "b", "1", "m"]);
+        assert_eq!(waiter.poll(), Some(Value::Array(vec![bulk("b"), bulk("m"), Value::Double(1.0)])));
     }
 }
