@@ -373,4 +373,54 @@ mod tests {
         }
         assert_eq!(seen.len(), 300);
     }
+
+    #[test]
+    fn matches_a_sorted_model_under_random_operations() {
+        let mut z = ZSet::default();
+        let mut model: std::collections::BTreeMap<Vec<u8>, f64> = Default::default();
+        let mut x: u64 = 42;
+        let mut rnd = |n: u64| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) % n
+        };
+        for step in 0..60_000 {
+            let m = format!("k{}", rnd(3000)).into_bytes();
+            match rnd(4) {
+                0 | 1 => {
+                    let s = rnd(50) as f64;
+                    assert_eq!(z.insert(&m, s), model.insert(m.clone(), s));
+                }
+                2 => assert_eq!(z.remove(&m), model.remove(&m)),
+                _ => {
+                    let max = rnd(2) == 0;
+                    let ends = model.iter().map(|(k, v)| (*v, k.clone()));
+                    let want = if max {
+                        ends.max_by(|a, b| cmp_entry(a.0, &a.1, b.0, &b.1))
+                    } else {
+                        ends.min_by(|a, b| cmp_entry(a.0, &a.1, b.0, &b.1))
+                    };
+                    if let Some((_, k)) = &want {
+                        model.remove(k);
+                    }
+                    assert_eq!(z.pop(max).map(|(m, s)| (s, m.to_vec())), want);
+                }
+            }
+            if step % 997 == 0 {
+                let mut sorted: Vec<(f64, Vec<u8>)> = model.iter().map(|(k, v)| (*v, k.clone())).collect();
+                sorted.sort_by(|a, b| cmp_entry(a.0, &a.1, b.0, &b.1));
+                let got: Vec<(f64, Vec<u8>)> = z.iter().map(|(s, m)| (s, m.to_vec())).collect();
+                assert_eq!(got, sorted);
+                assert_eq!(z.len(), sorted.len());
+                for (r, (s, m)) in sorted.iter().enumerate().step_by(13) {
+                    assert_eq!(z.rank(m), Some(r));
+                    assert_eq!(z.at_rank(r).map(|(a, b)| (a, b.to_vec())), Some((*s, m.clone())));
+                    let cut = z.partition_point(|sc, _| sc < *s);
+                    assert_eq!(cut, sorted.iter().take_while(|(sc, _)| sc < s).count());
+                    let back: Vec<Vec<u8>> = z.iter_rev_from(r).take(3).map(|(_, m)| m.to_vec()).collect();
+                    let want: Vec<Vec<u8>> = sorted[..=r].iter().rev().take(3).map(|(_, m)| m.clone()).collect();
+                    assert_eq!(back, want);
+                }
+            }
+        }
+    }
 }
