@@ -25,6 +25,9 @@ pub struct Blocked {
     pub on_timeout: Value,
     /// Order of blocking, for first-blocked-first-served.
     pub seq: u64,
+    /// While the command re-runs because a key was signalled: that key. Redis serves a blocked
+    /// client from the key that became ready, not from the first of its keys with data.
+    pub ready_key: Option<SmallBytes>,
 }
 
 /// One client connection's state.

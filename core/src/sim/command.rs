@@ -202,7 +202,9 @@ impl<'a> Ctx<'a> {
     /// (what SET and the STORE commands do). Does not signal: call [`Ctx::written`].
     pub fn set_value(&mut self, key: &[u8], value: RValue) {
         let db = self.cl.db;
-        if self.st.dbs[db].set_entry(key, Entry::new(value)) {
+        let mut entry = Entry::new(value);
+        super::eviction::touch_access(&mut entry, self.st.config.maxmemory_policy, self.now_ms);
+        if self.st.dbs[db].set_entry(key, entry) {
             self.notify('n', "new", key);
         }
     }
@@ -330,20 +332,14 @@ pub fn is_kw(arg: &[u8], kw: &str) -> bool {
     arg.eq_ignore_ascii_case(kw.as_bytes())
 }
 
-/// Parses a blocking timeout in seconds (float) into an absolute deadline; 0 = forever.
+/// Parses a blocking timeout in seconds into an absolute deadline; 0 (or under 1 ms) = forever.
+/// Exactly Redis's parsing and errors: see [`super::blocking::timeout_ms`].
 pub fn arg_timeout(b: &[u8], now_ms: u64) -> Result<Option<u64>, CmdError> {
-    let secs = parse_f64(b).filter(|v| v.is_finite()).ok_or_else(errors::bad_timeout)?;
-    if secs < 0.0 {
-        return Err(errors::negative_timeout());
-    }
-    let ms = (secs * 1000.0).round();
-    if ms > (i64::MAX / 2) as f64 {
-        return Err(errors::bad_timeout());
-    }
-    if ms == 0.0 {
-        Ok(None)
-    } else {
-        Ok(Some(now_ms + ms as u64))
+    match super::blocking::timeout_ms(b) {
+        Ok(0) => Ok(None),
+        Ok(ms) => Ok(Some(now_ms.saturating_add(ms))),
+        Err(true) => Err(errors::bad_timeout()),
+        Err(false) => Err(errors::negative_timeout()),
     }
 }
 

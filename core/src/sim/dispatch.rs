@@ -55,6 +55,10 @@ pub fn resolve(argv: &[Vec<u8>]) -> Result<(&'static Command, String), CmdError>
         return Ok((cmd, cmd.name.to_string()));
     }
     if argv.len() < 2 {
+        // A container whose bare form is a command of its own (COMMAND) says so by its arity.
+        if cmd.arity_ok(argv.len()) {
+            return Ok((cmd, cmd.name.to_string()));
+        }
         return Err(errors::wrong_arity(cmd.name));
     }
     let Some(sub) = commands::lookup_sub(cmd, &argv[1]) else {

@@ -614,7 +614,8 @@ mod tests {
         let sim = Simulator::with_clock(Clock::manual(1_000_000));
         let mut c = sim.connect();
         assert_eq!(c.execute(&["SET", "k", "v", "EX", "10"]), Value::ok());
-        sim.advance_ms(9_999);
+        sim.advance_ms(10_000);
+        // alive in the very millisecond it expires at, like Redis
         assert_eq!(c.execute(&["GET", "k"]), Value::bulk("v"));
         sim.advance_ms(1);
         assert_eq!(c.execute(&["GET", "k"]), Value::Nil);
@@ -637,14 +638,14 @@ mod tests {
         assert_eq!(c.execute(&["GET", "k"]), Value::bulk("v"));
         assert_eq!(c.execute(&["GETEX", "k", "PX", "100"]), Value::bulk("v"));
         c.execute(&["INCR", "ctr"]);
-        sim.advance_ms(100);
+        sim.advance_ms(101);
         assert_eq!(c.execute(&["GET", "k"]), Value::Nil);
         c.execute(&["SET", "k", "v"]);
         assert_eq!(c.execute(&["GETEX", "k", "EXAT", "1"]), Value::bulk("v"));
         assert_eq!(c.execute(&["GET", "k"]), Value::Nil);
         c.execute(&["PSETEX", "p", "50", "1"]);
         c.execute(&["INCR", "p"]);
-        sim.advance_ms(50);
+        sim.advance_ms(51);
         assert_eq!(c.execute(&["GET", "p"]), Value::Nil);
     }
 
@@ -745,7 +746,7 @@ mod tests {
         c.execute(&["GETSET", "o1", "2"]);
         c.execute(&["MSET", "o2", "2"]);
         c.execute(&["BITOP", "NOT", "o3", "o3"]);
-        sim.advance_ms(1000);
+        sim.advance_ms(1001);
         for k in ["a", "n", "b", "h"] {
             assert_eq!(c.execute(&["GET", k]), Value::Nil, "{k} should have expired");
         }
