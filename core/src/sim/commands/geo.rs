@@ -154,14 +154,23 @@ fn area_center(a: &Area) -> (f64, f64) {
     (lon, lat)
 }
 
-/// C's `(uint64_t)double` as x86-64 compilers do it.
+/// C's `(uint64_t)double` as x86-64 compilers emit it: exact in range; values of 2^64 and more
+/// (and inf) come out 0; negatives go through a signed conversion (0x8000000000000000 when below
+/// i64's range).
 fn score_to_bits(score: f64) -> u64 {
-    if (0.0..18446744073709551616.0).contains(&score) {
+    const TWO63: f64 = 9223372036854775808.0;
+    if score < TWO63 {
+        if score >= 0.0 {
+            score as u64
+        } else if score > -TWO63 {
+            (score as i64) as u64
+        } else {
+            0x8000000000000000
+        }
+    } else if score < 2.0 * TWO63 {
         score as u64
-    } else if score < 0.0 && score > -9223372036854775808.0 {
-        (score as i64) as u64
     } else {
-        0x8000000000000000
+        0
     }
 }
 
@@ -747,7 +756,7 @@ fn georadius_generic(ctx: &mut Ctx, argv: &[Vec<u8>], src_idx: usize, flags: u8)
         p.dist /= conversion;
     }
     if let Some(dst) = storekey {
-        let mut out = ZSet::default();
+        let mut out = ZSet::new_skiplist();
         for p in &points {
             out.insert(&p.member, if storedist { p.dist } else { p.score });
         }

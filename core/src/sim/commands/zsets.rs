@@ -889,9 +889,6 @@ fn zpop_generic(
     count: Option<u64>,
     shape: PopShape,
 ) -> Result<Option<Value>, CmdError> {
-    if count == Some(0) {
-        return Ok(Some(Value::Array(Vec::new())));
-    }
     // A blocked client being re-run ignores keys that turned into another type, as Redis only
     // serves it from keys that hold a sorted set.
     let skip_wrong_type = ctx.unblocking;
@@ -906,6 +903,9 @@ fn zpop_generic(
             Err(_) if skip_wrong_type => {}
             Err(e) => return Err(e),
         }
+    }
+    if count == Some(0) {
+        return Ok(Some(Value::Array(Vec::new())));
     }
     let Some(key) = found else { return Ok(None) };
     let z = ctx.zset_or_create(key)?;
@@ -1127,7 +1127,7 @@ fn compute_setop(ctx: &mut Ctx, keys: &[Vec<u8>], op: SetOp, o: &SetOpArgs, card
     if op != SetOp::Diff {
         srcs.sort_by_key(|(s, _)| s.len());
     }
-    let mut out = ZSet::default();
+    let mut out = ZSet::new_skiplist();
     let mut card = 0u64;
     match op {
         SetOp::Inter => {

@@ -113,10 +113,24 @@ impl ZSet {
         }
     }
 
-    /// Picks the encoding a freshly built set gets (ZUNIONSTORE, ZRANGESTORE …).
+    /// An empty set already in the "skiplist" encoding (what Redis builds for ZUNION & co.
+    /// before converting a small result to a listpack).
+    pub fn new_skiplist() -> ZSet {
+        ZSet { skiplist: true, ..ZSet::default() }
+    }
+
+    /// Picks the encoding a freshly built set gets (ZUNIONSTORE, ZRANGESTORE …). Turning into a
+    /// listpack loses the sign of `-0` scores, as Redis's conversion does.
     pub fn fit_encoding(&mut self, max_entries: usize, max_value: usize) {
         let longest = self.dict.keys().map(|k| k.len()).max().unwrap_or(0);
         self.skiplist = self.len() > max_entries || longest > max_value;
+        if !self.skiplist {
+            for s in self.dict.values_mut().chain(self.chunks.iter_mut().flatten().map(|(s, _)| s)) {
+                if *s == 0.0 {
+                    *s = 0.0;
+                }
+            }
+        }
     }
 
     /// The score of `member`.
