@@ -21,8 +21,8 @@ pub static COMMANDS: &[Command] = &[
     cmd!("geohash", -2, "readonly", 1, 1, 1, geohash_cmd, "geo", "Returns members of a geospatial index as standard geohash strings"),
     cmd!("geosearch", -7, "readonly", 1, 1, 1, geosearch_cmd, "geo", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle."),
     cmd!("geosearchstore", -8, "write denyoom", 1, 2, 1, geosearchstore_cmd, "geo", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key."),
-    cmd!("georadius", -6, "write denyoom", 1, 1, 1, georadius_cmd, "geo", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point"),
-    cmd!("georadiusbymember", -5, "write denyoom", 1, 1, 1, georadiusbymember_cmd, "geo", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member"),
+    cmd!("georadius", -6, "write denyoom movablekeys", 1, 1, 1, georadius_cmd, "geo", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point"),
+    cmd!("georadiusbymember", -5, "write denyoom movablekeys", 1, 1, 1, georadiusbymember_cmd, "geo", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member"),
     cmd!("georadius_ro", -6, "readonly", 1, 1, 1, georadius_ro_cmd, "geo", "A read-only variant for GEORADIUS"),
     cmd!("georadiusbymember_ro", -5, "readonly", 1, 1, 1, georadiusbymember_ro_cmd, "geo", "A read-only variant for GEORADIUSBYMEMBER"),
 ];
