@@ -30,6 +30,9 @@ pub enum Value {
     Bool(bool),
     /// `(123...` (RESP3); a bulk string in RESP2.
     BigNumber(Vec<u8>),
+    /// A double whose text is fixed by the server rather than `%.17g` (Redis's "human" long
+    /// double form, e.g. GEOPOS coordinates): `,text` in RESP3, a bulk string in RESP2.
+    DoubleText(Vec<u8>),
     /// `=15\r\ntxt:...` (RESP3); a bulk string in RESP2.
     Verbatim { format: [u8; 3], text: Vec<u8> },
     /// `>N` (RESP3 out-of-band push); an array in RESP2.
@@ -104,7 +107,7 @@ impl Value {
     /// Lossy text of the value for messages and debugging.
     pub fn to_text(&self) -> String {
         match self {
-            Value::Simple(b) | Value::Error(b) | Value::Bulk(b) | Value::BigNumber(b) => {
+            Value::Simple(b) | Value::Error(b) | Value::Bulk(b) | Value::BigNumber(b) | Value::DoubleText(b) => {
                 String::from_utf8_lossy(b).into_owned()
             }
             Value::Verbatim { text, .. } => String::from_utf8_lossy(text).into_owned(),

@@ -86,6 +86,13 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value, proto: Protocol) {
                 out.extend_from_slice(if *b { b":1\r\n" } else { b":0\r\n" });
             }
         }
+        Value::DoubleText(t) => {
+            if r3 {
+                line(out, b',', t);
+            } else {
+                blob(out, b'$', t);
+            }
+        }
         Value::BigNumber(n) => {
             if r3 {
                 line(out, b'(', n);
