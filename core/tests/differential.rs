@@ -7,8 +7,8 @@
 mod compare;
 mod support;
 
-use compare::{matches, show, Mode};
-use redkit::resp::{split_inline, write_value, Protocol, Value};
+use compare::{matches, on_the_wire, show, Mode};
+use redkit::resp::{split_inline, Protocol, Value};
 use redkit::sim::{Simulator, Submitted};
 use support::{RedisServer, RespClient};
 
@@ -55,13 +55,7 @@ fn sim_call(conn: &mut redkit::sim::Connection, argv: &[Vec<u8>], p: Protocol) -
         _ => conn.wait(Some(std::time::Duration::from_secs(10))).unwrap_or(Value::error("SIM: blocked forever")),
     };
     conn.drain_pushes();
-    let mut out = Vec::new();
-    write_value(&mut out, &v, p);
-    // Compare what a client decodes from the wire (a RESP2 map arrives as a flat array).
-    let mut parser = redkit::resp::Parser::new();
-    parser.feed(&out);
-    let decoded = parser.next_value().ok().flatten().unwrap_or(v);
-    (decoded, out)
+    on_the_wire(v, p)
 }
 
 /// Iterates a SCAN-family command to completion on one side; returns the sorted elements.

@@ -10,8 +10,8 @@
 mod compare;
 mod support;
 
-use compare::{encode, matches, show, Mode};
-use redkit::resp::{write_value, Protocol, Value};
+use compare::{encode, matches, on_the_wire, show, Mode};
+use redkit::resp::{Protocol, Value};
 use redkit::sim::{Simulator, Submitted};
 use support::{RedisServer, RespClient};
 
@@ -384,16 +384,20 @@ fn run(server: &RedisServer, seed: u64, n: usize, p: Protocol) -> Vec<String> {
     }
     let mut gen = Gen { rng: Rng(seed), next_stream_ms: 1 };
     let mut failures = Vec::new();
+    let mut history: Vec<String> = Vec::with_capacity(n);
     for i in 0..n {
         let (args, mode) = gen.command();
         let argv: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-        let sv = sim_reply(&mut conn, &argv);
-        let mut sb = Vec::new();
-        write_value(&mut sb, &sv, p);
+        let (sv, sb) = on_the_wire(sim_reply(&mut conn, &argv), p);
         let (rv, rb) = redis.call_raw(&argv).expect("redis reply");
+        history.push(args.join(" "));
         if !matches(mode, (&sv, &sb), (&rv, &rb), p) {
+            // The earlier commands on the same key, to make a failure readable without a replay.
+            let key = args.iter().find(|a| KEYS.contains(&a.as_str())).cloned().unwrap_or_default();
+            let before: Vec<&String> =
+                history.iter().rev().skip(1).filter(|c| c.split(' ').any(|w| w == key)).take(8).collect();
             failures.push(format!(
-                "#{i} [{p:?}] {}\n    sim:   {}\n    redis: {}",
+                "#{i} [{p:?}] {}\n    sim:   {}\n    redis: {}\n    earlier on {key} (newest first): {before:?}",
                 args.join(" "),
                 show(&sb),
                 show(&rb)

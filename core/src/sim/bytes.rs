@@ -43,6 +43,12 @@ impl SmallBytes {
         }
     }
 
+    /// A string built in place (SETRANGE/SETBIT/BITOP/PFADD creating a key): Redis gives such
+    /// strings the "raw" encoding whatever their length, and so does OBJECT ENCODING here.
+    pub fn raw(v: Vec<u8>) -> SmallBytes {
+        SmallBytes::Growable(Box::new(v))
+    }
+
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         match self {

@@ -29,6 +29,16 @@ pub fn encode(v: &Value, p: Protocol) -> Vec<u8> {
     out
 }
 
+/// A simulator reply as a client sees it: its bytes in protocol `p` and the value decoded back
+/// from them (a RESP2 map arrives as a flat array, a set as an array).
+pub fn on_the_wire(v: Value, p: Protocol) -> (Value, Vec<u8>) {
+    let out = encode(&v, p);
+    let mut parser = redkit::resp::Parser::new();
+    parser.feed(&out);
+    let decoded = parser.next_value().ok().flatten().unwrap_or(v);
+    (decoded, out)
+}
+
 fn sorted_encoded(items: &[Value], p: Protocol) -> Vec<Vec<u8>> {
     let mut v: Vec<Vec<u8>> = items.iter().map(|x| encode(x, p)).collect();
     v.sort();

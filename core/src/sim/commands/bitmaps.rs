@@ -46,7 +46,7 @@ fn bit_offset(ctx: &Ctx, arg: &[u8], hash_bits: Option<u32>) -> Result<u64, CmdE
 fn string_for_bits<'c>(ctx: &'c mut Ctx, key: &[u8], maxbit: u64) -> Result<&'c mut Vec<u8>, CmdError> {
     let need = (maxbit >> 3) as usize + 1;
     if ctx.get_str(key)?.is_none() {
-        ctx.set_value(key, RValue::Str(SmallBytes::Growable(Box::new(vec![0u8; need]))));
+        ctx.set_value(key, RValue::Str(SmallBytes::raw(vec![0u8; need])));
     }
     let s = ctx.get_str(key)?.ok_or_else(errors::wrong_type)?;
     let v = s.make_mut();
@@ -258,7 +258,7 @@ fn bitop(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         *out = acc;
     }
     ctx.lookup_no_touch(target);
-    ctx.set_value(target, RValue::Str(SmallBytes::from_vec(res)));
+    ctx.set_value(target, RValue::Str(SmallBytes::raw(res)));
     ctx.written(target, '$', "set");
     Ok(Value::Int(maxlen as i64))
 }

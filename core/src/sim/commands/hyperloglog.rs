@@ -7,6 +7,7 @@
 
 use crate::cmd;
 use crate::resp::Value;
+use crate::sim::bytes::SmallBytes;
 use crate::sim::command::{is_kw, CmdError, CmdResult, Command, Ctx};
 use crate::sim::db::RValue;
 use crate::sim::errors;
@@ -426,7 +427,7 @@ fn pfadd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let max_bytes = sparse_max_bytes(ctx);
     let mut updated = false;
     if hll_of(ctx, key)?.is_none() {
-        ctx.set_value(key, RValue::Str(create_hll().into()));
+        ctx.set_value(key, RValue::Str(SmallBytes::raw(create_hll())));
         updated = true;
     }
     let Some(v) = hll_of(ctx, key)? else { return Err(errors::wrong_type()) };
@@ -484,7 +485,7 @@ fn pfmerge(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let key = &argv[1];
     let max_bytes = sparse_max_bytes(ctx);
     if hll_of(ctx, key)?.is_none() {
-        ctx.set_value(key, RValue::Str(create_hll().into()));
+        ctx.set_value(key, RValue::Str(SmallBytes::raw(create_hll())));
     }
     let Some(v) = hll_of(ctx, key)? else { return Err(errors::wrong_type()) };
     if use_dense && sparse_to_dense(v).is_err() {

@@ -382,7 +382,7 @@ fn setrange(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     } else {
         let mut v = vec![0u8; end];
         v[start..end].copy_from_slice(val);
-        ctx.set_value(key, RValue::Str(SmallBytes::from_vec(v)));
+        ctx.set_value(key, RValue::Str(SmallBytes::raw(v)));
         end
     };
     ctx.written(key, '$', "setrange");

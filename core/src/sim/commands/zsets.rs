@@ -15,7 +15,8 @@ use crate::sim::errors;
 use crate::sim::float::{fmt_double, parse_f64};
 use crate::sim::types::{Set, ZSet};
 
-use super::hashes::{check_reply_size, parse_cursor, parse_rand_count, parse_scan_opts, pick_distinct, scan_reply};
+use super::hashes::{check_reply_size, parse_rand_count, parse_scan_opts, pick_distinct, scan_reply};
+use super::keys::parse_cursor;
 
 /// The sorted-set commands.
 pub static COMMANDS: &[Command] = &[
