@@ -7,26 +7,16 @@ use redkit::resp::{Parser, ParserLimits};
 use redkit::sim::{Clock, Simulator, Submitted};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 fn seed() -> u64 {
     std::env::var("FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x00C0_FFEE_1234_5678)
 }
 
 fn rounds() -> usize {
-    std::env::var("FUZZ_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60)
+    std::env::var("FUZZ_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300)
 }
 
 const FRAGMENTS: &[&[u8]] = &[

@@ -4,29 +4,11 @@
 //! printed; `LISTS_SEED=n` replays one run, `LISTS_OPS=n` changes its length.
 
 mod support;
+use support::rng::Rng;
 
 use redkit::resp::{write_value, Protocol, Value};
 use redkit::sim::{Simulator, Submitted};
 use support::RedisServer;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
-}
 
 const KEYS: &[&str] = &["a", "b", "c"];
 const VALUES: &[&str] = &["x", "y", "z", "", "1", "x"];

@@ -9,33 +9,12 @@
 #[path = "support/compare.rs"]
 mod compare;
 mod support;
+use support::rng::Rng;
 
 use compare::{encode, matches, on_the_wire, show, Mode};
 use redkit::resp::{Protocol, Value};
 use redkit::sim::{Simulator, Submitted};
 use support::{RedisServer, RespClient};
-
-/// A small deterministic PRNG (splitmix64) so runs replay from the seed alone.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-}
 
 const KEYS: &[&str] = &["k0", "k1", "k2", "k3", "k4", "k5", "{t}a", "{t}b"];
 const FIELDS: &[&str] = &["f0", "f1", "f2", "f3", "", "f\u{e9}"];

@@ -5,29 +5,11 @@
 //! contents. The seed is printed; `ZSETS_SEED=n` replays one run, `ZSETS_OPS=n` changes its length.
 
 mod support;
+use support::rng::Rng;
 
 use redkit::resp::{write_value, Protocol, Value};
 use redkit::sim::{Simulator, Submitted};
 use support::RedisServer;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
-}
 
 const KEYS: &[&str] = &["a", "b", "c", "s", "str"];
 const MEMBERS: &[&str] = &["x", "y", "z", "", "1", "xy", "\u{ff}"];

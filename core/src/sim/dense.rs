@@ -152,18 +152,28 @@ impl<K: Hash + Eq, V> DenseMap<K, V> {
     /// One step of a cursor scan. `cursor == 0` starts; the returned cursor is 0 when done.
     /// Visits up to `count` positions from high to low and calls `f` with each.
     pub fn scan_step(&self, cursor: u64, count: usize, mut f: impl FnMut(&K, &V)) -> u64 {
-        let len = self.entries.len() as u64;
-        // A cursor encodes "next position + 1"; 0 means start from the top.
-        let mut next = if cursor == 0 { len } else { cursor.min(len) };
-        let mut budget = count.max(1);
-        while next > 0 && budget > 0 {
-            let (k, v) = &self.entries[(next - 1) as usize];
+        scan_positions(self.entries.len(), cursor, count, |i| {
+            let (k, v) = &self.entries[i];
             f(k, v);
-            next -= 1;
-            budget -= 1;
-        }
-        next
+        })
     }
+}
+
+/// The cursor walk every SCAN-family command shares: visits up to `count` positions of a
+/// collection of `len` elements, from high to low, starting below `cursor` ("next position + 1";
+/// 0 starts from the top), and returns the next cursor (0 when done). Walking downwards over
+/// storage that fills holes by moving its last element (swap-remove) never misses an element
+/// present for the whole iteration.
+pub fn scan_positions(len: usize, cursor: u64, count: usize, mut visit: impl FnMut(usize)) -> u64 {
+    let len = len as u64;
+    let mut next = if cursor == 0 { len } else { cursor.min(len) };
+    let mut budget = count.max(1);
+    while next > 0 && budget > 0 {
+        visit((next - 1) as usize);
+        next -= 1;
+        budget -= 1;
+    }
+    next
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod rng;
+
 use redkit::resp::{write_value, Parser, Value};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -10,6 +10,7 @@
 //! (see `DenseMap::scan_step` for why a swap-remove never makes a descending cursor miss an entry).
 
 use crate::sim::bytes::SmallBytes;
+use crate::sim::dense::scan_positions;
 use indexmap::IndexMap;
 
 type Map = IndexMap<SmallBytes, SmallBytes, foldhash::fast::FixedState>;
@@ -134,17 +135,11 @@ impl Hash {
     /// high to low, calling `f` for each; returns the next cursor (0 when done). A cursor is
     /// "next position + 1"; 0 starts from the top.
     pub fn scan_step(&self, cursor: u64, count: usize, mut f: impl FnMut(&SmallBytes, &SmallBytes)) -> u64 {
-        let len = self.map.len() as u64;
-        let mut next = if cursor == 0 { len } else { cursor.min(len) };
-        let mut budget = count.max(1);
-        while next > 0 && budget > 0 {
-            if let Some((k, v)) = self.map.get_index((next - 1) as usize) {
+        scan_positions(self.map.len(), cursor, count, |i| {
+            if let Some((k, v)) = self.map.get_index(i) {
                 f(k, v);
             }
-            next -= 1;
-            budget -= 1;
-        }
-        next
+        })
     }
 }
 

@@ -9,6 +9,7 @@
 
 use crate::resp::Value;
 use crate::sim::bytes::SmallBytes;
+use crate::sim::dense::scan_positions;
 use crate::sim::float::parse_i64;
 use indexmap::IndexSet;
 
@@ -268,17 +269,11 @@ impl Set {
     /// One step of a cursor scan over a "hashtable" set: visits up to `count` positions from high
     /// to low; returns the next cursor (0 when done). A cursor is "next position + 1".
     pub fn scan_step(&self, cursor: u64, count: usize, mut f: impl FnMut(Member)) -> u64 {
-        let len = self.len() as u64;
-        let mut next = if cursor == 0 { len } else { cursor.min(len) };
-        let mut budget = count.max(1);
-        while next > 0 && budget > 0 {
-            if let Some(m) = self.get_index((next - 1) as usize) {
+        scan_positions(self.len(), cursor, count, |i| {
+            if let Some(m) = self.get_index(i) {
                 f(m);
             }
-            next -= 1;
-            budget -= 1;
-        }
-        next
+        })
     }
 }
 

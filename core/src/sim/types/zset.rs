@@ -14,6 +14,7 @@
 //! built result of a STORE command, see [`ZSet::fit_encoding`]).
 
 use crate::sim::bytes::SmallBytes;
+use crate::sim::dense::scan_positions;
 use std::cmp::Ordering;
 
 /// Chunks split when they grow past twice this length.
@@ -307,17 +308,11 @@ impl ZSet {
 
     /// One step of a ZSCAN cursor over the dense index (descending positions; 0 = start/done).
     pub fn scan_step(&self, cursor: u64, count: usize, mut f: impl FnMut(&SmallBytes, f64)) -> u64 {
-        let len = self.dict.len() as u64;
-        let mut next = if cursor == 0 { len } else { cursor.min(len) };
-        let mut budget = count.max(1);
-        while next > 0 && budget > 0 {
-            if let Some((m, s)) = self.dict.get_index((next - 1) as usize) {
+        scan_positions(self.dict.len(), cursor, count, |i| {
+            if let Some((m, s)) = self.dict.get_index(i) {
                 f(m, *s);
             }
-            next -= 1;
-            budget -= 1;
-        }
-        next
+        })
     }
 }
 
