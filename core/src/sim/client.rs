@@ -72,8 +72,8 @@ pub struct Client {
     pub created_ms: u64,
     /// Last command time (ms).
     pub last_cmd_ms: u64,
-    /// Name of the last command, for CLIENT LIST.
-    pub last_cmd: String,
+    /// The last command, for CLIENT LIST: (container, command) as in `client|list`.
+    pub last_cmd: (Option<&'static str>, &'static str),
     /// Address reported by CLIENT LIST/INFO.
     pub addr: String,
     /// Client flagged to be closed (QUIT, CLIENT KILL).
@@ -103,9 +103,17 @@ impl Client {
             blocked_stream_ids: Vec::new(),
             created_ms: now_ms,
             last_cmd_ms: now_ms,
-            last_cmd: "NULL".to_string(),
+            last_cmd: (None, "NULL"),
             addr: format!("127.0.0.1:{}", 40000 + (id % 20000)),
             closing: false,
+        }
+    }
+
+    /// The last command's full name as CLIENT LIST shows it (`client|list`, `get`, `NULL`).
+    pub fn last_cmd_name(&self) -> String {
+        match self.last_cmd {
+            (Some(parent), name) => format!("{parent}|{name}"),
+            (None, name) => name.to_string(),
         }
     }
 

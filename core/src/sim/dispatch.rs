@@ -43,38 +43,61 @@ fn unknown_command(argv: &[Vec<u8>]) -> CmdError {
     CmdError::msg(format!("ERR unknown command '{}', with args beginning with: {}", name, quote_args(argv)))
 }
 
+/// A command line resolved to the table entry that will run it.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolved {
+    /// The command, or the subcommand of a container.
+    pub cmd: &'static Command,
+    /// The container when `cmd` is a subcommand (CLIENT for `client|setname`).
+    pub parent: Option<&'static Command>,
+}
+
+impl Resolved {
+    /// The top-level command name (`client` for `client|setname`).
+    pub fn top_name(&self) -> &'static str {
+        self.parent.unwrap_or(self.cmd).name
+    }
+
+    /// The full name Redis uses in messages and CLIENT LIST (`client|setname`).
+    pub fn full_name(&self) -> String {
+        match self.parent {
+            Some(p) => format!("{}|{}", p.name, self.cmd.name),
+            None => self.cmd.name.to_string(),
+        }
+    }
+}
+
 /// Resolves argv to the command (or subcommand) that will handle it, checking arity.
-/// Returns the command and its full name (`client|setname`) for messages.
-pub fn resolve(argv: &[Vec<u8>]) -> Result<(&'static Command, String), CmdError> {
+pub fn resolve(argv: &[Vec<u8>]) -> Result<Resolved, CmdError> {
     let Some(first) = argv.first() else { return Err(CmdError::msg("ERR empty command")) };
     let Some(cmd) = commands::lookup(first) else { return Err(unknown_command(argv)) };
     if cmd.subcommands.is_empty() {
         if !cmd.arity_ok(argv.len()) {
             return Err(errors::wrong_arity(cmd.name));
         }
-        return Ok((cmd, cmd.name.to_string()));
+        return Ok(Resolved { cmd, parent: None });
     }
     if argv.len() < 2 {
         // A container whose bare form is a command of its own (COMMAND) says so by its arity.
         if cmd.arity_ok(argv.len()) {
-            return Ok((cmd, cmd.name.to_string()));
+            return Ok(Resolved { cmd, parent: None });
         }
         return Err(errors::wrong_arity(cmd.name));
     }
     let Some(sub) = commands::lookup_sub(cmd, &argv[1]) else {
         return Err(errors::unknown_subcommand(cmd.name, &argv[1]));
     };
-    let full = format!("{}|{}", cmd.name, sub.name);
+    let resolved = Resolved { cmd: sub, parent: Some(cmd) };
     if !sub.arity_ok(argv.len()) {
-        return Err(errors::wrong_arity(&full));
+        return Err(errors::wrong_arity(&resolved.full_name()));
     }
-    Ok((sub, full))
+    Ok(resolved)
 }
 
 /// Resolves and runs a command's handler in an existing context, with no queueing or state
 /// rules: what EXEC, scripts and blocked-client re-runs use.
 pub fn call_handler(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let (cmd, _) = resolve(argv)?;
+    let cmd = resolve(argv)?.cmd;
     ctx.st.read_command = !cmd.has_flag("write");
     (cmd.handler)(ctx, argv)
 }
@@ -142,20 +165,21 @@ pub fn deliver_outbox(st: &mut State) {
 fn process(st: &mut State, cl: &mut Client, argv: &[Vec<u8>], now_us: u64) -> Outcome {
     let now_ms = now_us / 1000;
     let in_multi = cl.multi.is_some();
-    let (cmd, full_name) = match resolve(argv) {
+    let resolved = match resolve(argv) {
         Ok(x) => x,
         Err(e) => return reject(st, cl, argv, e),
     };
-    let top_name = full_name.split('|').next().unwrap_or("").to_string();
-    cl.last_cmd = full_name.clone();
-    if cl.proto == Protocol::Resp2 && cl.in_pubsub_mode() && !ALLOWED_IN_SUBSCRIBED.contains(&top_name.as_str()) {
+    let cmd = resolved.cmd;
+    let top_name = resolved.top_name();
+    cl.last_cmd = (resolved.parent.map(|p| p.name), cmd.name);
+    if cl.proto == Protocol::Resp2 && cl.in_pubsub_mode() && !ALLOWED_IN_SUBSCRIBED.contains(&top_name) {
         let e = CmdError::msg(format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-            full_name
+            resolved.full_name()
         ));
         return reject(st, cl, argv, e);
     }
-    if in_multi && !NOT_QUEUED.contains(&top_name.as_str()) {
+    if in_multi && !NOT_QUEUED.contains(&top_name) {
         if cmd.has_flag("no_multi") {
             cl.multi_error = true;
             return finish(st, Err(CmdError::msg("ERR Command not allowed inside a transaction")));

@@ -221,16 +221,17 @@ impl Connection {
 
     /// Runs a command; returns its outcome and how many frames were queued before it ran.
     fn run_argv(&mut self, argv: &[Vec<u8>]) -> (Outcome, usize) {
-        let latency = self.sim.lock().faults.latency_ms;
-        #[cfg(not(target_family = "wasm"))]
-        if latency > 0 {
-            std::thread::sleep(Duration::from_millis(latency));
-        }
-        #[cfg(target_family = "wasm")]
-        let _ = latency;
-        let now = self.sim.shared.clock.now_us();
         let result = {
             let mut st = self.sim.lock();
+            let latency = st.faults.latency_ms;
+            if latency > 0 {
+                // Injected latency is real time spent outside the lock, before the command runs.
+                drop(st);
+                #[cfg(not(target_family = "wasm"))]
+                std::thread::sleep(Duration::from_millis(latency));
+                st = self.sim.lock();
+            }
+            let now = self.sim.shared.clock.now_us();
             let (blocked, before) =
                 st.clients.get(&self.id).map_or((false, 0), |c| (c.blocked.is_some(), c.pushes.len()));
             if blocked {

@@ -38,7 +38,7 @@ pub struct State {
     /// Configuration.
     pub config: Config,
     /// Connected clients by id (the client running a command is temporarily out of this map).
-    pub clients: HashMap<u64, Client>,
+    pub clients: HashMap<u64, Client, foldhash::fast::FixedState>,
     /// Next CLIENT ID.
     pub next_client_id: u64,
     /// INFO stats.
@@ -82,7 +82,7 @@ impl State {
         State {
             dbs: (0..config.databases).map(|_| Db::default()).collect(),
             config,
-            clients: HashMap::new(),
+            clients: HashMap::default(),
             next_client_id: 1,
             stats: Stats::default(),
             dirty: 0,

@@ -359,7 +359,7 @@ pub fn client_line(cl: &Client, now_ms: u64) -> String {
     }
     let name = cl.name.as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
     let multi = cl.multi.as_ref().map(|q| q.len() as i64).unwrap_or(-1);
-    let cmd = if cl.last_cmd.is_empty() { "NULL" } else { cl.last_cmd.as_str() };
+    let cmd = cl.last_cmd_name();
     format!(
         "id={} addr={} laddr=127.0.0.1:6379 fd=8 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} \
          multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 \
