@@ -96,3 +96,19 @@ fn stream_ids_come_from_the_clock_and_stay_monotonic() {
     sim.set_time_ms(T0 - 1_000);
     assert_eq!(c.execute(&["XADD", "s", "*", "f", "4"]), Value::bulk(format!("{}-1", T0 + 5)));
 }
+
+#[test]
+fn on_the_system_clock_keys_are_reclaimed_without_any_command() {
+    let sim = Simulator::new();
+    let mut c = sim.connect();
+    for i in 0..50 {
+        c.execute(&["SET", &format!("k{i}"), "v", "PX", "50"]);
+    }
+    // No command runs while we wait: only the simulator's own cron can reclaim the keys.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while sim.lock().dbs[0].len() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(sim.lock().dbs[0].len(), 0);
+    assert_eq!(sim.lock().stats.expired_keys, 50);
+}

@@ -90,10 +90,40 @@ impl Simulator {
     /// A simulator with a clock and a configuration.
     pub fn with_config(clock: Clock, config: Config) -> Simulator {
         let now = clock.now_ms();
-        Simulator {
+        let manual = clock.is_manual();
+        let sim = Simulator {
             shared: Arc::new(Shared { state: Mutex::new(State::new(config, now)), wake: Condvar::new(), clock }),
+        };
+        if !manual {
+            sim.spawn_sweeper();
         }
+        sim
     }
+
+    /// On wall-clock time, expiry and blocking timeouts must happen even when no client sends a
+    /// command (Redis's serverCron): a background thread sweeps ten times a second and ends
+    /// with the simulator. A manual clock needs none — advancing it does the sweep.
+    #[cfg(not(target_family = "wasm"))]
+    fn spawn_sweeper(&self) {
+        let weak = Arc::downgrade(&self.shared);
+        let spawned = std::thread::Builder::new().name("redkit-sim-cron".into()).spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(100));
+            let Some(shared) = weak.upgrade() else { break };
+            let now = shared.clock.now_ms();
+            let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+            st.active_expire(now, 200);
+            blocking::expire_timeouts(&mut st, now);
+            dispatch::deliver_outbox(&mut st);
+            drop(st);
+            shared.wake.notify_all();
+        });
+        // Without a thread the simulator still expires lazily and on every command.
+        drop(spawned);
+    }
+
+    /// wasm32 has no threads: expiry runs lazily and on every command.
+    #[cfg(target_family = "wasm")]
+    fn spawn_sweeper(&self) {}
 
     /// The simulator's clock.
     pub fn clock(&self) -> &Clock {
