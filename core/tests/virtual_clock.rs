@@ -106,7 +106,7 @@ fn on_the_system_clock_keys_are_reclaimed_without_any_command() {
     }
     // No command runs while we wait: only the simulator's own cron can reclaim the keys.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while sim.lock().dbs[0].len() > 0 && std::time::Instant::now() < deadline {
+    while !sim.lock().dbs[0].is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert_eq!(sim.lock().dbs[0].len(), 0);
