@@ -637,6 +637,10 @@ fn decode_keys(input: &mut &[u8], count: u64, db: &mut Db, now_ms: u64, access: 
     for _ in 0..count {
         let tag = get_u8(input)?;
         let expire_at = get_u64(input)?;
+        // EXPIRE refuses times past i64::MAX ms; TTL arithmetic relies on it.
+        if expire_at > i64::MAX as u64 {
+            return Err(corrupt("expiry time out of range"));
+        }
         let key = get_bytes(input)?;
         let value = decode_value(tag, input)?;
         if super::db::is_expired(expire_at, now_ms) {
