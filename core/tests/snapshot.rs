@@ -574,10 +574,15 @@ fn stream_prefix(out: &mut Vec<u8>, live: u64, node_bytes: u64) {
 /// Ids (last, first, max deleted), entries added and one group "g" with the given PEL and
 /// consumers (name, owned ids).
 fn stream_tail(out: &mut Vec<u8>, last: StreamId, pel: &[u64], consumers: &[(&[u8], &[u64])]) {
+    stream_tail_counting(out, last, pel, consumers, 1);
+}
+
+/// [`stream_tail`] with `counter` as entries added and as every delivery count.
+fn stream_tail_counting(out: &mut Vec<u8>, last: StreamId, pel: &[u64], consumers: &[(&[u8], &[u64])], counter: u64) {
     put_id(out, last);
     put_id(out, StreamId::new(1, 1));
     put_id(out, StreamId::MIN);
-    put_varint(out, 1);
+    put_varint(out, counter);
     put_varint(out, 1);
     put_bytes(out, b"g");
     put_id(out, StreamId::new(1, 1));
@@ -586,7 +591,7 @@ fn stream_tail(out: &mut Vec<u8>, last: StreamId, pel: &[u64], consumers: &[(&[u
     for &ms in pel {
         put_id(out, StreamId::new(ms, 0));
         put_ivarint(out, T0 as i64);
-        put_varint(out, 1);
+        put_varint(out, counter);
     }
     put_varint(out, consumers.len() as u64);
     for (name, ids) in consumers {
@@ -607,6 +612,11 @@ fn crafted_aggregates_are_rejected() {
         stream_tail(o, StreamId::new(1, 1), &[5, 6], &[(b"a", &[5]), (b"b", &[6])]);
     });
     sim.restore(&value_record(5, &good_stream)).expect("well-formed stream");
+    let max_counters = enc(|o| {
+        stream_prefix(o, 1, 40);
+        stream_tail_counting(o, StreamId::new(1, 1), &[5], &[(b"a", &[5])], i64::MAX as u64);
+    });
+    sim.restore(&value_record(5, &max_counters)).expect("counters at i64::MAX");
     let mut c = sim.connect();
     assert_eq!(x(&mut c, &["XLEN", "k"]), Value::Int(1));
     let good_list = enc(|o| items(o, &[b"a", b"b"]));
@@ -774,6 +784,14 @@ fn crafted_aggregates_are_rejected() {
             }),
         ),
         (
+            "counters beyond i64",
+            5,
+            enc(|o| {
+                stream_prefix(o, 1, 40);
+                stream_tail_counting(o, StreamId::new(1, 1), &[5], &[(b"a", &[5])], u64::MAX);
+            }),
+        ),
+        (
             "duplicate consumer",
             5,
             enc(|o| {
@@ -914,4 +932,73 @@ fn hundred_thousands_of_keys_are_fast() {
     assert_eq!(b.lock().dbs[0].len(), n);
     assert_eq!(b.lock().dbs[0].volatile_len(), n.div_ceil(3));
     assert!(load.as_secs_f64() < 5.0 && save.as_secs_f64() < 5.0);
+}
+
+/// One value of a mixed dataset, built through the types' own API (fast enough for 1M keys).
+fn mixed_value(i: usize) -> RValue {
+    use redkit::sim::types::hash::HashLimits;
+    use redkit::sim::types::{Hash, List, Set, Stream};
+    let lim = HashLimits { entries: 512, value: 64 };
+    let s = |t: &str| SmallBytes::new(t.as_bytes());
+    match i % 6 {
+        0 => RValue::Str(s("0123456789abcdef")),
+        1 => RValue::List(Box::new(["a", "bb", "ccc", &i.to_string()].into_iter().map(s).collect::<List>())),
+        2 => {
+            let mut h = Hash::default();
+            for f in ["name", "age", "city"] {
+                h.set(f.as_bytes(), i.to_string().as_bytes(), lim);
+            }
+            RValue::Hash(Box::new(h))
+        }
+        3 => {
+            let mut set = Set::default();
+            for m in [i, i + 1, i * 2] {
+                set.insert(m.to_string().as_bytes(), 512);
+            }
+            RValue::Set(Box::new(set))
+        }
+        4 => {
+            let mut set = Set::default();
+            for m in ["red", "green", "blue"] {
+                set.insert(m.as_bytes(), 512);
+            }
+            RValue::Set(Box::new(set))
+        }
+        _ => {
+            let mut st = Stream::default();
+            for seq in 0..2 {
+                st.append(StreamId::new(i as u64, seq), &[b"f".to_vec(), i.to_string().into_bytes()]);
+            }
+            RValue::Stream(Box::new(st))
+        }
+    }
+}
+
+#[test]
+fn mixed_keys_are_fast() {
+    // SNAPSHOT_MIXED_KEYS=1000000 (in release mode) measures the 1M-key case.
+    let n: usize = std::env::var("SNAPSHOT_MIXED_KEYS").ok().and_then(|v| v.parse().ok()).unwrap_or(60_000);
+    let a = Simulator::with_clock(Clock::manual(T0));
+    {
+        let mut st = a.lock();
+        for i in 0..n {
+            let e = Entry { expire_at: if i % 4 == 0 { T0 + 1_000_000 } else { 0 }, ..Entry::new(mixed_value(i)) };
+            st.dbs[i % 2].set_entry(format!("key:{i}").as_bytes(), e);
+        }
+    }
+    let t = Instant::now();
+    let bytes = a.snapshot().expect("snapshot");
+    let save = t.elapsed();
+    let b = Simulator::with_clock(Clock::manual(T0));
+    let t = Instant::now();
+    b.restore(&bytes).expect("restore");
+    let load = t.elapsed();
+    eprintln!("{n} mixed keys: {} bytes, snapshot {save:?}, restore {load:?}", bytes.len());
+    let restored = {
+        let st = b.lock();
+        st.dbs[0].len() + st.dbs[1].len()
+    };
+    assert_eq!(restored, n);
+    assert_eq!(b.snapshot().expect("again"), bytes);
+    assert!(load.as_secs_f64() < 10.0 && save.as_secs_f64() < 10.0);
 }

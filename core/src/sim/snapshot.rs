@@ -289,7 +289,7 @@ impl SnapshotCodec for Stream {
         s.last_id = get_id(input)?;
         s.first_id = get_id(input)?;
         s.max_deleted_id = get_id(input)?;
-        s.entries_added = get_varint(input)?;
+        s.entries_added = get_signed_range(input, "stream entries_added")?;
         let top = s.nodes().next_back().map(|(_, n)| n.last).unwrap_or_default();
         if s.last_id < top {
             return Err(corrupt("stream last id below its last entry"));
@@ -321,7 +321,7 @@ fn decode_group(input: &mut &[u8]) -> Result<Group> {
     for _ in 0..p {
         let id = get_next_id(input, &mut prev, "stream PEL")?;
         let delivery_time = get_ivarint(input)?;
-        let delivery_count = get_varint(input)?;
+        let delivery_count = get_signed_range(input, "delivery count")?;
         unowned.insert(id, (delivery_time, delivery_count));
     }
     let c = get_count(input, 3)?;
@@ -433,6 +433,15 @@ pub fn get_ivarint(input: &mut &[u8]) -> Result<i64> {
 /// Reads a varint that must fit in a u32.
 fn get_u32(input: &mut &[u8]) -> Result<u32> {
     u32::try_from(get_varint(input)?).map_err(|_| corrupt("count above u32"))
+}
+
+/// Reads a varint counter that commands keep within i64 (replies show it signed, and it is
+/// incremented later, so u64::MAX would overflow).
+fn get_signed_range(input: &mut &[u8], what: &str) -> Result<u64> {
+    match get_varint(input)? {
+        v if v <= i64::MAX as u64 => Ok(v),
+        v => Err(corrupt(format_args!("{what} {v} out of range"))),
+    }
 }
 
 /// Reads a flag byte (0 or 1).
