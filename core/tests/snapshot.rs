@@ -993,7 +993,16 @@ fn mixed_keys_are_fast() {
     let t = Instant::now();
     b.restore(&bytes).expect("restore");
     let load = t.elapsed();
-    eprintln!("{n} mixed keys: {} bytes, snapshot {save:?}, restore {load:?}", bytes.len());
+    let t = Instant::now();
+    let parsed = redkit::sim::snapshot::decode_dbs(&bytes, 16, T0, 0).expect("parse");
+    let parse = t.elapsed();
+    let t = Instant::now();
+    drop(parsed);
+    let free = t.elapsed();
+    eprintln!(
+        "{n} mixed keys: {} bytes, snapshot {save:?}, restore {load:?} (parse alone {parse:?}, freeing {free:?})",
+        bytes.len()
+    );
     let restored = {
         let st = b.lock();
         st.dbs[0].len() + st.dbs[1].len()
