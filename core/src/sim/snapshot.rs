@@ -37,11 +37,12 @@
 //! stream   entries    n varint, n × { id, k varint (even, ≥ 2), k × field/value bytes }  ascending
 //!          nodes      m varint, m × { first id, last id, live varint, deleted varint,
 //!                                     size varint, f varint, f × master field bytes }  ascending
-//!          last_id id, first_id id, max_deleted_id id, entries_added varint
+//!          last_id id, first_id id, max_deleted_id id, entries_added varint (≤ i64::MAX)
 //!          groups     g varint, g × { name bytes, last_delivered id, entries_read ivarint (≥ -1),
-//!                       pel   p varint, p × { id, delivery_time ivarint, delivery_count varint }
+//!                       pel   p varint, p × { id, delivery_time ivarint,
+//!                                           delivery_count varint (≤ i64::MAX) }  ascending
 //!                       consumers c varint, c × { name bytes, seen_time ivarint,
-//!                                                 q varint, q × pending id } }
+//!                                                 q varint, q × pending id (ascending) } }
 //! ```
 //!
 //! A stream keeps its listpack-node model (the layout decides `radix-tree-*` in XINFO and what
@@ -549,7 +550,7 @@ pub fn encode_value(v: &RValue, out: &mut Vec<u8>) -> Result<()> {
     }
 }
 
-/// Decodes a value of type `tag` (see [`type_tag`]).
+/// Decodes a value whose key record has type tag `tag` (0 string … 5 stream).
 pub fn decode_value(tag: u8, input: &mut &[u8]) -> Result<RValue> {
     Ok(match tag {
         0 => RValue::Str(SmallBytes::decode(input)?),
