@@ -35,6 +35,12 @@ pub struct Hash {
 }
 
 impl Hash {
+    /// An empty hash already in the given encoding (snapshots restore it exactly; fields are then
+    /// added with [`Hash::set`] under limits that cannot trigger a conversion).
+    pub fn with_encoding(hashtable: bool) -> Hash {
+        Hash { hashtable, ..Hash::default() }
+    }
+
     /// Number of fields.
     pub fn len(&self) -> usize {
         self.map.len()

@@ -95,6 +95,12 @@ impl IntBuf {
 }
 
 impl Set {
+    /// An empty set already in the "hashtable" encoding (snapshots restore a hashtable set of
+    /// integers as such; members are then added with [`Set::insert`]).
+    pub fn new_hashtable() -> Set {
+        Set { repr: Repr::Table(Table::default()), heap: 0 }
+    }
+
     /// Number of members.
     pub fn len(&self) -> usize {
         match &self.repr {

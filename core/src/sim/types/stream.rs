@@ -177,20 +177,26 @@ fn lp_str_size(s: &[u8]) -> usize {
     enc + back
 }
 
-/// One listpack node of Redis's layout (only what is observable is modelled).
+/// One listpack node of Redis's layout (only what is observable is modelled). Public so a
+/// snapshot can save and restore the layout ([`Stream::nodes`], [`Stream::from_layout`]).
 #[derive(Debug, Clone)]
-struct Node {
+pub struct Node {
     /// Live entries.
-    live: u32,
+    pub live: u32,
     /// Entries marked deleted but still occupying the node.
-    deleted: u32,
+    pub deleted: u32,
     /// Listpack size in bytes.
-    bytes: usize,
+    pub bytes: usize,
     /// Id of the last entry physically in the node (deleted or not).
-    last: StreamId,
+    pub last: StreamId,
     /// The master entry's field names.
-    master: Fields,
+    pub master: Fields,
 }
+
+/// Smallest listpack size a node can have (header, master entry of one empty field, one entry).
+const NODE_MIN_BYTES: usize = 16;
+/// Largest node size accepted from a snapshot (far above anything memory can hold).
+const NODE_LIMIT_BYTES: usize = 1 << 48;
 
 /// A pending (delivered, not yet acknowledged) entry of a consumer group.
 #[derive(Debug, Clone)]
@@ -513,6 +519,45 @@ impl Stream {
             node.deleted += r;
         }
         removed
+    }
+
+    /// The listpack nodes, keyed by the id of their first entry (for snapshots).
+    pub fn nodes(&self) -> impl DoubleEndedIterator<Item = (&StreamId, &Node)> {
+        self.nodes.iter()
+    }
+
+    /// A stream holding `entries` laid out in `nodes` (what [`Stream::nodes`] returned), with
+    /// every other field at its default; the caller sets the public ones. Checks the layout so
+    /// the node bookkeeping can never underflow: nodes in order without overlap, each holding
+    /// 1..=[`NODE_MAX_ENTRIES`] entries counting deleted ones, exactly `live` of them present in
+    /// `entries`, every entry inside a node, sizes within bounds.
+    pub fn from_layout(
+        entries: BTreeMap<StreamId, Fields>,
+        nodes: BTreeMap<StreamId, Node>,
+    ) -> Result<Stream, &'static str> {
+        let mut prev_last: Option<StreamId> = None;
+        let mut covered = 0usize;
+        for (&first, n) in &nodes {
+            if n.last < first || prev_last.is_some_and(|p| first <= p) {
+                return Err("stream nodes overlap or are out of order");
+            }
+            if n.live == 0 || !matches!(n.live.checked_add(n.deleted), Some(t) if t <= NODE_MAX_ENTRIES) {
+                return Err("stream node entry counts out of range");
+            }
+            if !(NODE_MIN_BYTES..=NODE_LIMIT_BYTES).contains(&n.bytes) {
+                return Err("stream node size out of range");
+            }
+            if entries.range(first..=n.last).count() != n.live as usize {
+                return Err("stream node live count does not match its entries");
+            }
+            covered += n.live as usize;
+            prev_last = Some(n.last);
+        }
+        if covered != entries.len() {
+            return Err("stream entries outside every node");
+        }
+        let bytes = entries.values().map(|f| f.heap_size() + 32).sum();
+        Ok(Stream { entries, nodes, bytes, ..Stream::default() })
     }
 
     /// Number of listpack nodes (`radix-tree-keys`).
