@@ -147,19 +147,6 @@ fn files_round_trip_and_missing_files_are_io_errors() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn zsets_are_reported_as_not_supported_yet() {
-    let a = Simulator::with_clock(Clock::manual(T0));
-    a.lock().dbs[0].set_entry(b"z", Entry::new(RValue::ZSet(Box::default())));
-    let e = a.snapshot().expect_err("error");
-    assert_eq!(e.kind, ErrorKind::Serialization);
-    assert_eq!(e.message, "snapshot of zset not supported yet");
-    let b = Simulator::with_clock(Clock::manual(T0));
-    let zset_record = crafted(0, &[(4, 0, b"z", b"")], 1);
-    let e = b.restore(&zset_record).expect_err("error");
-    assert_eq!(e.message, "snapshot of zset not supported yet");
-}
-
 /// Runs a command, returning its reply.
 fn x(c: &mut Connection, args: &[&str]) -> Value {
     c.execute(args)
@@ -218,6 +205,12 @@ fn observe(sim: &Simulator) -> Vec<(String, Value)> {
                 Value::Simple(t) if t == b"list" => vec![vec!["LRANGE", "0", "-1"], vec!["LLEN"], vec!["LINDEX", "-1"]],
                 Value::Simple(t) if t == b"hash" => vec![vec!["HGETALL"], vec!["HLEN"], vec!["HKEYS"], vec!["HVALS"]],
                 Value::Simple(t) if t == b"set" => vec![vec!["SMEMBERS"], vec!["SCARD"]],
+                Value::Simple(t) if t == b"zset" => vec![
+                    vec!["ZRANGE", "0", "-1", "WITHSCORES"],
+                    vec!["ZRANGE", "(0", "+inf", "BYSCORE", "WITHSCORES"],
+                    vec!["ZCARD"],
+                    vec!["ZRANK", "m1"],
+                ],
                 Value::Simple(t) if t == b"stream" => {
                     let mut r = vec![
                         vec!["XRANGE", "-", "+"],
@@ -243,7 +236,7 @@ fn observe(sim: &Simulator) -> Vec<(String, Value)> {
             for parts in read {
                 rec(&mut c, cmd(&parts));
             }
-            for scan_cmd in ["HSCAN", "SSCAN"] {
+            for scan_cmd in ["HSCAN", "SSCAN", "ZSCAN"] {
                 let mut cursor = "0".to_string();
                 for _ in 0..10_000 {
                     let v = rec(&mut c, vec![scan_cmd.into(), k.clone(), cursor.clone(), "COUNT".into(), "7".into()]);
@@ -311,6 +304,23 @@ fn build_mixed(sim: &Simulator, big: bool) {
         for i in (0..700).step_by(3) {
             xs(&mut c, &["SREM".into(), "manyints".into(), (i * 3).to_string()]);
         }
+    }
+    // Sorted sets: a listpack with -0/inf scores and ties, one converted by a long member and
+    // shrunk (stays skiplist), and with `big` one past the listpack limit with deletions.
+    x(&mut c, &["ZADD", "zsmall", "1", "m1", "1", "m0", "-0", "neg0", "inf", "top", "-inf", "bottom", "2.5", "x"]);
+    x(&mut c, &["ZREM", "zsmall", "x"]);
+    x(&mut c, &["ZADD", "zconv", "1", "m1", "2", &"long".repeat(30)]);
+    x(&mut c, &["ZREM", "zconv", &"long".repeat(30)]);
+    x(&mut c, &["ZADD", "zconv", "-0", "neg0"]);
+    let nmembers = if big { 300 } else { 4 };
+    let mut args: Vec<String> = vec!["ZADD".into(), "zbig".into()];
+    for i in 0..nmembers {
+        args.push(format!("{}", (i % 17) as f64 / 4.0));
+        args.push(format!("m{i}"));
+    }
+    xs(&mut c, &args);
+    for i in (0..nmembers).step_by(4) {
+        xs(&mut c, &["ZREM".into(), "zbig".into(), format!("m{i}")]);
     }
     build_stream(sim, &mut c, big);
     x(&mut c, &["SET", "str", "plain"]);
