@@ -634,7 +634,8 @@ impl Stream {
                 return;
             }
             if g.entries_read != -1 && !has_tomb {
-                g.entries_read += 1;
+                // Redis increments a long long here; at i64::MAX it wraps (no panic).
+                g.entries_read = g.entries_read.wrapping_add(1);
             } else if added != 0 {
                 g.entries_read = estimate;
             }
