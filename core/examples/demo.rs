@@ -19,6 +19,14 @@ fn run(conn: &mut redkit::sim::Connection, cmd: &[&str]) -> Value {
     reply
 }
 
+/// Stops the demo loudly when the simulator does not answer what Redis would.
+fn expect<T: PartialEq + std::fmt::Debug>(got: T, want: T) {
+    if got != want {
+        eprintln!("demo failed: expected {want:?}, got {got:?}");
+        std::process::exit(1);
+    }
+}
+
 fn main() {
     // A virtual clock: time moves only when we say so.
     let start_ms = 1_700_000_000_000;
@@ -41,29 +49,27 @@ fn main() {
     run(&mut c, &["TTL", "session:abc"]);
     sim.advance_ms(1_001);
     println!("  ... advanced the clock past the 30 s mark");
-    run(&mut c, &["GET", "session:abc"]);
-    run(&mut c, &["EXISTS", "session:abc"]);
+    expect(run(&mut c, &["GET", "session:abc"]), Value::Nil);
+    expect(run(&mut c, &["EXISTS", "session:abc"]), Value::Int(0));
 
     println!("\n3. A stream consumer group: add, read, ack, reclaim a dead consumer's entry");
     run(&mut c, &["XGROUP", "CREATE", "orders", "billing", "$", "MKSTREAM"]);
-    run(&mut c, &["XADD", "orders", "*", "id", "1001", "total", "9.90"]);
-    run(&mut c, &["XADD", "orders", "*", "id", "1002", "total", "25.00"]);
+    let first_id = run(&mut c, &["XADD", "orders", "*", "id", "1001", "total", "9.90"]).to_text();
+    let second_id = run(&mut c, &["XADD", "orders", "*", "id", "1002", "total", "25.00"]).to_text();
     let mut worker_a = sim.connect();
     let mut worker_b = sim.connect();
     let got = worker_a.execute(&["XREADGROUP", "GROUP", "billing", "alice", "COUNT", "1", "STREAMS", "orders", ">"]);
     show(&["(alice) XREADGROUP", "GROUP", "billing", "alice", "COUNT", "1", "STREAMS", "orders", ">"], &got);
     let got = worker_b.execute(&["XREADGROUP", "GROUP", "billing", "bob", "COUNT", "1", "STREAMS", "orders", ">"]);
     show(&["(bob)   XREADGROUP", "GROUP", "billing", "bob", "COUNT", "1", "STREAMS", "orders", ">"], &got);
-    let first_id = format!("{start_ms}-0");
-    let second_id = format!("{start_ms}-1");
-    run(&mut worker_a, &["XACK", "orders", "billing", &first_id]);
+    expect(run(&mut worker_a, &["XACK", "orders", "billing", &first_id]), Value::Int(1));
     println!("  ... bob dies holding {second_id}; a minute passes");
     drop(worker_b);
     sim.advance_ms(60_000);
     run(&mut c, &["XPENDING", "orders", "billing"]);
     run(&mut worker_a, &["XAUTOCLAIM", "orders", "billing", "alice", "30000", "0-0"]);
-    run(&mut worker_a, &["XACK", "orders", "billing", &second_id]);
-    run(&mut c, &["XPENDING", "orders", "billing"]);
+    expect(run(&mut worker_a, &["XACK", "orders", "billing", &second_id]), Value::Int(1));
+    expect(run(&mut c, &["XPENDING", "orders", "billing"]).as_array().map(|a| a.len()), Some(4));
 
     println!("\n4. The server's view");
     run(&mut c, &["DBSIZE"]);
