@@ -195,8 +195,9 @@ pub struct Node {
 
 /// Smallest listpack size a node can have (header, master entry of one empty field, one entry).
 const NODE_MIN_BYTES: usize = 16;
-/// Largest node size accepted from a snapshot (far above anything memory can hold).
-const NODE_LIMIT_BYTES: usize = 1 << 48;
+/// Largest node size accepted from a snapshot (far above anything memory can hold; half the
+/// address space on 32-bit targets such as wasm32).
+const NODE_LIMIT_BYTES: usize = if usize::BITS > 32 { 1 << 48 } else { 1 << 31 };
 
 /// A pending (delivered, not yet acknowledged) entry of a consumer group.
 #[derive(Debug, Clone)]
