@@ -44,25 +44,12 @@ pub const DEFAULT_PROTO_MAX_BULK_LEN: u64 = 512 * 1024 * 1024;
 
 /// The configured `proto-max-bulk-len` (maximum string size), 512 MB unless CONFIG SET changed it.
 pub fn proto_max_bulk_len(ctx: &Ctx) -> u64 {
-    ctx.st.config.other.get("proto-max-bulk-len").and_then(|v| parse_memory(v)).unwrap_or(DEFAULT_PROTO_MAX_BULK_LEN)
-}
-
-/// Parses a Redis memory amount (`1024`, `512mb`, `1gb`, `10k`).
-fn parse_memory(v: &str) -> Option<u64> {
-    let lower = v.to_ascii_lowercase();
-    let split = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
-    let (num, unit) = lower.split_at(split);
-    let mult: u64 = match unit {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1000 * 1000,
-        "mb" => 1024 * 1024,
-        "g" => 1000 * 1000 * 1000,
-        "gb" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
-    num.parse::<u64>().ok()?.checked_mul(mult)
+    ctx.st
+        .config
+        .other
+        .get("proto-max-bulk-len")
+        .and_then(|v| crate::sim::config::parse_memory(v))
+        .unwrap_or(DEFAULT_PROTO_MAX_BULK_LEN)
 }
 
 /// Redis's `checkStringLength`: errors when `size + append` exceeds `proto-max-bulk-len`.
