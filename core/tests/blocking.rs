@@ -420,3 +420,45 @@ fn list_keyspace_events_match_real_redis() {
         &server,
     );
 }
+
+#[test]
+fn stream_and_sorted_set_blocking_match_real_redis() {
+    let Some(server) = RedisServer::start() else { return };
+    compare(
+        "xread served from the signalled stream only",
+        &[
+            Cmd(0, &["XREAD", "BLOCK", "0", "STREAMS", "s1", "s2", "$", "$"]),
+            Cmd(1, &["XREAD", "BLOCK", "0", "STREAMS", "s2", "s1", "$", "$"]),
+            Cmd(3, &["MULTI"]),
+            Cmd(3, &["XADD", "s2", "1-1", "f", "v"]),
+            Cmd(3, &["XADD", "s1", "1-1", "f", "v"]),
+            Cmd(3, &["EXEC"]),
+            Cmd(0, &["XREAD", "BLOCK", "0", "COUNT", "1", "STREAMS", "s1", "s2", "1-1", "1-1"]),
+            Cmd(3, &["XADD", "s2", "2-1", "a", "1"]),
+        ],
+        &server,
+    );
+    compare(
+        "xreadgroup first blocked first served",
+        &[
+            Cmd(3, &["XGROUP", "CREATE", "gs", "g", "$", "MKSTREAM"]),
+            Cmd(0, &["XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "gs", ">"]),
+            Cmd(1, &["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "0", "COUNT", "5", "STREAMS", "gs", ">"]),
+            Cmd(3, &["XADD", "gs", "5-1", "f", "1"]),
+            Cmd(3, &["XADD", "gs", "5-2", "f", "2"]),
+            Cmd(3, &["XPENDING", "gs", "g"]),
+        ],
+        &server,
+    );
+    compare(
+        "bzpop fifo across keys",
+        &[
+            Cmd(0, &["BZPOPMIN", "z1", "z2", "0"]),
+            Cmd(1, &["BZPOPMAX", "z2", "0"]),
+            Cmd(2, &["BZMPOP", "0", "2", "z2", "z1", "MIN", "COUNT", "2"]),
+            Cmd(3, &["ZADD", "z2", "1", "a", "2", "b", "3", "c", "4", "d"]),
+            Cmd(3, &["ZRANGE", "z2", "0", "-1", "WITHSCORES"]),
+        ],
+        &server,
+    );
+}

@@ -583,6 +583,12 @@ fn resolve_read_ids(
     let xreadgroup = o.group.is_some();
     let mut ids = Vec::with_capacity(keys.len());
     for (k, (key, id_arg)) in keys.iter().zip(id_args).enumerate() {
+        if unblocking && !is_serving(ctx, key) {
+            // Served from the signalled key only: the others keep their stored ids, unchecked.
+            let (ms, seq) = ctx.cl.blocked_stream_ids[k];
+            ids.push(StreamId::new(ms, seq));
+            continue;
+        }
         let s = match ctx.get_stream(key) {
             Ok(s) => s,
             Err(_) if unblocking && xreadgroup => return Err(key_gone()),
@@ -630,12 +636,21 @@ fn resolve_read_ids(
     Ok(ids)
 }
 
+/// True unless a blocked read is being re-run for another key: like Redis, a client blocked on
+/// several streams is answered with the stream whose key was signalled, and only that one.
+fn is_serving(ctx: &Ctx, key: &[u8]) -> bool {
+    crate::sim::blocking::serving_key(ctx).is_none_or(|k| k.as_slice() == key)
+}
+
 /// Serves what can be served now: one `(key, entries)` pair per stream with data.
 fn serve_reads(ctx: &mut Ctx, keys: &[Vec<u8>], ids: &[StreamId], o: &ReadOpts, count: usize) -> Vec<(Value, Value)> {
     let now = ctx.now_ms as i64;
     let mut served = Vec::new();
     let mut created: Vec<&[u8]> = Vec::new();
     for (key, &gt) in keys.iter().zip(ids) {
+        if ctx.unblocking && !is_serving(ctx, key) {
+            continue;
+        }
         let Ok(Some(s)) = ctx.get_stream(key) else { continue };
         let entries = match o.group {
             Some((gname, cname)) => {
