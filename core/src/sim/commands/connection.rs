@@ -513,10 +513,10 @@ fn parse_kill_filter(argv: &[Vec<u8>]) -> Result<KillFilter, CmdError> {
 }
 
 fn kill_matches(f: &KillFilter, c: &Client) -> bool {
-    f.id.map_or(true, |id| id == c.id)
-        && f.addr.as_ref().map_or(true, |a| a.as_slice() == c.addr.as_bytes())
-        && f.laddr.as_ref().map_or(true, |a| a.as_slice() == b"127.0.0.1:6379")
-        && f.ty.as_ref().map_or(true, |t| client_is_type(c, t) == Some(true))
+    f.id.is_none_or(|id| id == c.id)
+        && f.addr.as_ref().is_none_or(|a| a.as_slice() == c.addr.as_bytes())
+        && f.laddr.as_ref().is_none_or(|a| a.as_slice() == b"127.0.0.1:6379")
+        && f.ty.as_ref().is_none_or(|t| client_is_type(c, t) == Some(true))
 }
 
 /// CLIENT KILL addr | CLIENT KILL [ID id] [TYPE t] [ADDR a] [LADDR a] [USER u] [SKIPME yes|no].

@@ -403,7 +403,7 @@ fn list_active(reg: &Registry, argv: &[Vec<u8>]) -> CmdResult {
         return Err(subcommand_syntax_error(argv));
     }
     let pattern = argv.get(2);
-    let names = reg.keys().filter(|name| pattern.map_or(true, |p| glob_match(p, name, false)));
+    let names = reg.keys().filter(|name| pattern.is_none_or(|p| glob_match(p, name, false)));
     Ok(Value::bulk_array(names))
 }
 

@@ -1027,7 +1027,7 @@ fn xclaim(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         } else if kw(opt, "lastid") && more > 0 {
             j += 1;
             let id = parse_strict(&argv[j])?;
-            if lastid.map_or(true, |l| id > l) {
+            if lastid.is_none_or(|l| id > l) {
                 lastid = Some(id);
             }
         } else {
