@@ -129,7 +129,10 @@ impl State {
                 }
                 super::eviction::touch_at(self, db, i, now_ms);
             }
-            None if self.read_command => self.stats.keyspace_misses += 1,
+            None if self.read_command => {
+                self.stats.keyspace_misses += 1;
+                super::commands::pubsub::notify_keyspace_event_state(self, 'm', "keymiss", key, db);
+            }
             None => {}
         }
         found

@@ -292,7 +292,7 @@ fn exists(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let touch = is_kw(&argv[0], "touch");
     let mut n = 0;
     for k in &argv[1..] {
-        let found = if touch { ctx.lookup(k) } else { read_no_touch(ctx, k) };
+        let found = if touch { ctx.lookup(k) } else { read_no_touch(ctx, k, true) };
         if found.is_some() {
             n += 1;
         }
@@ -302,7 +302,7 @@ fn exists(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 
 /// TYPE: the value's type name, `none` when missing.
 fn type_cmd(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    let name = match read_no_touch(ctx, &argv[1]) {
+    let name = match read_no_touch(ctx, &argv[1], true) {
         None => "none",
         Some(i) => ctx.db().keys.at(i).map(|(_, e)| e.value.type_name()).unwrap_or("none"),
     };
@@ -336,13 +336,17 @@ fn expire_flags(args: &[Vec<u8>]) -> Result<u8, CmdError> {
 }
 
 /// Looks a key up for a read that leaves its access stamp alone (EXISTS, TYPE, TTL, OBJECT),
-/// counting a keyspace hit or miss as Redis's `LOOKUP_NOTOUCH` lookups do.
-fn read_no_touch(ctx: &mut Ctx, key: &[u8]) -> Option<usize> {
+/// counting a keyspace hit or miss as Redis's `LOOKUP_NOTOUCH` lookups do, and publishing the
+/// `keymiss` event on a miss when `notify_miss`.
+fn read_no_touch(ctx: &mut Ctx, key: &[u8], notify_miss: bool) -> Option<usize> {
     let found = ctx.lookup_no_touch(key);
     if found.is_some() {
         ctx.st.stats.keyspace_hits += 1;
     } else {
         ctx.st.stats.keyspace_misses += 1;
+        if notify_miss {
+            ctx.notify('m', "keymiss", key);
+        }
     }
     found
 }
@@ -390,7 +394,7 @@ fn expire(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 /// TTL / PTTL / EXPIRETIME / PEXPIRETIME: -2 missing, -1 persistent.
 fn ttl(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let name = argv[0].to_ascii_lowercase();
-    let Some(i) = read_no_touch(ctx, &argv[1]) else { return Ok(Value::Int(-2)) };
+    let Some(i) = read_no_touch(ctx, &argv[1], true) else { return Ok(Value::Int(-2)) };
     let exp = expire_of(ctx, i);
     if exp == -1 {
         return Ok(Value::Int(-1));
@@ -651,7 +655,8 @@ const LFU_POLICY_ERR: &str =
 /// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key.
 fn object_info(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let sub = argv[1].to_ascii_lowercase();
-    let Some(i) = read_no_touch(ctx, &argv[2]) else { return Ok(Value::Nil) };
+    // OBJECT's lookups publish no keymiss event (Redis passes LOOKUP_NONOTIFY).
+    let Some(i) = read_no_touch(ctx, &argv[2], false) else { return Ok(Value::Nil) };
     let policy = ctx.st.config.maxmemory_policy;
     let maxmemory = ctx.st.config.maxmemory;
     let now = ctx.now_ms;
