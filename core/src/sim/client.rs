@@ -78,6 +78,8 @@ pub struct Client {
     pub addr: String,
     /// Client flagged to be closed (QUIT, CLIENT KILL).
     pub closing: bool,
+    /// Passed AUTH (or connected while the default user needed no password).
+    pub authenticated: bool,
 }
 
 impl Client {
@@ -106,6 +108,7 @@ impl Client {
             last_cmd: (None, "NULL"),
             addr: format!("127.0.0.1:{}", 40000 + (id % 20000)),
             closing: false,
+            authenticated: true,
         }
     }
 

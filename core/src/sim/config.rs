@@ -458,6 +458,11 @@ fn validate(p: &Param, value: &str) -> Result<String, String> {
 }
 
 impl Config {
+    /// True when the default user has a password (`requirepass`): clients must AUTH first.
+    pub fn requires_auth(&self) -> bool {
+        self.other.get("requirepass").is_some_and(|p| !p.is_empty())
+    }
+
     /// The current value of parameter `p` as CONFIG GET shows it.
     pub fn get(&self, p: &Param) -> String {
         match p.name {

@@ -170,6 +170,9 @@ fn process(st: &mut State, cl: &mut Client, argv: &[Vec<u8>], now_us: u64) -> Ou
         Err(e) => return reject(st, cl, argv, e),
     };
     let cmd = resolved.cmd;
+    if !cl.authenticated && st.config.requires_auth() && !resolved.parent.unwrap_or(cmd).has_flag("no_auth") {
+        return reject(st, cl, argv, CmdError::msg("NOAUTH Authentication required."));
+    }
     let top_name = resolved.top_name();
     cl.last_cmd = (resolved.parent.map(|p| p.name), cmd.name);
     if cl.proto == Protocol::Resp2 && cl.in_pubsub_mode() && !ALLOWED_IN_SUBSCRIBED.contains(&top_name) {

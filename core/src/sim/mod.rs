@@ -143,7 +143,9 @@ impl Simulator {
         st.next_client_id += 1;
         if !st.faults.refuse(id) {
             st.stats.connections += 1;
-            st.clients.insert(id, Client::new(id, now));
+            let mut client = Client::new(id, now);
+            client.authenticated = !st.config.requires_auth();
+            st.clients.insert(id, client);
         }
         drop(st);
         Connection { sim: self.clone(), id }

@@ -143,6 +143,12 @@ impl Pairs {
         }
     }
 
+    /// Replaces connection `who` on both sides with a fresh one.
+    pub fn reconnect(&mut self, who: usize) {
+        self.real[who] = Some(self.server.client());
+        self.sim[who] = Some(self.simulator.connect());
+    }
+
     /// Closes connection `who` on both sides.
     pub fn close(&mut self, who: usize) {
         self.real[who] = None;

@@ -196,10 +196,12 @@ fn requirepass(ctx: &Ctx) -> String {
 }
 
 /// Checks credentials the way Redis does with only the `default` user: any password while
-/// `requirepass` is empty, otherwise that password. (Commands are not refused before AUTH.)
-fn authenticate(ctx: &Ctx, user: &[u8], pass: &[u8]) -> Result<(), CmdError> {
+/// `requirepass` is empty, otherwise that password. Success authenticates the connection
+/// (dispatch refuses other commands with NOAUTH until then).
+fn authenticate(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> Result<(), CmdError> {
     let required = requirepass(ctx);
     if user == b"default" && (required.is_empty() || required.as_bytes() == pass) {
+        ctx.cl.authenticated = true;
         Ok(())
     } else {
         Err(CmdError::msg("WRONGPASS invalid username-password pair or user is disabled."))
@@ -259,6 +261,8 @@ fn hello(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     }
     if let Some((user, pass)) = creds {
         authenticate(ctx, user, pass)?;
+    } else if !ctx.cl.authenticated && ctx.st.config.requires_auth() {
+        return Err(CmdError::msg("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
     }
     if let Some(n) = name {
         set_name(ctx.cl, n)?;
@@ -290,6 +294,7 @@ fn reset(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     ctx.cl.db = 0;
     ctx.cl.proto = Protocol::Resp2;
     ctx.cl.name = None;
+    ctx.cl.authenticated = !ctx.st.config.requires_auth();
     Ok(Value::simple("RESET"))
 }
 
