@@ -145,12 +145,30 @@ pub fn run(st: &mut State, id: u64, argv: &[Vec<u8>], now_us: u64) -> Outcome {
     }
     st.running_client = 0;
     cl.last_cmd_ms = now_ms;
+    let closing = cl.closing;
     st.clients.insert(id, cl);
+    if closing {
+        // QUIT or CLIENT KILL of itself: the reply goes out, then the connection is gone.
+        disconnect(st, id);
+    }
     deliver_outbox(st);
     if blocking::serve_ready(st, now_us) > 0 || !st.outbox.is_empty() {
         deliver_outbox(st);
     }
     outcome
+}
+
+/// Ends client `id`'s session: forgets its blocked command, subscriptions and WATCHes and
+/// removes it, so its later commands answer `ERR connection closed` (disconnect, QUIT,
+/// CLIENT KILL).
+pub fn disconnect(st: &mut State, id: u64) {
+    if let Some(mut cl) = st.clients.remove(&id) {
+        if let Some(b) = cl.blocked.take() {
+            blocking::unqueue(st, id, &b);
+        }
+        commands::pubsub::unsubscribe_all(st, &mut cl);
+        commands::transactions::unwatch_all(st, &mut cl);
+    }
 }
 
 /// Moves frames queued by the last command into their clients' push queues.

@@ -397,12 +397,6 @@ impl Drop for Connection {
     fn drop(&mut self) {
         let mut st = self.sim.lock();
         st.faults.forget(self.id);
-        if let Some(mut cl) = st.clients.remove(&self.id) {
-            if let Some(b) = cl.blocked.take() {
-                blocking::unqueue(&mut st, self.id, &b);
-            }
-            commands::pubsub::unsubscribe_all(&mut st, &mut cl);
-            commands::transactions::unwatch_all(&mut st, &mut cl);
-        }
+        dispatch::disconnect(&mut st, self.id);
     }
 }

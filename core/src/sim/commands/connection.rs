@@ -453,17 +453,6 @@ fn client_list(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     Ok(verbatim(out))
 }
 
-/// Disconnects another client: unblocks, unsubscribes and unwatches it, then drops it.
-fn kill_client(st: &mut State, id: u64) {
-    if let Some(mut c) = st.clients.remove(&id) {
-        if let Some(b) = c.blocked.take() {
-            blocking::unqueue(st, id, &b);
-        }
-        super::pubsub::unsubscribe_all(st, &mut c);
-        super::transactions::unwatch_all(st, &mut c);
-    }
-}
-
 /// Filters of CLIENT KILL's new form.
 #[derive(Default)]
 struct KillFilter {
@@ -529,7 +518,7 @@ fn client_kill(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if argv.len() == 3 {
         let target = ctx.st.clients.values().find(|c| c.addr.as_bytes() == argv[2].as_slice()).map(|c| c.id);
         if let Some(id) = target {
-            kill_client(ctx.st, id);
+            crate::sim::dispatch::disconnect(ctx.st, id);
             return Ok(Value::ok());
         }
         if ctx.cl.addr.as_bytes() == argv[2].as_slice() {
@@ -542,7 +531,7 @@ fn client_kill(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let victims: Vec<u64> = ctx.st.clients.values().filter(|c| kill_matches(&f, c)).map(|c| c.id).collect();
     let mut n = victims.len() as i64;
     for id in victims {
-        kill_client(ctx.st, id);
+        crate::sim::dispatch::disconnect(ctx.st, id);
     }
     if !f.skipme && kill_matches(&f, ctx.cl) {
         ctx.cl.closing = true;
@@ -643,6 +632,22 @@ fn client_help(_ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 mod tests {
     use crate::resp::Value;
     use crate::sim::{Clock, Simulator, Submitted};
+
+    #[test]
+    fn quit_and_client_kill_close_connections() {
+        let sim = Simulator::new();
+        let mut a = sim.connect();
+        let mut b = sim.connect();
+        a.execute(&["SUBSCRIBE", "news"]);
+        assert_eq!(b.execute(&["PUBLISH", "news", "x"]), Value::Int(1));
+        let id = a.id().to_string();
+        assert_eq!(b.execute(&["CLIENT", "KILL", "ID", &id]), Value::Int(1));
+        assert_eq!(b.execute(&["PUBLISH", "news", "x"]), Value::Int(0), "killed client unsubscribed");
+        assert!(a.execute(&["PING"]).is_error(), "killed connection is closed");
+        assert_eq!(b.execute(&["QUIT"]), Value::ok());
+        assert!(b.execute(&["PING"]).is_error(), "QUIT closes after its reply");
+        assert_eq!(sim.connect().execute(&["CLIENT", "LIST"]).to_text().lines().count(), 1);
+    }
 
     #[test]
     fn client_unblock_ends_a_blocked_command() {
