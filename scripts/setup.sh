@@ -22,9 +22,7 @@ fi
 # The Debian package may start a system redis on 6379; the tests never use it (they start their
 # own on free ports), so it is left alone.
 
-for comp in rustfmt clippy; do
-  if ! cargo "${comp/clippy/clippy}" --version >/dev/null 2>&1; then
-    rustup component add "$comp"
-  fi
-done
+# rustfmt and clippy ship with the machine's rustup toolchain; add them only if truly missing.
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 echo "setup: ok (redis-server $(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/'), wasm rustc $(/usr/bin/rustc --version | cut -d' ' -f2))"
