@@ -112,3 +112,19 @@ fn on_the_system_clock_keys_are_reclaimed_without_any_command() {
     assert_eq!(sim.lock().dbs[0].len(), 0);
     assert_eq!(sim.lock().stats.expired_keys, 50);
 }
+
+#[test]
+fn with_active_expiry_off_only_access_reclaims() {
+    let sim = sim();
+    let mut c = sim.connect();
+    assert_eq!(c.execute(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), Value::ok());
+    c.execute(&["SET", "a", "1", "PX", "100"]);
+    c.execute(&["SET", "b", "1", "PX", "100"]);
+    sim.advance_ms(1_000);
+    assert_eq!(c.execute(&["DBSIZE"]), Value::Int(2), "expired but not reclaimed, like Redis");
+    assert_eq!(c.execute(&["GET", "a"]), Value::Nil);
+    assert_eq!(c.execute(&["DBSIZE"]), Value::Int(1));
+    assert_eq!(c.execute(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), Value::ok());
+    sim.advance_ms(1);
+    assert_eq!(c.execute(&["DBSIZE"]), Value::Int(0));
+}

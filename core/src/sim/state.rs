@@ -70,6 +70,8 @@ pub struct State {
     /// The running command is not a write: its lookups count as keyspace hits/misses (Redis
     /// counts lookupKeyRead, not lookupKeyWrite).
     pub read_command: bool,
+    /// Expired keys are reclaimed in the background (DEBUG SET-ACTIVE-EXPIRE 0 turns it off).
+    pub active_expire_enabled: bool,
     /// Random state for RANDOMKEY, SPOP, eviction sampling (xorshift; seedable for tests).
     pub rng: u64,
     /// maxmemory eviction pool and peak memory (see `eviction`).
@@ -97,6 +99,7 @@ impl State {
             last_sweep_ms: now_ms,
             running_client: 0,
             read_command: true,
+            active_expire_enabled: true,
             running_dirty_cas: false,
             rng: 0x9E37_79B9_7F4A_7C15,
             eviction: Default::default(),
@@ -161,6 +164,9 @@ impl State {
     /// Active expiry: samples keys with a TTL and deletes expired ones, repeating while more
     /// than a quarter of a sample was expired (Redis's adaptive cycle), within `budget` checks.
     pub fn active_expire(&mut self, now_ms: u64, budget: usize) -> usize {
+        if !self.active_expire_enabled {
+            return 0;
+        }
         let mut removed = 0;
         let mut checked = 0;
         for db in 0..self.dbs.len() {
@@ -196,8 +202,12 @@ impl State {
         removed
     }
 
-    /// Deletes every expired key now (used by snapshot and by tests that want determinism).
+    /// Deletes every expired key now: what advancing a manual clock does (a no-op while active
+    /// expiry is off, so only lazy expiry remains, like Redis with DEBUG SET-ACTIVE-EXPIRE 0).
     pub fn expire_all_due(&mut self, now_ms: u64) -> usize {
+        if !self.active_expire_enabled {
+            return 0;
+        }
         let mut removed = 0;
         for db in 0..self.dbs.len() {
             let due: Vec<Vec<u8>> = self.dbs[db]

@@ -347,8 +347,9 @@ fn slowlog_help(_ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
 }
 
 /// DEBUG SLEEP n | SET-ACTIVE-EXPIRE 0|1 | HELP: the parts a client test suite touches. The
-/// simulator never sleeps (its clock is the caller's), so SLEEP only answers OK.
-fn debug(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
+/// simulator never sleeps (its clock is the caller's), so SLEEP only answers OK;
+/// SET-ACTIVE-EXPIRE 0 leaves expired keys in place until they are accessed (lazy expiry only).
+fn debug(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let sub = &argv[1];
     if is_kw(sub, "help") && argv.len() == 2 {
         return Ok(help_reply(
@@ -367,7 +368,17 @@ fn debug(_ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     if (is_kw(sub, "reload") || is_kw(sub, "change-repl-id")) && argv.len() == 2 {
         return Ok(Value::ok());
     }
-    if (is_kw(sub, "sleep") || is_kw(sub, "set-active-expire")) && argv.len() == 3 {
+    if is_kw(sub, "set-active-expire") && argv.len() == 3 {
+        // Redis reads the flag with atoi: anything not starting with a non-zero number is 0.
+        let digits: String = String::from_utf8_lossy(&argv[2])
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '-')
+            .collect();
+        ctx.st.active_expire_enabled = digits.parse::<i64>().unwrap_or(0) != 0;
+        return Ok(Value::ok());
+    }
+    if is_kw(sub, "sleep") && argv.len() == 3 {
         let _ = parse_f64(&argv[2]);
         return Ok(Value::ok());
     }
