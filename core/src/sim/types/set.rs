@@ -166,18 +166,9 @@ impl Set {
     /// Adds `m`; returns true when it was not there. Converts to "hashtable" for a non-integer
     /// or when the intset would exceed `max_intset` members.
     pub fn insert(&mut self, m: &[u8], max_intset: usize) -> bool {
-        if let Repr::Ints(v) = &mut self.repr {
+        if let Repr::Ints(_) = self.repr {
             if let Some(i) = parse_i64(m) {
-                return match v.binary_search(&i) {
-                    Ok(_) => false,
-                    Err(pos) => {
-                        v.insert(pos, i);
-                        if v.len() > max_intset {
-                            self.convert();
-                        }
-                        true
-                    }
-                };
+                return self.insert_int(i, max_intset);
             }
             self.convert();
         }
@@ -195,19 +186,25 @@ impl Set {
         }
     }
 
+    /// Adds an integer to an intset-encoded set in order; converts past `max_intset` members.
+    fn insert_int(&mut self, i: i64, max_intset: usize) -> bool {
+        let Repr::Ints(v) = &mut self.repr else { return false };
+        match v.binary_search(&i) {
+            Ok(_) => false,
+            Err(pos) => {
+                v.insert(pos, i);
+                if v.len() > max_intset {
+                    self.convert();
+                }
+                true
+            }
+        }
+    }
+
     /// Adds a member taken from another set.
     pub fn insert_member(&mut self, m: Member, max_intset: usize) -> bool {
         match (m, &mut self.repr) {
-            (Member::Int(i), Repr::Ints(v)) => match v.binary_search(&i) {
-                Ok(_) => false,
-                Err(pos) => {
-                    v.insert(pos, i);
-                    if v.len() > max_intset {
-                        self.convert();
-                    }
-                    true
-                }
-            },
+            (Member::Int(i), Repr::Ints(_)) => self.insert_int(i, max_intset),
             (Member::Int(i), Repr::Table(_)) => self.insert(IntBuf::new(i).as_bytes(), max_intset),
             (Member::Bytes(b), _) => self.insert(b, max_intset),
         }
