@@ -9,7 +9,7 @@ mod support;
 
 use compare::{matches, on_the_wire, show, Mode};
 use redkit::resp::{split_inline, Protocol, Value};
-use redkit::sim::{Simulator, Submitted};
+use redkit::sim::Submitted;
 use support::{RedisServer, RespClient};
 
 struct Line {
@@ -86,15 +86,7 @@ fn scan_all<F: FnMut(&[Vec<u8>]) -> Value>(argv: &[Vec<u8>], mut call: F, p: Pro
 }
 
 fn run_file(server: &RedisServer, lines: &[Line], p: Protocol, failures: &mut Vec<String>) -> usize {
-    let mut redis = server.client();
-    redis.call(&["FLUSHALL"]).expect("flushall");
-    redis.call(&["CONFIG", "RESETSTAT"]).expect("resetstat");
-    let sim = Simulator::new();
-    let mut conn = sim.connect();
-    if p == Protocol::Resp3 {
-        redis.call(&["HELLO", "3"]).expect("hello");
-        conn.execute(&["HELLO", "3"]);
-    }
+    let (mut redis, _sim, mut conn) = support::fresh_pair(server, p);
     let mut count = 0;
     for l in lines {
         count += 1;

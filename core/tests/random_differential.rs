@@ -13,8 +13,8 @@ use support::rng::Rng;
 
 use compare::{encode, matches, on_the_wire, show, Mode};
 use redkit::resp::{Protocol, Value};
-use redkit::sim::{Simulator, Submitted};
-use support::{RedisServer, RespClient};
+use redkit::sim::Submitted;
+use support::RedisServer;
 
 const KEYS: &[&str] = &["k0", "k1", "k2", "k3", "k4", "k5", "{t}a", "{t}b"];
 const FIELDS: &[&str] = &["f0", "f1", "f2", "f3", "", "f\u{e9}"];
@@ -353,14 +353,7 @@ fn dump_key(call: &mut dyn FnMut(&[&str]) -> Value, key: &str, p: Protocol) -> V
 }
 
 fn run(server: &RedisServer, seed: u64, n: usize, p: Protocol) -> Vec<String> {
-    let mut redis: RespClient = server.client();
-    redis.call(&["FLUSHALL"]).expect("flushall");
-    let sim = Simulator::new();
-    let mut conn = sim.connect();
-    if p == Protocol::Resp3 {
-        redis.call(&["HELLO", "3"]).expect("hello");
-        conn.execute(&["HELLO", "3"]);
-    }
+    let (mut redis, _sim, mut conn) = support::fresh_pair(server, p);
     let mut gen = Gen { rng: Rng(seed), next_stream_ms: 1 };
     let mut failures = Vec::new();
     let mut history: Vec<String> = Vec::with_capacity(n);

@@ -8,7 +8,7 @@ mod support;
 use support::rng::Rng;
 
 use redkit::resp::{write_value, Protocol, Value};
-use redkit::sim::{Simulator, Submitted};
+use redkit::sim::Submitted;
 use support::RedisServer;
 
 const KEYS: &[&str] = &["a", "b", "c", "s", "str"];
@@ -174,14 +174,7 @@ fn encode(v: &Value, p: Protocol) -> Vec<u8> {
 }
 
 fn run(server: &RedisServer, seed: u64, ops: usize, p: Protocol, big: bool) {
-    let mut redis = server.client();
-    redis.call(&["FLUSHALL"]).expect("flushall");
-    let sim = Simulator::new();
-    let mut conn = sim.connect();
-    if p == Protocol::Resp3 {
-        redis.call(&["HELLO", "3"]).expect("hello");
-        conn.execute(&["HELLO", "3"]);
-    }
+    let (mut redis, _sim, mut conn) = support::fresh_pair(server, p);
     for setup in [&["SADD", "s", "x", "y", "q"][..], &["SET", "str", "v"]] {
         redis.call(setup).expect("setup");
         conn.execute(setup);

@@ -93,6 +93,24 @@ impl Drop for RedisServer {
     }
 }
 
+/// A clean slate on both sides for one comparison run: the real server FLUSHALLed with its
+/// statistics reset, a fresh simulator, and one connection to each speaking protocol `p`.
+pub fn fresh_pair(
+    server: &RedisServer,
+    p: redkit::resp::Protocol,
+) -> (RespClient, redkit::sim::Simulator, redkit::sim::Connection) {
+    let mut redis = server.client();
+    redis.call(&["FLUSHALL"]).expect("flushall");
+    redis.call(&["CONFIG", "RESETSTAT"]).expect("resetstat");
+    let sim = redkit::sim::Simulator::new();
+    let mut conn = sim.connect();
+    if p == redkit::resp::Protocol::Resp3 {
+        redis.call(&["HELLO", "3"]).expect("hello");
+        conn.execute(&["HELLO", "3"]);
+    }
+    (redis, sim, conn)
+}
+
 /// A minimal synchronous RESP client with bounded waits.
 pub struct RespClient {
     stream: TcpStream,
