@@ -15,7 +15,7 @@ lint:
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
 
 test-rust:
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace -- --show-output
 
 wasm-check:
 	./scripts/wasm-check.sh

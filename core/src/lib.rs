@@ -6,9 +6,18 @@
 //! # Layout
 //!
 //! - [`resp`]: RESP2/RESP3 values, an incremental parser that never panics, writers.
-//! - [`sim`]: the simulator — databases, expiry, the clock, one file per command family,
-//!   pub/sub, transactions, blocking commands.
+//! - [`sim`]: the simulator — databases, expiry, the clock, one file per command family
+//!   ([`sim::commands`]), pub/sub and keyspace notifications, transactions, blocking commands,
+//!   maxmemory eviction ([`sim::eviction`]), fault injection ([`sim::faults`]) and snapshots
+//!   ([`sim::snapshot`]).
 //! - [`error`]: the one error type every binding maps.
+//!
+//! # Features
+//!
+//! None yet: the crate is the engine alone and builds for `wasm32-unknown-unknown` (no threads,
+//! sockets or tokio are required; on wasm the system clock comes from the host through
+//! [`sim::Clock::custom`]). The Redis backends and the patterns arrive behind features with
+//! their own issues.
 //!
 //! # Quick start
 //!
