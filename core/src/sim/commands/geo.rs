@@ -1,4 +1,4 @@
-//! Geo commands (GEOADD, GEOPOS, GEODIST, GEOHASH, GEOSEARCH\[STORE\], GEORADIUS[BYMEMBER]\[_RO\]),
+//! Geo commands (GEOADD, GEOPOS, GEODIST, GEOHASH, GEOSEARCH\[STORE\], GEORADIUS\[BYMEMBER\]\[_RO\]),
 //! a port of Redis 7.0's `geo.c`, `geohash.c` and `geohash_helper.c`: points are sorted-set
 //! members whose score is a 52-bit interleaved geohash (26 steps, latitude limited to
 //! ±85.05112878), distances use Redis's haversine with earth radius 6372797.560856 m, and searches
