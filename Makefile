@@ -13,6 +13,7 @@ demo:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps --workspace
 
 test-rust:
 	$(CARGO) test --workspace -- --show-output
