@@ -118,6 +118,17 @@ fn popcount(b: &[u8]) -> u64 {
     n + chunks.remainder().iter().map(|x| u64::from(x.count_ones())).sum::<u64>()
 }
 
+/// BITCOUNT/BITPOS ranges in bits: `start..=end` counted in bits (BIT) or in bytes (BYTE,
+/// widened to whole bytes), negative positions from the end, clamped like Redis.
+fn bit_range(start: i64, end: i64, len_bytes: i64, isbit: bool) -> (i64, i64) {
+    if isbit {
+        norm_range(start, end, len_bytes * 8)
+    } else {
+        let (s, e) = norm_range(start, end, len_bytes);
+        (s.saturating_mul(8), e.saturating_mul(8).saturating_add(7))
+    }
+}
+
 fn bitcount(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     let Some(s) = ctx.get_str(&argv[1])? else { return Ok(Value::Int(0)) };
     let p = s.as_slice();
@@ -131,12 +142,7 @@ fn bitcount(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
                 return Ok(Value::Int(0));
             }
             let isbit = if argv.len() == 5 { parse_unit(&argv[4])? } else { false };
-            if isbit {
-                norm_range(start, end, len * 8)
-            } else {
-                let (s, e) = norm_range(start, end, len);
-                (s.saturating_mul(8), e.saturating_mul(8).saturating_add(7))
-            }
+            bit_range(start, end, len, isbit)
         }
         _ => return Err(errors::syntax()),
     };
@@ -190,12 +196,7 @@ fn bitpos(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
             } else {
                 len - 1
             };
-            if isbit {
-                norm_range(start, end, len * 8)
-            } else {
-                let (s, e) = norm_range(start, end, len);
-                (s.saturating_mul(8), e.saturating_mul(8).saturating_add(7))
-            }
+            bit_range(start, end, len, isbit)
         }
         _ => return Err(errors::syntax()),
     };
