@@ -184,44 +184,34 @@ fn align52(h: HashBits) -> u64 {
     h.bits << (52 - u32::from(h.step) * 2)
 }
 
-fn move_x(h: &mut HashBits, d: i8) {
-    if d == 0 || h.step == 0 || h.step > 32 {
-        return;
-    }
-    let mut x = h.bits & 0xaaaaaaaaaaaaaaaa;
-    let y = h.bits & 0x5555555555555555;
-    let zz = 0x5555555555555555u64 >> (64 - u32::from(h.step) * 2);
-    if d > 0 {
-        x = x.wrapping_add(zz + 1);
-    } else {
-        x |= zz;
-        x = x.wrapping_sub(zz + 1);
-    }
-    x &= 0xaaaaaaaaaaaaaaaau64 >> (64 - u32::from(h.step) * 2);
-    h.bits = x | y;
-}
+const X_BITS: u64 = 0xaaaa_aaaa_aaaa_aaaa;
+const Y_BITS: u64 = 0x5555_5555_5555_5555;
 
-fn move_y(h: &mut HashBits, d: i8) {
+/// Moves a geohash cell `d` steps (-1, 0, 1) along one axis: `axis` selects the interleaved bits
+/// of that axis (longitude on the odd bits, latitude on the even ones), like geohash_move_x/_y.
+fn move_axis(h: &mut HashBits, d: i8, axis: u64) {
     if d == 0 || h.step == 0 || h.step > 32 {
         return;
     }
-    let x = h.bits & 0xaaaaaaaaaaaaaaaa;
-    let mut y = h.bits & 0x5555555555555555;
-    let zz = 0xaaaaaaaaaaaaaaaau64 >> (64 - u32::from(h.step) * 2);
+    let other = !axis;
+    let shift = 64 - u32::from(h.step) * 2;
+    let mut moving = h.bits & axis;
+    let kept = h.bits & other;
+    let zz = other >> shift;
     if d > 0 {
-        y = y.wrapping_add(zz + 1);
+        moving = moving.wrapping_add(zz + 1);
     } else {
-        y |= zz;
-        y = y.wrapping_sub(zz + 1);
+        moving |= zz;
+        moving = moving.wrapping_sub(zz + 1);
     }
-    y &= 0x5555555555555555u64 >> (64 - u32::from(h.step) * 2);
-    h.bits = x | y;
+    moving &= axis >> shift;
+    h.bits = moving | kept;
 }
 
 fn moved(h: HashBits, dx: i8, dy: i8) -> HashBits {
     let mut n = h;
-    move_x(&mut n, dx);
-    move_y(&mut n, dy);
+    move_axis(&mut n, dx, X_BITS);
+    move_axis(&mut n, dy, Y_BITS);
     n
 }
 
