@@ -22,6 +22,25 @@ pub enum ErrorKind {
     Protocol,
     /// I/O on a file (snapshots).
     Io,
+    /// The thing asked for does not exist (a job id, a session).
+    NotFound,
+}
+
+impl ErrorKind {
+    /// The kind's snake_case name, as scenario files and bindings spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Reply => "reply",
+            ErrorKind::Connection => "connection",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::LockNotOwned => "lock_not_owned",
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::Serialization => "serialization",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Io => "io",
+            ErrorKind::NotFound => "not_found",
+        }
+    }
 }
 
 /// The core's error: a kind plus a message.
@@ -48,6 +67,12 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::new(ErrorKind::Serialization, e.to_string())
+    }
+}
 
 impl From<crate::resp::ParseError> for Error {
     fn from(e: crate::resp::ParseError) -> Self {

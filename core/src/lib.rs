@@ -32,8 +32,10 @@
 //! assert_eq!(conn.execute(&["EXISTS", "k"]), Value::Int(0));
 //! ```
 
+pub mod backend;
 pub mod error;
 pub mod resp;
+pub mod scripts;
 pub mod sim;
 
 pub use error::{Error, ErrorKind, Result};

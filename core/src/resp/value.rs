@@ -104,6 +104,26 @@ impl Value {
         }
     }
 
+    /// The value as a RESP2 client reads it (what redis-rs, redis-py, or Lua inside a script
+    /// see): maps flatten to arrays, sets and pushes become arrays, doubles and big numbers
+    /// bulk strings, booleans 1/0, verbatim strings their text. Byte-for-byte what
+    /// [`crate::resp::write_value`] writes for RESP2, read back.
+    pub fn into_resp2(self) -> Value {
+        match self {
+            Value::Array(v) | Value::Set(v) | Value::Push(v) => {
+                Value::Array(v.into_iter().map(Value::into_resp2).collect())
+            }
+            Value::Map(pairs) => {
+                Value::Array(pairs.into_iter().flat_map(|(k, x)| [k.into_resp2(), x.into_resp2()]).collect())
+            }
+            Value::Double(d) => Value::Bulk(crate::sim::fmt_double(d).into_bytes()),
+            Value::DoubleText(t) | Value::BigNumber(t) => Value::Bulk(t),
+            Value::Verbatim { text, .. } => Value::Bulk(text),
+            Value::Bool(b) => Value::Int(i64::from(b)),
+            other => other,
+        }
+    }
+
     /// Lossy text of the value for messages and debugging.
     pub fn to_text(&self) -> String {
         match self {

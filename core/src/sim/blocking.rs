@@ -51,6 +51,7 @@ pub fn unblock(st: &mut State, id: u64, reply: Value) -> bool {
     unqueue(st, id, &b);
     if let Some(c) = st.clients.get_mut(&id) {
         c.unblocked_reply = Some(reply);
+        c.wake();
     }
     true
 }
@@ -141,6 +142,7 @@ fn try_serve(st: &mut State, id: u64, key: &SmallBytes, now_us: u64) -> bool {
         Err(CmdError::Silent) => true,
     };
     if done {
+        cl.wake();
         cl.blocked = None;
         unqueue(st, id, &b);
     } else if let Some(b) = cl.blocked.as_mut() {

@@ -80,6 +80,8 @@ pub struct Client {
     pub closing: bool,
     /// Passed AUTH (or connected while the default user needed no password).
     pub authenticated: bool,
+    /// The task awaiting this client's blocked reply or next push ([`crate::sim::Connection::reply`]).
+    pub waker: Option<std::task::Waker>,
 }
 
 impl Client {
@@ -108,6 +110,7 @@ impl Client {
             last_cmd: (None, "NULL"),
             addr: format!("127.0.0.1:{}", 40000 + (id % 20000)),
             closing: false,
+            waker: None,
             authenticated: true,
         }
     }
@@ -128,5 +131,12 @@ impl Client {
     /// True while in the RESP2 subscribed state that restricts commands.
     pub fn in_pubsub_mode(&self) -> bool {
         self.subscription_count() + self.shard_channels.len() > 0
+    }
+
+    /// Wakes the task waiting on this client, if any: its blocked reply or a push arrived.
+    pub fn wake(&mut self) {
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
     }
 }

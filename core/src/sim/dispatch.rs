@@ -158,11 +158,39 @@ pub fn run(st: &mut State, id: u64, argv: &[Vec<u8>], now_us: u64) -> Outcome {
     outcome
 }
 
+/// Runs `body` for client `id` as one atomic unit, the way Redis runs a script: nothing else
+/// interleaves, the time is fixed for the whole body (keys cannot expire half-way), blocking
+/// commands called inside answer at once, and clients blocked on keys the body fed are served
+/// right after it. `None` if the client is gone (closed or killed).
+pub fn run_atomic<R>(st: &mut State, id: u64, now_us: u64, body: impl FnOnce(&mut Ctx) -> R) -> Option<R> {
+    let now_ms = now_us / 1000;
+    if now_ms >= st.last_sweep_ms + 100 {
+        blocking::expire_timeouts(st, now_ms);
+        st.active_expire(now_ms, 200);
+    }
+    let mut cl = st.clients.remove(&id)?;
+    st.running_client = id;
+    st.stats.commands += 1;
+    let out = {
+        let mut ctx = Ctx { st: &mut *st, cl: &mut cl, now_ms, now_us, no_block: true, unblocking: false };
+        body(&mut ctx)
+    };
+    st.running_client = 0;
+    cl.last_cmd_ms = now_ms;
+    st.clients.insert(id, cl);
+    deliver_outbox(st);
+    if blocking::serve_ready(st, now_us) > 0 || !st.outbox.is_empty() {
+        deliver_outbox(st);
+    }
+    Some(out)
+}
+
 /// Ends client `id`'s session: forgets its blocked command, subscriptions and WATCHes and
 /// removes it, so its later commands answer `ERR connection closed` (disconnect, QUIT,
 /// CLIENT KILL).
 pub fn disconnect(st: &mut State, id: u64) {
     if let Some(mut cl) = st.clients.remove(&id) {
+        cl.wake();
         if let Some(b) = cl.blocked.take() {
             blocking::unqueue(st, id, &b);
         }
@@ -176,6 +204,7 @@ pub fn deliver_outbox(st: &mut State) {
     for (cid, frame) in std::mem::take(&mut st.outbox) {
         if let Some(c) = st.clients.get_mut(&cid) {
             c.pushes.push_back(frame);
+            c.wake();
         }
     }
 }

@@ -35,10 +35,12 @@ pub mod float;
 pub mod snapshot;
 pub mod state;
 pub mod types;
+pub mod wait;
 
 pub use clock::Clock;
 pub use config::Config;
 pub use float::fmt_double;
+pub use wait::Sleep;
 
 use crate::resp::{Protocol, Value};
 use client::Client;
@@ -56,6 +58,10 @@ struct Shared {
     state: Mutex<State>,
     wake: Condvar,
     clock: Clock,
+    /// Sleeps and blocked-command deadlines waiting on the clock ([`wait`]).
+    timers: Mutex<wait::Timers>,
+    /// Wakes the cron thread when an earlier timer is registered.
+    timer_cv: Condvar,
 }
 
 /// An in-memory Redis server. Clone it to share; every clone is the same server.
@@ -92,7 +98,13 @@ impl Simulator {
         let now = clock.now_ms();
         let manual = clock.is_manual();
         let sim = Simulator {
-            shared: Arc::new(Shared { state: Mutex::new(State::new(config, now)), wake: Condvar::new(), clock }),
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::new(config, now)),
+                wake: Condvar::new(),
+                clock,
+                timers: Mutex::new(wait::Timers::default()),
+                timer_cv: Condvar::new(),
+            }),
         };
         if !manual {
             sim.spawn_sweeper();
@@ -101,21 +113,37 @@ impl Simulator {
     }
 
     /// On wall-clock time, expiry and blocking timeouts must happen even when no client sends a
-    /// command (Redis's serverCron): a background thread sweeps ten times a second and ends
-    /// with the simulator. A manual clock needs none — advancing it does the sweep.
+    /// command (Redis's serverCron): a background thread sweeps ten times a second, fires
+    /// [`Sleep`] timers at their millisecond, and ends with the simulator.
     #[cfg(not(target_family = "wasm"))]
     fn spawn_sweeper(&self) {
         let weak = Arc::downgrade(&self.shared);
+        let mut last_sweep = 0u64;
         let spawned = std::thread::Builder::new().name("redkit-sim-cron".into()).spawn(move || loop {
-            std::thread::sleep(Duration::from_millis(100));
             let Some(shared) = weak.upgrade() else { break };
             let now = shared.clock.now_ms();
-            let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
-            st.active_expire(now, 200);
-            blocking::expire_timeouts(&mut st, now);
-            dispatch::deliver_outbox(&mut st);
-            drop(st);
-            shared.wake.notify_all();
+            let timers = shared.timers.lock().unwrap_or_else(|p| p.into_inner());
+            let next_sweep = last_sweep.saturating_add(100);
+            let until = timers.next_deadline().map_or(next_sweep, |d| d.min(next_sweep));
+            let timers = if until > now {
+                let wait = Duration::from_millis((until - now).min(100));
+                shared.timer_cv.wait_timeout(timers, wait).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0)
+            } else {
+                timers
+            };
+            drop(timers);
+            let sim = Simulator { shared };
+            sim.fire_timers();
+            let now = sim.shared.clock.now_ms();
+            if now >= last_sweep.saturating_add(100) {
+                last_sweep = now;
+                let mut st = sim.lock();
+                st.active_expire(now, 200);
+                blocking::expire_timeouts(&mut st, now);
+                dispatch::deliver_outbox(&mut st);
+                drop(st);
+                sim.shared.wake.notify_all();
+            }
         });
         // Without a thread the simulator still expires lazily and on every command.
         drop(spawned);
@@ -179,7 +207,8 @@ impl Simulator {
         true
     }
 
-    /// Fires everything the current time makes due: key expiry and blocking timeouts.
+    /// Fires everything the current time makes due: key expiry, blocking timeouts and
+    /// [`Sleep`]s. A wasm host on the system clock calls this from an interval timer.
     pub fn tick(&self) {
         let now = self.shared.clock.now_ms();
         let mut st = self.lock();
@@ -189,6 +218,7 @@ impl Simulator {
         st.last_sweep_ms = now;
         drop(st);
         self.shared.wake.notify_all();
+        self.fire_timers();
     }
 }
 
@@ -341,6 +371,15 @@ impl Connection {
             Submitted::Reply(v) => v,
             Submitted::Blocked => Value::error("ERR command would block: use submit() and poll()"),
         }
+    }
+
+    /// Runs `body` atomically on this connection, like a script: see [`dispatch::run_atomic`].
+    /// Commands inside go through [`dispatch::call_nested`]. `None` if the connection is closed.
+    pub fn atomic<R>(&mut self, body: impl FnOnce(&mut command::Ctx) -> R) -> Option<R> {
+        let now = self.sim.shared.clock.now_us();
+        let out = dispatch::run_atomic(&mut self.sim.lock(), self.id, now, body);
+        self.sim.shared.wake.notify_all();
+        out
     }
 
     /// Takes the next out-of-band frame (pub/sub message, extra subscribe confirmation).

@@ -1,0 +1,196 @@
+//! The simulator backend as patterns use it: blocking commands woken by other callers and by
+//! the virtual clock, sleeps on both clocks, scripts run atomically, subscriptions, pipelines,
+//! and the RESP2 shapes of replies.
+
+use redkit::backend::{Backend, Cmd, SimBackend};
+use redkit::command;
+use redkit::resp::Value;
+use redkit::scripts::{Env, Script};
+use redkit::sim::{Clock, Simulator};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn manual() -> (Simulator, Arc<SimBackend>) {
+    let sim = Simulator::with_clock(Clock::manual(1_000_000));
+    (sim.clone(), Arc::new(SimBackend::new(sim)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_pop_wakes_when_another_caller_pushes() {
+    let (_sim, b) = manual();
+    let waiter = tokio::spawn({
+        let b = b.clone();
+        async move { b.blocking(command!("BLPOP", "q", 5)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(b.command(command!("LPUSH", "q", "job")).await.unwrap(), Value::Int(1));
+    let got = tokio::time::timeout(Duration::from_secs(2), waiter).await.expect("woken").unwrap().unwrap();
+    assert_eq!(got, Value::Array(vec![Value::bulk("q"), Value::bulk("job")]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_pop_times_out_when_the_manual_clock_passes_its_timeout() {
+    let (sim, b) = manual();
+    let waiter = tokio::spawn({
+        let b = b.clone();
+        async move { b.blocking(command!("BLPOP", "q", 2)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    sim.advance_ms(1_000);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(!waiter.is_finished(), "still within its 2 s of virtual time");
+    sim.advance_ms(1_001);
+    let got = tokio::time::timeout(Duration::from_secs(2), waiter).await.expect("timed out by the clock").unwrap();
+    assert_eq!(got.unwrap(), Value::NilArray);
+}
+
+#[tokio::test]
+async fn waiting_forever_is_refused() {
+    let (_sim, b) = manual();
+    let e = b.blocking(command!("BLPOP", "q", 0)).await.unwrap_err();
+    assert_eq!(e.kind, redkit::ErrorKind::InvalidArgument);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sleeps_follow_the_manual_clock() {
+    let (sim, b) = manual();
+    let sleeper = tokio::spawn(b.sleep(Duration::from_millis(500)));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    sim.advance_ms(499);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(!sleeper.is_finished());
+    sim.advance_ms(1);
+    tokio::time::timeout(Duration::from_secs(2), sleeper).await.expect("woken by the advance").unwrap();
+}
+
+#[test]
+fn sleeps_on_the_system_clock_end_on_time() {
+    let b = SimBackend::new(Simulator::new());
+    let start = Instant::now();
+    redkit::backend::block_on(b.sleep(Duration::from_millis(30)));
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(29) && took < Duration::from_millis(150), "slept {took:?}");
+}
+
+#[test]
+fn a_blocking_timeout_on_the_system_clock_fires_at_its_millisecond() {
+    let b = SimBackend::new(Simulator::new());
+    let start = Instant::now();
+    let v = redkit::backend::block_on(b.blocking(command!("BLPOP", "nothing", "0.05"))).unwrap();
+    let took = start.elapsed();
+    assert_eq!(v, Value::NilArray);
+    assert!(took >= Duration::from_millis(45) && took < Duration::from_millis(120), "waited {took:?}");
+}
+
+fn transfer(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> redkit::Result<Value> {
+    let amount = redkit::scripts::tonumber(&args[0]).unwrap_or(0.0) as i64;
+    let from = redkit::backend::value::int(&env.call(Cmd::new("GET").arg(&keys[0]))?).unwrap_or(0);
+    if from < amount {
+        return Ok(Value::Int(0));
+    }
+    env.call(Cmd::new("DECRBY").arg(&keys[0]).arg(amount))?;
+    env.call(Cmd::new("INCRBY").arg(&keys[1]).arg(amount))?;
+    Ok(Value::Int(1))
+}
+
+static TRANSFER: Script = Script::new(
+    "test_transfer",
+    "local from = tonumber(redis.call('GET', KEYS[1]) or '0')\n\
+     if from < tonumber(ARGV[1]) then return 0 end\n\
+     redis.call('DECRBY', KEYS[1], ARGV[1]); redis.call('INCRBY', KEYS[2], ARGV[1]); return 1",
+    transfer,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_are_atomic_under_concurrency() {
+    let (_sim, b) = manual();
+    b.command(command!("SET", "{acct}:a", 1000)).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let b = b.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut moved = 0;
+            for _ in 0..200 {
+                let r = b.script(&TRANSFER, vec![b"{acct}:a".to_vec(), b"{acct}:b".to_vec()], vec![b"1".to_vec()]);
+                if r.await.unwrap() == Value::Int(1) {
+                    moved += 1;
+                }
+            }
+            moved
+        }));
+    }
+    let mut moved = 0;
+    for t in tasks {
+        moved += t.await.unwrap();
+    }
+    assert_eq!(moved, 1000, "exactly the balance moved, never more");
+    assert_eq!(b.command(command!("GET", "{acct}:a")).await.unwrap(), Value::bulk("0"));
+    assert_eq!(b.command(command!("GET", "{acct}:b")).await.unwrap(), Value::bulk("1000"));
+    assert_eq!(TRANSFER.sha1().len(), 40);
+}
+
+#[tokio::test]
+async fn a_script_error_aborts_with_the_commands_error() {
+    let (_sim, b) = manual();
+    b.command(command!("LPUSH", "{acct}:a", "x")).await.unwrap();
+    let e = b.script(&TRANSFER, vec![b"{acct}:a".to_vec(), b"{acct}:b".to_vec()], vec![b"1".to_vec()]).await;
+    let e = e.unwrap_err();
+    assert_eq!(e.kind, redkit::ErrorKind::Reply);
+    assert!(e.message.starts_with("WRONGTYPE"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_receive_messages_and_patterns() {
+    let (_sim, b) = manual();
+    let mut sub = b.subscribe().await.unwrap();
+    sub.subscribe(vec![b"news".to_vec()]).await.unwrap();
+    sub.psubscribe(vec![b"ev.*".to_vec()]).await.unwrap();
+    assert_eq!(b.command(command!("PUBLISH", "news", "hello")).await.unwrap(), Value::Int(1));
+    assert_eq!(b.command(command!("PUBLISH", "ev.login", "ann")).await.unwrap(), Value::Int(1));
+    let m = sub.next_message().await.unwrap().unwrap();
+    assert_eq!((m.channel.as_slice(), m.payload.as_slice(), m.pattern), (&b"news"[..], &b"hello"[..], None));
+    let m = sub.next_message().await.unwrap().unwrap();
+    assert_eq!(m.pattern.as_deref(), Some(&b"ev.*"[..]));
+    let waiting = tokio::spawn(async move { sub.next_message().await });
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    b.command(command!("PUBLISH", "news", "later")).await.unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(2), waiting).await.unwrap().unwrap().unwrap().unwrap();
+    assert_eq!(m.payload, b"later");
+}
+
+#[tokio::test]
+async fn pipelines_keep_error_replies_in_place_and_transactions_unwrap_exec() {
+    let (_sim, b) = manual();
+    let replies = b
+        .pipeline(vec![command!("SET", "k", "v"), command!("LPUSH", "k", "x"), command!("GET", "k")], false)
+        .await
+        .unwrap();
+    assert_eq!(replies[0], Value::ok());
+    assert!(replies[1].is_error());
+    assert_eq!(replies[2], Value::bulk("v"));
+    let replies = b.pipeline(vec![command!("INCR", "n"), command!("INCR", "n")], true).await.unwrap();
+    assert_eq!(replies, vec![Value::Int(1), Value::Int(2)]);
+}
+
+#[tokio::test]
+async fn replies_have_resp2_shapes() {
+    let (_sim, b) = manual();
+    b.command(command!("ZADD", "z", 1.5, "m")).await.unwrap();
+    assert_eq!(b.command(command!("ZSCORE", "z", "m")).await.unwrap(), Value::bulk("1.5"));
+    b.command(command!("HSET", "h", "f", "v")).await.unwrap();
+    assert_eq!(
+        b.command(command!("HGETALL", "h")).await.unwrap(),
+        Value::Array(vec![Value::bulk("f"), Value::bulk("v")])
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_connection_error() {
+    let sim = Simulator::with_clock(Clock::manual(0));
+    sim.refuse_connections(true);
+    let b = SimBackend::new(sim.clone());
+    let e = b.command(command!("PING")).await.unwrap_err();
+    assert_eq!(e.kind, redkit::ErrorKind::Connection);
+    sim.refuse_connections(false);
+    assert_eq!(b.command(command!("PING")).await.unwrap(), Value::simple("PONG"), "the next call reconnects");
+}
