@@ -34,6 +34,7 @@
 
 pub mod backend;
 pub mod error;
+pub mod patterns;
 pub mod resp;
 pub mod scripts;
 pub mod sim;
