@@ -58,7 +58,7 @@
 //! # Ok::<(), redkit::Error>(())
 //! ```
 
-use crate::backend::{value, Backend, BackendRef};
+use crate::backend::{value, Backend, BackendRef, BoxFuture};
 use crate::command;
 use crate::error::{Error, ErrorKind, Result};
 use crate::patterns::keys;
@@ -540,7 +540,10 @@ impl Lock {
             return Ok(());
         }
         let generation = self.watch.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        // The first renewal is due ttl/3 after the acquisition, however late the task starts.
+        let first = self.backend.sleep(Duration::from_millis(self.ttl_ms / 3));
         let task = renew(
+            first,
             self.backend.clone(),
             self.keys.lock.clone(),
             self.token.clone(),
@@ -566,13 +569,22 @@ impl Drop for Lock {
 
 /// The watchdog: every ttl/3, extend the lease to ttl, while `generation` is current. A lease
 /// found not ours, or [`WATCHDOG_FAILURES`] failed renewals in a row, mark the lock lost.
-async fn renew(backend: BackendRef, lock: Vec<u8>, token: String, ttl_ms: u64, watch: Arc<Watch>, generation: u64) {
+async fn renew(
+    first: BoxFuture<'static, ()>,
+    backend: BackendRef,
+    lock: Vec<u8>,
+    token: String,
+    ttl_ms: u64,
+    watch: Arc<Watch>,
+    generation: u64,
+) {
     let every = Duration::from_millis(ttl_ms / 3);
     let current = || watch.generation.load(Ordering::SeqCst) == generation;
     let mut failures = 0;
+    let mut next = first;
     // Bounded: it ends on release, drop, loss, or a run of failures.
     loop {
-        backend.sleep(every).await;
+        next.await;
         if !current() {
             return;
         }
@@ -586,6 +598,7 @@ async fn renew(backend: BackendRef, lock: Vec<u8>, token: String, ttl_ms: u64, w
                 }
             }
         }
+        next = backend.sleep(every);
     }
     if current() {
         watch.lost.store(true, Ordering::SeqCst);
