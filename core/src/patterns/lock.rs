@@ -423,7 +423,8 @@ impl Lock {
 
     /// Acquires, waiting up to `timeout` (of the backend's time). Wakes as soon as the holder
     /// releases (the release script signals one waiter), or when the holder's lease runs out.
-    /// Returns `acquired: false` if the lock was still taken at the deadline.
+    /// Returns `acquired: false` if the lock was still taken at the deadline. A non-reentrant
+    /// owner that already holds the lock waits like anyone else (until its own lease ends).
     pub async fn acquire(&self, timeout: Duration) -> Result<Acquisition> {
         acquire_with_wait(&*self.backend, &self.keys.signal, timeout, move || async move {
             let g = self.grant().await?;
@@ -644,5 +645,52 @@ impl Drop for LockGuard<'_> {
         if !self.released {
             self.lock.watch.stop();
         }
+    }
+}
+
+#[cfg(all(test, not(target_family = "wasm")))]
+mod tests {
+    use super::*;
+    use crate::backend::{block_on, SimBackend};
+    use crate::sim::{Clock, Simulator};
+
+    /// A held lock with a watchdog, on a manual clock; the watchdog runs on its own thread.
+    fn held(sim: &Simulator) -> Lock {
+        let backend = Arc::new(SimBackend::new(sim.clone()));
+        let options = LockOptions::default().ttl(Duration::from_millis(300)).watchdog(true);
+        Lock::new(backend, "guarded", options).expect("lock")
+    }
+
+    /// Moves the clock 100 ms at a time, giving the watchdog thread time to renew after each.
+    fn advance(sim: &Simulator, steps: usize) {
+        for _ in 0..steps {
+            sim.advance_ms(100);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn a_kept_guard_is_renewed_and_a_dropped_one_expires() {
+        let sim = Simulator::with_clock(Clock::manual(1_000_000));
+        let lock = held(&sim);
+        let guard = block_on(lock.guard(Duration::ZERO)).expect("free lock");
+        assert_eq!(guard.fence(), 1);
+        advance(&sim, 5);
+        assert!(block_on(lock.is_owned()).expect("is_owned"), "renewed past its 300 ms lease");
+        drop(guard);
+        advance(&sim, 4);
+        assert!(!block_on(lock.is_locked()).expect("is_locked"), "no renewal after the guard was dropped");
+        assert!(!lock.lost(), "a stopped watchdog reports nothing");
+    }
+
+    #[test]
+    fn dropping_the_lock_stops_its_watchdog() {
+        let sim = Simulator::with_clock(Clock::manual(1_000_000));
+        let lock = held(&sim);
+        let other = held(&sim);
+        assert!(block_on(lock.try_acquire()).expect("acquire").acquired);
+        drop(lock);
+        advance(&sim, 4);
+        assert!(block_on(other.try_acquire()).expect("acquire").acquired, "the dropped owner's lease ran out");
     }
 }
