@@ -3,12 +3,13 @@
 //! counter at exactly 1,600; the fencing tokens, ordered by the counter value each holder read
 //! (the acquisition order), strictly increase. Run with blocking acquires woken by releases on
 //! the simulator (tokio multi-thread runtime, system clock) and on a real redis-server; and the
-//! same counter guarded by a Redlock over three independent simulators.
+//! same counter guarded by a Redlock over three independent simulators and over three
+//! databases of a real redis-server.
 
 #[path = "support/mod.rs"]
 mod support;
 
-use redkit::backend::{BackendRef, SimBackend, SpawnFn};
+use redkit::backend::{BackendRef, RedisBackend, SimBackend, SpawnFn};
 use redkit::command;
 use redkit::patterns::lock::{Lock, LockOptions};
 use redkit::patterns::redlock::{Redlock, RedlockOptions};
@@ -91,8 +92,18 @@ async fn lock_guards_a_counter_on_the_simulator() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn redlock_over_three_instances_guards_a_counter() {
-    let instances: Vec<BackendRef> = (0..3).map(|_| sim_backend()).collect();
+async fn lock_guards_a_counter_on_redis() {
+    let Some(server) = support::RedisServer::start() else { return };
+    let url = format!("redis://127.0.0.1:{}/", server.port);
+    let backend: BackendRef = Arc::new(RedisBackend::connect(&url).await.expect("connect"));
+    let started = Instant::now();
+    let seen = hammer_lock(backend.clone()).await;
+    println!("redis: {} lock cycles in {:?}", seen.len(), started.elapsed());
+    check(&backend, seen).await;
+}
+
+/// The counter under a Redlock over `instances` (the counter itself lives on the first).
+async fn hammer_redlock(what: &str, instances: Vec<BackendRef>) {
     let store = instances[0].clone();
     let options = RedlockOptions::default()
         .ttl(Duration::from_secs(10))
@@ -116,6 +127,22 @@ async fn redlock_over_three_instances_guards_a_counter() {
     for t in tasks {
         tokio::time::timeout(Duration::from_secs(120), t).await.expect("done in time").expect("task");
     }
-    println!("redlock over 3 simulators: {} cycles in {:?}", TASKS * ROUNDS, started.elapsed());
+    println!("redlock over {what}: {} cycles in {:?}", TASKS * ROUNDS, started.elapsed());
     assert_eq!(counter(&store).await, (TASKS * ROUNDS) as i64, "no update lost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redlock_over_three_simulators_guards_a_counter() {
+    hammer_redlock("3 simulators", (0..3).map(|_| sim_backend()).collect()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redlock_over_three_redis_databases_guards_a_counter() {
+    let Some(server) = support::RedisServer::start() else { return };
+    let mut instances: Vec<BackendRef> = Vec::new();
+    for db in 0..3 {
+        let url = format!("redis://127.0.0.1:{}/{db}", server.port);
+        instances.push(Arc::new(RedisBackend::connect(&url).await.expect("connect")));
+    }
+    hammer_redlock("3 redis databases", instances).await;
 }
