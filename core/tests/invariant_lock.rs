@@ -4,15 +4,17 @@
 //! (the acquisition order), strictly increase. Run with blocking acquires woken by releases on
 //! the simulator (tokio multi-thread runtime, system clock) and on a real redis-server; and the
 //! same counter guarded by a Redlock over three independent simulators and over three
-//! databases of a real redis-server.
+//! databases of a real redis-server. Beside them, the cost rule on real Redis: every lock and
+//! semaphore operation is one round trip.
 
 #[path = "support/mod.rs"]
 mod support;
 
-use redkit::backend::{BackendRef, RedisBackend, SimBackend, SpawnFn};
+use redkit::backend::{Backend, BackendRef, RedisBackend, SimBackend, SpawnFn};
 use redkit::command;
 use redkit::patterns::lock::{Lock, LockOptions};
 use redkit::patterns::redlock::{Redlock, RedlockOptions};
+use redkit::patterns::semaphore::{Semaphore, SemaphoreOptions};
 use redkit::sim::Simulator;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -145,4 +147,41 @@ async fn redlock_over_three_redis_databases_guards_a_counter() {
         instances.push(Arc::new(RedisBackend::connect(&url).await.expect("connect")));
     }
     hammer_redlock("3 redis databases", instances).await;
+}
+
+/// Runs `op`; returns how many requests it sent.
+async fn trips<T>(backend: &RedisBackend, op: impl std::future::Future<Output = redkit::Result<T>>) -> u64 {
+    counted(backend, op).await.1
+}
+
+/// Runs `op`; returns its result and how many requests it sent.
+async fn counted<T>(backend: &RedisBackend, op: impl std::future::Future<Output = redkit::Result<T>>) -> (T, u64) {
+    let before = backend.round_trips();
+    let out = op.await.expect("operation");
+    (out, backend.round_trips() - before)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_lock_and_semaphore_operation_is_one_round_trip() {
+    let Some(server) = support::RedisServer::start() else { return };
+    let url = format!("redis://127.0.0.1:{}/", server.port);
+    let redis = Arc::new(RedisBackend::connect(&url).await.expect("connect"));
+    let backend: BackendRef = redis.clone();
+    for script in redkit::scripts::all() {
+        redis.command(command!("SCRIPT", "LOAD", script.lua())).await.expect("SCRIPT LOAD");
+    }
+    let options = LockOptions::default().ttl(Duration::from_secs(10)).reentrant(true);
+    let lock = Lock::new(backend.clone(), "trips", options).expect("lock");
+    assert_eq!(trips(&redis, lock.try_acquire()).await, 1, "try_acquire");
+    assert_eq!(trips(&redis, lock.acquire(Duration::from_secs(1))).await, 1, "acquire of a free (reentrant) lock");
+    assert_eq!(trips(&redis, lock.extend(Duration::from_secs(20))).await, 1, "extend");
+    assert_eq!(trips(&redis, lock.release()).await, 1, "release");
+    assert_eq!(trips(&redis, lock.release()).await, 1, "last release");
+    let sem = Semaphore::new(backend, "trips", SemaphoreOptions::default().permits(2)).expect("semaphore");
+    let (permit, n) = counted(&redis, sem.try_acquire()).await;
+    assert_eq!(n, 1, "semaphore try_acquire");
+    let token = permit.token.expect("granted");
+    assert_eq!(trips(&redis, sem.extend(&token, Duration::from_secs(5))).await, 1, "semaphore extend");
+    assert_eq!(trips(&redis, sem.count()).await, 1, "semaphore count");
+    assert_eq!(trips(&redis, sem.release(&token)).await, 1, "semaphore release");
 }
