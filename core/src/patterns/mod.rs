@@ -5,4 +5,7 @@
 //! ([`serde_ms`]).
 
 pub mod keys;
+pub mod lock;
+pub mod redlock;
+pub mod semaphore;
 pub mod serde_ms;
