@@ -5,4 +5,6 @@
 //! ([`serde_ms`]).
 
 pub mod keys;
+pub mod limiter;
+mod limiter_local;
 pub mod serde_ms;
