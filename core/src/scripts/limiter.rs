@@ -340,7 +340,7 @@ fn commit(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &Eval, now: &Now, cost: f64) 
         }
         Algo::SlidingLog | Algo::Concurrency => {
             let seq = value::int(&env.call(Cmd::new("INCR").arg(l.aux))?)? as f64;
-            let member = format!("{}:{}", s(seq), s(cost));
+            let member = format!("{}-{}:{}", s(now.ms), s(seq), s(cost));
             let score = if l.algo == Algo::Concurrency { now.ms + l.window } else { now.ms };
             env.call(Cmd::new("ZADD").arg(l.key).arg(s(score)).arg(&member))?;
             env.call(Cmd::new("PEXPIRE").arg(l.key).arg(s(l.window)))?;

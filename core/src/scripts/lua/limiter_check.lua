@@ -72,7 +72,7 @@ local function fixed_window(l, x)
   x.reset_c = left
 end
 
--- A log of entries "seq:weight" scored by time: sliding_log (score = when, lives a window)
+-- A log of entries "time-seq:weight" scored by time: sliding_log (score = when, lives a window)
 -- and concurrency (score = lease expiry).
 local function log(l, x, offset)
   redis.call('ZREMRANGEBYSCORE', l.key, '-inf', s(now - offset))
@@ -177,7 +177,8 @@ local function commit(l, x)
       if x.ttl < 0 then redis.call('PEXPIRE', l.key, s(l.window)) end
     end
   elseif l.algo == 'sliding_log' or l.algo == 'concurrency' then
-    local member = s(redis.call('INCR', l.aux)) .. ':' .. s(cost)
+    -- "time-seq:weight": unique even after the sequence expired with the log.
+    local member = s(now) .. '-' .. s(redis.call('INCR', l.aux)) .. ':' .. s(cost)
     local score = l.algo == 'concurrency' and now + l.window or now
     redis.call('ZADD', l.key, s(score), member)
     redis.call('PEXPIRE', l.key, s(l.window))
