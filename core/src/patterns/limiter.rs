@@ -641,6 +641,8 @@ async fn run(backend: &BackendRef, limiters: &[Limiter], key: &str, cost: u64, m
     let mut args = Vec::with_capacity(2 + 6 * limiters.len());
     args.push(cost.to_string().into_bytes());
     args.push(if mode == Mode::Peek { b"peek".to_vec() } else { b"consume".to_vec() });
+    let leases = mode == Mode::Consume && limiters.iter().any(|l| l.inner.options.algorithm == Algorithm::Concurrency);
+    args.push(if leases { lease_id().into_bytes() } else { Vec::new() });
     for l in limiters {
         keys.extend(l.keys_of(key));
         args.extend(l.inner.args.iter().cloned());
@@ -653,6 +655,17 @@ async fn run(backend: &BackendRef, limiters: &[Limiter], key: &str, cost: u64, m
         ));
     }
     reply.into_iter().map(parse_decision).collect()
+}
+
+/// A lease id unique across processes: a 64-bit per-process random seed (foldhash's: address
+/// space layout and, on native targets, the time) and a process-wide counter.
+fn lease_id() -> String {
+    use std::hash::BuildHasher;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let seed = *SEED.get_or_init(|| foldhash::fast::RandomState::default().hash_one(0x006c_6561_7365_u64));
+    format!("{seed:016x}-{}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 fn parse_decision(v: Value) -> Result<Decision> {

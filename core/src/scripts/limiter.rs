@@ -14,7 +14,8 @@ use crate::backend::{value, Cmd};
 use crate::error::Result;
 use crate::resp::Value;
 
-/// `limiter_check`: KEYS = (state, aux, block) per limit; ARGV = cost, `consume`|`peek`, then
+/// `limiter_check`: KEYS = (state, aux, block) per limit; ARGV = cost, `consume`|`peek`, a lease
+/// id (concurrency limits: unique, chosen by the caller), then
 /// (algorithm, limit, window_ms, p1, p2, block_ms) per limit. Replies one
 /// `{allowed, remaining, limit, reset_after_ms, retry_after_ms, lease}` per limit.
 pub static LIMITER_CHECK: Script = Script::new("limiter_check", include_str!("lua/limiter_check.lua"), check);
@@ -108,8 +109,8 @@ fn err(msg: &str) -> crate::Error {
     script_error(msg)
 }
 
-fn parse_limit<'a>(keys: &'a [Vec<u8>], args: &[Vec<u8>], i: usize) -> Result<Limit<'a>> {
-    let a = 2 + i * 6;
+fn parse_limit<'a>(keys: &'a [Vec<u8>], args: &[Vec<u8>], i: usize, peek: bool) -> Result<Limit<'a>> {
+    let a = 3 + i * 6;
     let algo = match args[a].as_slice() {
         b"fixed_window" => Some(Algo::FixedWindow),
         b"sliding_log" => Some(Algo::SlidingLog),
@@ -152,6 +153,11 @@ fn parse_limit<'a>(keys: &'a [Vec<u8>], args: &[Vec<u8>], i: usize) -> Result<Li
             l.cap = p1;
             if p1 < 1.0 || l.emission * p1 > MAX_GCRA_TOLERANCE_US as f64 {
                 return Err(err("ERR gcra burst must be at least 1 and burst * emission interval at most 1e15 us"));
+            }
+        }
+        Some(Algo::Concurrency) => {
+            if args[2].is_empty() && !peek {
+                return Err(err("ERR a concurrency limiter needs a lease id"));
             }
         }
         Some(_) => {}
@@ -326,7 +332,7 @@ fn evaluate(env: &mut Env<'_, '_>, l: &Limit<'_>, now: &Now, cost: f64) -> Resul
 }
 
 /// Lua's `commit`: records the call; returns the lease (concurrency) or empty.
-fn commit(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &Eval, now: &Now, cost: f64) -> Result<Vec<u8>> {
+fn commit(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &Eval, now: &Now, cost: f64, lease: &[u8]) -> Result<Vec<u8>> {
     match l.algo {
         Algo::FixedWindow => {
             if x.ttl == 0.0 || x.ttl == -2.0 {
@@ -338,16 +344,19 @@ fn commit(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &Eval, now: &Now, cost: f64) 
                 }
             }
         }
-        Algo::SlidingLog | Algo::Concurrency => {
+        Algo::Concurrency => {
+            let mut member = lease.to_vec();
+            member.extend_from_slice(format!(":{}", s(cost)).as_bytes());
+            env.call(Cmd::new("ZADD").arg(l.key).arg(s(now.ms + l.window)).arg(&member))?;
+            env.call(Cmd::new("PEXPIRE").arg(l.key).arg(s(l.window)))?;
+            return Ok(member);
+        }
+        Algo::SlidingLog => {
             let seq = value::int(&env.call(Cmd::new("INCR").arg(l.aux))?)? as f64;
-            let member = format!("{}-{}:{}", s(now.ms), s(seq), s(cost));
-            let score = if l.algo == Algo::Concurrency { now.ms + l.window } else { now.ms };
-            env.call(Cmd::new("ZADD").arg(l.key).arg(s(score)).arg(&member))?;
+            let member = format!("{}:{}", s(seq), s(cost));
+            env.call(Cmd::new("ZADD").arg(l.key).arg(s(now.ms)).arg(member))?;
             env.call(Cmd::new("PEXPIRE").arg(l.key).arg(s(l.window)))?;
             env.call(Cmd::new("PEXPIRE").arg(l.aux).arg(s(l.window)))?;
-            if l.algo == Algo::Concurrency {
-                return Ok(member.into_bytes());
-            }
         }
         Algo::SlidingWindow => {
             env.call(
@@ -375,15 +384,15 @@ fn commit(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &Eval, now: &Now, cost: f64) 
 
 fn check(env: &mut Env<'_, '_>, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
     let n = keys.len() / 3;
-    if n < 1 || keys.len() % 3 != 0 || args.len() != 2 + 6 * n {
-        return Err(err("ERR limiter_check needs 3 keys and 6 arguments per limit"));
+    if n < 1 || keys.len() % 3 != 0 || args.len() != 3 + 6 * n {
+        return Err(err("ERR limiter_check needs 3 keys per limit and 3 + 6 per limit arguments"));
     }
     let cost = int(&args[0]).ok_or_else(|| err("ERR limiter cost must be an integer from 0 to 1e12"))?;
     let peek = args[1] == b"peek";
     if !peek && args[1] != b"consume" {
         return Err(err("ERR limiter mode must be consume or peek"));
     }
-    let limits = (0..n).map(|i| parse_limit(keys, args, i)).collect::<Result<Vec<_>>>()?;
+    let limits = (0..n).map(|i| parse_limit(keys, args, i, peek)).collect::<Result<Vec<_>>>()?;
     let now = Now { us: env.time_us() as f64, ms: env.time_ms() as f64 };
     let mut evals = Vec::with_capacity(n);
     for l in &limits {
@@ -396,7 +405,7 @@ fn check(env: &mut Env<'_, '_>, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Va
         if record {
             remaining = x.avail - cost;
             reset = x.reset_c;
-            lease = commit(env, l, x, &now, cost)?;
+            lease = commit(env, l, x, &now, cost, &args[2])?;
         } else if !x.ok {
             retry = x.retry;
             if !peek && !x.blocked && l.block > 0.0 {

@@ -1,6 +1,7 @@
 -- limiter_check: one rate-limit decision over one or more limits, all or nothing.
 -- KEYS, 3 per limit: state, aux, block.
--- ARGV: cost, mode ('consume' | 'peek'), then 6 per limit:
+-- ARGV: cost, mode ('consume' | 'peek'), lease id (concurrency; unique, chosen by the caller),
+-- then 6 per limit:
 --   algorithm, limit, window_ms, p1, p2, block_ms
 --   (token_bucket: p1 = tokens per refill, p2 = refill interval ms; gcra: p1 = burst).
 -- Reply, per limit: {allowed, remaining, limit, reset_after_ms, retry_after_ms, lease}
@@ -22,17 +23,18 @@ local function weight(member)
 end
 
 local n = #KEYS / 3
-if n < 1 or n ~= math.floor(n) or #ARGV ~= 2 + 6 * n then
-  return redis.error_reply('ERR limiter_check needs 3 keys and 6 arguments per limit')
+if n < 1 or n ~= math.floor(n) or #ARGV ~= 3 + 6 * n then
+  return redis.error_reply('ERR limiter_check needs 3 keys per limit and 3 + 6 per limit arguments')
 end
 local cost = int(ARGV[1])
 if not cost then return redis.error_reply('ERR limiter cost must be an integer from 0 to 1e12') end
 local peek = ARGV[2] == 'peek'
 if not peek and ARGV[2] ~= 'consume' then return redis.error_reply('ERR limiter mode must be consume or peek') end
+local lease_id = ARGV[3]
 
 local limits = {}
 for i = 1, n do
-  local a = 2 + (i - 1) * 6
+  local a = 3 + (i - 1) * 6
   local l = {algo = ARGV[a + 1], limit = int(ARGV[a + 2]), window = int(ARGV[a + 3]), p1 = int(ARGV[a + 4]),
     p2 = int(ARGV[a + 5]), block = int(ARGV[a + 6]), key = KEYS[3 * i - 2], aux = KEYS[3 * i - 1], bkey = KEYS[3 * i]}
   if not (l.limit and l.window and l.p1 and l.p2 and l.block) or l.limit < 1 or l.window < 1 then
@@ -47,8 +49,9 @@ for i = 1, n do
     if l.p1 < 1 or l.emission * l.p1 > 1e15 then
       return redis.error_reply('ERR gcra burst must be at least 1 and burst * emission interval at most 1e15 us')
     end
-  elseif l.algo ~= 'fixed_window' and l.algo ~= 'sliding_log' and l.algo ~= 'sliding_window'
-      and l.algo ~= 'concurrency' then
+  elseif l.algo == 'concurrency' then
+    if lease_id == '' and not peek then return redis.error_reply('ERR a concurrency limiter needs a lease id') end
+  elseif l.algo ~= 'fixed_window' and l.algo ~= 'sliding_log' and l.algo ~= 'sliding_window' then
     return redis.error_reply('ERR unknown limiter algorithm')
   end
   limits[i] = l
@@ -72,7 +75,7 @@ local function fixed_window(l, x)
   x.reset_c = left
 end
 
--- A log of entries "time-seq:weight" scored by time: sliding_log (score = when, lives a window)
+-- A log of entries "id:weight" scored by time: sliding_log (score = when, lives a window)
 -- and concurrency (score = lease expiry).
 local function log(l, x, offset)
   redis.call('ZREMRANGEBYSCORE', l.key, '-inf', s(now - offset))
@@ -177,13 +180,16 @@ local function commit(l, x)
       if x.ttl < 0 then redis.call('PEXPIRE', l.key, s(l.window)) end
     end
   elseif l.algo == 'sliding_log' or l.algo == 'concurrency' then
-    -- "time-seq:weight": unique even after the sequence expired with the log.
-    local member = s(now) .. '-' .. s(redis.call('INCR', l.aux)) .. ':' .. s(cost)
-    local score = l.algo == 'concurrency' and now + l.window or now
-    redis.call('ZADD', l.key, s(score), member)
+    if l.algo == 'concurrency' then
+      local member = lease_id .. ':' .. s(cost)
+      redis.call('ZADD', l.key, s(now + l.window), member)
+      redis.call('PEXPIRE', l.key, s(l.window))
+      return member
+    end
+    -- The sequence lives exactly as long as the log, so ids never repeat within it.
+    redis.call('ZADD', l.key, s(now), s(redis.call('INCR', l.aux)) .. ':' .. s(cost))
     redis.call('PEXPIRE', l.key, s(l.window))
     redis.call('PEXPIRE', l.aux, s(l.window))
-    if l.algo == 'concurrency' then return member end
   elseif l.algo == 'sliding_window' then
     redis.call('HSET', l.key, 'w', s(x.id), 'cur', s(x.cur + cost), 'prev', s(x.prev))
     redis.call('PEXPIRE', l.key, s(2 * l.window - x.e))

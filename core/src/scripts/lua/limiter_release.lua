@@ -1,5 +1,5 @@
 -- limiter_release: ends a concurrency lease early.
--- KEYS[1]: the lease set (member "time-seq:weight", score = expiry ms). ARGV[1]: the lease.
+-- KEYS[1]: the lease set (member "id:weight", score = expiry ms). ARGV[1]: the lease.
 -- Reply: 1 if the lease was live and is now released, 0 if it was unknown or had expired.
 if #KEYS ~= 1 or #ARGV ~= 1 then
   return redis.error_reply('ERR limiter_release needs 1 key and 1 argument')
