@@ -5,6 +5,8 @@
 //! ([`serde_ms`]).
 
 pub mod keys;
+pub mod limiter;
+mod limiter_local;
 pub mod lock;
 pub mod redlock;
 pub mod semaphore;

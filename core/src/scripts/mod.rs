@@ -16,6 +16,8 @@
 //!   ` script: <sha>, on @user_script:N.` suffix Redis adds, so both backends report the same
 //!   text.
 
+pub mod limiter;
+
 use crate::backend::Cmd;
 use crate::error::{Error, ErrorKind, Result};
 use crate::resp::Value;
@@ -124,6 +126,8 @@ const ALL: &[&Script] = &[
     &lock::SEMAPHORE_RELEASE,
     &lock::SEMAPHORE_EXTEND,
     &lock::SEMAPHORE_COUNT,
+    &limiter::LIMITER_CHECK,
+    &limiter::LIMITER_RELEASE,
 ];
 
 /// Lua's `tonumber` on an argument: a float, or `None` where Lua gives nil.

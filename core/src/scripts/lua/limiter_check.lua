@@ -1,0 +1,229 @@
+-- limiter_check: one rate-limit decision over one or more limits, all or nothing.
+-- KEYS, 3 per limit: state, aux, block.
+-- ARGV: cost, mode ('consume' | 'peek'), lease id (concurrency; unique, chosen by the caller),
+-- then 6 per limit:
+--   algorithm, limit, window_ms, p1, p2, block_ms
+--   (token_bucket: p1 = tokens per refill, p2 = refill interval ms; gcra: p1 = burst).
+-- Reply, per limit: {allowed, remaining, limit, reset_after_ms, retry_after_ms, lease}
+-- (retry_after_ms is -1 when the cost can never fit).
+local function int(v)
+  local n = tonumber(v)
+  if n and n == math.floor(n) and n >= 0 and n <= 1e12 then return n end
+  return nil
+end
+-- A number read back from Redis, or nil when it is not one or out of the exact-integer range.
+local function num(v)
+  local n = tonumber(v)
+  if n and n >= 0 and n < 9e15 then return n end
+  return nil
+end
+local function s(n) return string.format('%d', n) end
+local function weight(member)
+  return num(string.match(member, ':(%d+)$')) or 1
+end
+
+local n = #KEYS / 3
+if n < 1 or n ~= math.floor(n) or #ARGV ~= 3 + 6 * n then
+  return redis.error_reply('ERR limiter_check needs 3 keys per limit and 3 + 6 per limit arguments')
+end
+local cost = int(ARGV[1])
+if not cost then return redis.error_reply('ERR limiter cost must be an integer from 0 to 1e12') end
+local peek = ARGV[2] == 'peek'
+if not peek and ARGV[2] ~= 'consume' then return redis.error_reply('ERR limiter mode must be consume or peek') end
+local lease_id = ARGV[3]
+
+local limits = {}
+for i = 1, n do
+  local a = 3 + (i - 1) * 6
+  local l = {algo = ARGV[a + 1], limit = int(ARGV[a + 2]), window = int(ARGV[a + 3]), p1 = int(ARGV[a + 4]),
+    p2 = int(ARGV[a + 5]), block = int(ARGV[a + 6]), key = KEYS[3 * i - 2], aux = KEYS[3 * i - 1], bkey = KEYS[3 * i]}
+  if not (l.limit and l.window and l.p1 and l.p2 and l.block) or l.limit < 1 or l.window < 1 then
+    return redis.error_reply('ERR limiter limit and window must be integers from 1 to 1e12, p1, p2 and block from 0')
+  end
+  l.cap = l.limit
+  if l.algo == 'token_bucket' then
+    if l.p1 < 1 or l.p2 < 1 then return redis.error_reply('ERR token bucket refill and interval must be at least 1') end
+  elseif l.algo == 'gcra' then
+    l.emission = math.ceil(l.window * 1000 / l.limit)
+    l.cap = l.p1
+    if l.p1 < 1 or l.emission * l.p1 > 1e15 then
+      return redis.error_reply('ERR gcra burst must be at least 1 and burst * emission interval at most 1e15 us')
+    end
+  elseif l.algo == 'concurrency' then
+    if lease_id == '' and not peek then return redis.error_reply('ERR a concurrency limiter needs a lease id') end
+  elseif l.algo ~= 'fixed_window' and l.algo ~= 'sliding_log' and l.algo ~= 'sliding_window' then
+    return redis.error_reply('ERR unknown limiter algorithm')
+  end
+  limits[i] = l
+end
+
+local t = redis.call('TIME')
+local now_us = t[1] * 1000000 + t[2]
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+
+-- Each algorithm: x.avail (what fits now), x.retry (wait until cost fits), x.reset (until the
+-- state is empty, without this call), x.reset_c (the same, if this call is committed).
+local function fixed_window(l, x)
+  local used = num(redis.call('GET', l.key)) or 0
+  x.ttl = redis.call('PTTL', l.key)
+  -- A key in its last millisecond (PTTL 0) is a window that has ended.
+  if x.ttl == 0 then used = 0 end
+  local left = x.ttl > 0 and x.ttl or l.window
+  x.avail = math.max(l.limit - used, 0)
+  x.retry = left
+  x.reset = used > 0 and left or 0
+  x.reset_c = left
+end
+
+-- A log of entries "id:weight" scored by time: sliding_log (score = when, lives a window)
+-- and concurrency (score = lease expiry).
+local function log(l, x, offset)
+  redis.call('ZREMRANGEBYSCORE', l.key, '-inf', s(now - offset))
+  local e = redis.call('ZRANGE', l.key, 0, -1, 'WITHSCORES')
+  local used = 0
+  for j = 1, #e, 2 do used = used + weight(e[j]) end
+  x.avail = math.max(l.limit - used, 0)
+  x.retry = 0
+  local need, freed = used + cost - l.limit, 0
+  for j = 1, #e, 2 do
+    if freed >= need then break end
+    freed = freed + weight(e[j])
+    x.retry = (num(e[j + 1]) or now) + offset - now
+  end
+  x.reset = #e > 0 and math.max((num(e[#e]) or now) + offset - now, 0) or 0
+  x.reset_c = math.max(x.reset, l.window)
+end
+
+-- The first elapsed time within a window at which floor(p * (W - e) / W) <= room, or nil.
+local function fit(p, room, w)
+  if room < 0 then return nil end
+  if p <= room then return 0 end
+  local e = math.floor(w - (room + 1) * w / p) + 1
+  if e < w and math.floor(p * (w - e) / w) > room then e = e + 1 end
+  if e >= w then return nil end
+  return e
+end
+
+local function sliding_window(l, x)
+  local v = redis.call('HMGET', l.key, 'w', 'cur', 'prev')
+  local w = l.window
+  x.id = math.floor(now / w)
+  x.e = now - x.id * w
+  local win, cur, prev = num(v[1]) or -1, num(v[2]) or 0, num(v[3]) or 0
+  if win == x.id - 1 then prev = cur; cur = 0 elseif win ~= x.id then prev = 0; cur = 0 end
+  x.cur, x.prev = cur, prev
+  x.avail = math.max(l.limit - (math.floor(prev * (w - x.e) / w) + cur), 0)
+  local here = fit(prev, l.limit - cost - cur, w)
+  local later = fit(cur, l.limit - cost, w)
+  if here then x.retry = here - x.e elseif later then x.retry = w - x.e + later else x.retry = 2 * w - x.e end
+  x.reset = cur > 0 and 2 * w - x.e or (prev > 0 and w - x.e or 0)
+  x.reset_c = (cur + cost > 0) and 2 * w - x.e or x.reset
+end
+
+local function token_bucket(l, x)
+  local v = redis.call('HMGET', l.key, 'tokens', 'ts')
+  local tokens, ts = num(v[1]), num(v[2])
+  if not tokens or not ts then tokens = l.limit; ts = now end
+  if now > ts then
+    local k = math.floor((now - ts) / l.p2)
+    tokens = tokens + k * l.p1
+    ts = ts + k * l.p2
+  end
+  if tokens >= l.limit then tokens = l.limit; ts = now end
+  x.tokens, x.ts = tokens, ts
+  local function full_in(have)
+    if have >= l.limit then return 0 end
+    return ts + math.ceil((l.limit - have) / l.p1) * l.p2 - now
+  end
+  x.avail = math.max(tokens, 0)
+  x.retry = ts + math.ceil((cost - tokens) / l.p1) * l.p2 - now
+  x.reset = full_in(tokens)
+  x.reset_c = full_in(tokens - cost)
+end
+
+local function gcra(l, x)
+  local dvt = l.emission * l.p1
+  local tat = num(redis.call('GET', l.key)) or now_us
+  if tat < now_us then tat = now_us end
+  if tat > now_us + dvt then tat = now_us + dvt end
+  x.new_tat = tat + l.emission * cost
+  x.avail = math.max(math.floor((dvt - (tat - now_us)) / l.emission), 0)
+  x.retry = math.ceil((x.new_tat - dvt - now_us) / 1000)
+  x.reset = math.ceil((tat - now_us) / 1000)
+  x.reset_c = math.ceil((x.new_tat - now_us) / 1000)
+end
+
+local function evaluate(l)
+  local x = {}
+  local blocked = redis.call('PTTL', l.bkey)
+  if blocked > 0 then
+    x.blocked = true
+    x.avail, x.retry, x.reset, x.reset_c = 0, blocked, blocked, blocked
+  elseif l.algo == 'fixed_window' then fixed_window(l, x)
+  elseif l.algo == 'sliding_log' then log(l, x, l.window)
+  elseif l.algo == 'concurrency' then log(l, x, 0)
+  elseif l.algo == 'sliding_window' then sliding_window(l, x)
+  elseif l.algo == 'token_bucket' then token_bucket(l, x)
+  else gcra(l, x) end
+  x.ok = not x.blocked and cost <= x.avail
+  if cost > l.cap then x.retry = -1 end
+  return x
+end
+
+-- Records the call; returns the lease (concurrency) or ''.
+local function commit(l, x)
+  if l.algo == 'fixed_window' then
+    if x.ttl == 0 or x.ttl == -2 then
+      redis.call('SET', l.key, s(cost), 'PX', s(l.window))
+    else
+      redis.call('INCRBY', l.key, s(cost))
+      if x.ttl < 0 then redis.call('PEXPIRE', l.key, s(l.window)) end
+    end
+  elseif l.algo == 'sliding_log' or l.algo == 'concurrency' then
+    if l.algo == 'concurrency' then
+      local member = lease_id .. ':' .. s(cost)
+      redis.call('ZADD', l.key, s(now + l.window), member)
+      redis.call('PEXPIRE', l.key, s(l.window))
+      return member
+    end
+    -- The sequence lives exactly as long as the log, so ids never repeat within it.
+    redis.call('ZADD', l.key, s(now), s(redis.call('INCR', l.aux)) .. ':' .. s(cost))
+    redis.call('PEXPIRE', l.key, s(l.window))
+    redis.call('PEXPIRE', l.aux, s(l.window))
+  elseif l.algo == 'sliding_window' then
+    redis.call('HSET', l.key, 'w', s(x.id), 'cur', s(x.cur + cost), 'prev', s(x.prev))
+    redis.call('PEXPIRE', l.key, s(2 * l.window - x.e))
+  elseif l.algo == 'token_bucket' then
+    redis.call('HSET', l.key, 'tokens', s(x.tokens - cost), 'ts', s(x.ts))
+    redis.call('PEXPIRE', l.key, s(x.reset_c))
+  else
+    redis.call('SET', l.key, s(x.new_tat), 'PX', s(x.reset_c))
+  end
+  return ''
+end
+
+local d, all = {}, true
+for i = 1, n do
+  d[i] = evaluate(limits[i])
+  all = all and d[i].ok
+end
+local record = all and not peek and cost > 0
+local out = {}
+for i = 1, n do
+  local l, x = limits[i], d[i]
+  local remaining, reset, retry, lease = x.avail, x.reset, 0, ''
+  if record then
+    remaining = x.avail - cost
+    reset = x.reset_c
+    lease = commit(l, x)
+  elseif not x.ok then
+    retry = x.retry
+    if not peek and not x.blocked and l.block > 0 then
+      redis.call('SET', l.bkey, '1', 'PX', s(l.block))
+      if retry >= 0 and retry < l.block then retry = l.block end
+      reset = math.max(reset, l.block)
+    end
+  end
+  out[i] = {x.ok and 1 or 0, remaining, l.cap, reset, retry, lease}
+end
+return out
