@@ -4,5 +4,8 @@
 //! Shared conventions live here: key names ([`keys`]) and how results serialise
 //! ([`serde_ms`]).
 
+pub mod cron;
 pub mod keys;
+pub mod queue;
 pub mod serde_ms;
+pub mod worker;

@@ -23,6 +23,8 @@ use crate::sim::command::Ctx;
 use crate::sim::dispatch;
 use std::sync::OnceLock;
 
+pub mod queue;
+
 /// A native twin: runs on the simulator with `(env, KEYS, ARGV)`.
 pub type NativeFn = fn(&mut Env<'_, '_>, &[Vec<u8>], &[Vec<u8>]) -> Result<Value>;
 
@@ -114,7 +116,21 @@ pub fn all() -> &'static [&'static Script] {
     ALL
 }
 
-const ALL: &[&Script] = &[];
+const ALL: &[&Script] = &[
+    &queue::ENQUEUE,
+    &queue::RESERVE,
+    &queue::RECOVER,
+    &queue::HEARTBEAT,
+    &queue::ACK,
+    &queue::FAIL,
+    &queue::REQUEUE,
+    &queue::PAUSE,
+    &queue::COUNTS,
+    &queue::GET,
+    &queue::REPEAT_ADD,
+    &queue::REPEAT_NEXT,
+    &queue::REPEAT_REMOVE,
+];
 
 /// Lua's `tonumber` on an argument: a float, or `None` where Lua gives nil.
 pub fn tonumber(arg: &[u8]) -> Option<f64> {
