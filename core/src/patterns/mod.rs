@@ -4,10 +4,13 @@
 //! Shared conventions live here: key names ([`keys`]) and how results serialise
 //! ([`serde_ms`]).
 
+pub mod cron;
 pub mod keys;
 pub mod limiter;
 mod limiter_local;
 pub mod lock;
+pub mod queue;
 pub mod redlock;
 pub mod semaphore;
 pub mod serde_ms;
+pub mod worker;

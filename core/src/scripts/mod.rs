@@ -26,6 +26,7 @@ use crate::sim::dispatch;
 use std::sync::OnceLock;
 
 pub mod lock;
+pub mod queue;
 
 /// A native twin: runs on the simulator with `(env, KEYS, ARGV)`.
 pub type NativeFn = fn(&mut Env<'_, '_>, &[Vec<u8>], &[Vec<u8>]) -> Result<Value>;
@@ -128,6 +129,19 @@ const ALL: &[&Script] = &[
     &lock::SEMAPHORE_COUNT,
     &limiter::LIMITER_CHECK,
     &limiter::LIMITER_RELEASE,
+    &queue::ENQUEUE,
+    &queue::RESERVE,
+    &queue::RECOVER,
+    &queue::HEARTBEAT,
+    &queue::ACK,
+    &queue::FAIL,
+    &queue::REQUEUE,
+    &queue::PAUSE,
+    &queue::COUNTS,
+    &queue::GET,
+    &queue::REPEAT_ADD,
+    &queue::REPEAT_NEXT,
+    &queue::REPEAT_REMOVE,
 ];
 
 /// Lua's `tonumber` on an argument: a float, or `None` where Lua gives nil.

@@ -13,6 +13,7 @@ mod limiter;
 mod lock;
 mod matcher;
 mod objects;
+mod queue;
 
 use matcher::{check, field, substitute, Saved};
 use objects::{construct, Args, CallError, Object, World};

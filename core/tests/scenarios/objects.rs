@@ -54,6 +54,7 @@ pub type Constructor = fn(kind: &str, args: &Args, world: &World) -> Option<Resu
 pub const ADAPTERS: &[Constructor] = &[
     crate::lock::construct,
     crate::limiter::construct,
+    crate::queue::construct,
 ];
 
 /// Builds the object of `kind`.

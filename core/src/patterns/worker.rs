@@ -1,0 +1,433 @@
+//! A queue worker: runs handlers per job type with bounded concurrency, heartbeats each job's
+//! lease while its handler runs, waits for work without polling, and shuts down gracefully.
+//!
+//! Built only on [`crate::backend::Backend`]'s `spawn`, `sleep` and `blocking` (no runtime of
+//! its own), so it runs wherever the backend runs, wasm32 included. An idle worker waits on a
+//! BLPOP of the queue's wake-up list, which every enqueue, retry and resume pushes to; the wait
+//! is bounded by the time until the next delayed job, lease deadline or repeat falls due (as
+//! the reserve script reports it) and by [`WorkerOptions::idle_wait`].
+//!
+//! A handler returns `Ok(result)` (the job is acked with it) or `Err(message)` (the job fails:
+//! retried after its backoff or dead-lettered). A job whose type has no handler is
+//! dead-lettered at once with an error saying so; a handler that panics fails its job.
+//!
+//! ```
+//! use redkit::backend::{block_on, Backend, SimBackend};
+//! use redkit::patterns::queue::{JobOptions, Queue, QueueOptions};
+//! use redkit::patterns::worker::{Worker, WorkerOptions};
+//! use redkit::sim::Simulator;
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! let backend = Arc::new(SimBackend::new(Simulator::new()));
+//! let queue = Queue::new(backend.clone(), "math", QueueOptions::default()).unwrap();
+//! block_on(async {
+//!     let job = queue.enqueue("double", serde_json::json!(21), JobOptions::default()).await?;
+//!     let worker = Worker::new(&queue, WorkerOptions::default().concurrency(4))
+//!         .handle("double", |job| async move { Ok(serde_json::json!(job.data.as_i64().unwrap_or(0) * 2)) })
+//!         .start()?;
+//!     for _ in 0..200 {
+//!         if queue.get(&job.id).await?.result.is_some() {
+//!             break;
+//!         }
+//!         backend.sleep(Duration::from_millis(5)).await;
+//!     }
+//!     assert_eq!(queue.get(&job.id).await?.result, Some(serde_json::json!(42)));
+//!     let report = worker.shutdown(Duration::from_secs(1)).await;
+//!     assert!(report.drained);
+//!     Ok::<_, redkit::Error>(())
+//! })
+//! .unwrap();
+//! ```
+
+use crate::backend::{BoxFuture, Cmd};
+use crate::error::{Error, ErrorKind, Result};
+use crate::patterns::queue::{Queue, ReservedJob};
+use serde::Serialize;
+use serde_json::Value as Json;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+/// What a handler returns: the job's result, or an error message (the job fails).
+pub type HandlerResult = std::result::Result<Json, String>;
+
+/// A job handler.
+pub type Handler = Arc<dyn Fn(ReservedJob) -> BoxFuture<'static, HandlerResult> + Send + Sync>;
+
+/// Options of a [`Worker`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct WorkerOptions {
+    /// How many jobs run at once (default 1).
+    pub concurrency: usize,
+    /// The lease each job is reserved with (default: the queue's).
+    pub lease: Option<Duration>,
+    /// How often a running job's lease is extended (default: a third of the lease).
+    pub heartbeat: Option<Duration>,
+    /// The longest an idle worker waits for a wake-up before reserving again (default 1 s).
+    pub idle_wait: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions { concurrency: 1, lease: None, heartbeat: None, idle_wait: Duration::from_secs(1) }
+    }
+}
+
+impl WorkerOptions {
+    /// Sets the concurrency.
+    #[must_use]
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n;
+        self
+    }
+
+    /// Sets the lease.
+    #[must_use]
+    pub fn lease(mut self, d: Duration) -> Self {
+        self.lease = Some(d);
+        self
+    }
+
+    /// Sets the heartbeat interval.
+    #[must_use]
+    pub fn heartbeat(mut self, d: Duration) -> Self {
+        self.heartbeat = Some(d);
+        self
+    }
+
+    /// Sets the longest idle wait.
+    #[must_use]
+    pub fn idle_wait(mut self, d: Duration) -> Self {
+        self.idle_wait = d;
+        self
+    }
+}
+
+/// A worker being configured: add handlers, then [`Worker::start`].
+pub struct Worker {
+    queue: Queue,
+    options: WorkerOptions,
+    handlers: HashMap<String, Handler>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker").field("queue", &self.queue).field("options", &self.options).finish()
+    }
+}
+
+/// Counters of a running worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct WorkerStats {
+    /// Jobs acked.
+    pub completed: u64,
+    /// Jobs failed (retried or dead-lettered).
+    pub failed: u64,
+    /// Jobs whose lease was lost before their ack or fail (another worker may have run them).
+    pub lost: u64,
+    /// Jobs running now.
+    pub in_flight: u64,
+}
+
+/// What [`WorkerHandle::shutdown`] achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// True when every in-flight job finished within the bound.
+    pub drained: bool,
+    /// Jobs still running when the bound ran out; their leases expire and they run again
+    /// elsewhere.
+    pub abandoned: u64,
+}
+
+#[derive(Default)]
+struct State {
+    limit: usize,
+    in_flight: usize,
+    stopping: bool,
+    killed: bool,
+    loop_done: bool,
+    wakers: Vec<Waker>,
+}
+
+struct Shared {
+    queue: Queue,
+    handlers: HashMap<String, Handler>,
+    concurrency: usize,
+    lease: Duration,
+    heartbeat: Duration,
+    idle_wait: Duration,
+    state: Mutex<State>,
+    completed: AtomicU64,
+    failed: AtomicU64,
+    lost: AtomicU64,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes the state and wakes every waiter to re-check it.
+    fn update(&self, f: impl FnOnce(&mut State)) {
+        let wakers = {
+            let mut s = self.lock();
+            f(&mut s);
+            std::mem::take(&mut s.wakers)
+        };
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Resolves once `ready` holds for the state.
+    fn until(self: &Arc<Self>, ready: fn(&State) -> bool) -> impl Future<Output = ()> + Send + 'static {
+        let shared = self.clone();
+        std::future::poll_fn(move |cx| {
+            let mut s = shared.lock();
+            if ready(&s) {
+                return Poll::Ready(());
+            }
+            s.wakers.push(cx.waker().clone());
+            Poll::Pending
+        })
+    }
+}
+
+/// A running worker.
+#[derive(Clone)]
+pub struct WorkerHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for WorkerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WorkerHandle({:?})", self.stats())
+    }
+}
+
+/// Which of two futures finished first.
+enum Either<A, B> {
+    Left(A),
+    Right(B),
+}
+
+/// Polls both futures; the first to finish wins and the other is dropped.
+async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    std::future::poll_fn(move |cx| {
+        if let Poll::Ready(v) = a.as_mut().poll(cx) {
+            return Poll::Ready(Either::Left(v));
+        }
+        if let Poll::Ready(v) = b.as_mut().poll(cx) {
+            return Poll::Ready(Either::Right(v));
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// A handler future that turns a panic into an error result.
+struct CatchPanic(BoxFuture<'static, HandlerResult>);
+
+impl Future for CatchPanic {
+    type Output = HandlerResult;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<HandlerResult> {
+        let fut = &mut self.0;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(p) => p,
+            Err(_) => Poll::Ready(Err("the handler panicked".to_string())),
+        }
+    }
+}
+
+impl Worker {
+    /// A worker for `queue`.
+    pub fn new(queue: &Queue, options: WorkerOptions) -> Worker {
+        Worker { queue: queue.clone(), options, handlers: HashMap::new() }
+    }
+
+    /// Runs `handler` for jobs of `job_type` (replacing an earlier one).
+    #[must_use]
+    pub fn handle<F, Fut>(mut self, job_type: &str, handler: F) -> Worker
+    where
+        F: Fn(ReservedJob) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult> + Send + 'static,
+    {
+        let h: Handler = Arc::new(move |job| Box::pin(handler(job)));
+        self.handlers.insert(job_type.to_string(), h);
+        self
+    }
+
+    /// Starts reserving and running jobs in a background task ([`crate::backend::Backend::spawn`]).
+    /// Fails with [`ErrorKind::InvalidArgument`] on a concurrency outside 1–1000, a zero
+    /// heartbeat or idle wait, or a heartbeat not shorter than the lease.
+    pub fn start(self) -> Result<WorkerHandle> {
+        let o = &self.options;
+        let invalid = |m: String| Err(Error::new(ErrorKind::InvalidArgument, m));
+        if o.concurrency == 0 || o.concurrency > 1000 {
+            return invalid(format!("concurrency must be 1..=1000, got {}", o.concurrency));
+        }
+        let lease = o.lease.unwrap_or(self.queue.options().lease);
+        let heartbeat = o.heartbeat.unwrap_or(lease / 3);
+        if lease.as_millis() < 1 || heartbeat.as_millis() < 1 || heartbeat >= lease {
+            return invalid(format!(
+                "the heartbeat ({heartbeat:?}) must be at least 1 ms and shorter than the lease ({lease:?})"
+            ));
+        }
+        if o.idle_wait.as_millis() < 1 {
+            return invalid("idle_wait must be at least 1 ms".to_string());
+        }
+        let shared = Arc::new(Shared {
+            queue: self.queue.clone(),
+            handlers: self.handlers,
+            concurrency: o.concurrency,
+            lease,
+            heartbeat,
+            idle_wait: o.idle_wait,
+            state: Mutex::new(State { limit: o.concurrency, ..State::default() }),
+            completed: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            lost: AtomicU64::new(0),
+        });
+        self.queue.backend().spawn(Box::pin(main_loop(shared.clone())))?;
+        Ok(WorkerHandle { shared })
+    }
+}
+
+/// Reserves while there are free slots; waits for a wake-up when there is nothing to do.
+async fn main_loop(shared: Arc<Shared>) {
+    let backend = shared.queue.backend().clone();
+    let mut error_backoff = Duration::from_millis(50);
+    loop {
+        shared.until(|s| s.stopping || s.in_flight < s.limit).await;
+        let free = {
+            let s = shared.lock();
+            if s.stopping {
+                break;
+            }
+            shared.concurrency.saturating_sub(s.in_flight)
+        };
+        if free == 0 {
+            continue;
+        }
+        let reserved = race(shared.queue.reserve_many(free, shared.lease), shared.until(|s| s.stopping)).await;
+        let reservation = match reserved {
+            Either::Right(()) => break,
+            Either::Left(Ok(r)) => r,
+            Either::Left(Err(_)) => {
+                // The backend is unreachable or refused: back off (bounded), then try again.
+                race(backend.sleep(error_backoff), shared.until(|s| s.stopping)).await;
+                error_backoff = (error_backoff * 2).min(Duration::from_secs(2));
+                continue;
+            }
+        };
+        error_backoff = Duration::from_millis(50);
+        if reservation.jobs.is_empty() {
+            let wait = reservation.next_due_in.map_or(shared.idle_wait, |d| d.min(shared.idle_wait));
+            if wait.as_millis() >= 1 {
+                let cmd = Cmd::new("BLPOP").arg(shared.queue.wake_key()).arg(format!("{:.3}", wait.as_secs_f64()));
+                race(backend.blocking(cmd), shared.until(|s| s.stopping)).await;
+            }
+            continue;
+        }
+        for job in reservation.jobs {
+            shared.update(|s| s.in_flight += 1);
+            let task = run_job(shared.clone(), job);
+            if backend.spawn(Box::pin(task)).is_err() {
+                // Cannot run it here: its lease expires and it runs elsewhere.
+                shared.update(|s| s.in_flight -= 1);
+            }
+        }
+    }
+    shared.update(|s| s.loop_done = true);
+}
+
+/// Sends heartbeats every interval until the lease is lost (then stays pending, letting the
+/// handler finish; its ack will report the loss). Never completes by itself.
+async fn heartbeats(shared: Arc<Shared>, job: ReservedJob) -> Infallible {
+    let backend = shared.queue.backend().clone();
+    loop {
+        backend.sleep(shared.heartbeat).await;
+        match shared.queue.heartbeat(&job, shared.lease).await {
+            Err(e) if matches!(e.kind, ErrorKind::LockNotOwned | ErrorKind::NotFound) => break,
+            // A transient error: the next beat tries again, within the lease.
+            _ => {}
+        }
+    }
+    std::future::pending().await
+}
+
+/// Runs one job: the handler raced against its heartbeats and a kill; then ack or fail.
+async fn run_job(shared: Arc<Shared>, job: ReservedJob) {
+    let handler = shared.handlers.get(&job.job_type).cloned();
+    let outcome = match &handler {
+        None => Some(Err(format!("no handler for job type {:?}", job.job_type))),
+        Some(h) => {
+            let work = race(CatchPanic(h(job.clone())), heartbeats(shared.clone(), job.clone()));
+            // The kill is polled first, so a killed worker sends no further heartbeat.
+            match race(shared.until(|s| s.killed), work).await {
+                Either::Left(()) => None, // killed: abandon the job without ack, as a crash would
+                Either::Right(Either::Left(result)) => Some(result),
+                Either::Right(Either::Right(never)) => match never {},
+            }
+        }
+    };
+    let queue = &shared.queue;
+    let counter = match outcome {
+        None => None,
+        Some(Ok(result)) => Some(queue.ack(&job, result).await.map(|_| &shared.completed)),
+        // Without a handler, retrying cannot help: dead-letter at once (requeue it later).
+        Some(Err(message)) => {
+            Some(queue.fail_by_id(&job.id, &job.token, &message, handler.is_some()).await.map(|_| &shared.failed))
+        }
+    };
+    match counter {
+        Some(Ok(c)) => c.fetch_add(1, Ordering::Relaxed),
+        // The lease was lost (or the backend failed): the job runs again after its lease ends.
+        Some(Err(_)) => shared.lost.fetch_add(1, Ordering::Relaxed),
+        None => 0,
+    };
+    shared.update(|s| s.in_flight -= 1);
+}
+
+impl WorkerHandle {
+    /// The worker's counters.
+    pub fn stats(&self) -> WorkerStats {
+        let s = &self.shared;
+        WorkerStats {
+            completed: s.completed.load(Ordering::Relaxed),
+            failed: s.failed.load(Ordering::Relaxed),
+            lost: s.lost.load(Ordering::Relaxed),
+            in_flight: s.lock().in_flight as u64,
+        }
+    }
+
+    /// Stops reserving and waits up to `timeout` for the jobs in flight to finish (they are
+    /// acked or failed as usual). Jobs still running after it are abandoned to their leases.
+    pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
+        self.shared.update(|s| s.stopping = true);
+        let drained = self.shared.until(|s| s.in_flight == 0 && s.loop_done);
+        let drained = matches!(race(drained, self.shared.queue.backend().sleep(timeout)).await, Either::Left(()));
+        let abandoned = self.shared.lock().in_flight as u64;
+        ShutdownReport { drained: drained || abandoned == 0, abandoned }
+    }
+
+    /// Stops at once as a crash would: no more reserves, and jobs in flight are abandoned
+    /// without ack, fail or heartbeat, so they run again once their leases expire. For tests
+    /// of crash recovery, and for emergencies.
+    pub fn kill(&self) {
+        self.shared.update(|s| {
+            s.stopping = true;
+            s.killed = true;
+        });
+    }
+}
