@@ -4,5 +4,6 @@
 //! Shared conventions live here: key names ([`keys`]) and how results serialise
 //! ([`serde_ms`]).
 
+pub mod cache;
 pub mod keys;
 pub mod serde_ms;

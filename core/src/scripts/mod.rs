@@ -16,6 +16,8 @@
 //!   ` script: <sha>, on @user_script:N.` suffix Redis adds, so both backends report the same
 //!   text.
 
+pub mod cache;
+
 use crate::backend::Cmd;
 use crate::error::{Error, ErrorKind, Result};
 use crate::resp::Value;
@@ -114,7 +116,7 @@ pub fn all() -> &'static [&'static Script] {
     ALL
 }
 
-const ALL: &[&Script] = &[];
+const ALL: &[&Script] = &[&cache::CACHE_GET, &cache::CACHE_SET, &cache::CACHE_UNLOCK];
 
 /// Lua's `tonumber` on an argument: a float, or `None` where Lua gives nil.
 pub fn tonumber(arg: &[u8]) -> Option<f64> {
