@@ -577,11 +577,17 @@ impl Cache {
             bump(&s.stale);
             if r.lock == 1 {
                 let cache = self.clone();
-                let (key, options, now) = (key.to_string(), options.clone(), r.now_ms);
+                let (owned_key, options, now, owned_token) =
+                    (key.to_string(), options.clone(), r.now_ms, token.clone());
                 let refresh = async move {
-                    let _ = cache.load(&key, loader, &options, Some(&token), now).await;
+                    // The refresh's outcome reaches readers through the cache; an error leaves
+                    // the stale value in place until the window closes.
+                    let _ = cache.load(&owned_key, loader, &options, Some(&owned_token), now).await;
                 };
-                self.inner.backend.spawn(Box::pin(refresh))?;
+                if self.inner.backend.spawn(Box::pin(refresh)).is_err() {
+                    // No task runner (wasm32 without a spawner): give the lock back at once.
+                    let _ = self.unlock(key, Some(&token), b"0").await;
+                }
             }
             return Ok(r.found().flatten());
         }

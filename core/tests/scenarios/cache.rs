@@ -7,7 +7,7 @@
 
 use super::objects::{json, unknown_method, Args, CallError, CallResult, Object, World};
 use redkit::backend::{BackendRef, BoxFuture};
-use redkit::patterns::cache::{Cache, CacheOptions, DrainOptions, SetOptions, Write};
+use redkit::patterns::cache::{Cache, CacheOptions, DrainOptions, Drainer, SetOptions, Write};
 use redkit::{Error, ErrorKind};
 use serde_json::Value as Json;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,6 +39,7 @@ impl MemorySink {
 
 struct CacheObject {
     cache: Cache,
+    drainer: Mutex<Option<Drainer>>,
     backend: BackendRef,
     loads: Arc<AtomicU64>,
     sink: Arc<MemorySink>,
@@ -72,7 +73,13 @@ pub fn construct(kind: &str, args: &Args, world: &World) -> Option<Result<Arc<dy
             o = o.local(n as usize, args.opt_ms("local_ttl_ms").unwrap_or(Duration::from_secs(60)));
         }
         let cache = Cache::new(world.backend.clone(), &args.str("name")?, o)?;
-        let obj = CacheObject { cache, backend: world.backend.clone(), loads: Arc::default(), sink: Arc::default() };
+        let obj = CacheObject {
+            cache,
+            drainer: Mutex::default(),
+            backend: world.backend.clone(),
+            loads: Arc::default(),
+            sink: Arc::default(),
+        };
         Ok(Arc::new(obj) as Arc<dyn Object>)
     })())
 }
@@ -80,6 +87,20 @@ pub fn construct(kind: &str, args: &Args, world: &World) -> Option<Result<Arc<dy
 fn entry_options(args: &Args) -> Result<SetOptions, CallError> {
     let tags = if args.get("tags").is_some() { args.strs("tags")? } else { Vec::new() };
     Ok(SetOptions::new(args.ms("ttl_ms")?).tags(tags))
+}
+
+fn drain_options(args: &Args) -> DrainOptions {
+    let mut o = DrainOptions::default();
+    if let Some(n) = args.opt_u64("batch") {
+        o = o.batch(n as usize);
+    }
+    if let Some(d) = args.opt_ms("retry_after_ms") {
+        o = o.retry_after(d);
+    }
+    if let Some(d) = args.opt_ms("poll_ms") {
+        o = o.poll(d);
+    }
+    o
 }
 
 fn value(args: &Args) -> Json {
@@ -134,16 +155,22 @@ impl CacheObject {
             "write_behind" => json(&c.write_behind(&key()?, &value(&args), entry_options(&args)?).await?),
             "delete_behind" => json(&c.delete_behind(&key()?).await?),
             "drain_behind" => {
-                let mut o = DrainOptions::default();
-                if let Some(n) = args.opt_u64("batch") {
-                    o = o.batch(n as usize);
-                }
-                if let Some(d) = args.opt_ms("retry_after_ms") {
-                    o = o.retry_after(d);
-                }
                 let sink = self.sink.clone();
                 let write = move |batch| sink.write(batch);
-                json(&c.drain_behind::<Json, _>(&write, &o).await?)
+                json(&c.drain_behind::<Json, _>(&write, &drain_options(&args)).await?)
+            }
+            "spawn_drainer" => {
+                let sink = self.sink.clone();
+                let write = Arc::new(move |batch| sink.write(batch));
+                let handle = c.spawn_drainer::<Json, _>(write, drain_options(&args))?;
+                *self.drainer.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+                json(&Json::Null)
+            }
+            "stop_drainer" => {
+                if let Some(d) = self.drainer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    d.stop();
+                }
+                json(&Json::Null)
             }
             "sink" => json(&*self.sink.received.lock().unwrap_or_else(|p| p.into_inner())),
             "fail_sink" => {
