@@ -4,6 +4,7 @@
 //! Shared conventions live here: key names ([`keys`]) and how results serialise
 //! ([`serde_ms`]).
 
+pub mod cache;
 pub mod cron;
 pub mod keys;
 pub mod limiter;

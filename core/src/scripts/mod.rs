@@ -16,6 +16,7 @@
 //!   ` script: <sha>, on @user_script:N.` suffix Redis adds, so both backends report the same
 //!   text.
 
+pub mod cache;
 pub mod limiter;
 
 use crate::backend::Cmd;
@@ -142,6 +143,9 @@ const ALL: &[&Script] = &[
     &queue::REPEAT_ADD,
     &queue::REPEAT_NEXT,
     &queue::REPEAT_REMOVE,
+    &cache::CACHE_GET,
+    &cache::CACHE_SET,
+    &cache::CACHE_UNLOCK,
 ];
 
 /// Lua's `tonumber` on an argument: a float, or `None` where Lua gives nil.

@@ -9,6 +9,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cache;
 mod limiter;
 mod lock;
 mod matcher;

@@ -55,6 +55,7 @@ pub const ADAPTERS: &[Constructor] = &[
     crate::lock::construct,
     crate::limiter::construct,
     crate::queue::construct,
+    super::cache::construct,
 ];
 
 /// Builds the object of `kind`.

@@ -1,0 +1,242 @@
+//! Write-behind: writes go to the cache and, in the same script, onto a durable Redis stream;
+//! a drainer reads the stream through a consumer group in batches and hands each batch to the
+//! user's [`Sink`] (the database behind the cache). A batch is acknowledged (and deleted from
+//! the stream) only after the sink accepted it; a failed batch — or the batch of a drainer that
+//! crashed — stays pending in the group and is claimed again once it has been idle for
+//! `retry_after`, so every write reaches the sink at least once, in stream order per drainer.
+
+use super::flight::{first, Once};
+use super::Cache;
+use crate::backend::value::{array, bytes};
+use crate::backend::{reply_to_result as reply, BoxFuture};
+use crate::error::{Error, ErrorKind, Result};
+use crate::resp::Value;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One write for a [`Sink`]: the key and its new value (`None`: the key was deleted).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Write<T> {
+    /// The cache key.
+    pub key: String,
+    /// The value written, or `None` for a delete.
+    pub value: Option<T>,
+}
+
+/// The store behind the cache (a database): receives write-through writes one at a time and
+/// write-behind writes in batches. Any `Fn(Vec<Write<T>>) -> BoxFuture<'static, Result<()>>`
+/// is a sink.
+pub trait Sink<T>: Send + Sync {
+    /// Persists `batch` in order; `Err` means none of it may be assumed written (it is retried).
+    fn write(&self, batch: Vec<Write<T>>) -> BoxFuture<'static, Result<()>>;
+}
+
+impl<T, F> Sink<T> for F
+where
+    F: Fn(Vec<Write<T>>) -> BoxFuture<'static, Result<()>> + Send + Sync,
+{
+    fn write(&self, batch: Vec<Write<T>>) -> BoxFuture<'static, Result<()>> {
+        self(batch)
+    }
+}
+
+/// How the write-behind drainer works.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DrainOptions {
+    /// Most entries read per batch (default 100).
+    pub batch: usize,
+    /// How long a failed or abandoned batch stays pending before it is retried (default 5 s).
+    pub retry_after: Duration,
+    /// How long the background drainer sleeps when the stream is empty (default 100 ms).
+    pub poll: Duration,
+}
+
+impl Default for DrainOptions {
+    fn default() -> Self {
+        DrainOptions { batch: 100, retry_after: Duration::from_secs(5), poll: Duration::from_millis(100) }
+    }
+}
+
+impl DrainOptions {
+    /// Sets the batch size.
+    #[must_use]
+    pub fn batch(mut self, n: usize) -> Self {
+        self.batch = n;
+        self
+    }
+
+    /// Sets the retry delay of failed batches.
+    #[must_use]
+    pub fn retry_after(mut self, d: Duration) -> Self {
+        self.retry_after = d;
+        self
+    }
+
+    /// Sets the idle poll interval of the background drainer.
+    #[must_use]
+    pub fn poll(mut self, d: Duration) -> Self {
+        self.poll = d;
+        self
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.batch == 0 || self.batch > 10_000 {
+            return Err(Error::new(ErrorKind::InvalidArgument, "drain batch must be in 1..=10000"));
+        }
+        if self.retry_after.is_zero() || self.poll.is_zero() {
+            return Err(Error::new(ErrorKind::InvalidArgument, "drain retry_after and poll must be above 0"));
+        }
+        Ok(())
+    }
+}
+
+/// What one drain pass did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct DrainReport {
+    /// Entries handed to the sink and acknowledged.
+    pub written: usize,
+    /// Of those read, how many were retries of an earlier failed or abandoned batch.
+    pub retried: usize,
+    /// Entries the sink refused this time (they stay pending and are retried).
+    pub failed: usize,
+    /// Entries that could not be decoded as `T` (acknowledged and dropped).
+    pub dropped: usize,
+    /// The sink's error, when it failed.
+    pub error: Option<String>,
+}
+
+/// A running background drainer ([`Cache::spawn_drainer`]); [`Drainer::stop`] ends it after
+/// its current batch. Dropping the handle does not stop it.
+#[derive(Clone)]
+pub struct Drainer {
+    stop: Arc<Once<()>>,
+}
+
+impl std::fmt::Debug for Drainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Drainer(stopped={})", self.stop.get().is_some())
+    }
+}
+
+impl Drainer {
+    /// Asks the drainer to stop.
+    pub fn stop(&self) {
+        self.stop.set(());
+    }
+}
+
+const GROUP: &str = "drain";
+
+impl Cache {
+    /// Runs one drain pass: claims entries of failed or abandoned batches idle for
+    /// `retry_after`, reads new ones, hands them to `sink` as one batch and acknowledges them
+    /// when it succeeds. A sink error is reported in [`DrainReport::error`] (the entries stay
+    /// pending); errors talking to Redis are returned.
+    ///
+    /// Two round trips besides the sink call: the claim and the read go in one pipeline, the
+    /// acknowledgement must wait for the sink.
+    pub async fn drain_behind<T, S>(&self, sink: &S, options: &DrainOptions) -> Result<DrainReport>
+    where
+        T: DeserializeOwned,
+        S: Sink<T> + ?Sized,
+    {
+        options.check()?;
+        let k = &self.inner.keys;
+        let stream = k.stream.clone();
+        let consumer = self.inner.origin.as_str();
+        let count = options.batch;
+        let idle = options.retry_after.as_millis().to_string();
+        let claim = crate::command!("XAUTOCLAIM", &stream, GROUP, consumer, idle, "0-0", "COUNT", count);
+        let read = crate::command!("XREADGROUP", "GROUP", GROUP, consumer, "COUNT", count, "STREAMS", &stream, ">");
+        let create = crate::command!("XGROUP", "CREATE", &stream, GROUP, "0", "MKSTREAM");
+        let replies = self.inner.backend.pipeline(vec![create, claim, read], false).await?;
+        let mut it = replies.into_iter();
+        let (_created, claimed, fresh) = (it.next(), it.next(), it.next());
+        let claimed =
+            claimed.map(|c| reply(c).and_then(|c| array(c)?.into_iter().nth(1).map(array).unwrap_or(Ok(vec![]))));
+        let fresh = fresh.map(|r| reply(r).and_then(read_entries));
+        let claimed = claimed.unwrap_or(Ok(vec![]))?;
+        let fresh = fresh.unwrap_or(Ok(vec![]))?;
+        let mut report = DrainReport { retried: claimed.len(), ..DrainReport::default() };
+        let mut ids = Vec::new();
+        let mut batch = Vec::new();
+        for entry in claimed.into_iter().chain(fresh) {
+            let Some((id, write)) = decode_entry::<T>(entry) else { continue };
+            ids.push(id);
+            match write {
+                Some(w) => batch.push(w),
+                None => report.dropped += 1,
+            }
+        }
+        if ids.is_empty() {
+            return Ok(report);
+        }
+        let n = batch.len();
+        if n > 0 {
+            if let Err(e) = sink.write(batch).await {
+                report.failed = n;
+                report.error = Some(e.message);
+                return Ok(report);
+            }
+        }
+        let ack = crate::command!("XACK", &stream, GROUP, ids.clone());
+        let del = crate::command!("XDEL", &stream, ids);
+        self.inner.backend.pipeline(vec![ack, del], true).await?;
+        report.written = n;
+        Ok(report)
+    }
+
+    /// Starts a background drainer ([`Backend::spawn`](crate::backend::Backend::spawn)) that
+    /// runs [`Cache::drain_behind`] until stopped, sleeping `poll` whenever a pass finds
+    /// nothing or fails.
+    pub fn spawn_drainer<T, S>(&self, sink: Arc<S>, options: DrainOptions) -> Result<Drainer>
+    where
+        T: DeserializeOwned + Send + 'static,
+        S: Sink<T> + 'static,
+    {
+        options.check()?;
+        let stop = Arc::new(Once::new());
+        let cache = self.clone();
+        let handle = Drainer { stop: stop.clone() };
+        let task = async move {
+            while stop.get().is_none() {
+                let pass = cache.drain_behind::<T, S>(&sink, &options).await;
+                let busy = matches!(&pass, Ok(r) if r.written + r.dropped > 0);
+                if !busy && first(cache.inner.backend.sleep(options.poll), stop.wait()).await.is_err() {
+                    return;
+                }
+            }
+        };
+        self.inner.backend.spawn(Box::pin(task))?;
+        Ok(handle)
+    }
+}
+
+/// XREADGROUP's `[[stream, [entries]]]` (or nil) as the entries.
+fn read_entries(v: Value) -> Result<Vec<Value>> {
+    match array(v)?.into_iter().next() {
+        Some(stream) => array(stream)?.into_iter().nth(1).map(array).unwrap_or(Ok(vec![])),
+        None => Ok(vec![]),
+    }
+}
+
+/// One stream entry `[id, [field, value, ...]]`: its id and, if it decodes, the write.
+fn decode_entry<T: DeserializeOwned>(entry: Value) -> Option<(Vec<u8>, Option<Write<T>>)> {
+    let mut parts = array(entry).ok()?.into_iter();
+    let id = bytes(&parts.next()?).ok()?;
+    let fields = crate::backend::value::pairs(parts.next()?).ok();
+    let write = fields.and_then(|f| {
+        let get = |name: &[u8]| f.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let key = String::from_utf8(get(b"key")?).ok()?;
+        let value = match get(b"kind")?.as_slice() {
+            b"1" => Some(serde_json::from_slice(&get(b"value")?).ok()?),
+            _ => None,
+        };
+        Some(Write { key, value })
+    });
+    Some((id, write))
+}
