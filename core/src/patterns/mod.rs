@@ -6,3 +6,4 @@
 
 pub mod keys;
 pub mod serde_ms;
+pub mod session;

@@ -16,6 +16,8 @@
 //!   ` script: <sha>, on @user_script:N.` suffix Redis adds, so both backends report the same
 //!   text.
 
+pub mod session;
+
 use crate::backend::Cmd;
 use crate::error::{Error, ErrorKind, Result};
 use crate::resp::Value;
@@ -114,7 +116,15 @@ pub fn all() -> &'static [&'static Script] {
     ALL
 }
 
-const ALL: &[&Script] = &[];
+const ALL: &[&Script] = &[
+    &session::CREATE,
+    &session::READ,
+    &session::WRITE,
+    &session::REGENERATE,
+    &session::DESTROY,
+    &session::LIST,
+    &session::REVOKE,
+];
 
 /// Lua's `tonumber` on an argument: a float, or `None` where Lua gives nil.
 pub fn tonumber(arg: &[u8]) -> Option<f64> {
