@@ -11,6 +11,7 @@ mod support;
 
 mod matcher;
 mod objects;
+mod session;
 
 use matcher::{check, field, substitute, Saved};
 use objects::{construct, Args, CallError, Object, World};
