@@ -7,3 +7,4 @@
 pub mod keys;
 pub mod serde_ms;
 pub mod session;
+pub mod stream;

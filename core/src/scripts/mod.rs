@@ -17,6 +17,7 @@
 //!   text.
 
 pub mod session;
+pub mod stream;
 
 use crate::backend::Cmd;
 use crate::error::{Error, ErrorKind, Result};
@@ -124,6 +125,7 @@ const ALL: &[&Script] = &[
     &session::DESTROY,
     &session::LIST,
     &session::REVOKE,
+    &stream::DEAD_LETTER,
 ];
 
 /// Lua's `tonumber` on an argument: a float, or `None` where Lua gives nil.
