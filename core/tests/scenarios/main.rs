@@ -12,6 +12,7 @@ mod support;
 mod matcher;
 mod objects;
 mod session;
+mod stream;
 
 use matcher::{check, field, substitute, Saved};
 use objects::{construct, Args, CallError, Object, World};
