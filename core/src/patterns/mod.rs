@@ -14,4 +14,6 @@ pub mod queue;
 pub mod redlock;
 pub mod semaphore;
 pub mod serde_ms;
+pub mod session;
+pub mod stream;
 pub mod worker;

@@ -18,6 +18,8 @@
 
 pub mod cache;
 pub mod limiter;
+pub mod session;
+pub mod stream;
 
 use crate::backend::Cmd;
 use crate::error::{Error, ErrorKind, Result};
@@ -146,6 +148,14 @@ const ALL: &[&Script] = &[
     &cache::CACHE_GET,
     &cache::CACHE_SET,
     &cache::CACHE_UNLOCK,
+    &session::CREATE,
+    &session::READ,
+    &session::WRITE,
+    &session::REGENERATE,
+    &session::DESTROY,
+    &session::LIST,
+    &session::REVOKE,
+    &stream::DEAD_LETTER,
 ];
 
 /// Lua's `tonumber` on an argument: a float, or `None` where Lua gives nil.

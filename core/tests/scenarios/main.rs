@@ -15,6 +15,8 @@ mod lock;
 mod matcher;
 mod objects;
 mod queue;
+mod session;
+mod stream;
 
 use matcher::{check, field, substitute, Saved};
 use objects::{construct, Args, CallError, Object, World};

@@ -56,6 +56,8 @@ pub const ADAPTERS: &[Constructor] = &[
     crate::limiter::construct,
     crate::queue::construct,
     super::cache::construct,
+    crate::session::construct,
+    crate::stream::construct,
 ];
 
 /// Builds the object of `kind`.

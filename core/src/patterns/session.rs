@@ -1,0 +1,561 @@
+//! Server-side sessions: a store of sessions held in Redis hashes, addressed by unguessable ids,
+//! the way connect-redis, Flask-Session and starlette-session keep them — plus what users ask
+//! those for and cannot get: every session of a user listed and revoked at once, and a cap on
+//! how many a user may hold.
+//!
+//! - **Ids** are 256 bits from the operating system's CSPRNG, URL-safe base64 without padding
+//!   (43 characters). With a secret, clients hold a *token* `id.mac` where `mac` is the
+//!   HMAC-SHA256 of the id, verified in constant time before Redis is asked anything, so a
+//!   forged or altered token costs no round trip.
+//! - **Expiry**: an idle TTL that every read, write and touch slides, and an absolute lifetime
+//!   from creation that no activity extends; both are enforced by the server inside the same
+//!   script (the key's TTL never reaches past the deadline), with the server's clock.
+//! - **Data** is one hash field per name holding JSON, so a field is read or written without
+//!   moving the rest.
+//! - **Regenerate** (after login: the fixation defence) moves the data to a fresh id atomically.
+//! - **Per-user index**: a sorted set of ids by creation time; `create` prunes ended sessions
+//!   from it and evicts the oldest beyond [`SessionOptions::max_per_user`] in the same script.
+//!
+//! All keys of a store share its hash tag (`redkit:session:{NAME}:…`), so each operation is one
+//! script in one cluster slot; a store is therefore one slot's worth of sessions — use several
+//! stores (e.g. one per tenant) to spread a very large population over a cluster.
+//!
+//! ```
+//! use redkit::backend::{block_on, BackendRef, SimBackend};
+//! use redkit::patterns::session::{SessionOptions, SessionStore};
+//! use redkit::sim::Simulator;
+//! use serde_json::json;
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! let backend: BackendRef = Arc::new(SimBackend::new(Simulator::new()));
+//! let options = SessionOptions::default().idle_ttl(Duration::from_secs(1800)).max_per_user(3);
+//! let store = SessionStore::new(backend, "web", options).unwrap();
+//! block_on(async {
+//!     let created = store.create(Some("ada"), &json!({"cart": [1, 2]})).await.unwrap();
+//!     let token = created.session.token;
+//!     store.set_field(&token, "theme", &"dark").await.unwrap();
+//!     let session = store.get(&token).await.unwrap().expect("live");
+//!     assert_eq!(session.data["cart"], json!([1, 2]));
+//!     assert_eq!(session.user.as_deref(), Some("ada"));
+//!     // After login: same data, new id; the old token is dead.
+//!     let fresh = store.regenerate(&token).await.unwrap();
+//!     assert!(store.get(&token).await.unwrap().is_none());
+//!     assert_eq!(store.list("ada").await.unwrap()[0].id, fresh.id);
+//!     assert_eq!(store.revoke_all("ada", None).await.unwrap(), 1);
+//! });
+//! ```
+
+use crate::backend::value::{array, bytes, int, opt_float, pairs, text};
+use crate::backend::BackendRef;
+use crate::error::{Error, ErrorKind, Result};
+use crate::patterns::keys;
+use crate::resp::Value;
+use crate::scripts::session as scripts;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+use sha2::Sha256;
+use std::time::Duration;
+
+/// Bytes of randomness in an id.
+const ID_BYTES: usize = 32;
+/// Characters of an id: 32 bytes in unpadded base64.
+const ID_LEN: usize = 43;
+/// The longest idle TTL or lifetime the scripts accept.
+const MAX_TTL: Duration = Duration::from_millis(1_000_000_000_000);
+/// The largest per-user cap.
+const MAX_CAP: u32 = 1_000_000;
+/// The shortest secret for signed tokens: as long as the HMAC-SHA256 output.
+const MIN_SECRET: usize = 32;
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidArgument, msg)
+}
+
+/// How a [`SessionStore`] behaves.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct SessionOptions {
+    /// Key prefix (default `redkit`).
+    pub prefix: String,
+    /// A session ends after this long without a read, write or touch (default 30 min).
+    pub idle_ttl: Duration,
+    /// A session ends this long after creation whatever its activity (default 24 h).
+    pub lifetime: Duration,
+    /// The most sessions one user may hold; creating one more evicts the oldest (default none).
+    pub max_per_user: Option<u32>,
+    /// With a secret (at least 32 bytes), clients hold HMAC-signed tokens instead of bare ids.
+    pub secret: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SessionOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionOptions")
+            .field("prefix", &self.prefix)
+            .field("idle_ttl", &self.idle_ttl)
+            .field("lifetime", &self.lifetime)
+            .field("max_per_user", &self.max_per_user)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            prefix: keys::DEFAULT_PREFIX.to_string(),
+            idle_ttl: Duration::from_secs(30 * 60),
+            lifetime: Duration::from_secs(24 * 3600),
+            max_per_user: None,
+            secret: None,
+        }
+    }
+}
+
+impl SessionOptions {
+    /// Sets the key prefix.
+    #[must_use]
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.to_string();
+        self
+    }
+
+    /// Sets the idle TTL.
+    #[must_use]
+    pub fn idle_ttl(mut self, d: Duration) -> Self {
+        self.idle_ttl = d;
+        self
+    }
+
+    /// Sets the absolute lifetime.
+    #[must_use]
+    pub fn lifetime(mut self, d: Duration) -> Self {
+        self.lifetime = d;
+        self
+    }
+
+    /// Caps the sessions per user.
+    #[must_use]
+    pub fn max_per_user(mut self, n: u32) -> Self {
+        self.max_per_user = Some(n);
+        self
+    }
+
+    /// Signs tokens with `secret` (at least 32 bytes).
+    #[must_use]
+    pub fn secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.secret = Some(secret.into());
+        self
+    }
+}
+
+/// A live session as read.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Session {
+    /// The session id (the key's name; never show it where a token is expected).
+    pub id: String,
+    /// What the client holds: the signed token, or the id when the store has no secret.
+    pub token: String,
+    /// The user the session belongs to.
+    pub user: Option<String>,
+    /// Creation time, server clock, ms since the epoch.
+    pub created_at_ms: u64,
+    /// The absolute deadline, server clock, ms since the epoch.
+    pub expires_at_ms: u64,
+    /// Time left before the session ends if nothing touches it.
+    #[serde(rename = "ttl_ms", with = "crate::patterns::serde_ms")]
+    pub ttl: Duration,
+    /// The session's values by field name.
+    pub data: Map<String, Json>,
+}
+
+impl Session {
+    /// The data as a typed value (a struct whose fields are the session's fields).
+    pub fn data_as<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_value(Json::Object(self.data.clone()))
+            .map_err(|e| Error::new(ErrorKind::Serialization, format!("session data: {e}")))
+    }
+}
+
+/// The result of [`SessionStore::create`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Created {
+    /// The new session.
+    pub session: Session,
+    /// Ids of the user's oldest sessions evicted to respect the cap.
+    pub evicted: Vec<String>,
+}
+
+/// One of a user's sessions, as [`SessionStore::list`] reports it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct SessionInfo {
+    /// The session id.
+    pub id: String,
+    /// Creation time, ms since the epoch.
+    pub created_at_ms: u64,
+    /// The absolute deadline, ms since the epoch.
+    pub expires_at_ms: u64,
+    /// Time left before the session ends if nothing touches it.
+    #[serde(rename = "ttl_ms", with = "crate::patterns::serde_ms")]
+    pub ttl: Duration,
+}
+
+/// A store of sessions. Cheap to clone.
+#[derive(Clone)]
+pub struct SessionStore {
+    backend: BackendRef,
+    session_prefix: Vec<u8>,
+    user_prefix: Vec<u8>,
+    idle_ms: u64,
+    lifetime_ms: u64,
+    cap: u32,
+    secret: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SessionStore({})", String::from_utf8_lossy(&self.session_prefix))
+    }
+}
+
+fn ttl_ms(what: &str, d: Duration) -> Result<u64> {
+    if d < Duration::from_millis(1) || d > MAX_TTL {
+        return Err(invalid(format!("{what} must be between 1 ms and {} ms, got {d:?}", MAX_TTL.as_millis())));
+    }
+    Ok(d.as_millis() as u64)
+}
+
+fn field_name(field: &str) -> Result<Vec<u8>> {
+    if field.is_empty() {
+        return Err(invalid("a session field name must not be empty"));
+    }
+    Ok(format!("f:{field}").into_bytes())
+}
+
+fn encode<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| Error::new(ErrorKind::Serialization, format!("session value: {e}")))
+}
+
+fn decode(field: &[u8], raw: &[u8]) -> Result<Json> {
+    serde_json::from_slice(raw).map_err(|e| {
+        Error::new(ErrorKind::Serialization, format!("session field {:?}: {e}", String::from_utf8_lossy(field)))
+    })
+}
+
+/// The object's fields as encoded `f:name`/JSON pairs.
+fn object_pairs<T: Serialize + ?Sized>(data: &T) -> Result<Vec<Vec<u8>>> {
+    let value = serde_json::to_value(data).map_err(|e| Error::new(ErrorKind::Serialization, e.to_string()))?;
+    let map = match value {
+        Json::Object(m) => m,
+        Json::Null => Map::new(),
+        other => return Err(invalid(format!("session data must be a JSON object, got {other}"))),
+    };
+    let mut out = Vec::with_capacity(map.len() * 2);
+    for (k, v) in &map {
+        out.push(field_name(k)?);
+        out.push(encode(v)?);
+    }
+    Ok(out)
+}
+
+fn not_found() -> Error {
+    Error::new(ErrorKind::NotFound, "no live session with this id")
+}
+
+impl SessionStore {
+    /// A store named `name` (the hash tag of its keys).
+    pub fn new(backend: BackendRef, name: &str, options: SessionOptions) -> Result<SessionStore> {
+        keys::validate("session store name", name)?;
+        keys::validate("prefix", &options.prefix)?;
+        let idle_ms = ttl_ms("idle_ttl", options.idle_ttl)?;
+        let lifetime_ms = ttl_ms("lifetime", options.lifetime)?;
+        let cap = options.max_per_user.unwrap_or(0);
+        if options.max_per_user.is_some() && !(1..=MAX_CAP).contains(&cap) {
+            return Err(invalid(format!("max_per_user must be between 1 and {MAX_CAP}, got {cap}")));
+        }
+        if let Some(s) = &options.secret {
+            if s.len() < MIN_SECRET {
+                return Err(invalid(format!("the secret must be at least {MIN_SECRET} bytes, got {}", s.len())));
+            }
+        }
+        Ok(SessionStore {
+            backend,
+            session_prefix: keys::part(&options.prefix, "session", name, "id:"),
+            user_prefix: keys::part(&options.prefix, "session", name, "user:"),
+            idle_ms,
+            lifetime_ms,
+            cap,
+            secret: options.secret,
+        })
+    }
+
+    fn key(&self, id: &str) -> Vec<u8> {
+        [self.session_prefix.as_slice(), id.as_bytes()].concat()
+    }
+
+    fn user_key(&self, user: &str) -> Result<Vec<u8>> {
+        if user.is_empty() {
+            return Err(invalid("a user id must not be empty"));
+        }
+        Ok([self.user_prefix.as_slice(), user.as_bytes()].concat())
+    }
+
+    fn mac(&self, secret: &[u8], id: &str) -> Result<Hmac<Sha256>> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|e| invalid(format!("secret: {e}")))?;
+        mac.update(id.as_bytes());
+        Ok(mac)
+    }
+
+    /// The token a client holds for `id`.
+    fn token(&self, id: &str) -> Result<String> {
+        match &self.secret {
+            None => Ok(id.to_string()),
+            Some(s) => Ok(format!("{id}.{}", URL_SAFE_NO_PAD.encode(self.mac(s, id)?.finalize().into_bytes()))),
+        }
+    }
+
+    /// The id inside a token, after checking its shape and (with a secret) its signature in
+    /// constant time. Every public method taking a token starts here, so malformed input never
+    /// reaches Redis.
+    fn id_of<'t>(&self, token: &'t str) -> Result<&'t str> {
+        let (id, sig) = match (&self.secret, token.split_once('.')) {
+            (None, None) => (token, None),
+            (Some(_), Some((id, sig))) => (id, Some(sig)),
+            (None, Some(_)) => return Err(invalid("this store's session ids are unsigned")),
+            (Some(_), None) => return Err(invalid("the session token is not signed")),
+        };
+        let well_formed = id.len() == ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !well_formed {
+            return Err(invalid("malformed session id"));
+        }
+        if let (Some(secret), Some(sig)) = (&self.secret, sig) {
+            let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| invalid("the session token's signature is malformed"))?;
+            self.mac(secret, id)?
+                .verify_slice(&sig)
+                .map_err(|_| invalid("the session token's signature does not match"))?;
+        }
+        Ok(id)
+    }
+
+    fn new_id() -> Result<String> {
+        let mut raw = [0u8; ID_BYTES];
+        getrandom::fill(&mut raw)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("the OS random number generator failed: {e}")))?;
+        Ok(URL_SAFE_NO_PAD.encode(raw))
+    }
+
+    async fn run(
+        &self,
+        script: &'static crate::scripts::Script,
+        keys: Vec<Vec<u8>>,
+        args: Vec<Vec<u8>>,
+    ) -> Result<Value> {
+        self.backend.script(script, keys, args).await
+    }
+
+    /// Creates a session for `user` (or an anonymous one) holding `data`, a value that
+    /// serialises to a JSON object (or `()`/null for none): each top-level field becomes one
+    /// session field. With a cap, the user's oldest sessions beyond it are evicted in the same
+    /// step.
+    pub async fn create<T: Serialize + ?Sized>(&self, user: Option<&str>, data: &T) -> Result<Created> {
+        let id = Self::new_id()?;
+        let token = self.token(&id)?;
+        let mut keys = vec![self.key(&id)];
+        if let Some(u) = user {
+            keys.push(self.user_key(u)?);
+        }
+        let mut args = vec![
+            id.clone().into_bytes(),
+            self.idle_ms.to_string().into_bytes(),
+            self.lifetime_ms.to_string().into_bytes(),
+            user.unwrap_or_default().as_bytes().to_vec(),
+            self.cap.to_string().into_bytes(),
+            self.session_prefix.clone(),
+        ];
+        let fields = object_pairs(data)?;
+        let mut map = Map::new();
+        for pair in fields.chunks(2) {
+            map.insert(String::from_utf8_lossy(&pair[0][2..]).into_owned(), decode(&pair[0], &pair[1])?);
+        }
+        args.extend(fields);
+        let reply = array(self.run(&scripts::CREATE, keys, args).await?)?;
+        let [now, deadline, evicted] = <[Value; 3]>::try_from(reply)
+            .map_err(|r| Error::new(ErrorKind::Protocol, format!("session_create replied {r:?}")))?;
+        let (now, deadline) = (int(&now)?.max(0) as u64, int(&deadline)?.max(0) as u64);
+        let evicted = array(evicted)?.iter().map(text).collect::<Result<Vec<_>>>()?;
+        Ok(Created {
+            session: Session {
+                id,
+                token,
+                user: user.map(str::to_string),
+                created_at_ms: now,
+                expires_at_ms: deadline,
+                ttl: Duration::from_millis(self.idle_ms.min(self.lifetime_ms)),
+                data: map,
+            },
+            evicted,
+        })
+    }
+
+    fn base_args(&self, id: &str) -> Vec<Vec<u8>> {
+        vec![id.as_bytes().to_vec(), self.idle_ms.to_string().into_bytes(), self.user_prefix.clone()]
+    }
+
+    /// A session from a `{ttl, HGETALL}` reply.
+    fn session_from(&self, id: &str, reply: Value) -> Result<Session> {
+        let [ttl, all] = <[Value; 2]>::try_from(array(reply)?)
+            .map_err(|r| Error::new(ErrorKind::Protocol, format!("session read replied {r:?}")))?;
+        let mut s = Session {
+            id: id.to_string(),
+            token: self.token(id)?,
+            user: None,
+            created_at_ms: 0,
+            expires_at_ms: 0,
+            ttl: Duration::from_millis(int(&ttl)?.max(0) as u64),
+            data: Map::new(),
+        };
+        let number = |raw: &[u8]| std::str::from_utf8(raw).ok().and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+        for (field, raw) in pairs(all)? {
+            match field.as_slice() {
+                b"m:created" => s.created_at_ms = number(&raw),
+                b"m:deadline" => s.expires_at_ms = number(&raw),
+                b"m:user" => s.user = (!raw.is_empty()).then(|| String::from_utf8_lossy(&raw).into_owned()),
+                f if f.starts_with(b"f:") => {
+                    s.data.insert(String::from_utf8_lossy(&f[2..]).into_owned(), decode(f, &raw)?);
+                }
+                _ => {}
+            }
+        }
+        Ok(s)
+    }
+
+    /// Reads a live session, sliding its idle TTL; `None` when it has ended or never existed.
+    pub async fn get(&self, token: &str) -> Result<Option<Session>> {
+        let id = self.id_of(token)?;
+        let reply = self.run(&scripts::READ, vec![self.key(id)], self.base_args(id)).await?;
+        if reply.is_nil() {
+            return Ok(None);
+        }
+        self.session_from(id, reply).map(Some)
+    }
+
+    /// Reads one field of a live session (sliding its TTL): `None` when the field is unset.
+    /// A session that has ended is [`ErrorKind::NotFound`].
+    pub async fn get_field<T: DeserializeOwned>(&self, token: &str, field: &str) -> Result<Option<T>> {
+        let id = self.id_of(token)?;
+        let name = field_name(field)?;
+        let mut args = self.base_args(id);
+        args.push(name.clone());
+        let reply = self.run(&scripts::READ, vec![self.key(id)], args).await?;
+        if reply.is_nil() {
+            return Err(not_found());
+        }
+        let mut items = array(reply)?;
+        let values = if items.len() == 2 { array(items.swap_remove(1))? } else { Vec::new() };
+        match values.first() {
+            Some(v) if !v.is_nil() => {
+                let json = decode(&name, &bytes(v)?)?;
+                serde_json::from_value(json).map(Some).map_err(|e| Error::new(ErrorKind::Serialization, e.to_string()))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn write(&self, token: &str, sets: Vec<Vec<u8>>, dels: Vec<Vec<u8>>) -> Result<Duration> {
+        let id = self.id_of(token)?;
+        let mut args = self.base_args(id);
+        args.push((sets.len() / 2).to_string().into_bytes());
+        args.extend(sets);
+        args.extend(dels);
+        let reply = self.run(&scripts::WRITE, vec![self.key(id)], args).await?;
+        if reply.is_nil() {
+            return Err(not_found());
+        }
+        Ok(Duration::from_millis(int(&reply)?.max(0) as u64))
+    }
+
+    /// Sets one field of a live session to `value` (as JSON), sliding its TTL; returns the
+    /// TTL. A session that has ended is [`ErrorKind::NotFound`].
+    pub async fn set_field<T: Serialize + ?Sized>(&self, token: &str, field: &str, value: &T) -> Result<Duration> {
+        self.write(token, vec![field_name(field)?, encode(value)?], Vec::new()).await
+    }
+
+    /// Sets every top-level field of `data` (a value serialising to a JSON object) at once.
+    pub async fn set_fields<T: Serialize + ?Sized>(&self, token: &str, data: &T) -> Result<Duration> {
+        self.write(token, object_pairs(data)?, Vec::new()).await
+    }
+
+    /// Removes fields of a live session, sliding its TTL.
+    pub async fn delete_fields(&self, token: &str, fields: &[&str]) -> Result<Duration> {
+        let names = fields.iter().map(|f| field_name(f)).collect::<Result<Vec<_>>>()?;
+        self.write(token, Vec::new(), names).await
+    }
+
+    /// Slides a live session's idle TTL without reading it; returns the new TTL.
+    pub async fn touch(&self, token: &str) -> Result<Duration> {
+        self.write(token, Vec::new(), Vec::new()).await
+    }
+
+    /// Moves a live session to a fresh id, keeping its data, user, creation time and deadline
+    /// (call it on login and privilege changes: the fixation defence). The old token stops
+    /// working in the same step. A session that has ended is [`ErrorKind::NotFound`].
+    pub async fn regenerate(&self, token: &str) -> Result<Session> {
+        let old = self.id_of(token)?;
+        let new = Self::new_id()?;
+        let args = vec![
+            old.as_bytes().to_vec(),
+            new.clone().into_bytes(),
+            self.idle_ms.to_string().into_bytes(),
+            self.user_prefix.clone(),
+        ];
+        let reply = self.run(&scripts::REGENERATE, vec![self.key(old), self.key(&new)], args).await?;
+        if reply.is_nil() {
+            return Err(not_found());
+        }
+        self.session_from(&new, reply)
+    }
+
+    /// Ends a session; `false` if there was none.
+    pub async fn destroy(&self, token: &str) -> Result<bool> {
+        let id = self.id_of(token)?;
+        let args = vec![id.as_bytes().to_vec(), self.user_prefix.clone()];
+        let reply = self.run(&scripts::DESTROY, vec![self.key(id)], args).await?;
+        Ok(int(&reply)? == 1)
+    }
+
+    /// The user's live sessions, oldest first (ended ones are pruned from the index).
+    pub async fn list(&self, user: &str) -> Result<Vec<SessionInfo>> {
+        let reply = self.run(&scripts::LIST, vec![self.user_key(user)?], vec![self.session_prefix.clone()]).await?;
+        let number = |v: &Value| -> Result<u64> { Ok(opt_float(v)?.unwrap_or(0.0).max(0.0) as u64) };
+        array(reply)?
+            .into_iter()
+            .map(|row| {
+                let row = array(row)?;
+                let [id, created, deadline, ttl] = <[Value; 4]>::try_from(row)
+                    .map_err(|r| Error::new(ErrorKind::Protocol, format!("session_list replied {r:?}")))?;
+                Ok(SessionInfo {
+                    id: text(&id)?,
+                    created_at_ms: number(&created)?,
+                    expires_at_ms: number(&deadline)?,
+                    ttl: Duration::from_millis(int(&ttl)?.max(0) as u64),
+                })
+            })
+            .collect()
+    }
+
+    /// Ends every session of `user` except the one `keep` (a token) names, if any ("log out
+    /// everywhere else"); returns how many live sessions ended.
+    pub async fn revoke_all(&self, user: &str, keep: Option<&str>) -> Result<u64> {
+        let keep = keep.map(|t| self.id_of(t)).transpose()?.unwrap_or_default();
+        let args = vec![self.session_prefix.clone(), keep.as_bytes().to_vec()];
+        let reply = self.run(&scripts::REVOKE, vec![self.user_key(user)?], args).await?;
+        Ok(int(&reply)?.max(0) as u64)
+    }
+}

@@ -1,0 +1,14 @@
+-- session_list: KEYS = a user's index; ARGV = session key prefix. Drops ended sessions from the
+-- index and returns the live ones, oldest first, as {id, created_ms, deadline_ms, ttl_ms}.
+local out = {}
+local items = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #items, 2 do
+  local key = ARGV[1] .. items[i]
+  local ttl = redis.call('PTTL', key)
+  if ttl == -2 then
+    redis.call('ZREM', KEYS[1], items[i])
+  else
+    out[#out + 1] = {items[i], items[i + 1], redis.call('HGET', key, 'm:deadline'), ttl}
+  end
+end
+return out

@@ -1,0 +1,214 @@
+//! The session store's atomic operations (see [`crate::patterns::session`]): create with the
+//! per-user cap, read and write with the sliding idle TTL and the absolute deadline enforced in
+//! the same script, regenerate (a new id for the same data, in one step so no request sees the
+//! session under neither id), destroy, and a user's index listed and revoked.
+//!
+//! A session is a hash: `m:created`, `m:deadline` (epoch ms), `m:user` (`""` for none) and one
+//! `f:<name>` field per value. Its key expires after the idle TTL, never past the deadline. A
+//! user's index is a sorted set of ids scored by creation time; session keys named from ids in
+//! it share the store's hash tag, so every script stays in one cluster slot.
+//!
+//! Every Lua source here starts with `session_common.lua` (argument checks, `TIME`, the
+//! liveness check); the twins share the same steps as Rust functions.
+
+use super::{lua_number_reply, script_error, tonumber, Env, Script};
+use crate::backend::value::{array, bytes, int};
+use crate::command;
+use crate::error::Result;
+use crate::resp::Value;
+
+macro_rules! session_lua {
+    ($file:literal) => {
+        concat!(include_str!("lua/session_common.lua"), include_str!(concat!("lua/", $file)))
+    };
+}
+
+/// Creates a session: see `lua/session_create.lua`.
+pub static CREATE: Script = Script::new("session_create", session_lua!("session_create.lua"), create);
+/// Reads a live session (all of it or some fields), sliding its TTL.
+pub static READ: Script = Script::new("session_read", session_lua!("session_read.lua"), read);
+/// Sets and deletes fields of a live session, sliding its TTL (a touch when given nothing).
+pub static WRITE: Script = Script::new("session_write", session_lua!("session_write.lua"), write);
+/// Moves a live session to a new id, keeping its data.
+pub static REGENERATE: Script = Script::new("session_regenerate", session_lua!("session_regenerate.lua"), regenerate);
+/// Deletes a session and unindexes it.
+pub static DESTROY: Script = Script::new("session_destroy", include_str!("lua/session_destroy.lua"), destroy);
+/// Lists a user's live sessions, pruning ended ones from the index.
+pub static LIST: Script = Script::new("session_list", include_str!("lua/session_list.lua"), list);
+/// Deletes all of a user's sessions but one (or all).
+pub static REVOKE: Script = Script::new("session_revoke", include_str!("lua/session_revoke.lua"), revoke);
+
+const IDLE_ERR: &str = "ERR idle ttl must be a whole number of ms in 1..1e12";
+
+/// `ms_arg` of session_common.lua: a whole number of ms in `lo..=1e12`.
+fn ms_arg(v: Option<&Vec<u8>>, lo: f64) -> Option<f64> {
+    tonumber(v?).filter(|n| n.fract() == 0.0 && *n >= lo && *n <= 1e12)
+}
+
+fn arg(args: &[Vec<u8>], i: usize) -> &[u8] {
+    args.get(i).map_or(&[][..], Vec::as_slice)
+}
+
+fn joined(prefix: &[u8], suffix: &[u8]) -> Vec<u8> {
+    [prefix, suffix].concat()
+}
+
+/// The `touch` of session_common.lua.
+fn touch(env: &mut Env, key: &[u8], id: &[u8], idle: f64, user_prefix: &[u8]) -> Result<Option<f64>> {
+    let meta = array(env.call(command!("HMGET", key, "m:deadline", "m:user"))?)?;
+    let deadline = meta.first().and_then(Value::as_bytes).and_then(tonumber).filter(|d| d.fract() == 0.0);
+    let Some(deadline) = deadline else { return Ok(None) };
+    let now = env.time_ms() as f64;
+    if now >= deadline {
+        env.call(command!("DEL", key))?;
+        if let Some(user) = meta.get(1).and_then(Value::as_bytes).filter(|u| !u.is_empty()) {
+            env.call(command!("ZREM", joined(user_prefix, user), id))?;
+        }
+        return Ok(None);
+    }
+    let ttl = idle.min(deadline - now);
+    env.call(command!("PEXPIRE", key, ttl as i64))?;
+    Ok(Some(ttl))
+}
+
+fn create(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    let Some(idle) = ms_arg(args.get(1), 1.0) else { return Err(script_error(IDLE_ERR)) };
+    let Some(life) = ms_arg(args.get(2), 1.0) else {
+        return Err(script_error("ERR lifetime must be a whole number of ms in 1..1e12"));
+    };
+    let cap = tonumber(arg(args, 4)).filter(|c| c.fract() == 0.0 && (0.0..=1e6).contains(c));
+    let Some(cap) = cap else { return Err(script_error("ERR cap must be a whole number in 0..1000000")) };
+    if args.len() % 2 != 0 {
+        return Err(script_error("ERR every field needs a value"));
+    }
+    let user = arg(args, 3);
+    if !user.is_empty() && keys.len() < 2 {
+        return Err(script_error("ERR a user needs its index key"));
+    }
+    let key = arg(keys, 0);
+    if int(&env.call(command!("EXISTS", key))?)? == 1 {
+        return Err(script_error("ERR session id already exists"));
+    }
+    let now = env.time_ms() as f64;
+    let deadline = now + life;
+    let mut hset = command!("HSET", key, "m:created", now as i64, "m:deadline", deadline as i64, "m:user", user);
+    hset.push(args.get(6..).unwrap_or_default());
+    env.call(hset)?;
+    env.call(command!("PEXPIRE", key, idle.min(life) as i64))?;
+    let mut evicted = Vec::new();
+    if !user.is_empty() {
+        let (index, prefix) = (arg(keys, 1), arg(args, 5));
+        for id in array(env.call(command!("ZRANGE", index, 0, -1))?)? {
+            let id = bytes(&id)?;
+            if int(&env.call(command!("EXISTS", joined(prefix, &id)))?)? == 0 {
+                env.call(command!("ZREM", index, &id))?;
+            }
+        }
+        if cap > 0.0 {
+            let over = int(&env.call(command!("ZCARD", index))?)? as f64 - (cap - 1.0);
+            if over > 0.0 {
+                let oldest = array(env.call(command!("ZPOPMIN", index, over as i64))?)?;
+                for id in oldest.iter().step_by(2) {
+                    env.call(command!("DEL", joined(prefix, &bytes(id)?)))?;
+                    evicted.push(id.clone());
+                }
+            }
+        }
+        env.call(command!("ZADD", index, now as i64, arg(args, 0)))?;
+        env.call(command!("PEXPIRE", index, life as i64))?;
+    }
+    Ok(Value::Array(vec![lua_number_reply(now), lua_number_reply(deadline), Value::Array(evicted)]))
+}
+
+fn read(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    let Some(idle) = ms_arg(args.get(1), 1.0) else { return Err(script_error(IDLE_ERR)) };
+    let key = arg(keys, 0);
+    let Some(ttl) = touch(env, key, arg(args, 0), idle, arg(args, 2))? else { return Ok(Value::Nil) };
+    let body = if args.len() <= 3 {
+        env.call(command!("HGETALL", key))?
+    } else {
+        env.call(command!("HMGET", key, &args[3..]))?
+    };
+    Ok(Value::Array(vec![lua_number_reply(ttl), body]))
+}
+
+fn write(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    let Some(idle) = ms_arg(args.get(1), 1.0) else { return Err(script_error(IDLE_ERR)) };
+    let n = tonumber(arg(args, 3)).filter(|n| n.fract() == 0.0 && *n >= 0.0 && 4.0 + 2.0 * n <= args.len() as f64);
+    let Some(n) = n.map(|n| n as usize) else {
+        return Err(script_error("ERR field count does not match the arguments"));
+    };
+    let key = arg(keys, 0);
+    let Some(ttl) = touch(env, key, arg(args, 0), idle, arg(args, 2))? else { return Ok(Value::Nil) };
+    let (sets, dels) = args[4..].split_at(2 * n);
+    if !sets.is_empty() {
+        env.call(command!("HSET", key, sets))?;
+    }
+    if !dels.is_empty() {
+        env.call(command!("HDEL", key, dels))?;
+    }
+    Ok(lua_number_reply(ttl))
+}
+
+fn regenerate(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    let Some(idle) = ms_arg(args.get(2), 1.0) else { return Err(script_error(IDLE_ERR)) };
+    let (old, new) = (arg(keys, 0), arg(keys, 1));
+    if int(&env.call(command!("EXISTS", new))?)? == 1 {
+        return Err(script_error("ERR session id already exists"));
+    }
+    let Some(ttl) = touch(env, old, arg(args, 0), idle, arg(args, 3))? else { return Ok(Value::Nil) };
+    env.call(command!("RENAME", old, new))?;
+    let meta = array(env.call(command!("HMGET", new, "m:user", "m:created"))?)?;
+    if let Some(user) = meta.first().and_then(Value::as_bytes).filter(|u| !u.is_empty()) {
+        let index = joined(arg(args, 3), user);
+        if int(&env.call(command!("ZREM", &index, arg(args, 0)))?)? == 1 {
+            // A nil creation time reaches ZADD as Lua's `false`, which redis.call refuses.
+            let Some(created) = meta.get(1).and_then(Value::as_bytes) else {
+                return Err(script_error("ERR Lua redis lib command arguments must be strings or integers"));
+            };
+            env.call(command!("ZADD", &index, created, arg(args, 1)))?;
+        }
+    }
+    let all = env.call(command!("HGETALL", new))?;
+    Ok(Value::Array(vec![lua_number_reply(ttl), all]))
+}
+
+fn destroy(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    let key = arg(keys, 0);
+    let user = env.call(command!("HGET", key, "m:user"))?;
+    if let Some(user) = user.as_bytes().filter(|u| !u.is_empty()) {
+        env.call(command!("ZREM", joined(arg(args, 1), user), arg(args, 0)))?;
+    }
+    env.call(command!("DEL", key))
+}
+
+fn list(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    let index = arg(keys, 0);
+    let items = array(env.call(command!("ZRANGE", index, 0, -1, "WITHSCORES"))?)?;
+    let mut out = Vec::new();
+    for pair in items.chunks(2) {
+        let id = bytes(&pair[0])?;
+        let key = joined(arg(args, 0), &id);
+        let ttl = env.call(command!("PTTL", &key))?;
+        if int(&ttl)? == -2 {
+            env.call(command!("ZREM", index, &id))?;
+        } else {
+            let deadline = env.call(command!("HGET", &key, "m:deadline"))?;
+            out.push(Value::Array(vec![pair[0].clone(), pair.get(1).cloned().unwrap_or(Value::Nil), deadline, ttl]));
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+fn revoke(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    let index = arg(keys, 0);
+    let mut n = 0;
+    for id in array(env.call(command!("ZRANGE", index, 0, -1))?)? {
+        let id = bytes(&id)?;
+        if id != arg(args, 1) {
+            n += int(&env.call(command!("DEL", joined(arg(args, 0), &id)))?)?;
+            env.call(command!("ZREM", index, &id))?;
+        }
+    }
+    Ok(Value::Int(n))
+}
