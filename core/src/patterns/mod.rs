@@ -4,5 +4,8 @@
 //! Shared conventions live here: key names ([`keys`]) and how results serialise
 //! ([`serde_ms`]).
 
+pub mod geo;
 pub mod keys;
+pub mod leaderboard;
+pub mod pubsub;
 pub mod serde_ms;

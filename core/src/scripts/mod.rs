@@ -23,6 +23,8 @@ use crate::sim::command::Ctx;
 use crate::sim::dispatch;
 use std::sync::OnceLock;
 
+pub mod leaderboard;
+
 /// A native twin: runs on the simulator with `(env, KEYS, ARGV)`.
 pub type NativeFn = fn(&mut Env<'_, '_>, &[Vec<u8>], &[Vec<u8>]) -> Result<Value>;
 
@@ -114,7 +116,7 @@ pub fn all() -> &'static [&'static Script] {
     ALL
 }
 
-const ALL: &[&Script] = &[];
+const ALL: &[&Script] = &[&leaderboard::AROUND];
 
 /// Lua's `tonumber` on an argument: a float, or `None` where Lua gives nil.
 pub fn tonumber(arg: &[u8]) -> Option<f64> {
