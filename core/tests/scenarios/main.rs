@@ -9,8 +9,11 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod geo;
+mod leaderboard;
 mod matcher;
 mod objects;
+mod pubsub;
 
 use matcher::{check, field, substitute, Saved};
 use objects::{construct, Args, CallError, Object, World};

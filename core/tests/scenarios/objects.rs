@@ -51,7 +51,7 @@ pub struct World {
 pub type Constructor = fn(kind: &str, args: &Args, world: &World) -> Option<Result<Arc<dyn Object>, CallError>>;
 
 /// Every adapter, tried in order.
-pub const ADAPTERS: &[Constructor] = &[];
+pub const ADAPTERS: &[Constructor] = &[crate::leaderboard::construct, crate::geo::construct, crate::pubsub::construct];
 
 /// Builds the object of `kind`.
 pub fn construct(kind: &str, args: &Args, world: &World) -> Result<Arc<dyn Object>, CallError> {
