@@ -466,7 +466,7 @@ impl std::fmt::Debug for Responder {
 }
 
 impl Responder {
-    /// How many requests it has answered.
+    /// How many requests it has handled (counted before each answer is published).
     pub fn served(&self) -> u64 {
         self.shared.served.load(Ordering::Relaxed)
     }
@@ -510,8 +510,11 @@ async fn serve_loop(
         match select(sub.next(), shared.stop.wait()).await {
             Either::Right(()) => break,
             Either::Left(Ok(Some(m))) => {
-                if answer(&backend, &handler, &reply_prefix, &m).await {
+                if let Some((reply_to, payload)) = answer(&handler, &reply_prefix, &m).await {
                     shared.served.fetch_add(1, Ordering::Relaxed);
+                    // The requester may have given up and left: 0 receivers is no error here,
+                    // and a failed publish has no one to report to.
+                    let _ = backend.command(Cmd::new("PUBLISH").arg(reply_to).arg(payload)).await;
                 }
             }
             Either::Left(Ok(None)) => break,
@@ -527,11 +530,12 @@ async fn serve_loop(
     shared.done.set();
 }
 
-/// Answers one request; `false` for a message that is not a request it may answer.
-async fn answer(backend: &BackendRef, handler: &Handler, reply_prefix: &str, m: &Message) -> bool {
-    let Ok(req) = serde_json::from_slice::<RequestEnvelope>(&m.payload) else { return false };
+/// Runs the handler on one request; returns the reply channel and the answer to publish there,
+/// or `None` for a message that is not a request this responder may answer.
+async fn answer(handler: &Handler, reply_prefix: &str, m: &Message) -> Option<(String, Vec<u8>)> {
+    let req = serde_json::from_slice::<RequestEnvelope>(&m.payload).ok()?;
     if !req.reply_to.starts_with(reply_prefix) {
-        return false;
+        return None;
     }
     let response = match handler(req.body).await {
         Ok(body) => ResponseEnvelope { id: req.id, body: Some(body), error: None },
@@ -541,10 +545,7 @@ async fn answer(backend: &BackendRef, handler: &Handler, reply_prefix: &str, m: 
             error: Some(ErrorBody { kind: e.kind.as_str().to_string(), message: e.message }),
         },
     };
-    let Ok(payload) = serde_json::to_vec(&response) else { return false };
-    // The requester may have given up and left: 0 receivers is not an error here, and a failed
-    // publish has no one to report to but the count.
-    backend.command(Cmd::new("PUBLISH").arg(req.reply_to).arg(payload)).await.is_ok()
+    Some((req.reply_to, serde_json::to_vec(&response).ok()?))
 }
 
 /// A one-shot flag one task sets and one task awaits (std only, no runtime).
