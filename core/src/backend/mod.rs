@@ -13,9 +13,15 @@
 
 mod args;
 mod executor;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "redis")]
+mod redis_value;
 mod sim;
 pub mod value;
 
+#[cfg(feature = "redis")]
+pub use self::redis::{RedisBackend, RedisOptions};
 pub use args::{Cmd, ToArg};
 #[cfg(not(target_family = "wasm"))]
 pub use executor::block_on;

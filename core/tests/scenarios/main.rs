@@ -17,7 +17,7 @@ mod pubsub;
 
 use matcher::{check, field, substitute, Saved};
 use objects::{construct, Args, CallError, Object, World};
-use redkit::backend::{BackendRef, Cmd, SimBackend};
+use redkit::backend::{BackendRef, Cmd, RedisBackend, RedisOptions, SimBackend};
 use redkit::resp::Value;
 use redkit::sim::{Clock, Simulator};
 use serde_json::Value as Json;
@@ -82,7 +82,6 @@ fn load_all() -> Vec<Scenario> {
 }
 
 /// How time moves for a scenario.
-#[allow(dead_code)] // `Real` arrives with the Redis backend.
 enum Time {
     /// A manual clock: `advance` moves it.
     Manual(Simulator),
@@ -322,4 +321,75 @@ fn scenarios_on_the_simulator() {
         }
     }
     report("the simulator", scenarios.len(), failures);
+}
+
+/// Real servers the Redis half runs on; scenarios are sharded over them, each shard in order.
+const REDIS_SHARDS: usize = 3;
+
+/// A backend on database `db` of the test server on `port`. Lazy: worlds are built inside
+/// synchronous constructors, and the first call connects.
+fn redis_backend(port: u16, db: usize, opts: RedisOptions) -> BackendRef {
+    let url = format!("redis://127.0.0.1:{port}/{db}");
+    Arc::new(RedisBackend::lazy(&url, opts).expect("a RedisBackend (inside the runtime)"))
+}
+
+/// A world on the redis-server at `port`: the scenario's backend on db 0, `other(i)` on db `i`
+/// of the same server, `unreachable()` on a closed loopback port (fails each call quickly with
+/// a connection error), and real time.
+fn redis_world(port: u16) -> (World, Time) {
+    let unreachable = || -> BackendRef {
+        let opts = RedisOptions::default().retries(0).connect_timeout(Duration::from_millis(200));
+        redis_backend(support::free_loopback_port(), 0, opts)
+    };
+    let world = World {
+        backend: redis_backend(port, 0, RedisOptions::default()),
+        other: Box::new(move |db| redis_backend(port, db, RedisOptions::default())),
+        unreachable: Box::new(unreachable),
+    };
+    (world, Time::Real)
+}
+
+/// Runs one shard's scenarios in order on the server at `port`, each on a FLUSHALLed server.
+async fn run_shard(port: u16, shard: Vec<Scenario>) -> Vec<String> {
+    let mut failures = Vec::new();
+    for sc in shard {
+        let (world, time) = redis_world(port);
+        let result = match world.backend.command(Cmd::new("FLUSHALL")).await {
+            Ok(_) => run_steps(&sc, &world, &time).await,
+            Err(e) => Err(format!("FLUSHALL before the scenario: {e}")),
+        };
+        if let Err(e) = result {
+            failures.push(format!("  {}: {e}", sc.id()));
+        }
+    }
+    failures
+}
+
+#[test]
+fn scenarios_on_redis() {
+    let scenarios: Vec<Scenario> = selected().into_iter().filter(|s| s.backends.iter().any(|b| b == "redis")).collect();
+    let shards = REDIS_SHARDS.min(scenarios.len()).max(1);
+    let mut servers = Vec::new();
+    for _ in 0..shards {
+        let Some(server) = support::RedisServer::start() else { return };
+        servers.push(server);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let mut parts: Vec<Vec<Scenario>> = vec![Vec::new(); shards];
+    for (i, sc) in scenarios.iter().enumerate() {
+        parts[i % shards].push(sc.clone());
+    }
+    let failures = rt.block_on(async {
+        let tasks: Vec<_> =
+            servers.iter().zip(parts).map(|(server, part)| tokio::spawn(run_shard(server.port, part))).collect();
+        let mut failures = Vec::new();
+        for t in tasks {
+            match t.await {
+                Ok(f) => failures.extend(f),
+                Err(e) => failures.push(format!("  a shard panicked: {e}")),
+            }
+        }
+        failures
+    });
+    report("redis", scenarios.len(), failures);
 }

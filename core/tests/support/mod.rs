@@ -174,3 +174,57 @@ impl RespClient {
         self.read_raw()
     }
 }
+
+/// A free loopback port (nothing listens on it when this returns).
+pub fn free_loopback_port() -> u16 {
+    free_port().expect("a free loopback port")
+}
+
+impl RedisServer {
+    /// Stops the server (SIGKILL, as a crash would) and waits for it to exit; the port is
+    /// then closed until [`RedisServer::start_again`].
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts a fresh redis-server on the same port (empty dataset, `extra` arguments) after
+    /// [`RedisServer::kill`], and waits (bounded) until it answers PING.
+    pub fn start_again(&mut self, extra: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let child = Command::new("redis-server")
+                .arg("--port")
+                .arg(self.port.to_string())
+                .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"])
+                .arg("--dir")
+                .arg(&self.dir)
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn redis-server");
+            self.child = child;
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(3) {
+                if let Ok(mut c) = RespClient::connect(self.port) {
+                    if c.call(&["PING"]).ok() == Some(Value::simple("PONG")) {
+                        return;
+                    }
+                }
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    break; // the port is not free yet (TIME_WAIT): try again
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            self.kill();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("could not restart redis-server on port {}", self.port);
+    }
+
+    /// The server's `redis://` URL for database `db`.
+    pub fn url(&self, db: usize) -> String {
+        format!("redis://127.0.0.1:{}/{db}", self.port)
+    }
+}
