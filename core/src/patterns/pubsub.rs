@@ -229,9 +229,10 @@ impl PubSub {
 
     /// Sends `body` to `service` and waits up to `timeout` for the answer.
     ///
-    /// Costs two round trips plus the answer: the reply channel must be subscribed before the
-    /// request goes out, or a fast responder's answer would be lost. A kept [`Requester`]
-    /// costs one per request. Fails with [`ErrorKind::NotFound`] at once when no responder
+    /// Costs a subscription connection and two round trips plus the answer: the reply channel
+    /// must be subscribed before the request goes out, or a fast responder's answer would be
+    /// lost. A kept [`Requester`] costs one round trip per request: prefer it for repeated
+    /// requests. Fails with [`ErrorKind::NotFound`] at once when no responder
     /// received the request, [`ErrorKind::Timeout`] when none answered in time, the kind the
     /// responder's handler failed with, or [`ErrorKind::Serialization`] when the answer does
     /// not parse as `Resp`.
