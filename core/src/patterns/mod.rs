@@ -6,10 +6,13 @@
 
 pub mod cache;
 pub mod cron;
+pub mod geo;
 pub mod keys;
+pub mod leaderboard;
 pub mod limiter;
 mod limiter_local;
 pub mod lock;
+pub mod pubsub;
 pub mod queue;
 pub mod redlock;
 pub mod semaphore;

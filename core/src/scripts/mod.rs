@@ -28,6 +28,7 @@ use crate::sim::command::Ctx;
 use crate::sim::dispatch;
 use std::sync::OnceLock;
 
+pub mod leaderboard;
 pub mod lock;
 pub mod queue;
 
@@ -156,6 +157,7 @@ const ALL: &[&Script] = &[
     &session::LIST,
     &session::REVOKE,
     &stream::DEAD_LETTER,
+    &leaderboard::AROUND,
 ];
 
 /// Lua's `tonumber` on an argument: a float, or `None` where Lua gives nil.

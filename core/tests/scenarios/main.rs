@@ -10,10 +10,13 @@
 mod support;
 
 mod cache;
+mod geo;
+mod leaderboard;
 mod limiter;
 mod lock;
 mod matcher;
 mod objects;
+mod pubsub;
 mod queue;
 mod session;
 mod stream;

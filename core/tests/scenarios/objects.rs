@@ -58,6 +58,9 @@ pub const ADAPTERS: &[Constructor] = &[
     super::cache::construct,
     crate::session::construct,
     crate::stream::construct,
+    crate::leaderboard::construct,
+    crate::geo::construct,
+    crate::pubsub::construct,
 ];
 
 /// Builds the object of `kind`.
