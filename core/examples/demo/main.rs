@@ -1,6 +1,8 @@
 //! `make demo`: the simulator doing a small job with no Redis server anywhere — a few commands,
-//! a key expiring under the virtual clock (no sleeping), and a stream consumer group that hands
-//! out, acknowledges and reclaims work.
+//! a key expiring under the virtual clock (no sleeping), a stream consumer group that hands
+//! out, acknowledges and reclaims work — and then every pattern on it ([`patterns`]).
+
+mod patterns;
 
 use redkit::resp::Value;
 use redkit::sim::{Clock, Simulator};
@@ -74,5 +76,9 @@ fn main() {
     println!("\n4. The server's view");
     run(&mut c, &["DBSIZE"]);
     run(&mut c, &["TIME"]);
+    if let Err(e) = patterns::tour(&sim) {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
     println!("\nAll of this ran in-process on a virtual clock: no Redis, no sleeps.");
 }
