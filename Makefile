@@ -25,6 +25,7 @@ test: setup lint test-rust wasm-check
 
 bench:
 	$(CARGO) run -q --release -p redkit-bench --bin engine
+	$(CARGO) run -q --release -p redkit-bench --bin patterns
 
 fmt:
 	$(CARGO) fmt --all

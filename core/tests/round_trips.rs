@@ -46,7 +46,8 @@ async fn every_pattern_operation_is_one_round_trip() {
     }
     let r = &*redis;
 
-    let limiter = Limiter::new(backend.clone(), "api", LimiterOptions::token_bucket(10, Duration::from_secs(1))).unwrap();
+    let limiter =
+        Limiter::new(backend.clone(), "api", LimiterOptions::token_bucket(10, 10, Duration::from_secs(1))).unwrap();
     one_trip!(r, "limiter consume", limiter.consume("ann", 1));
     one_trip!(r, "limiter peek", limiter.peek("ann", 1));
     one_trip!(r, "limiter reset", limiter.reset("ann"));
@@ -62,7 +63,8 @@ async fn every_pattern_operation_is_one_round_trip() {
     let cache = Cache::new(backend.clone(), "c", CacheOptions::default()).unwrap();
     one_trip!(r, "cache set", cache.set("k", &json!(1), Duration::from_secs(60)));
     one_trip!(r, "cache get", cache.get::<serde_json::Value>("k"));
-    let hit = cache.get_or_set::<serde_json::Value, _, _>("k", || async { Ok(Some(json!(2))) }, Duration::from_secs(60));
+    let hit =
+        cache.get_or_set::<serde_json::Value, _, _>("k", || async { Ok(Some(json!(2))) }, Duration::from_secs(60));
     one_trip!(r, "cache get_or_set hit", hit);
     one_trip!(r, "cache delete", cache.delete("k"));
 

@@ -56,7 +56,10 @@ async fn locks(sim: &Simulator, backend: &BackendRef) -> Result<()> {
     sim.advance_ms(10_001);
     println!("  ... alice stalls for 10 s; her lease runs out");
     let second = bob.try_acquire().await?;
-    check(second.acquired && second.fence > first.fence, &format!("bob takes over with a larger fence {:?}", second.fence))?;
+    check(
+        second.acquired && second.fence > first.fence,
+        &format!("bob takes over with a larger fence {:?}", second.fence),
+    )?;
     check(alice.extend(Duration::from_secs(5)).await.is_err(), "alice's late extend is refused")?;
     bob.release().await?;
     Ok(())
@@ -117,7 +120,8 @@ async fn cache(backend: &BackendRef) -> Result<()> {
 
 async fn sessions(sim: &Simulator, backend: &BackendRef) -> Result<()> {
     println!("\n9. Sessions: a sliding 30 min idle timeout, one user's sessions listed and revoked");
-    let store = SessionStore::new(backend.clone(), "web", SessionOptions::default().idle_ttl(Duration::from_secs(1800)))?;
+    let store =
+        SessionStore::new(backend.clone(), "web", SessionOptions::default().idle_ttl(Duration::from_secs(1800)))?;
     let laptop = store.create(Some("ada"), &json!({"cart": [1, 2]})).await?.session.token;
     let phone = store.create(Some("ada"), &json!({})).await?.session.token;
     sim.advance_ms(20 * 60_000);
@@ -176,7 +180,11 @@ async fn join_all<F: std::future::Future + Unpin>(mut futures: Vec<F>) -> Vec<F:
                 }
             }
         }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
     })
     .await;
     out.into_iter().flatten().collect()
