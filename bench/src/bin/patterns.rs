@@ -101,11 +101,14 @@ async fn pattern_rates(backend: BackendRef) -> redkit::Result<Vec<(&'static str,
     ])
 }
 
+/// A script call: the script, its KEYS and its ARGV.
+type ScriptCall = (&'static Script, Vec<Vec<u8>>, Vec<Vec<u8>>);
+
 /// A backend that forwards to another and remembers the last script call, so redis-benchmark
 /// can replay exactly what the limiter sends.
 struct Recorder {
     inner: BackendRef,
-    last_script: Mutex<Option<(&'static Script, Vec<Vec<u8>>, Vec<Vec<u8>>)>>,
+    last_script: Mutex<Option<ScriptCall>>,
 }
 
 impl Backend for Recorder {
