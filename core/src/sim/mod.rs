@@ -376,8 +376,12 @@ impl Connection {
     /// Runs `body` atomically on this connection, like a script: see [`dispatch::run_atomic`].
     /// Commands inside go through [`dispatch::call_nested`]. `None` if the connection is closed.
     pub fn atomic<R>(&mut self, body: impl FnOnce(&mut command::Ctx) -> R) -> Option<R> {
+        // The time is read under the lock: a script that waited for it must not run with an
+        // earlier time than the one that ran before it.
+        let mut st = self.sim.lock();
         let now = self.sim.shared.clock.now_us();
-        let out = dispatch::run_atomic(&mut self.sim.lock(), self.id, now, body);
+        let out = dispatch::run_atomic(&mut st, self.id, now, body);
+        drop(st);
         self.sim.shared.wake.notify_all();
         out
     }

@@ -82,6 +82,16 @@ impl Simulator {
         self.shared.timers.lock().unwrap_or_else(|p| p.into_inner()).due.remove(&key);
     }
 
+    /// How many tasks are parked on the simulator right now: pending [`Sleep`]s and connections
+    /// whose task awaits a blocked reply or a push. A test that starts a call in the background
+    /// waits for this to grow before it advances a manual clock, so the call's deadline is
+    /// registered before time moves.
+    pub fn parked(&self) -> usize {
+        let timers = self.shared.timers.lock().unwrap_or_else(|p| p.into_inner()).due.len();
+        let waiting = self.lock().clients.values().filter(|c| c.waker.is_some()).count();
+        timers + waiting
+    }
+
     /// A future that completes once the simulator's clock reaches `deadline_ms` (ms since the
     /// epoch). On a manual clock that happens only when the clock is advanced.
     pub fn sleep_until_ms(&self, deadline_ms: u64) -> Sleep {

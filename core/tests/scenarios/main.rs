@@ -249,9 +249,13 @@ async fn run_steps(sc: &Scenario, world: &World, time: &Time) -> Result<(), Stri
             let obj = objects.get(name).cloned().ok_or_else(|| at(format!("no object named {name}")))?;
             let fut = call_object(obj, method.to_string(), args);
             if let Some(id) = step.get("spawn").and_then(Json::as_str) {
-                spawned.insert(id.to_string(), tokio::spawn(fut));
-                // Give the spawned call a chance to reach its wait before the next step.
-                tokio::time::sleep(Duration::from_millis(5)).await;
+                let parked_before = match time {
+                    Time::Manual(sim) => sim.parked(),
+                    Time::Real => 0,
+                };
+                let handle = tokio::spawn(fut);
+                settle(time, &handle, parked_before).await;
+                spawned.insert(id.to_string(), handle);
                 continue;
             }
             let outcome = tokio::time::timeout(STEP_LIMIT, fut)
@@ -269,6 +273,18 @@ async fn run_steps(sc: &Scenario, world: &World, time: &Time) -> Result<(), Stri
         return Err(format!("spawned call {id} was never awaited"));
     }
     Ok(())
+}
+
+/// Lets a spawned call reach its wait before the next step. On a manual clock that means:
+/// until the call is parked on the simulator (its deadline registered, so a following `advance`
+/// fires it) or finished — bounded by 1 s of real time; on real time a short pause.
+async fn settle<T>(time: &Time, handle: &tokio::task::JoinHandle<T>, parked_before: usize) {
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let Time::Manual(sim) = time else { return };
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    while !handle.is_finished() && sim.parked() <= parked_before && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
 
 fn tokio_spawner() -> redkit::backend::SpawnFn {
