@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the test suites need on a fresh Debian machine, and only what is missing:
-# redis-server 7.0 (differential tests), Debian's Rust with its std source (the wasm32 build
-# of the core), rustfmt and clippy. Safe to run again: it checks before installing.
+# redis-server 7.0 with redis-cli and redis-benchmark (differential tests, the cluster test,
+# the benchmarks), openssl (certificates for the TLS test), Debian's Rust with its std source
+# (the wasm32 build of the core), rustfmt and clippy. Safe to run again: it checks before
+# installing.
 set -euo pipefail
 
 need_apt=()
-command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server redis-tools)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>&1 || need_apt+=(redis-tools)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 for pkg in rustc-web cargo-web rust-web-src rust-web-llvm lld-22; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
