@@ -46,8 +46,12 @@ fn start_cluster() -> Option<Vec<RedisServer>> {
         .args(["--cluster-replicas", "0", "--cluster-yes"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status()
-        .expect("redis-cli (apt redis-tools)");
+        .status();
+    let Ok(status) = status else {
+        assert!(!support::under_ci(), "redis-cli is not installed (apt redis-tools)");
+        eprintln!("SKIPPED: redis-cli not found; run `make setup` to install it");
+        return None;
+    };
     assert!(status.success(), "redis-cli --cluster create failed");
     let deadline = Instant::now() + Duration::from_secs(15);
     for n in &nodes {

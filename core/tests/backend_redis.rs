@@ -153,7 +153,10 @@ async fn pipelines_and_transactions_give_the_simulators_replies() {
     ];
     for (atomic, cmds) in batches {
         let build = || cmds.iter().map(|w| cmd(w)).collect::<Vec<_>>();
+        let before = redis.round_trips();
         let r = redis.pipeline(build(), *atomic).await.map_err(|e| (e.kind, e.message));
+        let trips = if cmds.is_empty() { 0 } else { 1 };
+        assert_eq!(redis.round_trips() - before, trips, "a pipeline is one round trip: {cmds:?}");
         let s = sim.pipeline(build(), *atomic).await.map_err(|e| (e.kind, e.message));
         assert_eq!(r, s, "atomic={atomic} {cmds:?}");
     }
