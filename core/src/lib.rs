@@ -27,8 +27,9 @@
 //!
 //! # Features
 //!
-//! - `redis` (default): `RedisBackend` and `ClusterBackend` over redis-rs and tokio.
-//! - `tls` (default): `rediss://` URLs, with rustls.
+//! - `redis` (default): [`backend::RedisBackend`] and [`backend::ClusterBackend`], the patterns
+//!   over real Redis through redis-rs and tokio.
+//! - `tls` (default): `rediss://` URLs, with rustls (no native OpenSSL).
 //!
 //! With `--no-default-features` the crate is the simulator, the scripts and the patterns over
 //! [`backend::SimBackend`], and builds for `wasm32-unknown-unknown` (no threads, sockets or
