@@ -235,6 +235,28 @@ impl Redlock {
         }
     }
 
+    /// Acquires ([`Redlock::acquire`], with its retries), runs `work` with the acquisition,
+    /// and releases everywhere. [`ErrorKind::Timeout`] when no attempt reached the quorum;
+    /// [`ErrorKind::LockNotOwned`] when the lock had expired on every instance by the time
+    /// `work` finished (its result is then dropped: it ran unprotected). Keep `work` well
+    /// inside the validity it is given.
+    pub async fn with_lock<T, F, Fut>(&self, work: F) -> Result<T>
+    where
+        F: FnOnce(RedlockAcquisition) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        let held = self.acquire().await?;
+        if !held.acquired {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!("Redlock {:?}: no quorum after {} attempts", self.name, held.attempts),
+            ));
+        }
+        let out = work(held).await;
+        self.release().await?;
+        Ok(out)
+    }
+
     /// Releases on every instance; returns how many released a hold of this owner.
     /// [`ErrorKind::LockNotOwned`] if none did.
     pub async fn release(&self) -> Result<usize> {
