@@ -464,7 +464,8 @@ impl Lock {
 
     /// Releases one hold. [`ErrorKind::LockNotOwned`] if this owner does not hold the lock
     /// (never did, released it already, or its lease ran out). The last release wakes one
-    /// waiter.
+    /// waiter. The watchdog stops before the last release is sent: if that release fails
+    /// (say, the connection drops), the lock expires by its TTL.
     pub async fn release(&self) -> Result<Release> {
         // Stop the watchdog first when this is the last hold, so a renewal racing the release
         // cannot report the lock as lost.

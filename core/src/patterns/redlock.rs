@@ -7,7 +7,7 @@
 //! client's monotonic clock. The lock is held when a majority (N/2+1, the quorum) granted it
 //! and time is left: validity = ttl − elapsed − drift, where drift = ttl × drift factor + 2 ms
 //! allows for the instances' clocks running at different rates. Otherwise the attempt is
-//! undone on every instance (also those that seemed to refuse: a grant whose reply was lost
+//! undone on every instance that granted it or did not answer (a grant whose reply was lost
 //! still holds), and retried after a delay plus random jitter, so competing clients stop
 //! colliding. Release and extend also go to every instance; extend needs the quorum again.
 //!
@@ -303,11 +303,15 @@ impl Redlock {
         if locked >= quorum && !validity.is_zero() {
             return Ok(RedlockAcquisition { acquired: true, locked, quorum, validity, attempts });
         }
-        if let Some(e) = all_failed(results) {
+        // Undo wherever this attempt may hold: the grants, and the instances that failed (their
+        // grant may have been lost on the way back). An instance that answered "taken" granted
+        // nothing, and a hold this owner already had there stays.
+        let undo: Vec<bool> = results.iter().map(|r| !matches!(r, Ok(g) if !g.acquired)).collect();
+        let failed = all_failed(results);
+        let _ = self.on(|i| undo[i], |b| Box::pin(release_on(b, &self.keys, &self.token))).await;
+        if let Some(e) = failed {
             return Err(e);
         }
-        // Undo everywhere; an instance that failed now may have granted it anyway.
-        let _ = self.on_all(|b| Box::pin(release_on(b, &self.keys, &self.token))).await;
         Ok(RedlockAcquisition { acquired: false, locked, quorum, validity: Duration::ZERO, attempts })
     }
 
@@ -319,7 +323,23 @@ impl Redlock {
 
     /// Runs `op` on every instance at once, each bounded by the instance timeout.
     async fn on_all<'a, T: 'a>(&'a self, op: impl Fn(&'a dyn Backend) -> BoxFuture<'a, Result<T>>) -> Vec<Result<T>> {
-        let calls = self.instances.iter().map(|b| bounded(&**b, self.instance_timeout, op(&**b))).collect();
+        self.on(|_| true, op).await
+    }
+
+    /// Runs `op` at once on the instances whose index `which` accepts, each bounded by the
+    /// instance timeout.
+    async fn on<'a, T: 'a>(
+        &'a self,
+        which: impl Fn(usize) -> bool,
+        op: impl Fn(&'a dyn Backend) -> BoxFuture<'a, Result<T>>,
+    ) -> Vec<Result<T>> {
+        let calls = self
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| which(*i))
+            .map(|(_, b)| bounded(&**b, self.instance_timeout, op(&**b)))
+            .collect();
         join_all(calls).await
     }
 }
