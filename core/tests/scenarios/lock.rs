@@ -130,7 +130,7 @@ impl Object for SemaphoreObject {
                 "count" => Ok(Json::from(s.count().await?)),
                 // Runs a count of the holders inside the permit: the number seen while held.
                 "with_permit" => {
-                    let inside = s.with_permit(args.ms("timeout_ms")?, || s.count()).await??;
+                    let inside = s.with_permit(args.ms("timeout_ms")?, |_| s.count()).await??;
                     Ok(Json::from(inside))
                 }
                 other => Err(unknown_method("semaphore", other)),
