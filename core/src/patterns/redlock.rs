@@ -219,17 +219,20 @@ impl Redlock {
     }
 
     /// Attempts up to 1 + retry count times, pausing retry delay + jitter (of the first
-    /// instance's time) between attempts. Fails with the first error only when no instance
-    /// answered at all; refusals and unreachable minorities give `acquired: false`.
+    /// instance's time) between attempts. Fails with an error only when no instance answered
+    /// the last attempt; refusals and unreachable minorities give `acquired: false`.
     pub async fn acquire(&self) -> Result<RedlockAcquisition> {
         let mut attempts = 1;
         // Bounded by retry_count (at most MAX_RETRIES).
         loop {
-            let result = self.attempt(attempts).await?;
-            if result.acquired || attempts > self.retry_count {
-                return Ok(result);
+            // An attempt no instance answered is retried too: the outage may be brief.
+            match self.attempt(attempts).await {
+                Ok(result) if result.acquired || attempts > self.retry_count => return Ok(result),
+                Err(e) if attempts > self.retry_count => return Err(e),
+                _ => {}
             }
-            let pause = self.retry_delay + Duration::from_millis(random_below(self.retry_jitter_ms + 1)?);
+            let jitter = Duration::from_millis(random_below(self.retry_jitter_ms + 1)?);
+            let pause = self.retry_delay.saturating_add(jitter);
             self.instances[0].sleep(pause).await;
             attempts += 1;
         }
