@@ -4,7 +4,8 @@
 //! (the acquisition order), strictly increase. Run with blocking acquires woken by releases on
 //! the simulator (tokio multi-thread runtime, system clock) and on a real redis-server; and the
 //! same counter guarded by a Redlock over three independent simulators and over three
-//! databases of a real redis-server. Beside them, the cost rule on real Redis: every lock and
+//! databases of a real redis-server. A semaphore of 3 permits under the same load never admits
+//! a fourth holder. Beside them, the cost rule on real Redis: every lock and
 //! semaphore operation is one round trip.
 
 #[path = "support/mod.rs"]
@@ -184,4 +185,44 @@ async fn each_lock_and_semaphore_operation_is_one_round_trip() {
     assert_eq!(trips(&redis, sem.extend(&token, Duration::from_secs(5))).await, 1, "semaphore extend");
     assert_eq!(trips(&redis, sem.count()).await, 1, "semaphore count");
     assert_eq!(trips(&redis, sem.release(&token)).await, 1, "semaphore release");
+}
+
+/// 8 tasks × 100 permits of a 3-permit semaphore: at most 3 inside at once, and every
+/// acquisition succeeds (blocking acquires woken by releases).
+async fn hammer_semaphore(backend: BackendRef) -> usize {
+    const PERMITS: usize = 3;
+    let inside = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let (backend, inside, most) = (backend.clone(), inside.clone(), most.clone());
+        tasks.push(tokio::spawn(async move {
+            let options = SemaphoreOptions::default().permits(PERMITS as u32).lease(Duration::from_secs(10));
+            let sem = Semaphore::new(backend, "invariant", options).expect("semaphore");
+            for _ in 0..ROUNDS / 2 {
+                let permit = sem.acquire(Duration::from_secs(30)).await.expect("acquire");
+                let token = permit.token.expect("a permit within 30 s");
+                let now = inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                most.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+                assert!(now <= PERMITS, "{now} holders of {PERMITS} permits");
+                tokio::task::yield_now().await;
+                inside.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                sem.release(&token).await.expect("release");
+            }
+        }));
+    }
+    for t in tasks {
+        tokio::time::timeout(Duration::from_secs(120), t).await.expect("done in time").expect("task");
+    }
+    most.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_semaphore_never_admits_more_than_its_permits() {
+    let most = hammer_semaphore(sim_backend()).await;
+    println!("semaphore on the simulator: at most {most} holders at once");
+    let Some(server) = support::RedisServer::start() else { return };
+    let url = format!("redis://127.0.0.1:{}/", server.port);
+    let most = hammer_semaphore(Arc::new(RedisBackend::connect(&url).await.expect("connect"))).await;
+    println!("semaphore on redis: at most {most} holders at once");
 }

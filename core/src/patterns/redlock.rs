@@ -7,7 +7,7 @@
 //! client's monotonic clock. The lock is held when a majority (N/2+1, the quorum) granted it
 //! and time is left: validity = ttl − elapsed − drift, where drift = ttl × drift factor + 2 ms
 //! allows for the instances' clocks running at different rates. Otherwise the attempt is
-//! undone on every instance (also those that seemed to refuse: a grant whose reply was lost
+//! undone on every instance that granted it or did not answer (a grant whose reply was lost
 //! still holds), and retried after a delay plus random jitter, so competing clients stop
 //! colliding. Release and extend also go to every instance; extend needs the quorum again.
 //!
@@ -219,20 +219,45 @@ impl Redlock {
     }
 
     /// Attempts up to 1 + retry count times, pausing retry delay + jitter (of the first
-    /// instance's time) between attempts. Fails with the first error only when no instance
-    /// answered at all; refusals and unreachable minorities give `acquired: false`.
+    /// instance's time) between attempts. Fails with an error only when no instance answered
+    /// the last attempt; refusals and unreachable minorities give `acquired: false`.
     pub async fn acquire(&self) -> Result<RedlockAcquisition> {
         let mut attempts = 1;
         // Bounded by retry_count (at most MAX_RETRIES).
         loop {
-            let result = self.attempt(attempts).await?;
-            if result.acquired || attempts > self.retry_count {
-                return Ok(result);
+            // An attempt no instance answered is retried too: the outage may be brief.
+            match self.attempt(attempts).await {
+                Ok(result) if result.acquired || attempts > self.retry_count => return Ok(result),
+                Err(e) if attempts > self.retry_count => return Err(e),
+                _ => {}
             }
-            let pause = self.retry_delay + Duration::from_millis(random_below(self.retry_jitter_ms + 1)?);
+            let jitter = Duration::from_millis(random_below(self.retry_jitter_ms + 1)?);
+            let pause = self.retry_delay.saturating_add(jitter);
             self.instances[0].sleep(pause).await;
             attempts += 1;
         }
+    }
+
+    /// Acquires ([`Redlock::acquire`], with its retries), runs `work` with the acquisition,
+    /// and releases everywhere. [`ErrorKind::Timeout`] when no attempt reached the quorum;
+    /// [`ErrorKind::LockNotOwned`] when the lock had expired on every instance by the time
+    /// `work` finished (its result is then dropped: it ran unprotected). Keep `work` well
+    /// inside the validity it is given.
+    pub async fn with_lock<T, F, Fut>(&self, work: F) -> Result<T>
+    where
+        F: FnOnce(RedlockAcquisition) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        let held = self.acquire().await?;
+        if !held.acquired {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!("Redlock {:?}: no quorum after {} attempts", self.name, held.attempts),
+            ));
+        }
+        let out = work(held).await;
+        self.release().await?;
+        Ok(out)
     }
 
     /// Releases on every instance; returns how many released a hold of this owner.
@@ -281,11 +306,15 @@ impl Redlock {
         if locked >= quorum && !validity.is_zero() {
             return Ok(RedlockAcquisition { acquired: true, locked, quorum, validity, attempts });
         }
-        if let Some(e) = all_failed(results) {
+        // Undo wherever this attempt may hold: the grants, and the instances that failed (their
+        // grant may have been lost on the way back). An instance that answered "taken" granted
+        // nothing, and a hold this owner already had there stays.
+        let undo: Vec<bool> = results.iter().map(|r| !matches!(r, Ok(g) if !g.acquired)).collect();
+        let failed = all_failed(results);
+        let _ = self.on(|i| undo[i], |b| Box::pin(release_on(b, &self.keys, &self.token))).await;
+        if let Some(e) = failed {
             return Err(e);
         }
-        // Undo everywhere; an instance that failed now may have granted it anyway.
-        let _ = self.on_all(|b| Box::pin(release_on(b, &self.keys, &self.token))).await;
         Ok(RedlockAcquisition { acquired: false, locked, quorum, validity: Duration::ZERO, attempts })
     }
 
@@ -297,7 +326,23 @@ impl Redlock {
 
     /// Runs `op` on every instance at once, each bounded by the instance timeout.
     async fn on_all<'a, T: 'a>(&'a self, op: impl Fn(&'a dyn Backend) -> BoxFuture<'a, Result<T>>) -> Vec<Result<T>> {
-        let calls = self.instances.iter().map(|b| bounded(&**b, self.instance_timeout, op(&**b))).collect();
+        self.on(|_| true, op).await
+    }
+
+    /// Runs `op` at once on the instances whose index `which` accepts, each bounded by the
+    /// instance timeout.
+    async fn on<'a, T: 'a>(
+        &'a self,
+        which: impl Fn(usize) -> bool,
+        op: impl Fn(&'a dyn Backend) -> BoxFuture<'a, Result<T>>,
+    ) -> Vec<Result<T>> {
+        let calls = self
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| which(*i))
+            .map(|(_, b)| bounded(&**b, self.instance_timeout, op(&**b)))
+            .collect();
         join_all(calls).await
     }
 }

@@ -162,23 +162,24 @@ impl Semaphore {
         acquire_with_wait(&*self.backend, &self.signal, timeout, || self.attempt(&token)).await
     }
 
-    /// Takes a permit (waiting up to `timeout`), runs `work`, and returns the permit.
+    /// Takes a permit (waiting up to `timeout`), runs `work` with it (its token, to
+    /// [`extend`](Semaphore::extend) a long job), and returns the permit.
     /// [`ErrorKind::Timeout`] if no permit freed in time; [`ErrorKind::LockNotOwned`] if the
     /// lease ran out while `work` ran. If this future is dropped midway, the permit is left to
     /// expire with its lease.
     pub async fn with_permit<T, F, Fut>(&self, timeout: Duration, work: F) -> Result<T>
     where
-        F: FnOnce() -> Fut,
+        F: FnOnce(Permit) -> Fut,
         Fut: Future<Output = T>,
     {
         let permit = self.acquire(timeout).await?;
-        let Some(token) = permit.token else {
+        let Some(token) = permit.token.clone() else {
             return Err(Error::new(
                 ErrorKind::Timeout,
                 format!("no permit of semaphore {:?} freed within {timeout:?}", self.name),
             ));
         };
-        let out = work().await;
+        let out = work(permit).await;
         self.release(&token).await?;
         Ok(out)
     }

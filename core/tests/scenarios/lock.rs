@@ -130,7 +130,7 @@ impl Object for SemaphoreObject {
                 "count" => Ok(Json::from(s.count().await?)),
                 // Runs a count of the holders inside the permit: the number seen while held.
                 "with_permit" => {
-                    let inside = s.with_permit(args.ms("timeout_ms")?, || s.count()).await??;
+                    let inside = s.with_permit(args.ms("timeout_ms")?, |_| s.count()).await??;
                     Ok(Json::from(inside))
                 }
                 other => Err(unknown_method("semaphore", other)),
@@ -139,7 +139,7 @@ impl Object for SemaphoreObject {
     }
 }
 
-struct RedlockObject(Redlock);
+struct RedlockObject(Redlock, BackendRef);
 
 fn instance(spec: &Json, world: &World) -> Result<BackendRef, CallError> {
     match spec {
@@ -178,7 +178,8 @@ fn new_redlock(args: &Args, world: &World) -> Result<Arc<dyn Object>, CallError>
     if let Some(p) = args.opt_str("prefix") {
         options = options.prefix(&p);
     }
-    Ok(Arc::new(RedlockObject(Redlock::new(instances, &args.str("name")?, options)?)))
+    let redlock = Redlock::new(instances, &args.str("name")?, options)?;
+    Ok(Arc::new(RedlockObject(redlock, world.backend.clone())))
 }
 
 impl Object for RedlockObject {
@@ -191,6 +192,13 @@ impl Object for RedlockObject {
                 "release" => Ok(Json::from(r.release().await?)),
                 "extend" => json(&r.extend(args.ms("ttl_ms")?).await?),
                 "quorum" => Ok(Json::from(r.quorum())),
+                // Runs INCR of `key` (on the scenario's backend) under the lock.
+                "with_lock" => {
+                    let key = args.str("key")?;
+                    let backend = self.1.clone();
+                    let value = r.with_lock(|_| async move { backend.command(command!("INCR", key)).await }).await??;
+                    Ok(crate::reply_json(&value))
+                }
                 other => Err(unknown_method("redlock", other)),
             }
         })
