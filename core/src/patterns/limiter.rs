@@ -139,7 +139,8 @@ pub struct LimiterOptions {
     pub algorithm: Algorithm,
     /// Calls (cost units) per window; for [`Algorithm::Concurrency`], leases in flight.
     pub limit: u64,
-    /// The window; for [`Algorithm::Concurrency`], how long a lease lives unless released.
+    /// The window, in whole milliseconds; for [`Algorithm::Concurrency`], how long a lease
+    /// lives unless released.
     pub window: Duration,
     /// GCRA: how many calls may pass at once (default `limit`).
     pub burst: Option<u64>,
@@ -442,13 +443,13 @@ impl Limiter {
     /// (GCRA: the burst) can never fit: [`ErrorKind::InvalidArgument`].
     pub async fn consume(&self, key: &str, cost: u64) -> Result<Decision> {
         let set = std::slice::from_ref(self);
-        Ok(one(decide(set, &self.inner.local, key, cost, Mode::Consume).await?))
+        one(decide(set, &self.inner.local, key, cost, Mode::Consume).await?)
     }
 
     /// Whether `cost` would be allowed now, consuming nothing and never blocking the caller.
     pub async fn peek(&self, key: &str, cost: u64) -> Result<Decision> {
         let set = std::slice::from_ref(self);
-        Ok(one(decide(set, &self.inner.local, key, cost, Mode::Peek).await?))
+        one(decide(set, &self.inner.local, key, cost, Mode::Peek).await?)
     }
 
     /// Forgets everything about `key`: counts, tokens, leases and a block (one DEL).
@@ -483,15 +484,9 @@ impl Limiter {
     }
 }
 
-fn one(mut v: Vec<Decision>) -> Decision {
-    v.pop().unwrap_or(Decision {
-        allowed: false,
-        remaining: 0,
-        limit: 0,
-        reset_after: Duration::ZERO,
-        retry_after: Duration::ZERO,
-        lease: None,
-    })
+/// The one decision of a one-limit call.
+fn one(mut v: Vec<Decision>) -> Result<Decision> {
+    v.pop().ok_or_else(|| Error::new(ErrorKind::Protocol, "limiter_check answered no decision"))
 }
 
 /// Several limits checked and consumed in one atomic call: a call is allowed only if every
