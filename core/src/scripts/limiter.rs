@@ -232,6 +232,10 @@ fn sliding_window(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &mut Eval, now: &Now,
     x.id = (now.ms / w).floor();
     x.e = now.ms - x.id * w;
     let (win, mut cur, mut prev) = (field(0).unwrap_or(-1.0), field(1).unwrap_or(0.0), field(2).unwrap_or(0.0));
+    if win > x.id {
+        x.id = win;
+        x.e = 0.0;
+    }
     if win == x.id - 1.0 {
         prev = cur;
         cur = 0.0;

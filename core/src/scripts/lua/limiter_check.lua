@@ -110,6 +110,8 @@ local function sliding_window(l, x)
   x.id = math.floor(now / w)
   x.e = now - x.id * w
   local win, cur, prev = num(v[1]) or -1, num(v[2]) or 0, num(v[3]) or 0
+  -- A clock that stepped back keeps counting into the stored window, from its start.
+  if win > x.id then x.id = win; x.e = 0 end
   if win == x.id - 1 then prev = cur; cur = 0 elseif win ~= x.id then prev = 0; cur = 0 end
   x.cur, x.prev = cur, prev
   x.avail = math.max(l.limit - (math.floor(prev * (w - x.e) / w) + cur), 0)
