@@ -468,10 +468,10 @@ impl Limiter {
             )));
         }
         keys::validate("key", key)?;
-        let [state, _, _] = self.keys_of(key);
+        let [state, aux, _] = self.keys_of(key);
         let run = |b: BackendRef| {
-            let state = state.clone();
-            async move { b.script(&LIMITER_RELEASE, vec![state], vec![lease.as_bytes().to_vec()]).await }
+            let keys = vec![state.clone(), aux.clone()];
+            async move { b.script(&LIMITER_RELEASE, keys, vec![lease.as_bytes().to_vec()]).await }
         };
         let reply = match run(self.inner.backend.clone()).await {
             Err(e) if is_unreachable(&e) && self.inner.options.local_fallback => {
