@@ -452,9 +452,10 @@ impl Limiter {
         one(decide(set, &self.inner.local, key, cost, Mode::Peek).await?)
     }
 
-    /// Forgets everything about `key`: counts, tokens, leases and a block (one DEL).
+    /// Forgets everything about `key`: counts, tokens, leases and a block (one DEL; on the
+    /// local fallback when the backend is unreachable and the limiter has one).
     pub async fn reset(&self, key: &str) -> Result<()> {
-        reset_keys(std::slice::from_ref(self), key).await
+        reset_keys(std::slice::from_ref(self), &self.inner.local, key).await
     }
 
     /// Ends a concurrency lease before it expires. `Ok(true)` if it was live, `Ok(false)` if it
@@ -552,7 +553,7 @@ impl LimiterSet {
 
     /// Forgets `key` in every limit (one DEL).
     pub async fn reset(&self, key: &str) -> Result<()> {
-        reset_keys(&self.limiters, key).await
+        reset_keys(&self.limiters, &self.local, key).await
     }
 }
 
@@ -563,7 +564,7 @@ fn multi(decisions: Vec<Decision>) -> MultiDecision {
     MultiDecision { allowed, retry_after, decisions }
 }
 
-async fn reset_keys(limiters: &[Limiter], key: &str) -> Result<()> {
+async fn reset_keys(limiters: &[Limiter], local: &LocalFallback, key: &str) -> Result<()> {
     keys::validate("key", key)?;
     let Some(first) = limiters.first() else { return Ok(()) };
     let mut cmd = crate::backend::Cmd::new("DEL");
@@ -572,7 +573,13 @@ async fn reset_keys(limiters: &[Limiter], key: &str) -> Result<()> {
             cmd.push(k);
         }
     }
-    first.inner.backend.command(cmd).await.map(drop)
+    match first.inner.backend.command(cmd.clone()).await {
+        // With a local fallback the caller's state may live there: forget it there.
+        Err(e) if is_unreachable(&e) && limiters.iter().all(|l| l.inner.options.local_fallback) => {
+            local.backend().command(cmd).await.map(drop)
+        }
+        r => r.map(drop),
+    }
 }
 
 /// Runs one decision over `limiters` (all on one backend), applying the fail policy.
