@@ -551,6 +551,22 @@ impl LimiterSet {
         decide(&self.limiters, &self.local, key, cost, Mode::Peek).await.map(multi)
     }
 
+    /// Ends a lease a concurrency limit of the set handed out (see [`Limiter::release`]).
+    /// `Ok(true)` if a live lease was released. One round trip per concurrency limit in the set
+    /// (a set rarely has more than one). [`ErrorKind::InvalidArgument`] if the set has none.
+    pub async fn release(&self, key: &str, lease: &str) -> Result<bool> {
+        let mut found = false;
+        let mut released = false;
+        for l in self.limiters.iter().filter(|l| l.inner.options.algorithm == Algorithm::Concurrency) {
+            found = true;
+            released |= l.release(key, lease).await?;
+        }
+        if !found {
+            return Err(invalid("release is for sets with a concurrency limiter"));
+        }
+        Ok(released)
+    }
+
     /// Forgets `key` in every limit (one DEL).
     pub async fn reset(&self, key: &str) -> Result<()> {
         reset_keys(&self.limiters, &self.local, key).await
