@@ -13,6 +13,7 @@
 //! Each call is bracketed by the wall clock before and after it (the server's clock is the same
 //! host clock); a check only counts calls that certainly fall inside an interval, so it never
 //! blames the limiter for the test's own uncertainty. Loops are bounded in count and time.
+//! Beside them: every limiter operation costs one round trip on Redis.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -229,4 +230,46 @@ async fn limits_hold_under_concurrency_on_redis() {
     let Some(server) = support::RedisServer::start() else { return };
     let backend: BackendRef = Arc::new(RedisBackend::connect(&server.url(0)).await.expect("connect"));
     all_algorithms(backend, true).await;
+}
+
+/// Every limiter operation is one round trip (the script already loaded), under any algorithm
+/// and for a set of limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_is_one_round_trip_on_redis() {
+    use redkit::patterns::limiter::LimiterSet;
+    let Some(server) = support::RedisServer::start() else { return };
+    let redis = Arc::new(RedisBackend::connect(&server.url(0)).await.expect("connect"));
+    let backend: BackendRef = redis.clone();
+    let options = [
+        LimiterOptions::fixed_window(5, WINDOW),
+        LimiterOptions::sliding_log(5, WINDOW),
+        LimiterOptions::sliding_window(5, WINDOW),
+        LimiterOptions::token_bucket(5, 1, WINDOW),
+        LimiterOptions::gcra(5, WINDOW, 2),
+        LimiterOptions::concurrency(5, WINDOW),
+    ];
+    let limiters: Vec<Limiter> = options
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| Limiter::new(backend.clone(), &format!("rt{i}"), o).expect("valid"))
+        .collect();
+    let set = LimiterSet::new(limiters.clone()).expect("set");
+    // Load the scripts (EVALSHA, then EVAL on NOSCRIPT) before counting.
+    set.consume("warm", 1).await.expect("warm up");
+    let lease = limiters[5].consume("warm", 1).await.expect("lease").lease.expect("a lease");
+    limiters[5].release("warm", &lease).await.expect("release");
+    let trips = redis.round_trips();
+    for l in &limiters {
+        let lease = l.consume("k", 1).await.expect("consume").lease;
+        l.peek("k", 1).await.expect("peek");
+        if let Some(lease) = lease {
+            l.release("k", &lease).await.expect("release");
+        }
+        l.reset("k").await.expect("reset");
+    }
+    set.consume("k", 1).await.expect("set consume");
+    set.peek("k", 1).await.expect("set peek");
+    set.reset("k").await.expect("set reset");
+    // 6 × (consume, peek, reset) + 1 release + 3 set operations.
+    assert_eq!(redis.round_trips() - trips, 6 * 3 + 1 + 3);
 }
