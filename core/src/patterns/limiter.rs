@@ -139,7 +139,8 @@ pub struct LimiterOptions {
     pub algorithm: Algorithm,
     /// Calls (cost units) per window; for [`Algorithm::Concurrency`], leases in flight.
     pub limit: u64,
-    /// The window; for [`Algorithm::Concurrency`], how long a lease lives unless released.
+    /// The window, in whole milliseconds; for [`Algorithm::Concurrency`], how long a lease
+    /// lives unless released.
     pub window: Duration,
     /// GCRA: how many calls may pass at once (default `limit`).
     pub burst: Option<u64>,
@@ -442,18 +443,19 @@ impl Limiter {
     /// (GCRA: the burst) can never fit: [`ErrorKind::InvalidArgument`].
     pub async fn consume(&self, key: &str, cost: u64) -> Result<Decision> {
         let set = std::slice::from_ref(self);
-        Ok(one(decide(set, &self.inner.local, key, cost, Mode::Consume).await?))
+        one(decide(set, &self.inner.local, key, cost, Mode::Consume).await?)
     }
 
     /// Whether `cost` would be allowed now, consuming nothing and never blocking the caller.
     pub async fn peek(&self, key: &str, cost: u64) -> Result<Decision> {
         let set = std::slice::from_ref(self);
-        Ok(one(decide(set, &self.inner.local, key, cost, Mode::Peek).await?))
+        one(decide(set, &self.inner.local, key, cost, Mode::Peek).await?)
     }
 
-    /// Forgets everything about `key`: counts, tokens, leases and a block (one DEL).
+    /// Forgets everything about `key`: counts, tokens, leases and a block (one DEL; on the
+    /// local fallback when the backend is unreachable and the limiter has one).
     pub async fn reset(&self, key: &str) -> Result<()> {
-        reset_keys(std::slice::from_ref(self), key).await
+        reset_keys(std::slice::from_ref(self), &self.inner.local, key).await
     }
 
     /// Ends a concurrency lease before it expires. `Ok(true)` if it was live, `Ok(false)` if it
@@ -467,10 +469,10 @@ impl Limiter {
             )));
         }
         keys::validate("key", key)?;
-        let [state, _, _] = self.keys_of(key);
+        let [state, aux, _] = self.keys_of(key);
         let run = |b: BackendRef| {
-            let state = state.clone();
-            async move { b.script(&LIMITER_RELEASE, vec![state], vec![lease.as_bytes().to_vec()]).await }
+            let keys = vec![state.clone(), aux.clone()];
+            async move { b.script(&LIMITER_RELEASE, keys, vec![lease.as_bytes().to_vec()]).await }
         };
         let reply = match run(self.inner.backend.clone()).await {
             Err(e) if is_unreachable(&e) && self.inner.options.local_fallback => {
@@ -483,15 +485,9 @@ impl Limiter {
     }
 }
 
-fn one(mut v: Vec<Decision>) -> Decision {
-    v.pop().unwrap_or(Decision {
-        allowed: false,
-        remaining: 0,
-        limit: 0,
-        reset_after: Duration::ZERO,
-        retry_after: Duration::ZERO,
-        lease: None,
-    })
+/// The one decision of a one-limit call.
+fn one(mut v: Vec<Decision>) -> Result<Decision> {
+    v.pop().ok_or_else(|| Error::new(ErrorKind::Protocol, "limiter_check answered no decision"))
 }
 
 /// Several limits checked and consumed in one atomic call: a call is allowed only if every
@@ -555,9 +551,25 @@ impl LimiterSet {
         decide(&self.limiters, &self.local, key, cost, Mode::Peek).await.map(multi)
     }
 
+    /// Ends a lease a concurrency limit of the set handed out (see [`Limiter::release`]).
+    /// `Ok(true)` if a live lease was released. One round trip per concurrency limit in the set
+    /// (a set rarely has more than one). [`ErrorKind::InvalidArgument`] if the set has none.
+    pub async fn release(&self, key: &str, lease: &str) -> Result<bool> {
+        let mut found = false;
+        let mut released = false;
+        for l in self.limiters.iter().filter(|l| l.inner.options.algorithm == Algorithm::Concurrency) {
+            found = true;
+            released |= l.release(key, lease).await?;
+        }
+        if !found {
+            return Err(invalid("release is for sets with a concurrency limiter"));
+        }
+        Ok(released)
+    }
+
     /// Forgets `key` in every limit (one DEL).
     pub async fn reset(&self, key: &str) -> Result<()> {
-        reset_keys(&self.limiters, key).await
+        reset_keys(&self.limiters, &self.local, key).await
     }
 }
 
@@ -568,7 +580,7 @@ fn multi(decisions: Vec<Decision>) -> MultiDecision {
     MultiDecision { allowed, retry_after, decisions }
 }
 
-async fn reset_keys(limiters: &[Limiter], key: &str) -> Result<()> {
+async fn reset_keys(limiters: &[Limiter], local: &LocalFallback, key: &str) -> Result<()> {
     keys::validate("key", key)?;
     let Some(first) = limiters.first() else { return Ok(()) };
     let mut cmd = crate::backend::Cmd::new("DEL");
@@ -577,7 +589,13 @@ async fn reset_keys(limiters: &[Limiter], key: &str) -> Result<()> {
             cmd.push(k);
         }
     }
-    first.inner.backend.command(cmd).await.map(drop)
+    match first.inner.backend.command(cmd.clone()).await {
+        // With a local fallback the caller's state may live there: forget it there.
+        Err(e) if is_unreachable(&e) && limiters.iter().all(|l| l.inner.options.local_fallback) => {
+            local.backend().command(cmd).await.map(drop)
+        }
+        r => r.map(drop),
+    }
 }
 
 /// Runs one decision over `limiters` (all on one backend), applying the fail policy.

@@ -20,7 +20,8 @@ use crate::resp::Value;
 /// `{allowed, remaining, limit, reset_after_ms, retry_after_ms, lease}` per limit.
 pub static LIMITER_CHECK: Script = Script::new("limiter_check", include_str!("lua/limiter_check.lua"), check);
 
-/// `limiter_release`: KEYS = lease set; ARGV = lease. Replies 1 if a live lease was released.
+/// `limiter_release`: KEYS = lease set, its aux hash; ARGV = lease. Replies 1 if a live lease
+/// was released.
 pub static LIMITER_RELEASE: Script = Script::new("limiter_release", include_str!("lua/limiter_release.lua"), release);
 
 /// The largest limit, window, cost or block the script accepts (keeps all arithmetic exact).
@@ -85,6 +86,7 @@ struct Limit<'a> {
 #[derive(Default)]
 struct Eval {
     blocked: bool,
+    used: f64,
     ok: bool,
     avail: f64,
     retry: f64,
@@ -186,24 +188,46 @@ fn fixed_window(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &mut Eval) -> Result<()
 }
 
 fn log(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &mut Eval, now: &Now, cost: f64, offset: f64) -> Result<()> {
-    env.call(Cmd::new("ZREMRANGEBYSCORE").arg(l.key).arg("-inf").arg(s(now.ms - offset)))?;
-    let e = value::array(env.call(Cmd::new("ZRANGE").arg(l.key).arg(0).arg(-1).arg("WITHSCORES"))?)?;
     let member = |v: &Value| weight(v.as_bytes().unwrap_or_default());
-    let used: f64 = e.iter().step_by(2).map(member).sum();
+    let cut = s(now.ms - offset);
+    let gone = value::array(env.call(Cmd::new("ZRANGEBYSCORE").arg(l.key).arg("-inf").arg(&cut))?)?;
+    if !gone.is_empty() {
+        env.call(Cmd::new("ZREMRANGEBYSCORE").arg(l.key).arg("-inf").arg(&cut))?;
+    }
+    let used = match num(&env.call(Cmd::new("HGET").arg(l.aux).arg("sum"))?) {
+        Some(mut used) => {
+            for g in &gone {
+                used -= member(g);
+            }
+            used = used.max(0.0);
+            if !gone.is_empty() {
+                env.call(Cmd::new("HSET").arg(l.aux).arg("sum").arg(s(used)))?;
+            }
+            used
+        }
+        None => {
+            let all = value::array(env.call(Cmd::new("ZRANGE").arg(l.key).arg(0).arg(-1))?)?;
+            all.iter().map(member).fold(0.0, |a, w| a + w)
+        }
+    };
+    x.used = used;
     x.avail = (l.limit - used).max(0.0);
     x.retry = 0.0;
     let need = used + cost - l.limit;
     let mut freed = 0.0;
-    for pair in e.chunks(2) {
-        if freed >= need {
-            break;
+    if need > 0.0 {
+        let first = value::array(env.call(Cmd::new("ZRANGE").arg(l.key).arg(0).arg(s(need - 1.0)).arg("WITHSCORES"))?)?;
+        for pair in first.chunks(2) {
+            freed += member(&pair[0]);
+            x.retry = pair.get(1).and_then(num).unwrap_or(now.ms) + offset - now.ms;
+            if freed >= need {
+                break;
+            }
         }
-        freed += member(&pair[0]);
-        let score = pair.get(1).and_then(num).unwrap_or(now.ms);
-        x.retry = score + offset - now.ms;
     }
-    x.reset = match e.last() {
-        Some(last) => (num(last).unwrap_or(now.ms) + offset - now.ms).max(0.0),
+    let last = value::array(env.call(Cmd::new("ZRANGE").arg(l.key).arg(-1).arg(-1).arg("WITHSCORES"))?)?;
+    x.reset = match last.get(1) {
+        Some(score) => (num(score).unwrap_or(now.ms) + offset - now.ms).max(0.0),
         None => 0.0,
     };
     x.reset_c = x.reset.max(l.window);
@@ -232,6 +256,10 @@ fn sliding_window(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &mut Eval, now: &Now,
     x.id = (now.ms / w).floor();
     x.e = now.ms - x.id * w;
     let (win, mut cur, mut prev) = (field(0).unwrap_or(-1.0), field(1).unwrap_or(0.0), field(2).unwrap_or(0.0));
+    if win > x.id {
+        x.id = win;
+        x.e = 0.0;
+    }
     if win == x.id - 1.0 {
         prev = cur;
         cur = 0.0;
@@ -344,19 +372,22 @@ fn commit(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &Eval, now: &Now, cost: f64, 
                 }
             }
         }
-        Algo::Concurrency => {
-            let mut member = lease.to_vec();
-            member.extend_from_slice(format!(":{}", s(cost)).as_bytes());
-            env.call(Cmd::new("ZADD").arg(l.key).arg(s(now.ms + l.window)).arg(&member))?;
-            env.call(Cmd::new("PEXPIRE").arg(l.key).arg(s(l.window)))?;
-            return Ok(member);
-        }
-        Algo::SlidingLog => {
-            let seq = value::int(&env.call(Cmd::new("INCR").arg(l.aux))?)? as f64;
-            let member = format!("{}:{}", s(seq), s(cost));
-            env.call(Cmd::new("ZADD").arg(l.key).arg(s(now.ms)).arg(member))?;
+        Algo::SlidingLog | Algo::Concurrency => {
+            let (member, score) = if l.algo == Algo::SlidingLog {
+                let seq = value::int(&env.call(Cmd::new("HINCRBY").arg(l.aux).arg("seq").arg(1))?)? as f64;
+                (format!("{}:{}", s(seq), s(cost)).into_bytes(), now.ms)
+            } else {
+                let mut member = lease.to_vec();
+                member.extend_from_slice(format!(":{}", s(cost)).as_bytes());
+                (member, now.ms + l.window)
+            };
+            env.call(Cmd::new("ZADD").arg(l.key).arg(s(score)).arg(&member))?;
+            env.call(Cmd::new("HSET").arg(l.aux).arg("sum").arg(s(x.used + cost)))?;
             env.call(Cmd::new("PEXPIRE").arg(l.key).arg(s(l.window)))?;
             env.call(Cmd::new("PEXPIRE").arg(l.aux).arg(s(l.window)))?;
+            if l.algo == Algo::Concurrency {
+                return Ok(member);
+            }
         }
         Algo::SlidingWindow => {
             env.call(
@@ -429,14 +460,18 @@ fn check(env: &mut Env<'_, '_>, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Va
 }
 
 fn release(env: &mut Env<'_, '_>, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
-    if keys.len() != 1 || args.len() != 1 {
-        return Err(err("ERR limiter_release needs 1 key and 1 argument"));
+    if keys.len() != 2 || args.len() != 1 {
+        return Err(err("ERR limiter_release needs 2 keys and 1 argument"));
     }
     let score = env.call(Cmd::new("ZSCORE").arg(&keys[0]).arg(&args[0]))?;
     if score.is_nil() {
         return Ok(Value::Int(0));
     }
     env.call(Cmd::new("ZREM").arg(&keys[0]).arg(&args[0]))?;
+    if let Some(sum) = num(&env.call(Cmd::new("HGET").arg(&keys[1]).arg("sum"))?) {
+        let left = (sum - weight(&args[0])).max(0.0);
+        env.call(Cmd::new("HSET").arg(&keys[1]).arg("sum").arg(s(left)))?;
+    }
     let score = value::float(&score).unwrap_or(f64::INFINITY);
     Ok(Value::Int(i64::from(score > env.time_ms() as f64)))
 }

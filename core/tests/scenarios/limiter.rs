@@ -94,6 +94,7 @@ impl Object for Set {
                 "consume" => json(&s.consume(&key, cost).await?),
                 "peek" => json(&s.peek(&key, cost).await?),
                 "reset" => json(&s.reset(&key).await?),
+                "release" => json(&s.release(&key, &args.str("lease")?).await?),
                 _ => Err(unknown_method("limiter_set", &method)),
             }
         })

@@ -1,5 +1,5 @@
 -- limiter_check: one rate-limit decision over one or more limits, all or nothing.
--- KEYS, 3 per limit: state, aux, block.
+-- KEYS, 3 per limit: state, aux (sliding_log and concurrency: hash of seq and sum), block.
 -- ARGV: cost, mode ('consume' | 'peek'), lease id (concurrency; unique, chosen by the caller),
 -- then 6 per limit:
 --   algorithm, limit, window_ms, p1, p2, block_ms
@@ -78,19 +78,36 @@ end
 -- A log of entries "id:weight" scored by time: sliding_log (score = when, lives a window)
 -- and concurrency (score = lease expiry).
 local function log(l, x, offset)
-  redis.call('ZREMRANGEBYSCORE', l.key, '-inf', s(now - offset))
-  local e = redis.call('ZRANGE', l.key, 0, -1, 'WITHSCORES')
-  local used = 0
-  for j = 1, #e, 2 do used = used + weight(e[j]) end
+  -- The weights' running sum lives in aux.sum: a call costs O(expired + what it must wait
+  -- for), not O(log). Without a sum (state from elsewhere) the log is counted once.
+  local cut = s(now - offset)
+  local gone = redis.call('ZRANGEBYSCORE', l.key, '-inf', cut)
+  if #gone > 0 then redis.call('ZREMRANGEBYSCORE', l.key, '-inf', cut) end
+  local used = num(redis.call('HGET', l.aux, 'sum'))
+  if used then
+    for j = 1, #gone do used = used - weight(gone[j]) end
+    used = math.max(used, 0)
+    if #gone > 0 then redis.call('HSET', l.aux, 'sum', s(used)) end
+  else
+    used = 0
+    local all = redis.call('ZRANGE', l.key, 0, -1)
+    for j = 1, #all do used = used + weight(all[j]) end
+  end
+  x.used = used
   x.avail = math.max(l.limit - used, 0)
   x.retry = 0
   local need, freed = used + cost - l.limit, 0
-  for j = 1, #e, 2 do
-    if freed >= need then break end
-    freed = freed + weight(e[j])
-    x.retry = (num(e[j + 1]) or now) + offset - now
+  if need > 0 then
+    -- Every weight is at least 1: the oldest `need` entries free enough.
+    local first = redis.call('ZRANGE', l.key, 0, s(need - 1), 'WITHSCORES')
+    for j = 1, #first, 2 do
+      freed = freed + weight(first[j])
+      x.retry = (num(first[j + 1]) or now) + offset - now
+      if freed >= need then break end
+    end
   end
-  x.reset = #e > 0 and math.max((num(e[#e]) or now) + offset - now, 0) or 0
+  local last = redis.call('ZRANGE', l.key, -1, -1, 'WITHSCORES')
+  x.reset = #last > 0 and math.max((num(last[2]) or now) + offset - now, 0) or 0
   x.reset_c = math.max(x.reset, l.window)
 end
 
@@ -110,6 +127,8 @@ local function sliding_window(l, x)
   x.id = math.floor(now / w)
   x.e = now - x.id * w
   local win, cur, prev = num(v[1]) or -1, num(v[2]) or 0, num(v[3]) or 0
+  -- A clock that stepped back keeps counting into the stored window, from its start.
+  if win > x.id then x.id = win; x.e = 0 end
   if win == x.id - 1 then prev = cur; cur = 0 elseif win ~= x.id then prev = 0; cur = 0 end
   x.cur, x.prev = cur, prev
   x.avail = math.max(l.limit - (math.floor(prev * (w - x.e) / w) + cur), 0)
@@ -180,16 +199,18 @@ local function commit(l, x)
       if x.ttl < 0 then redis.call('PEXPIRE', l.key, s(l.window)) end
     end
   elseif l.algo == 'sliding_log' or l.algo == 'concurrency' then
-    if l.algo == 'concurrency' then
-      local member = lease_id .. ':' .. s(cost)
-      redis.call('ZADD', l.key, s(now + l.window), member)
-      redis.call('PEXPIRE', l.key, s(l.window))
-      return member
+    local member = lease_id .. ':' .. s(cost)
+    local score = now + l.window
+    if l.algo == 'sliding_log' then
+      -- The sequence lives exactly as long as the log, so ids never repeat within it.
+      member = s(redis.call('HINCRBY', l.aux, 'seq', 1)) .. ':' .. s(cost)
+      score = now
     end
-    -- The sequence lives exactly as long as the log, so ids never repeat within it.
-    redis.call('ZADD', l.key, s(now), s(redis.call('INCR', l.aux)) .. ':' .. s(cost))
+    redis.call('ZADD', l.key, s(score), member)
+    redis.call('HSET', l.aux, 'sum', s(x.used + cost))
     redis.call('PEXPIRE', l.key, s(l.window))
     redis.call('PEXPIRE', l.aux, s(l.window))
+    if l.algo == 'concurrency' then return member end
   elseif l.algo == 'sliding_window' then
     redis.call('HSET', l.key, 'w', s(x.id), 'cur', s(x.cur + cost), 'prev', s(x.prev))
     redis.call('PEXPIRE', l.key, s(2 * l.window - x.e))
