@@ -249,16 +249,19 @@ fn decode(field: &[u8], raw: &[u8]) -> Result<Json> {
     })
 }
 
-/// The object's fields as encoded `f:name`/JSON pairs.
-fn object_pairs<T: Serialize + ?Sized>(data: &T) -> Result<Vec<Vec<u8>>> {
-    let value = serde_json::to_value(data).map_err(|e| Error::new(ErrorKind::Serialization, e.to_string()))?;
-    let map = match value {
-        Json::Object(m) => m,
-        Json::Null => Map::new(),
-        other => return Err(invalid(format!("session data must be a JSON object, got {other}"))),
-    };
+/// `data` as a JSON object (null: an empty one).
+fn object<T: Serialize + ?Sized>(data: &T) -> Result<Map<String, Json>> {
+    match serde_json::to_value(data).map_err(|e| Error::new(ErrorKind::Serialization, e.to_string()))? {
+        Json::Object(m) => Ok(m),
+        Json::Null => Ok(Map::new()),
+        other => Err(invalid(format!("session data must be a JSON object, got {other}"))),
+    }
+}
+
+/// A map's entries as `f:name` / JSON argument pairs.
+fn field_args(map: &Map<String, Json>) -> Result<Vec<Vec<u8>>> {
     let mut out = Vec::with_capacity(map.len() * 2);
-    for (k, v) in &map {
+    for (k, v) in map {
         out.push(field_name(k)?);
         out.push(encode(v)?);
     }
@@ -379,12 +382,8 @@ impl SessionStore {
             self.cap.to_string().into_bytes(),
             self.session_prefix.clone(),
         ];
-        let fields = object_pairs(data)?;
-        let mut map = Map::new();
-        for pair in fields.chunks(2) {
-            map.insert(String::from_utf8_lossy(&pair[0][2..]).into_owned(), decode(&pair[0], &pair[1])?);
-        }
-        args.extend(fields);
+        let data = object(data)?;
+        args.extend(field_args(&data)?);
         let reply = array(self.run(&scripts::CREATE, keys, args).await?)?;
         let [now, deadline, evicted] = <[Value; 3]>::try_from(reply)
             .map_err(|r| Error::new(ErrorKind::Protocol, format!("session_create replied {r:?}")))?;
@@ -398,7 +397,7 @@ impl SessionStore {
                 created_at_ms: now,
                 expires_at_ms: deadline,
                 ttl: Duration::from_millis(self.idle_ms.min(self.lifetime_ms)),
-                data: map,
+                data,
             },
             evicted,
         })
@@ -489,7 +488,7 @@ impl SessionStore {
 
     /// Sets every top-level field of `data` (a value serialising to a JSON object) at once.
     pub async fn set_fields<T: Serialize + ?Sized>(&self, token: &str, data: &T) -> Result<Duration> {
-        self.write(token, object_pairs(data)?, Vec::new()).await
+        self.write(token, field_args(&object(data)?)?, Vec::new()).await
     }
 
     /// Removes fields of a live session, sliding its TTL.
