@@ -148,3 +148,14 @@ async fn no_nodes_is_an_invalid_argument() {
     let e = ClusterBackend::connect(&[]).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
 }
+
+#[tokio::test]
+async fn an_unreachable_cluster_is_a_connection_error_quickly() {
+    let port = support::free_loopback_port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let opts = RedisOptions::default().retries(0).connect_timeout(Duration::from_millis(300));
+    let start = Instant::now();
+    let e = ClusterBackend::with_options(&[url.as_str()], opts).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Connection, "{e}");
+    assert!(start.elapsed() < Duration::from_secs(3), "took {:?}", start.elapsed());
+}

@@ -19,6 +19,17 @@
 //!
 //! URLs: `redis://[user[:password]@]host[:port][/db]` and `rediss://…` for TLS (feature
 //! `tls`, rustls; a private CA via [`RedisOptions::tls_root_cert`]).
+//!
+//! What the shared connection rules out: connection state. WATCH (other callers' commands
+//! interleave with yours), SELECT (put the db in the URL) and CLIENT settings belong on a
+//! connection of their own; patterns use scripts for atomic read-modify-write instead. A
+//! blocking command sent through [`Backend::command`] is diverted to a dedicated connection; one
+//! inside a pipeline is not (it would stall the shared connection), so pipelines should not
+//! contain blocking commands with a timeout.
+//!
+//! After the server drops the connection, the calls in flight and the first call to notice
+//! fail with [`ErrorKind::Connection`] (a call that may have reached the server is never
+//! retried behind the caller's back); the calls after it run on the new connection.
 
 use super::redis_value::{exec_replies, from_redis, map_error, restore_nil_arrays, to_redis_cmd, Context};
 use super::{check_bounded, reply_to_result, Backend, BoxFuture, Cmd, Message, Subscriber};
