@@ -6,7 +6,8 @@
 //! - **Ids** are 256 bits from the operating system's CSPRNG, URL-safe base64 without padding
 //!   (43 characters). With a secret, clients hold a *token* `id.mac` where `mac` is the
 //!   HMAC-SHA256 of the id, verified in constant time before Redis is asked anything, so a
-//!   forged or altered token costs no round trip.
+//!   forged or altered token costs no round trip. Secrets rotate: tokens signed with a
+//!   [`SessionOptions::previous_secret`] stay valid while new ones get the current secret.
 //! - **Expiry**: an idle TTL that every read, write and touch slides, and an absolute lifetime
 //!   from creation that no activity extends; both are enforced by the server inside the same
 //!   script (the key's TTL never reaches past the deadline), with the server's clock.
@@ -90,6 +91,9 @@ pub struct SessionOptions {
     pub max_per_user: Option<u32>,
     /// With a secret (at least 32 bytes), clients hold HMAC-signed tokens instead of bare ids.
     pub secret: Option<Vec<u8>>,
+    /// Secrets that signed tokens before the current one (key rotation): tokens they signed are
+    /// still accepted; new tokens are signed with [`SessionOptions::secret`] only.
+    pub previous_secrets: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -100,6 +104,7 @@ impl std::fmt::Debug for SessionOptions {
             .field("lifetime", &self.lifetime)
             .field("max_per_user", &self.max_per_user)
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("previous_secrets", &self.previous_secrets.len())
             .finish()
     }
 }
@@ -112,6 +117,7 @@ impl Default for SessionOptions {
             lifetime: Duration::from_secs(24 * 3600),
             max_per_user: None,
             secret: None,
+            previous_secrets: Vec::new(),
         }
     }
 }
@@ -151,6 +157,13 @@ impl SessionOptions {
         self.secret = Some(secret.into());
         self
     }
+
+    /// Still accepts tokens signed with `secret`, a secret being rotated out.
+    #[must_use]
+    pub fn previous_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.previous_secrets.push(secret.into());
+        self
+    }
 }
 
 /// A live session as read.
@@ -159,7 +172,9 @@ impl SessionOptions {
 pub struct Session {
     /// The session id (the key's name; never show it where a token is expected).
     pub id: String,
-    /// What the client holds: the signed token, or the id when the store has no secret.
+    /// What the client holds: the token signed with the current secret (after a rotation it
+    /// differs from the one presented: hand it back to the client), or the id when the store
+    /// has no secret.
     pub token: String,
     /// The user the session belongs to.
     pub user: Option<String>,
@@ -216,7 +231,8 @@ pub struct SessionStore {
     idle_ms: u64,
     lifetime_ms: u64,
     cap: u32,
-    secret: Option<Vec<u8>>,
+    /// The signing secret first, then the previous ones; empty when tokens are bare ids.
+    secrets: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for SessionStore {
@@ -249,16 +265,19 @@ fn decode(field: &[u8], raw: &[u8]) -> Result<Json> {
     })
 }
 
-/// The object's fields as encoded `f:name`/JSON pairs.
-fn object_pairs<T: Serialize + ?Sized>(data: &T) -> Result<Vec<Vec<u8>>> {
-    let value = serde_json::to_value(data).map_err(|e| Error::new(ErrorKind::Serialization, e.to_string()))?;
-    let map = match value {
-        Json::Object(m) => m,
-        Json::Null => Map::new(),
-        other => return Err(invalid(format!("session data must be a JSON object, got {other}"))),
-    };
+/// `data` as a JSON object (null: an empty one).
+fn object<T: Serialize + ?Sized>(data: &T) -> Result<Map<String, Json>> {
+    match serde_json::to_value(data).map_err(|e| Error::new(ErrorKind::Serialization, e.to_string()))? {
+        Json::Object(m) => Ok(m),
+        Json::Null => Ok(Map::new()),
+        other => Err(invalid(format!("session data must be a JSON object, got {other}"))),
+    }
+}
+
+/// A map's entries as `f:name` / JSON argument pairs.
+fn field_args(map: &Map<String, Json>) -> Result<Vec<Vec<u8>>> {
     let mut out = Vec::with_capacity(map.len() * 2);
-    for (k, v) in &map {
+    for (k, v) in map {
         out.push(field_name(k)?);
         out.push(encode(v)?);
     }
@@ -280,10 +299,12 @@ impl SessionStore {
         if options.max_per_user.is_some() && !(1..=MAX_CAP).contains(&cap) {
             return Err(invalid(format!("max_per_user must be between 1 and {MAX_CAP}, got {cap}")));
         }
-        if let Some(s) = &options.secret {
-            if s.len() < MIN_SECRET {
-                return Err(invalid(format!("the secret must be at least {MIN_SECRET} bytes, got {}", s.len())));
-            }
+        if options.secret.is_none() && !options.previous_secrets.is_empty() {
+            return Err(invalid("previous secrets need a current secret to sign with"));
+        }
+        let secrets: Vec<Vec<u8>> = options.secret.into_iter().chain(options.previous_secrets).collect();
+        if let Some(short) = secrets.iter().find(|s| s.len() < MIN_SECRET) {
+            return Err(invalid(format!("a secret must be at least {MIN_SECRET} bytes, got {}", short.len())));
         }
         Ok(SessionStore {
             backend,
@@ -292,7 +313,7 @@ impl SessionStore {
             idle_ms,
             lifetime_ms,
             cap,
-            secret: options.secret,
+            secrets,
         })
     }
 
@@ -315,7 +336,7 @@ impl SessionStore {
 
     /// The token a client holds for `id`.
     fn token(&self, id: &str) -> Result<String> {
-        match &self.secret {
+        match self.secrets.first() {
             None => Ok(id.to_string()),
             Some(s) => Ok(format!("{id}.{}", URL_SAFE_NO_PAD.encode(self.mac(s, id)?.finalize().into_bytes()))),
         }
@@ -325,21 +346,26 @@ impl SessionStore {
     /// constant time. Every public method taking a token starts here, so malformed input never
     /// reaches Redis.
     fn id_of<'t>(&self, token: &'t str) -> Result<&'t str> {
-        let (id, sig) = match (&self.secret, token.split_once('.')) {
-            (None, None) => (token, None),
-            (Some(_), Some((id, sig))) => (id, Some(sig)),
-            (None, Some(_)) => return Err(invalid("this store's session ids are unsigned")),
-            (Some(_), None) => return Err(invalid("the session token is not signed")),
+        let (id, sig) = match (self.secrets.is_empty(), token.split_once('.')) {
+            (true, None) => (token, None),
+            (false, Some((id, sig))) => (id, Some(sig)),
+            (true, Some(_)) => return Err(invalid("this store's session ids are unsigned")),
+            (false, None) => return Err(invalid("the session token is not signed")),
         };
         let well_formed = id.len() == ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !well_formed {
             return Err(invalid("malformed session id"));
         }
-        if let (Some(secret), Some(sig)) = (&self.secret, sig) {
+        if let Some(sig) = sig {
             let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| invalid("the session token's signature is malformed"))?;
-            self.mac(secret, id)?
-                .verify_slice(&sig)
-                .map_err(|_| invalid("the session token's signature does not match"))?;
+            // Each comparison is constant-time; which secret matched may show, the MAC does not.
+            let mut verified = false;
+            for secret in &self.secrets {
+                verified |= self.mac(secret, id)?.verify_slice(&sig).is_ok();
+            }
+            if !verified {
+                return Err(invalid("the session token's signature does not match"));
+            }
         }
         Ok(id)
     }
@@ -379,12 +405,8 @@ impl SessionStore {
             self.cap.to_string().into_bytes(),
             self.session_prefix.clone(),
         ];
-        let fields = object_pairs(data)?;
-        let mut map = Map::new();
-        for pair in fields.chunks(2) {
-            map.insert(String::from_utf8_lossy(&pair[0][2..]).into_owned(), decode(&pair[0], &pair[1])?);
-        }
-        args.extend(fields);
+        let data = object(data)?;
+        args.extend(field_args(&data)?);
         let reply = array(self.run(&scripts::CREATE, keys, args).await?)?;
         let [now, deadline, evicted] = <[Value; 3]>::try_from(reply)
             .map_err(|r| Error::new(ErrorKind::Protocol, format!("session_create replied {r:?}")))?;
@@ -398,7 +420,7 @@ impl SessionStore {
                 created_at_ms: now,
                 expires_at_ms: deadline,
                 ttl: Duration::from_millis(self.idle_ms.min(self.lifetime_ms)),
-                data: map,
+                data,
             },
             evicted,
         })
@@ -489,7 +511,7 @@ impl SessionStore {
 
     /// Sets every top-level field of `data` (a value serialising to a JSON object) at once.
     pub async fn set_fields<T: Serialize + ?Sized>(&self, token: &str, data: &T) -> Result<Duration> {
-        self.write(token, object_pairs(data)?, Vec::new()).await
+        self.write(token, field_args(&object(data)?)?, Vec::new()).await
     }
 
     /// Removes fields of a live session, sliding its TTL.

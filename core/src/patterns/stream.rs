@@ -39,7 +39,7 @@
 //! });
 //! ```
 
-use crate::backend::value::{array, int, opt_bytes, text};
+use crate::backend::value::{array, int, opt_bytes, opt_int, text};
 use crate::backend::{BackendRef, Cmd};
 use crate::command;
 use crate::error::{Error, ErrorKind, Result};
@@ -301,6 +301,42 @@ pub struct Claimed {
     pub deleted: Vec<String>,
 }
 
+/// A consumer group as [`Stream::groups`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct GroupInfo {
+    /// The group's name.
+    pub name: String,
+    /// How many consumers it has.
+    pub consumers: u64,
+    /// Entries delivered and not acknowledged.
+    pub pending: u64,
+    /// The id of the last entry delivered to the group.
+    pub last_delivered_id: String,
+    /// Entries in the stream not yet delivered to the group; `None` when Redis cannot tell
+    /// (after deletions in the undelivered part, for example).
+    pub lag: Option<u64>,
+}
+
+impl GroupInfo {
+    fn from_reply(v: Value) -> Result<GroupInfo> {
+        let mut g =
+            GroupInfo { name: String::new(), consumers: 0, pending: 0, last_delivered_id: String::new(), lag: None };
+        for pair in array(v)?.chunks(2) {
+            let [k, v] = pair else { continue };
+            match k.as_bytes() {
+                Some(b"name") => g.name = text(v)?,
+                Some(b"consumers") => g.consumers = int(v)?.max(0) as u64,
+                Some(b"pending") => g.pending = int(v)?.max(0) as u64,
+                Some(b"last-delivered-id") => g.last_delivered_id = text(v)?,
+                Some(b"lag") => g.lag = opt_int(v)?.map(|n| n.max(0) as u64),
+                _ => {}
+            }
+        }
+        Ok(g)
+    }
+}
+
 /// What [`Stream::dead_letter`] did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
@@ -417,7 +453,8 @@ impl Stream {
 
     /// Up to `count` entries after id `after` (`"$"`: only entries added from now on), waiting
     /// up to `timeout` for the first if there are none yet; empty when the wait ran out. A zero
-    /// timeout does not wait.
+    /// timeout does not wait (so `"$"` with it always reads nothing). To follow the stream, pass
+    /// the last id received as the next `after`.
     pub async fn tail(&self, after: &str, count: u64, timeout: Duration) -> Result<Vec<Entry>> {
         if after != "$" {
             check_id(after, "the id to read after", false)?;
@@ -453,6 +490,16 @@ impl Stream {
     pub async fn destroy_group(&self, group: &str) -> Result<bool> {
         check_name("a group name", group)?;
         Ok(int(&self.run(command!("XGROUP", "DESTROY", &self.key, group)).await?)? == 1)
+    }
+
+    /// The stream's consumer groups with their consumers, pending counts and lag (none for a
+    /// stream that does not exist).
+    pub async fn groups(&self) -> Result<Vec<GroupInfo>> {
+        match self.run(command!("XINFO", "GROUPS", &self.key)).await {
+            Ok(v) => array(v)?.into_iter().map(GroupInfo::from_reply).collect(),
+            Err(e) if e.kind == ErrorKind::Reply && e.message.starts_with("ERR no such key") => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Removes a consumer from a group; returns how many entries it still had pending (they

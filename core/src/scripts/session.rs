@@ -8,8 +8,8 @@
 //! user's index is a sorted set of ids scored by creation time; session keys named from ids in
 //! it share the store's hash tag, so every script stays in one cluster slot.
 //!
-//! Every Lua source here starts with `session_common.lua` (argument checks, `TIME`, the
-//! liveness check); the twins share the same steps as Rust functions.
+//! Every Lua source here starts with `session_common.lua` (argument counts and values, `TIME`,
+//! the liveness check); the twins share the same steps as Rust functions.
 
 use super::{lua_number_reply, script_error, tonumber, Env, Script};
 use crate::backend::value::{array, bytes, int};
@@ -32,13 +32,21 @@ pub static WRITE: Script = Script::new("session_write", session_lua!("session_wr
 /// Moves a live session to a new id, keeping its data.
 pub static REGENERATE: Script = Script::new("session_regenerate", session_lua!("session_regenerate.lua"), regenerate);
 /// Deletes a session and unindexes it.
-pub static DESTROY: Script = Script::new("session_destroy", include_str!("lua/session_destroy.lua"), destroy);
+pub static DESTROY: Script = Script::new("session_destroy", session_lua!("session_destroy.lua"), destroy);
 /// Lists a user's live sessions, pruning ended ones from the index.
-pub static LIST: Script = Script::new("session_list", include_str!("lua/session_list.lua"), list);
+pub static LIST: Script = Script::new("session_list", session_lua!("session_list.lua"), list);
 /// Deletes all of a user's sessions but one (or all).
-pub static REVOKE: Script = Script::new("session_revoke", include_str!("lua/session_revoke.lua"), revoke);
+pub static REVOKE: Script = Script::new("session_revoke", session_lua!("session_revoke.lua"), revoke);
 
 const IDLE_ERR: &str = "ERR idle ttl must be a whole number of ms in 1..1e12";
+
+/// `need` of session_common.lua: the script's minimum KEYS and ARGV counts.
+fn need(keys: &[Vec<u8>], args: &[Vec<u8>], nkeys: usize, nargs: usize) -> Result<()> {
+    if keys.len() < nkeys || args.len() < nargs {
+        return Err(script_error(format!("ERR this script needs {nkeys} keys and {nargs} arguments")));
+    }
+    Ok(())
+}
 
 /// `ms_arg` of session_common.lua: a whole number of ms in `lo..=1e12`.
 fn ms_arg(v: Option<&Vec<u8>>, lo: f64) -> Option<f64> {
@@ -72,6 +80,7 @@ fn touch(env: &mut Env, key: &[u8], id: &[u8], idle: f64, user_prefix: &[u8]) ->
 }
 
 fn create(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    need(keys, args, 1, 6)?;
     let Some(idle) = ms_arg(args.get(1), 1.0) else { return Err(script_error(IDLE_ERR)) };
     let Some(life) = ms_arg(args.get(2), 1.0) else {
         return Err(script_error("ERR lifetime must be a whole number of ms in 1..1e12"));
@@ -121,6 +130,7 @@ fn create(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
 }
 
 fn read(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    need(keys, args, 1, 3)?;
     let Some(idle) = ms_arg(args.get(1), 1.0) else { return Err(script_error(IDLE_ERR)) };
     let key = arg(keys, 0);
     let Some(ttl) = touch(env, key, arg(args, 0), idle, arg(args, 2))? else { return Ok(Value::Nil) };
@@ -133,6 +143,7 @@ fn read(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
 }
 
 fn write(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    need(keys, args, 1, 4)?;
     let Some(idle) = ms_arg(args.get(1), 1.0) else { return Err(script_error(IDLE_ERR)) };
     let n = tonumber(arg(args, 3)).filter(|n| n.fract() == 0.0 && *n >= 0.0 && 4.0 + 2.0 * n <= args.len() as f64);
     let Some(n) = n.map(|n| n as usize) else {
@@ -151,6 +162,7 @@ fn write(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
 }
 
 fn regenerate(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    need(keys, args, 2, 4)?;
     let Some(idle) = ms_arg(args.get(2), 1.0) else { return Err(script_error(IDLE_ERR)) };
     let (old, new) = (arg(keys, 0), arg(keys, 1));
     if int(&env.call(command!("EXISTS", new))?)? == 1 {
@@ -174,6 +186,7 @@ fn regenerate(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value
 }
 
 fn destroy(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    need(keys, args, 1, 2)?;
     let key = arg(keys, 0);
     let user = env.call(command!("HGET", key, "m:user"))?;
     if let Some(user) = user.as_bytes().filter(|u| !u.is_empty()) {
@@ -183,6 +196,7 @@ fn destroy(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
 }
 
 fn list(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    need(keys, args, 1, 1)?;
     let index = arg(keys, 0);
     let items = array(env.call(command!("ZRANGE", index, 0, -1, "WITHSCORES"))?)?;
     let mut out = Vec::new();
@@ -201,6 +215,7 @@ fn list(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
 }
 
 fn revoke(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    need(keys, args, 1, 2)?;
     let index = arg(keys, 0);
     let mut n = 0;
     for id in array(env.call(command!("ZRANGE", index, 0, -1))?)? {

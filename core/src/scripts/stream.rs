@@ -18,6 +18,9 @@ fn whole(v: Option<&Vec<u8>>, lo: f64, hi: f64) -> Option<f64> {
 }
 
 fn dead_letter(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    if keys.len() < 2 || args.len() < 5 {
+        return Err(script_error("ERR this script needs 2 keys and 5 arguments"));
+    }
     let Some(max) = whole(args.get(1), 1.0, 1e12) else {
         return Err(script_error("ERR max deliveries must be a whole number in 1..1e12"));
     };
@@ -30,9 +33,7 @@ fn dead_letter(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Valu
     let Some(cap) = whole(args.get(4), 0.0, 1e12) else {
         return Err(script_error("ERR dead-letter cap must be a whole number in 0..1e12"));
     };
-    let empty = Vec::new();
-    let (stream, dead) = (keys.first().unwrap_or(&empty), keys.get(1).unwrap_or(&empty));
-    let group = args.first().unwrap_or(&empty);
+    let (stream, dead, group) = (&keys[0], &keys[1], &args[0]);
     let pending = env.call(command!("XPENDING", stream, group, "IDLE", idle as i64, "-", "+", count as i64))?;
     let (mut moved, mut dropped) = (Vec::new(), Vec::new());
     for p in array(pending)? {

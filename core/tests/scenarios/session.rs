@@ -10,7 +10,7 @@ use std::sync::Arc;
 struct Store(SessionStore);
 
 /// Builds a session store from `name` and optional `prefix`, `idle_ttl_ms`, `lifetime_ms`,
-/// `max_per_user`, `secret`.
+/// `max_per_user`, `secret`, `previous_secrets`.
 pub fn construct(kind: &str, args: &Args, world: &World) -> Option<Result<Arc<dyn Object>, CallError>> {
     if kind != "session" {
         return None;
@@ -31,6 +31,11 @@ pub fn construct(kind: &str, args: &Args, world: &World) -> Option<Result<Arc<dy
         }
         if let Some(s) = args.opt_str("secret") {
             o = o.secret(s);
+        }
+        if args.get("previous_secrets").is_some() {
+            for s in args.strs("previous_secrets")? {
+                o = o.previous_secret(s);
+            }
         }
         let store = SessionStore::new(world.backend.clone(), &args.str("name")?, o)?;
         Ok(Arc::new(Store(store)) as Arc<dyn Object>)

@@ -86,6 +86,7 @@ impl Object for Adapter {
                 "rev_range" => json(&s.rev_range(&args.str("end")?, &args.str("start")?, args.opt_u64("count")).await?),
                 "tail" => json(&s.tail(&args.str("after")?, count()?, args.ms("timeout_ms")?).await?),
                 "create_group" => json(&s.create_group(&group()?, &args.str("start")?).await?),
+                "groups" => json(&s.groups().await?),
                 "destroy_group" => json(&s.destroy_group(&group()?).await?),
                 "delete_consumer" => json(&s.delete_consumer(&group()?, &consumer()?).await?),
                 "read_group" => json(&s.read_group(&group()?, &consumer()?, count()?, args.opt_ms("block_ms")).await?),

@@ -1,6 +1,11 @@
--- Shared by every session script that opens a live session (prepended to each): argument
--- checks, the server's time, and the liveness check that enforces the absolute lifetime and
--- slides the idle TTL.
+-- Shared by every session script (prepended to each): argument checks, the server's time, and
+-- the liveness check that enforces the absolute lifetime and slides the idle TTL.
+local function need(nkeys, nargs)
+  if #KEYS < nkeys or #ARGV < nargs then
+    return redis.error_reply('ERR this script needs ' .. nkeys .. ' keys and ' .. nargs .. ' arguments')
+  end
+end
+
 local function ms_arg(v, lo)
   local n = tonumber(v)
   if not n or n ~= math.floor(n) or n < lo or n > 1e12 then return nil end

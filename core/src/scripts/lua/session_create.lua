@@ -3,6 +3,8 @@
 -- Writes the hash with its creation time and absolute deadline, expiring after the idle TTL
 -- (never past the deadline); indexes it under its user, first dropping ended sessions and
 -- evicting the oldest ones beyond the cap. Returns {now_ms, deadline_ms, {evicted ids}}.
+local short = need(1, 6)
+if short then return short end
 local idle = ms_arg(ARGV[2], 1)
 if not idle then return redis.error_reply('ERR idle ttl must be a whole number of ms in 1..1e12') end
 local life = ms_arg(ARGV[3], 1)

@@ -1,5 +1,7 @@
 -- session_list: KEYS = a user's index; ARGV = session key prefix. Drops ended sessions from the
 -- index and returns the live ones, oldest first, as {id, created_ms, deadline_ms, ttl_ms}.
+local short = need(1, 1)
+if short then return short end
 local out = {}
 local items = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 for i = 1, #items, 2 do

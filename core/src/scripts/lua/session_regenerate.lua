@@ -2,6 +2,8 @@
 -- idle_ms, user index prefix. Moves a live session to a new id (fixation defence) keeping its
 -- data, deadline and place in its user's index, and slides its idle TTL. Returns
 -- {ttl_ms, HGETALL} of the moved session, nil when there is no live session at the old id.
+local short = need(2, 4)
+if short then return short end
 local idle = ms_arg(ARGV[3], 1)
 if not idle then return redis.error_reply('ERR idle ttl must be a whole number of ms in 1..1e12') end
 if redis.call('EXISTS', KEYS[2]) == 1 then return redis.error_reply('ERR session id already exists') end

@@ -2,6 +2,8 @@
 -- field/value pairs to set, then fields to delete. Slides the idle TTL of a live session and
 -- applies the changes; returns the new TTL in ms, nil when there is no live session. With
 -- nothing to change it is a touch.
+local short = need(1, 4)
+if short then return short end
 local idle = ms_arg(ARGV[2], 1)
 if not idle then return redis.error_reply('ERR idle ttl must be a whole number of ms in 1..1e12') end
 local n = tonumber(ARGV[4])

@@ -5,6 +5,9 @@
 -- dead:group, dead:consumer, dead:deliveries) and acknowledged, in one step, so an entry is never
 -- both dead-lettered and still pending, nor lost between the two. Entries deleted from the stream
 -- meanwhile are only acknowledged. Returns {{moved ids}, {dropped ids}}.
+if #KEYS < 2 or #ARGV < 5 then
+  return redis.error_reply('ERR this script needs 2 keys and 5 arguments')
+end
 local function whole(v, lo, hi)
   local n = tonumber(v)
   if not n or n ~= math.floor(n) or n < lo or n > hi then return nil end
