@@ -116,7 +116,7 @@ pub fn all() -> &'static [&'static Script] {
     ALL
 }
 
-const ALL: &[&Script] = &[&leaderboard::AROUND];
+const ALL: &[&Script] = &[&leaderboard::AROUND, &leaderboard::WRITE];
 
 /// Lua's `tonumber` on an argument: a float, or `None` where Lua gives nil.
 pub fn tonumber(arg: &[u8]) -> Option<f64> {
