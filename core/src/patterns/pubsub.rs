@@ -249,7 +249,9 @@ impl PubSub {
     /// `handler`, and its `Ok` (as JSON) or `Err` (kind and message) is published to the
     /// request's reply channel. Requests are answered one at a time, in arrival order. The
     /// responder is subscribed when this returns; it runs until [`Responder::stop`] or until
-    /// the [`Responder`] is dropped. Needs a backend that can spawn tasks.
+    /// the [`Responder`] is dropped, and when its connection is lost it subscribes again by
+    /// itself (at once, then 100 ms after a failed attempt, doubling up to 5 s). Needs a
+    /// backend that can spawn tasks.
     pub async fn serve<Req, Resp, F, Fut>(&self, service: &str, handler: F) -> Result<Responder>
     where
         Req: DeserializeOwned + Send + 'static,
@@ -266,11 +268,11 @@ impl PubSub {
                 Ok(serde_json::to_value(answer)?)
             })
         });
-        let mut sub = self.subscription().await?;
-        sub.inner.subscribe(vec![channel]).await?;
+        let sub = listen(&self.backend, &channel).await?;
         let shared = Arc::new(ResponderShared::default());
-        let task = serve_loop(sub, self.backend.clone(), handler, reply_prefix, shared.clone());
-        self.backend.spawn(Box::pin(task))?;
+        let service =
+            ServiceLoop { backend: self.backend.clone(), channel, handler, reply_prefix, shared: shared.clone() };
+        self.backend.spawn(Box::pin(service.run(sub)))?;
         Ok(Responder { shared, backend: self.backend.clone() })
     }
 }
@@ -450,7 +452,8 @@ struct ResponderShared {
     stop: Signal,
     done: Signal,
     served: AtomicU64,
-    failure: Mutex<Option<Error>>,
+    resubscribed: AtomicU64,
+    last_error: Mutex<Option<Error>>,
 }
 
 /// A background responder made by [`PubSub::serve`]. Dropping it stops the loop too, without
@@ -472,25 +475,30 @@ impl Responder {
         self.shared.served.load(Ordering::Relaxed)
     }
 
-    /// Whether its loop is still running (it ends on [`Responder::stop`] or when its
-    /// subscription fails).
+    /// Whether its loop is still running (until [`Responder::stop`] or drop).
     pub fn is_running(&self) -> bool {
         !self.shared.done.is_set()
     }
 
+    /// How many times it subscribed again after losing its subscription's connection.
+    pub fn resubscribed(&self) -> u64 {
+        self.shared.resubscribed.load(Ordering::Relaxed)
+    }
+
+    /// The last error its subscription met (a lost connection, a failed resubscribe), if any.
+    pub fn last_error(&self) -> Option<Error> {
+        self.shared.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Stops serving: waits (up to [`STOP_WAIT`]) for the request in progress, then
-    /// unsubscribes, so later requests fail fast with [`ErrorKind::NotFound`]. Returns the
-    /// error that ended the loop early, if its subscription failed.
+    /// unsubscribes, so later requests fail fast with [`ErrorKind::NotFound`].
     pub async fn stop(self) -> Result<()> {
         self.shared.stop.set();
         let done = self.shared.done.wait();
         if let Either::Right(()) = select(done, self.backend.sleep(STOP_WAIT)).await {
             return Err(Error::new(ErrorKind::Timeout, "the responder did not stop in time"));
         }
-        match self.shared.failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        Ok(())
     }
 }
 
@@ -500,35 +508,86 @@ impl Drop for Responder {
     }
 }
 
-async fn serve_loop(
-    mut sub: Subscription,
+/// How long a responder waits after a failed attempt to subscribe again (the first attempt,
+/// right after the loss, does not wait); it doubles on each failure up to [`RESUBSCRIBE_MAX`].
+const RESUBSCRIBE_FIRST: Duration = Duration::from_millis(100);
+/// The longest wait between a responder's attempts to subscribe again.
+const RESUBSCRIBE_MAX: Duration = Duration::from_secs(5);
+
+/// A fresh subscription to a service's request channel.
+async fn listen(backend: &BackendRef, channel: &[u8]) -> Result<Subscription> {
+    let mut sub = Subscription { inner: backend.subscribe().await?, backend: backend.clone() };
+    sub.inner.subscribe(vec![channel.to_vec()]).await?;
+    Ok(sub)
+}
+
+/// A responder's background loop and what it needs.
+struct ServiceLoop {
     backend: BackendRef,
+    channel: Vec<u8>,
     handler: Handler,
     reply_prefix: String,
     shared: Arc<ResponderShared>,
-) {
-    loop {
-        match select(sub.next(), shared.stop.wait()).await {
-            Either::Right(()) => break,
-            Either::Left(Ok(Some(m))) => {
-                if let Some((reply_to, payload)) = answer(&handler, &reply_prefix, &m).await {
-                    shared.served.fetch_add(1, Ordering::Relaxed);
-                    // The requester may have given up and left: 0 receivers is no error here,
-                    // and a failed publish has no one to report to.
-                    let _ = backend.command(Cmd::new("PUBLISH").arg(reply_to).arg(payload)).await;
+}
+
+impl ServiceLoop {
+    /// Answers requests until stopped, subscribing again (with backoff) whenever the
+    /// subscription's connection is lost, so a Redis restart or a killed connection does not
+    /// silently end the service.
+    async fn run(self, mut sub: Subscription) {
+        'serve: loop {
+            match select(sub.next(), self.shared.stop.wait()).await {
+                Either::Right(()) => break,
+                Either::Left(Ok(Some(m))) => {
+                    if let Some((reply_to, payload)) = answer(&self.handler, &self.reply_prefix, &m).await {
+                        self.shared.served.fetch_add(1, Ordering::Relaxed);
+                        // The requester may have given up and left: 0 receivers is no error
+                        // here, and a failed publish has no one to report to.
+                        let _ = self.backend.command(Cmd::new("PUBLISH").arg(reply_to).arg(payload)).await;
+                    }
+                }
+                Either::Left(lost) => {
+                    self.note(lost.err().unwrap_or_else(|| {
+                        Error::new(ErrorKind::Connection, "the responder's subscription was closed")
+                    }));
+                    match self.resubscribe().await {
+                        Some(fresh) => sub = fresh,
+                        None => break 'serve,
+                    }
                 }
             }
-            Either::Left(Ok(None)) => break,
-            Either::Left(Err(e)) => {
-                *shared.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                break;
+        }
+        // Unsubscribing before `done` makes later requests see 0 receivers at once.
+        let _ = sub.unsubscribe(&[]).await;
+        drop(sub);
+        self.shared.done.set();
+    }
+
+    /// Subscribes again at once, then after a growing backoff while attempts fail; `None`
+    /// when stopped first.
+    async fn resubscribe(&self) -> Option<Subscription> {
+        let mut wait = RESUBSCRIBE_FIRST;
+        loop {
+            if self.shared.stop.is_set() {
+                return None;
             }
+            match listen(&self.backend, &self.channel).await {
+                Ok(sub) => {
+                    self.shared.resubscribed.fetch_add(1, Ordering::Relaxed);
+                    return Some(sub);
+                }
+                Err(e) => self.note(e),
+            }
+            if let Either::Right(()) = select(self.backend.sleep(wait), self.shared.stop.wait()).await {
+                return None;
+            }
+            wait = (wait * 2).min(RESUBSCRIBE_MAX);
         }
     }
-    // Unsubscribing before `done` makes later requests see 0 receivers at once.
-    let _ = sub.unsubscribe(&[]).await;
-    drop(sub);
-    shared.done.set();
+
+    fn note(&self, e: Error) {
+        *self.shared.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+    }
 }
 
 /// Runs the handler on one request; returns the reply channel and the answer to publish there,
