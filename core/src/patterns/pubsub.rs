@@ -186,7 +186,7 @@ impl PubSub {
 
     /// A subscription to nothing yet, on a connection of its own.
     pub async fn subscription(&self) -> Result<Subscription> {
-        Ok(Subscription { inner: self.backend.subscribe().await?, backend: self.backend.clone() })
+        Subscription::open(&self.backend).await
     }
 
     /// Subscribes to `channels` (at least one); returns once the server confirmed them.
@@ -208,13 +208,17 @@ impl PubSub {
         Ok(keys::base(&self.prefix, "rpc", service))
     }
 
+    /// `PREFIX:rpc:{SERVICE}:reply:`, which every reply channel of `service` starts with.
+    fn reply_prefix(&self, service: &str) -> String {
+        String::from_utf8_lossy(&keys::part(&self.prefix, "rpc", service, "reply:")).into_owned()
+    }
+
     /// A requester for `service` with a reply channel of its own (subscribed before this
     /// returns). Keep it to send many requests at one round trip each.
     pub async fn requester(&self, service: &str) -> Result<Requester> {
         let channel = self.service_channel(service)?;
         let id = unique_id();
-        let reply_to = String::from_utf8_lossy(&keys::part(&self.prefix, "rpc", service, "reply")).into_owned();
-        let reply_to = format!("{reply_to}:{id}");
+        let reply_to = format!("{}{id}", self.reply_prefix(service));
         let sub = self.subscribe(&[&reply_to]).await?;
         Ok(Requester {
             sub,
@@ -260,7 +264,7 @@ impl PubSub {
         Fut: Future<Output = Result<Resp>> + Send + 'static,
     {
         let channel = self.service_channel(service)?;
-        let reply_prefix = String::from_utf8_lossy(&keys::part(&self.prefix, "rpc", service, "reply:")).into_owned();
+        let reply_prefix = self.reply_prefix(service);
         let handler: Handler = Arc::new(move |body| {
             let parsed = serde_json::from_value::<Req>(body).map(&handler);
             Box::pin(async move {
@@ -298,6 +302,10 @@ impl std::fmt::Debug for Subscription {
 }
 
 impl Subscription {
+    async fn open(backend: &BackendRef) -> Result<Subscription> {
+        Ok(Subscription { inner: backend.subscribe().await?, backend: backend.clone() })
+    }
+
     /// Adds channels (at least one).
     pub async fn subscribe(&mut self, channels: &[&str]) -> Result<()> {
         self.inner.subscribe(names("channel", channels)?).await
@@ -516,7 +524,7 @@ const RESUBSCRIBE_MAX: Duration = Duration::from_secs(5);
 
 /// A fresh subscription to a service's request channel.
 async fn listen(backend: &BackendRef, channel: &[u8]) -> Result<Subscription> {
-    let mut sub = Subscription { inner: backend.subscribe().await?, backend: backend.clone() };
+    let mut sub = Subscription::open(backend).await?;
     sub.inner.subscribe(vec![channel.to_vec()]).await?;
     Ok(sub)
 }
