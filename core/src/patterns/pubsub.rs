@@ -25,9 +25,9 @@
 //! Several responders on one service each answer every request (pub/sub fans out); the
 //! requester takes the first answer.
 //!
-//! On Redis Cluster, PUBLISH counts only the receivers on the node it ran on, so "no responder"
-//! detection needs all requesters and responders on one node (or sharded pub/sub, see
-//! [`PubSub::spublish`]).
+//! On Redis Cluster, PUBLISH reaches subscribers on every node but counts only those on the
+//! node it ran on, so there [`PubSub::publish`]'s count is a lower bound and a request with no
+//! responder waits out its timeout instead of failing fast.
 //!
 //! ```
 //! use redkit::backend::{block_on, SimBackend};
@@ -161,7 +161,8 @@ impl PubSub {
         Ok(PubSub { backend, prefix: options.prefix })
     }
 
-    /// Publishes `payload` on `channel`; returns how many subscribers received it.
+    /// Publishes `payload` on `channel`; returns how many subscribers received it (on a
+    /// cluster: how many on the node that ran the PUBLISH).
     pub async fn publish(&self, channel: &str, payload: impl AsRef<[u8]>) -> Result<u64> {
         self.publish_with("PUBLISH", channel.as_bytes(), payload.as_ref()).await
     }
@@ -236,8 +237,8 @@ impl PubSub {
     /// Costs a subscription connection and two round trips plus the answer: the reply channel
     /// must be subscribed before the request goes out, or a fast responder's answer would be
     /// lost. A kept [`Requester`] costs one round trip per request: prefer it for repeated
-    /// requests. Fails with [`ErrorKind::NotFound`] at once when no responder
-    /// received the request, [`ErrorKind::Timeout`] when none answered in time, the kind the
+    /// requests. Fails with [`ErrorKind::NotFound`] at once when no responder received the
+    /// request (except on a cluster, where PUBLISH's count is not global), [`ErrorKind::Timeout`] when none answered in time, the kind the
     /// responder's handler failed with, or [`ErrorKind::Serialization`] when the answer does
     /// not parse as `Resp`.
     pub async fn request<Req, Resp>(&self, service: &str, body: &Req, timeout: Duration) -> Result<Resp>
@@ -415,7 +416,9 @@ impl Requester {
         let envelope =
             RequestEnvelope { id: id.clone(), reply_to: self.reply_to.clone(), body: serde_json::to_value(body)? };
         let cmd = Cmd::new("PUBLISH").arg(&self.channel).arg(serde_json::to_vec(&envelope)?);
-        if value::int(&self.backend.command(cmd).await?)? == 0 {
+        let receivers = value::int(&self.backend.command(cmd).await?)?;
+        // On a cluster the count covers one node only: 0 there proves nothing.
+        if receivers == 0 && self.backend.name() != "cluster" {
             return Err(Error::new(ErrorKind::NotFound, format!("no responder is serving {:?}", self.service)));
         }
         let sleep = self.backend.sleep(timeout);
