@@ -705,6 +705,21 @@ mod tests {
     }
 
     #[test]
+    fn sharded_publish_reaches_shard_subscribers() {
+        let sim = crate::sim::Simulator::new();
+        let mut shard_subscriber = sim.connect();
+        shard_subscriber.execute(&["SSUBSCRIBE", "orders:{eu}"]);
+        shard_subscriber.drain_pushes();
+        let pubsub = PubSub::new(Arc::new(crate::backend::SimBackend::new(sim)), PubSubOptions::default()).unwrap();
+        assert_eq!(crate::backend::block_on(pubsub.spublish("orders:{eu}", "o-1")).unwrap(), 1);
+        assert_eq!(crate::backend::block_on(pubsub.publish("orders:{eu}", "o-2")).unwrap(), 0);
+        let frame = shard_subscriber.pop_push().expect("an smessage");
+        let m = crate::backend::Message::from_push(&frame).expect("a message frame");
+        assert_eq!((m.channel.as_slice(), m.payload.as_slice()), (&b"orders:{eu}"[..], &b"o-1"[..]));
+        assert_eq!(shard_subscriber.pop_push(), None);
+    }
+
+    #[test]
     fn error_kinds_round_trip_by_name() {
         for k in [ErrorKind::Timeout, ErrorKind::InvalidArgument, ErrorKind::NotFound, ErrorKind::Serialization] {
             assert_eq!(kind_named(k.as_str()), k);
