@@ -431,6 +431,16 @@ async fn subscribers_receive_messages_and_patterns() {
     assert_eq!((m.channel.as_slice(), m.pattern.as_deref()), (&b"ev.login"[..], Some(&b"ev.*"[..])));
     sub.unsubscribe(vec![b"news".to_vec()]).await.unwrap();
     assert_eq!(redis.command(command!("PUBLISH", "news", "gone")).await.unwrap(), Value::Int(0));
+    // Empty lists mean "all", and the subscription stays usable afterwards.
+    sub.subscribe(vec![b"a".to_vec(), b"b".to_vec()]).await.unwrap();
+    sub.unsubscribe(vec![]).await.unwrap();
+    sub.punsubscribe(vec![]).await.unwrap();
+    for channel in ["a", "b", "ev.x"] {
+        assert_eq!(redis.command(command!("PUBLISH", channel, "gone")).await.unwrap(), Value::Int(0), "{channel}");
+    }
+    sub.subscribe(vec![b"c".to_vec()]).await.unwrap();
+    assert_eq!(redis.command(command!("PUBLISH", "c", "back")).await.unwrap(), Value::Int(1));
+    assert_eq!(next(&mut sub).await.payload, b"back");
 }
 
 async fn next(s: &mut Box<dyn redkit::backend::Subscriber>) -> redkit::backend::Message {
