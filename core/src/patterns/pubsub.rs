@@ -7,7 +7,8 @@
 //! and "ask a service and wait for its answer". Here:
 //!
 //! - [`PubSub::publish`] returns how many subscribers received the message (PUBLISH's reply);
-//!   [`PubSub::spublish`] publishes to a shard channel (SPUBLISH) on Redis Cluster.
+//!   [`PubSub::spublish`] publishes to a shard channel (SPUBLISH) on Redis Cluster. (Shard
+//!   subscriptions, SSUBSCRIBE, wait for the backend's `Subscriber` to offer them.)
 //! - A [`Subscription`] lives on a connection of its own; [`Subscription::next`] awaits the
 //!   next message and [`Subscription::next_timeout`] bounds the wait with the backend's clock
 //!   (virtual time on a manual-clock simulator), failing with [`ErrorKind::Timeout`].
