@@ -5,8 +5,9 @@
 //! Why a pattern for something Redis almost does by itself: the details every service gets
 //! slightly wrong are done once here — ranks are 1-based and highest-first (or lowest-first for
 //! race times), a rank comes with its score from the same instant (MULTI/EXEC), the neighbours
-//! of a member are read atomically by one script ([`crate::scripts::leaderboard::AROUND`]), and
-//! pages past the end are empty instead of errors. Ties are ordered exactly as Redis orders
+//! of a member are read atomically by one script ([`crate::scripts::leaderboard::AROUND`]), a
+//! write to a board with a TTL renews the TTL in the same script only when the write succeeded
+//! ([`crate::scripts::leaderboard::WRITE`]), and pages past the end are empty instead of errors. Ties are ordered exactly as Redis orders
 //! them: on a highest-first board, equal scores list members in reverse byte order (ZREVRANGE),
 //! on a lowest-first board in byte order (ZRANGE); a member's rank is its position in that order.
 //!
@@ -36,7 +37,7 @@ use crate::backend::{reply_to_result, value, BackendRef, Cmd};
 use crate::error::{Error, ErrorKind, Result};
 use crate::patterns::keys;
 use crate::resp::Value;
-use crate::scripts::leaderboard::{AROUND, MAX_AROUND};
+use crate::scripts::leaderboard::{AROUND, MAX_AROUND, WRITE};
 use std::time::Duration;
 
 /// Which end of the board is first.
@@ -182,15 +183,16 @@ impl Leaderboard {
         self.order == Order::LowestFirst
     }
 
-    /// Runs a write, renewing the TTL in the same MULTI/EXEC when the board has one; returns
-    /// the write's reply.
-    async fn write(&self, cmd: Cmd) -> Result<Value> {
+    /// Runs a write (`ZADD` or `ZINCRBY` with `args` after the key). On a board with a TTL it
+    /// goes through [`WRITE`], which renews the TTL in the same step only if the write
+    /// succeeded; otherwise it is the plain command.
+    async fn write(&self, command: &str, args: Vec<Vec<u8>>) -> Result<Value> {
         let Some(ttl) = self.ttl_ms else {
-            return self.backend.command(cmd).await;
+            return self.backend.command(Cmd::new(command).arg(&self.key).arg(args)).await;
         };
-        let expire = Cmd::new("PEXPIRE").arg(&self.key).arg(ttl);
-        let mut replies = self.backend.pipeline(vec![cmd, expire], true).await?.into_iter();
-        reply_to_result(replies.next().unwrap_or(Value::Nil))
+        let mut script_args = vec![ttl.to_string().into_bytes(), command.as_bytes().to_vec()];
+        script_args.extend(args);
+        self.backend.script(&WRITE, vec![self.key.clone()], script_args).await
     }
 
     /// `ZRANGE key start stop [REV] WITHSCORES` in the board's order.
@@ -206,8 +208,7 @@ impl Leaderboard {
     /// Sets `member`'s score; `true` if the member is new to the board.
     pub async fn add(&self, member: &str, score: f64) -> Result<bool> {
         check_score(score)?;
-        let v = self.write(Cmd::new("ZADD").arg(&self.key).arg(score).arg(member)).await?;
-        value::boolean(&v)
+        value::boolean(&self.write("ZADD", Cmd::default().arg(score).arg(member).into_args()).await?)
     }
 
     /// Sets several scores at once; returns how many members are new.
@@ -215,13 +216,13 @@ impl Leaderboard {
         if entries.is_empty() {
             return Ok(0);
         }
-        let mut cmd = Cmd::new("ZADD").arg(&self.key);
+        let mut args = Cmd::default();
         for (member, score) in entries {
             check_score(*score)?;
-            cmd.push(*score);
-            cmd.push(*member);
+            args.push(*score);
+            args.push(*member);
         }
-        Ok(value::int(&self.write(cmd).await?)?.max(0) as u64)
+        Ok(value::int(&self.write("ZADD", args.into_args()).await?)?.max(0) as u64)
     }
 
     /// Sets `member`'s score only if it beats the one it has (higher on a highest-first board,
@@ -230,15 +231,15 @@ impl Leaderboard {
     pub async fn add_if_better(&self, member: &str, score: f64) -> Result<bool> {
         check_score(score)?;
         let only = if self.ascending() { "LT" } else { "GT" };
-        let cmd = Cmd::new("ZADD").arg(&self.key).arg(only).arg("CH").arg(score).arg(member);
-        value::boolean(&self.write(cmd).await?)
+        let args = Cmd::default().arg(only).arg("CH").arg(score).arg(member).into_args();
+        value::boolean(&self.write("ZADD", args).await?)
     }
 
     /// Adds `by` (may be negative) to `member`'s score, starting from 0 for a new member;
     /// returns the new score.
     pub async fn increment(&self, member: &str, by: f64) -> Result<f64> {
         check_score(by)?;
-        value::float(&self.write(Cmd::new("ZINCRBY").arg(&self.key).arg(by).arg(member)).await?)
+        value::float(&self.write("ZINCRBY", Cmd::default().arg(by).arg(member).into_args()).await?)
     }
 
     /// Removes `member`; `true` if it was on the board.

@@ -7,7 +7,8 @@
 //! and "ask a service and wait for its answer". Here:
 //!
 //! - [`PubSub::publish`] returns how many subscribers received the message (PUBLISH's reply);
-//!   [`PubSub::spublish`] publishes to a shard channel (SPUBLISH) on Redis Cluster.
+//!   [`PubSub::spublish`] publishes to a shard channel (SPUBLISH) on Redis Cluster. (Shard
+//!   subscriptions, SSUBSCRIBE, wait for the backend's `Subscriber` to offer them.)
 //! - A [`Subscription`] lives on a connection of its own; [`Subscription::next`] awaits the
 //!   next message and [`Subscription::next_timeout`] bounds the wait with the backend's clock
 //!   (virtual time on a manual-clock simulator), failing with [`ErrorKind::Timeout`].
@@ -25,9 +26,9 @@
 //! Several responders on one service each answer every request (pub/sub fans out); the
 //! requester takes the first answer.
 //!
-//! On Redis Cluster, PUBLISH counts only the receivers on the node it ran on, so "no responder"
-//! detection needs all requesters and responders on one node (or sharded pub/sub, see
-//! [`PubSub::spublish`]).
+//! On Redis Cluster, PUBLISH reaches subscribers on every node but counts only those on the
+//! node it ran on, so there [`PubSub::publish`]'s count is a lower bound and a request with no
+//! responder waits out its timeout instead of failing fast.
 //!
 //! ```
 //! use redkit::backend::{block_on, SimBackend};
@@ -161,7 +162,8 @@ impl PubSub {
         Ok(PubSub { backend, prefix: options.prefix })
     }
 
-    /// Publishes `payload` on `channel`; returns how many subscribers received it.
+    /// Publishes `payload` on `channel`; returns how many subscribers received it (on a
+    /// cluster: how many on the node that ran the PUBLISH).
     pub async fn publish(&self, channel: &str, payload: impl AsRef<[u8]>) -> Result<u64> {
         self.publish_with("PUBLISH", channel.as_bytes(), payload.as_ref()).await
     }
@@ -186,7 +188,7 @@ impl PubSub {
 
     /// A subscription to nothing yet, on a connection of its own.
     pub async fn subscription(&self) -> Result<Subscription> {
-        Ok(Subscription { inner: self.backend.subscribe().await?, backend: self.backend.clone() })
+        Subscription::open(&self.backend).await
     }
 
     /// Subscribes to `channels` (at least one); returns once the server confirmed them.
@@ -208,13 +210,17 @@ impl PubSub {
         Ok(keys::base(&self.prefix, "rpc", service))
     }
 
+    /// `PREFIX:rpc:{SERVICE}:reply:`, which every reply channel of `service` starts with.
+    fn reply_prefix(&self, service: &str) -> String {
+        String::from_utf8_lossy(&keys::part(&self.prefix, "rpc", service, "reply:")).into_owned()
+    }
+
     /// A requester for `service` with a reply channel of its own (subscribed before this
     /// returns). Keep it to send many requests at one round trip each.
     pub async fn requester(&self, service: &str) -> Result<Requester> {
         let channel = self.service_channel(service)?;
         let id = unique_id();
-        let reply_to = String::from_utf8_lossy(&keys::part(&self.prefix, "rpc", service, "reply")).into_owned();
-        let reply_to = format!("{reply_to}:{id}");
+        let reply_to = format!("{}{id}", self.reply_prefix(service));
         let sub = self.subscribe(&[&reply_to]).await?;
         Ok(Requester {
             sub,
@@ -232,8 +238,8 @@ impl PubSub {
     /// Costs a subscription connection and two round trips plus the answer: the reply channel
     /// must be subscribed before the request goes out, or a fast responder's answer would be
     /// lost. A kept [`Requester`] costs one round trip per request: prefer it for repeated
-    /// requests. Fails with [`ErrorKind::NotFound`] at once when no responder
-    /// received the request, [`ErrorKind::Timeout`] when none answered in time, the kind the
+    /// requests. Fails with [`ErrorKind::NotFound`] at once when no responder received the
+    /// request (except on a cluster, where PUBLISH's count is not global), [`ErrorKind::Timeout`] when none answered in time, the kind the
     /// responder's handler failed with, or [`ErrorKind::Serialization`] when the answer does
     /// not parse as `Resp`.
     pub async fn request<Req, Resp>(&self, service: &str, body: &Req, timeout: Duration) -> Result<Resp>
@@ -249,7 +255,9 @@ impl PubSub {
     /// `handler`, and its `Ok` (as JSON) or `Err` (kind and message) is published to the
     /// request's reply channel. Requests are answered one at a time, in arrival order. The
     /// responder is subscribed when this returns; it runs until [`Responder::stop`] or until
-    /// the [`Responder`] is dropped. Needs a backend that can spawn tasks.
+    /// the [`Responder`] is dropped, and when its connection is lost it subscribes again by
+    /// itself (at once, then 100 ms after a failed attempt, doubling up to 5 s). Needs a
+    /// backend that can spawn tasks.
     pub async fn serve<Req, Resp, F, Fut>(&self, service: &str, handler: F) -> Result<Responder>
     where
         Req: DeserializeOwned + Send + 'static,
@@ -258,7 +266,7 @@ impl PubSub {
         Fut: Future<Output = Result<Resp>> + Send + 'static,
     {
         let channel = self.service_channel(service)?;
-        let reply_prefix = String::from_utf8_lossy(&keys::part(&self.prefix, "rpc", service, "reply:")).into_owned();
+        let reply_prefix = self.reply_prefix(service);
         let handler: Handler = Arc::new(move |body| {
             let parsed = serde_json::from_value::<Req>(body).map(&handler);
             Box::pin(async move {
@@ -266,11 +274,11 @@ impl PubSub {
                 Ok(serde_json::to_value(answer)?)
             })
         });
-        let mut sub = self.subscription().await?;
-        sub.inner.subscribe(vec![channel]).await?;
+        let sub = listen(&self.backend, &channel).await?;
         let shared = Arc::new(ResponderShared::default());
-        let task = serve_loop(sub, self.backend.clone(), handler, reply_prefix, shared.clone());
-        self.backend.spawn(Box::pin(task))?;
+        let service =
+            ServiceLoop { backend: self.backend.clone(), channel, handler, reply_prefix, shared: shared.clone() };
+        self.backend.spawn(Box::pin(service.run(sub)))?;
         Ok(Responder { shared, backend: self.backend.clone() })
     }
 }
@@ -296,6 +304,10 @@ impl std::fmt::Debug for Subscription {
 }
 
 impl Subscription {
+    async fn open(backend: &BackendRef) -> Result<Subscription> {
+        Ok(Subscription { inner: backend.subscribe().await?, backend: backend.clone() })
+    }
+
     /// Adds channels (at least one).
     pub async fn subscribe(&mut self, channels: &[&str]) -> Result<()> {
         self.inner.subscribe(names("channel", channels)?).await
@@ -405,7 +417,9 @@ impl Requester {
         let envelope =
             RequestEnvelope { id: id.clone(), reply_to: self.reply_to.clone(), body: serde_json::to_value(body)? };
         let cmd = Cmd::new("PUBLISH").arg(&self.channel).arg(serde_json::to_vec(&envelope)?);
-        if value::int(&self.backend.command(cmd).await?)? == 0 {
+        let receivers = value::int(&self.backend.command(cmd).await?)?;
+        // On a cluster the count covers one node only: 0 there proves nothing.
+        if receivers == 0 && self.backend.name() != "cluster" {
             return Err(Error::new(ErrorKind::NotFound, format!("no responder is serving {:?}", self.service)));
         }
         let sleep = self.backend.sleep(timeout);
@@ -450,7 +464,8 @@ struct ResponderShared {
     stop: Signal,
     done: Signal,
     served: AtomicU64,
-    failure: Mutex<Option<Error>>,
+    resubscribed: AtomicU64,
+    last_error: Mutex<Option<Error>>,
 }
 
 /// A background responder made by [`PubSub::serve`]. Dropping it stops the loop too, without
@@ -472,25 +487,30 @@ impl Responder {
         self.shared.served.load(Ordering::Relaxed)
     }
 
-    /// Whether its loop is still running (it ends on [`Responder::stop`] or when its
-    /// subscription fails).
+    /// Whether its loop is still running (until [`Responder::stop`] or drop).
     pub fn is_running(&self) -> bool {
         !self.shared.done.is_set()
     }
 
+    /// How many times it subscribed again after losing its subscription's connection.
+    pub fn resubscribed(&self) -> u64 {
+        self.shared.resubscribed.load(Ordering::Relaxed)
+    }
+
+    /// The last error its subscription met (a lost connection, a failed resubscribe), if any.
+    pub fn last_error(&self) -> Option<Error> {
+        self.shared.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Stops serving: waits (up to [`STOP_WAIT`]) for the request in progress, then
-    /// unsubscribes, so later requests fail fast with [`ErrorKind::NotFound`]. Returns the
-    /// error that ended the loop early, if its subscription failed.
+    /// unsubscribes, so later requests fail fast with [`ErrorKind::NotFound`].
     pub async fn stop(self) -> Result<()> {
         self.shared.stop.set();
         let done = self.shared.done.wait();
         if let Either::Right(()) = select(done, self.backend.sleep(STOP_WAIT)).await {
             return Err(Error::new(ErrorKind::Timeout, "the responder did not stop in time"));
         }
-        match self.shared.failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        Ok(())
     }
 }
 
@@ -500,35 +520,86 @@ impl Drop for Responder {
     }
 }
 
-async fn serve_loop(
-    mut sub: Subscription,
+/// How long a responder waits after a failed attempt to subscribe again (the first attempt,
+/// right after the loss, does not wait); it doubles on each failure up to [`RESUBSCRIBE_MAX`].
+const RESUBSCRIBE_FIRST: Duration = Duration::from_millis(100);
+/// The longest wait between a responder's attempts to subscribe again.
+const RESUBSCRIBE_MAX: Duration = Duration::from_secs(5);
+
+/// A fresh subscription to a service's request channel.
+async fn listen(backend: &BackendRef, channel: &[u8]) -> Result<Subscription> {
+    let mut sub = Subscription::open(backend).await?;
+    sub.inner.subscribe(vec![channel.to_vec()]).await?;
+    Ok(sub)
+}
+
+/// A responder's background loop and what it needs.
+struct ServiceLoop {
     backend: BackendRef,
+    channel: Vec<u8>,
     handler: Handler,
     reply_prefix: String,
     shared: Arc<ResponderShared>,
-) {
-    loop {
-        match select(sub.next(), shared.stop.wait()).await {
-            Either::Right(()) => break,
-            Either::Left(Ok(Some(m))) => {
-                if let Some((reply_to, payload)) = answer(&handler, &reply_prefix, &m).await {
-                    shared.served.fetch_add(1, Ordering::Relaxed);
-                    // The requester may have given up and left: 0 receivers is no error here,
-                    // and a failed publish has no one to report to.
-                    let _ = backend.command(Cmd::new("PUBLISH").arg(reply_to).arg(payload)).await;
+}
+
+impl ServiceLoop {
+    /// Answers requests until stopped, subscribing again (with backoff) whenever the
+    /// subscription's connection is lost, so a Redis restart or a killed connection does not
+    /// silently end the service.
+    async fn run(self, mut sub: Subscription) {
+        'serve: loop {
+            match select(sub.next(), self.shared.stop.wait()).await {
+                Either::Right(()) => break,
+                Either::Left(Ok(Some(m))) => {
+                    if let Some((reply_to, payload)) = answer(&self.handler, &self.reply_prefix, &m).await {
+                        self.shared.served.fetch_add(1, Ordering::Relaxed);
+                        // The requester may have given up and left: 0 receivers is no error
+                        // here, and a failed publish has no one to report to.
+                        let _ = self.backend.command(Cmd::new("PUBLISH").arg(reply_to).arg(payload)).await;
+                    }
+                }
+                Either::Left(lost) => {
+                    self.note(lost.err().unwrap_or_else(|| {
+                        Error::new(ErrorKind::Connection, "the responder's subscription was closed")
+                    }));
+                    match self.resubscribe().await {
+                        Some(fresh) => sub = fresh,
+                        None => break 'serve,
+                    }
                 }
             }
-            Either::Left(Ok(None)) => break,
-            Either::Left(Err(e)) => {
-                *shared.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                break;
+        }
+        // Unsubscribing before `done` makes later requests see 0 receivers at once.
+        let _ = sub.unsubscribe(&[]).await;
+        drop(sub);
+        self.shared.done.set();
+    }
+
+    /// Subscribes again at once, then after a growing backoff while attempts fail; `None`
+    /// when stopped first.
+    async fn resubscribe(&self) -> Option<Subscription> {
+        let mut wait = RESUBSCRIBE_FIRST;
+        loop {
+            if self.shared.stop.is_set() {
+                return None;
             }
+            match listen(&self.backend, &self.channel).await {
+                Ok(sub) => {
+                    self.shared.resubscribed.fetch_add(1, Ordering::Relaxed);
+                    return Some(sub);
+                }
+                Err(e) => self.note(e),
+            }
+            if let Either::Right(()) = select(self.backend.sleep(wait), self.shared.stop.wait()).await {
+                return None;
+            }
+            wait = (wait * 2).min(RESUBSCRIBE_MAX);
         }
     }
-    // Unsubscribing before `done` makes later requests see 0 receivers at once.
-    let _ = sub.unsubscribe(&[]).await;
-    drop(sub);
-    shared.done.set();
+
+    fn note(&self, e: Error) {
+        *self.shared.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+    }
 }
 
 /// Runs the handler on one request; returns the reply channel and the answer to publish there,
@@ -632,6 +703,21 @@ mod tests {
         let b = unique_id();
         assert_eq!(a.len(), 32);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn sharded_publish_reaches_shard_subscribers() {
+        let sim = crate::sim::Simulator::new();
+        let mut shard_subscriber = sim.connect();
+        shard_subscriber.execute(&["SSUBSCRIBE", "orders:{eu}"]);
+        shard_subscriber.drain_pushes();
+        let pubsub = PubSub::new(Arc::new(crate::backend::SimBackend::new(sim)), PubSubOptions::default()).unwrap();
+        assert_eq!(crate::backend::block_on(pubsub.spublish("orders:{eu}", "o-1")).unwrap(), 1);
+        assert_eq!(crate::backend::block_on(pubsub.publish("orders:{eu}", "o-2")).unwrap(), 0);
+        let frame = shard_subscriber.pop_push().expect("an smessage");
+        let m = crate::backend::Message::from_push(&frame).expect("a message frame");
+        assert_eq!((m.channel.as_slice(), m.payload.as_slice()), (&b"orders:{eu}"[..], &b"o-1"[..]));
+        assert_eq!(shard_subscriber.pop_push(), None);
     }
 
     #[test]

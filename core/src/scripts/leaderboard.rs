@@ -1,6 +1,7 @@
-//! The leaderboard's one atomic read that needs two dependent commands: a member's neighbours
-//! (its rank, then the range around it). Every other leaderboard operation is a single command
-//! or a MULTI/EXEC pipeline and needs no script.
+//! The leaderboard's two operations that need a script: the atomic read of a member's
+//! neighbours (its rank, then the range around it), and a write that renews the board's TTL
+//! only when the write succeeded. Every other leaderboard operation is a single command or a
+//! MULTI/EXEC pipeline of reads and needs no script.
 
 use super::{script_error, tonumber, Env, Script};
 use crate::backend::Cmd;
@@ -37,4 +38,30 @@ fn around(env: &mut Env<'_, '_>, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<V
     range.push("WITHSCORES");
     let entries = env.call(range)?;
     Ok(Value::Array(vec![Value::Int(first), entries]))
+}
+
+const WRITE_ERROR: &str = "ERR leaderboard_write runs ZADD or ZINCRBY";
+
+/// `KEYS[1]` board; `ARGV` TTL in ms (`"0"`: none), `ZADD` or `ZINCRBY`, then that command's
+/// arguments after the key. Runs the command, then `PEXPIRE`s the board if it succeeded and
+/// the TTL is above 0; replies what the command replied.
+pub static WRITE: Script = Script::new("leaderboard_write", include_str!("lua/leaderboard_write.lua"), write);
+
+fn write(env: &mut Env<'_, '_>, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    let (Some(key), Some(ttl), Some(command)) = (keys.first(), args.first(), args.get(1)) else {
+        return Err(script_error("ERR leaderboard_write needs KEYS[1], ARGV[1] and ARGV[2]"));
+    };
+    if command != b"ZADD" && command != b"ZINCRBY" {
+        return Err(script_error(WRITE_ERROR));
+    }
+    if args.len() < 4 {
+        return Err(script_error("ERR leaderboard_write needs a score and a member"));
+    }
+    let mut argv = vec![command.clone(), key.clone()];
+    argv.extend(args.iter().skip(2).cloned());
+    let reply = env.call(Cmd::from_argv(argv))?;
+    if tonumber(ttl).is_some_and(|t| t > 0.0) {
+        env.call(Cmd::new("PEXPIRE").arg(key).arg(ttl))?;
+    }
+    Ok(reply)
 }

@@ -158,6 +158,7 @@ const ALL: &[&Script] = &[
     &session::REVOKE,
     &stream::DEAD_LETTER,
     &leaderboard::AROUND,
+    &leaderboard::WRITE,
 ];
 
 /// Lua's `tonumber` on an argument: a float, or `None` where Lua gives nil.

@@ -7,8 +7,8 @@
 //!   `subscription` and `timeout_ms` (a message, or `null` once closed);
 //! - responders: `serve` with `service` and `handler` — `echo` (answers the body), `add`
 //!   (answers `a + b` of a `{"a": int, "b": int}` body), `fail` (fails with
-//!   `invalid_argument`), `slow` (echoes after `delay_ms` of backend time) — then `served`
-//!   and `stop` with `service`;
+//!   `invalid_argument`), `slow` (echoes after `delay_ms` of backend time) — then `served`,
+//!   `resubscribed` and `stop` with `service`;
 //! - requests: `request` with `service`, `body`, `timeout_ms`, and optionally `requester`, the
 //!   name of a kept [`Requester`] made by `requester` (`as`, `service`).
 
@@ -200,6 +200,12 @@ impl Object for Adapter {
                     let map = self.responders.lock().unwrap_or_else(|p| p.into_inner());
                     let r = map.get(&service).ok_or_else(|| missing("responder", &service))?;
                     json(&r.served())
+                }
+                "resubscribed" => {
+                    let service = args.str("service")?;
+                    let map = self.responders.lock().unwrap_or_else(|p| p.into_inner());
+                    let r = map.get(&service).ok_or_else(|| missing("responder", &service))?;
+                    json(&r.resubscribed())
                 }
                 "stop" => {
                     self.take_responder(&args)?.stop().await?;
