@@ -100,6 +100,9 @@ fn drain_options(args: &Args) -> DrainOptions {
     if let Some(d) = args.opt_ms("poll_ms") {
         o = o.poll(d);
     }
+    if let Some(n) = args.opt_u64("max_attempts") {
+        o = o.max_attempts(n as u32);
+    }
     o
 }
 
