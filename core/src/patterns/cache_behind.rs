@@ -28,6 +28,36 @@ pub struct Write<T> {
 /// The store behind the cache (a database): receives write-through writes one at a time and
 /// write-behind writes in batches. Any `Fn(Vec<Write<T>>) -> BoxFuture<'static, Result<()>>`
 /// is a sink.
+///
+/// ```
+/// use redkit::backend::{block_on, BackendRef, BoxFuture, SimBackend};
+/// use redkit::patterns::cache::{Cache, CacheOptions, DrainOptions, SetOptions, Write};
+/// use redkit::sim::Simulator;
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+///
+/// let backend: BackendRef = Arc::new(SimBackend::new(Simulator::new()));
+/// let cache = Cache::new(backend, "prices", CacheOptions::default()).unwrap();
+/// let db: Arc<Mutex<Vec<(String, Option<u32>)>>> = Arc::default();
+/// let sink = {
+///     let db = db.clone();
+///     move |batch: Vec<Write<u32>>| -> BoxFuture<'static, redkit::Result<()>> {
+///         db.lock().unwrap().extend(batch.into_iter().map(|w| (w.key, w.value)));
+///         Box::pin(async { Ok(()) })
+///     }
+/// };
+/// block_on(async {
+///     let ttl = SetOptions::new(Duration::from_secs(60));
+///     cache.write_behind("apple", &3u32, ttl.clone()).await?;
+///     cache.write_behind("pear", &5u32, ttl).await?;
+///     assert_eq!(cache.get::<u32>("apple").await?, Some(3)); // cached at once
+///     let report = cache.drain_behind(&sink, &DrainOptions::default()).await?;
+///     assert_eq!(report.written, 2);
+///     Ok::<_, redkit::Error>(())
+/// })
+/// .unwrap();
+/// assert_eq!(db.lock().unwrap()[1], ("pear".to_string(), Some(5)));
+/// ```
 pub trait Sink<T>: Send + Sync {
     /// Persists `batch` in order; `Err` means none of it may be assumed written (it is retried).
     fn write(&self, batch: Vec<Write<T>>) -> BoxFuture<'static, Result<()>>;
