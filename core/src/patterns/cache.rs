@@ -520,6 +520,10 @@ impl Cache {
     /// stale hit within the `stale` window is served while the loader refreshes it in the
     /// background — which is why the loader must be `Send + 'static`, like a task. A loader's
     /// `Ok(None)` is cached for `negative_ttl` if set; its error is returned and not cached.
+    ///
+    /// Round trips: one for a hit (the read that would take the lock on a miss); a miss adds
+    /// the store after the loader ran (the loader runs between them, so they cannot merge),
+    /// and a waiting process adds its `BLPOP`.
     pub async fn get_or_set_with<T, F, Fut>(&self, key: &str, loader: F, options: SetOptions) -> Result<Option<T>>
     where
         T: Serialize + DeserializeOwned + Send + 'static,
