@@ -85,3 +85,31 @@ async fn five_processes_run_the_loader_once_on_the_simulator() {
     let caches = caches(&sim_backends(5));
     check(stampede(&caches, "five").await, &caches);
 }
+
+/// `n` separate `RedisBackend`s (each with its own connections, as separate processes have)
+/// on one server.
+#[cfg(feature = "redis")]
+async fn redis_backends(server: &support::RedisServer, n: usize) -> Vec<BackendRef> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let b = redkit::backend::RedisBackend::connect(&server.url(0)).await.expect("connect");
+        out.push(Arc::new(b) as BackendRef);
+    }
+    out
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_cache_runs_the_loader_once_on_redis() {
+    let Some(server) = support::RedisServer::start() else { return };
+    let caches = caches(&redis_backends(&server, 1).await);
+    check(stampede(&caches, "one").await, &caches);
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn five_processes_run_the_loader_once_on_redis() {
+    let Some(server) = support::RedisServer::start() else { return };
+    let caches = caches(&redis_backends(&server, 5).await);
+    check(stampede(&caches, "five").await, &caches);
+}

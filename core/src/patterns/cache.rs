@@ -23,7 +23,7 @@
 //!
 //! Keys: every key of a cache named `NAME` is `PREFIX:cache:{NAME}:…` — entries `e:KEY`, the
 //! namespace version `v`, tag sets `t:TAG`, load locks `l:KEY`, waiter counts `w:KEY`, waiter
-//! lists `n:KEY`, the write-behind stream `wb`; invalidations are published on
+//! lists `n:KEY`, the write-behind stream `wb` and its dead letters `wb:dead`; invalidations are published on
 //! `PREFIX:cache:{NAME}:inval`. The hash tag keeps one cache in one cluster slot, which the
 //! atomic steps need; spread load across caches by name.
 //!
@@ -275,6 +275,7 @@ fn bump(c: &AtomicU64) {
 struct Keys {
     version: Vec<u8>,
     stream: Vec<u8>,
+    dead: Vec<u8>,
     channel: Vec<u8>,
     prefix: String,
     name: String,
@@ -408,6 +409,7 @@ impl Cache {
         let keys = Keys {
             version: k("v"),
             stream: k("wb"),
+            dead: k("wb:dead"),
             channel: k("inval"),
             prefix: options.prefix.clone(),
             name: name.to_string(),
@@ -518,6 +520,10 @@ impl Cache {
     /// stale hit within the `stale` window is served while the loader refreshes it in the
     /// background — which is why the loader must be `Send + 'static`, like a task. A loader's
     /// `Ok(None)` is cached for `negative_ttl` if set; its error is returned and not cached.
+    ///
+    /// Round trips: one for a hit (the read that would take the lock on a miss); a miss adds
+    /// the store after the loader ran (the loader runs between them, so they cannot merge),
+    /// and a waiting process adds its `BLPOP`.
     pub async fn get_or_set_with<T, F, Fut>(&self, key: &str, loader: F, options: SetOptions) -> Result<Option<T>>
     where
         T: Serialize + DeserializeOwned + Send + 'static,

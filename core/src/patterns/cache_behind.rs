@@ -7,7 +7,7 @@
 
 use super::flight::{first, Once};
 use super::Cache;
-use crate::backend::value::{array, bytes};
+use crate::backend::value::{array, bytes, int};
 use crate::backend::{reply_to_result as reply, BoxFuture};
 use crate::error::{Error, ErrorKind, Result};
 use crate::resp::Value;
@@ -28,6 +28,36 @@ pub struct Write<T> {
 /// The store behind the cache (a database): receives write-through writes one at a time and
 /// write-behind writes in batches. Any `Fn(Vec<Write<T>>) -> BoxFuture<'static, Result<()>>`
 /// is a sink.
+///
+/// ```
+/// use redkit::backend::{block_on, BackendRef, BoxFuture, SimBackend};
+/// use redkit::patterns::cache::{Cache, CacheOptions, DrainOptions, SetOptions, Write};
+/// use redkit::sim::Simulator;
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+///
+/// let backend: BackendRef = Arc::new(SimBackend::new(Simulator::new()));
+/// let cache = Cache::new(backend, "prices", CacheOptions::default()).unwrap();
+/// let db: Arc<Mutex<Vec<(String, Option<u32>)>>> = Arc::default();
+/// let sink = {
+///     let db = db.clone();
+///     move |batch: Vec<Write<u32>>| -> BoxFuture<'static, redkit::Result<()>> {
+///         db.lock().unwrap().extend(batch.into_iter().map(|w| (w.key, w.value)));
+///         Box::pin(async { Ok(()) })
+///     }
+/// };
+/// block_on(async {
+///     let ttl = SetOptions::new(Duration::from_secs(60));
+///     cache.write_behind("apple", &3u32, ttl.clone()).await?;
+///     cache.write_behind("pear", &5u32, ttl).await?;
+///     assert_eq!(cache.get::<u32>("apple").await?, Some(3)); // cached at once
+///     let report = cache.drain_behind(&sink, &DrainOptions::default()).await?;
+///     assert_eq!(report.written, 2);
+///     Ok::<_, redkit::Error>(())
+/// })
+/// .unwrap();
+/// assert_eq!(db.lock().unwrap()[1], ("pear".to_string(), Some(5)));
+/// ```
 pub trait Sink<T>: Send + Sync {
     /// Persists `batch` in order; `Err` means none of it may be assumed written (it is retried).
     fn write(&self, batch: Vec<Write<T>>) -> BoxFuture<'static, Result<()>>;
@@ -52,11 +82,18 @@ pub struct DrainOptions {
     pub retry_after: Duration,
     /// How long the background drainer sleeps when the stream is empty (default 100 ms).
     pub poll: Duration,
+    /// Deliveries of one entry before it goes to the dead-letter stream (default 5).
+    pub max_attempts: u32,
 }
 
 impl Default for DrainOptions {
     fn default() -> Self {
-        DrainOptions { batch: 100, retry_after: Duration::from_secs(5), poll: Duration::from_millis(100) }
+        DrainOptions {
+            batch: 100,
+            retry_after: Duration::from_secs(5),
+            poll: Duration::from_millis(100),
+            max_attempts: 5,
+        }
     }
 }
 
@@ -82,7 +119,17 @@ impl DrainOptions {
         self
     }
 
+    /// Sets how many deliveries an entry gets before it is dead-lettered.
+    #[must_use]
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n;
+        self
+    }
+
     fn check(&self) -> Result<()> {
+        if self.max_attempts == 0 {
+            return Err(Error::new(ErrorKind::InvalidArgument, "drain max_attempts must be at least 1"));
+        }
         if self.batch == 0 || self.batch > 10_000 {
             return Err(Error::new(ErrorKind::InvalidArgument, "drain batch must be in 1..=10000"));
         }
@@ -103,8 +150,9 @@ pub struct DrainReport {
     pub retried: usize,
     /// Entries the sink refused this time (they stay pending and are retried).
     pub failed: usize,
-    /// Entries that could not be decoded as `T` (acknowledged and dropped).
-    pub dropped: usize,
+    /// Entries moved to the dead-letter stream (`…:wb:dead`): delivered `max_attempts` times
+    /// without success, or not decodable as `T`.
+    pub dead_lettered: usize,
     /// The sink's error, when it failed.
     pub error: Option<String>,
 }
@@ -137,8 +185,12 @@ impl Cache {
     /// when it succeeds. A sink error is reported in [`DrainReport::error`] (the entries stay
     /// pending); errors talking to Redis are returned.
     ///
-    /// Two round trips besides the sink call: the claim and the read go in one pipeline, the
-    /// acknowledgement must wait for the sink.
+    /// An entry already delivered `max_attempts` times (or not decodable as `T`) is moved to
+    /// the dead-letter stream `…:wb:dead` with its fields, its id and how often the sink tried it,
+    /// instead of being handed to the sink again.
+    ///
+    /// Two round trips besides the sink call: the pending counts, the claim and the read go
+    /// in one pipeline; the acknowledgement must wait for the sink.
     pub async fn drain_behind<T, S>(&self, sink: &S, options: &DrainOptions) -> Result<DrainReport>
     where
         T: DeserializeOwned,
@@ -150,43 +202,62 @@ impl Cache {
         let consumer = self.inner.origin.as_str();
         let count = options.batch;
         let idle = options.retry_after.as_millis().to_string();
-        let claim = crate::command!("XAUTOCLAIM", &stream, GROUP, consumer, idle, "0-0", "COUNT", count);
-        let read = crate::command!("XREADGROUP", "GROUP", GROUP, consumer, "COUNT", count, "STREAMS", &stream, ">");
         let create = crate::command!("XGROUP", "CREATE", &stream, GROUP, "0", "MKSTREAM");
-        let replies = self.inner.backend.pipeline(vec![create, claim, read], false).await?;
-        let mut it = replies.into_iter();
-        let (_created, claimed, fresh) = (it.next(), it.next(), it.next());
-        let claimed =
-            claimed.map(|c| reply(c).and_then(|c| array(c)?.into_iter().nth(1).map(array).unwrap_or(Ok(vec![]))));
-        let fresh = fresh.map(|r| reply(r).and_then(read_entries));
-        let claimed = claimed.unwrap_or(Ok(vec![]))?;
-        let fresh = fresh.unwrap_or(Ok(vec![]))?;
+        let pending = crate::command!("XPENDING", &stream, GROUP, "IDLE", &idle, "-", "+", count);
+        let claim = crate::command!("XAUTOCLAIM", &stream, GROUP, consumer, &idle, "0-0", "COUNT", count);
+        let read = crate::command!("XREADGROUP", "GROUP", GROUP, consumer, "COUNT", count, "STREAMS", &stream, ">");
+        let replies = self.inner.backend.pipeline(vec![create, pending, claim, read], false).await?;
+        let mut it = replies.into_iter().skip(1);
+        let mut next = || it.next().map(reply).transpose();
+        let deliveries = delivery_counts(next()?)?;
+        let claimed = match next()? {
+            Some(c) => array(c)?.into_iter().nth(1).map(array).unwrap_or(Ok(vec![]))?,
+            None => vec![],
+        };
+        let fresh = next()?.map(read_entries).unwrap_or(Ok(vec![]))?;
         let mut report = DrainReport { retried: claimed.len(), ..DrainReport::default() };
-        let mut ids = Vec::new();
-        let mut batch = Vec::new();
+        let (mut done, mut dead, mut batch, mut batch_ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for entry in claimed.into_iter().chain(fresh) {
-            let Some((id, write)) = decode_entry::<T>(entry) else { continue };
-            ids.push(id);
+            let Some((id, fields, write)) = decode_entry::<T>(entry) else { continue };
+            // XAUTOCLAIM counted this delivery too: earlier attempts are one less.
+            let attempts = deliveries.iter().find(|(d, _)| *d == id).map_or(1, |(_, n)| n + 1);
             match write {
-                Some(w) => batch.push(w),
-                None => report.dropped += 1,
+                Some(w) if attempts <= options.max_attempts as i64 => {
+                    batch_ids.push(id);
+                    batch.push(w);
+                }
+                // Recorded: how many times the sink was actually tried.
+                _ => dead.push((id, fields, attempts - 1)),
             }
-        }
-        if ids.is_empty() {
-            return Ok(report);
         }
         let n = batch.len();
         if n > 0 {
-            if let Err(e) = sink.write(batch).await {
-                report.failed = n;
-                report.error = Some(e.message);
-                return Ok(report);
+            match sink.write(batch).await {
+                Ok(()) => {
+                    done = batch_ids;
+                    report.written = n;
+                }
+                Err(e) => {
+                    report.failed = n;
+                    report.error = Some(e.message);
+                }
             }
         }
-        let ack = crate::command!("XACK", &stream, GROUP, ids.clone());
-        let del = crate::command!("XDEL", &stream, ids);
-        self.inner.backend.pipeline(vec![ack, del], true).await?;
-        report.written = n;
+        report.dead_lettered = dead.len();
+        let mut cmds = Vec::new();
+        for (id, fields, attempts) in dead {
+            let mut add = crate::command!("XADD", &k.dead, "*", "id", &id, "attempts", attempts);
+            for (f, v) in fields {
+                add = add.arg(f).arg(v);
+            }
+            cmds.push(add);
+            done.push(id);
+        }
+        if !done.is_empty() {
+            cmds.push(crate::command!("XACK", &stream, GROUP, done.clone()));
+            cmds.push(crate::command!("XDEL", &stream, done));
+            self.inner.backend.pipeline(cmds, true).await?;
+        }
         Ok(report)
     }
 
@@ -205,7 +276,7 @@ impl Cache {
         let task = async move {
             while stop.get().is_none() {
                 let pass = cache.drain_behind::<T, S>(&sink, &options).await;
-                let busy = matches!(&pass, Ok(r) if r.written + r.dropped > 0);
+                let busy = matches!(&pass, Ok(r) if r.written + r.dead_lettered > 0);
                 if !busy && first(cache.inner.backend.sleep(options.poll), stop.wait()).await.is_err() {
                     return;
                 }
@@ -224,12 +295,30 @@ fn read_entries(v: Value) -> Result<Vec<Value>> {
     }
 }
 
-/// One stream entry `[id, [field, value, ...]]`: its id and, if it decodes, the write.
-fn decode_entry<T: DeserializeOwned>(entry: Value) -> Option<(Vec<u8>, Option<Write<T>>)> {
+/// `XPENDING … IDLE` rows `[id, consumer, idle, deliveries]` as (id, deliveries).
+fn delivery_counts(v: Option<Value>) -> Result<Vec<(Vec<u8>, i64)>> {
+    let rows = v.map(array).transpose()?.unwrap_or_default();
+    rows.into_iter()
+        .map(|row| {
+            let row = array(row)?;
+            match (row.first(), row.get(3)) {
+                (Some(id), Some(n)) => Ok((bytes(id)?, int(n)?)),
+                _ => Err(Error::new(ErrorKind::Protocol, "XPENDING row without id and deliveries")),
+            }
+        })
+        .collect()
+}
+
+/// A stream entry's fields.
+type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// One stream entry `[id, [field, value, ...]]`: its id, its fields and, if it decodes, the
+/// write.
+fn decode_entry<T: DeserializeOwned>(entry: Value) -> Option<(Vec<u8>, Fields, Option<Write<T>>)> {
     let mut parts = array(entry).ok()?.into_iter();
     let id = bytes(&parts.next()?).ok()?;
-    let fields = crate::backend::value::pairs(parts.next()?).ok();
-    let write = fields.and_then(|f| {
+    let fields = crate::backend::value::pairs(parts.next()?).unwrap_or_default();
+    let write = Some(&fields).and_then(|f| {
         let get = |name: &[u8]| f.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let key = String::from_utf8(get(b"key")?).ok()?;
         let value = match get(b"kind")?.as_slice() {
@@ -238,5 +327,5 @@ fn decode_entry<T: DeserializeOwned>(entry: Value) -> Option<(Vec<u8>, Option<Wr
         };
         Some(Write { key, value })
     });
-    Some((id, write))
+    Some((id, fields, write))
 }

@@ -211,3 +211,79 @@ async fn open(backend: &BackendRef, channel: &[u8]) -> Result<Box<dyn Subscriber
     sub.subscribe(vec![channel.to_vec()]).await?;
     Ok(sub)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::SimBackend;
+    use crate::sim::{Clock, Simulator};
+
+    fn setup(capacity: usize) -> (Simulator, BackendRef, Local) {
+        let sim = Simulator::with_clock(Clock::manual(1_000));
+        let backend: BackendRef = Arc::new(SimBackend::new(sim.clone()));
+        let local = Local::new(capacity, Duration::from_secs(60));
+        local.set_ready(true);
+        (sim, backend, local)
+    }
+
+    fn value(s: &str) -> Cached {
+        (1, Arc::from(s.as_bytes()))
+    }
+
+    #[test]
+    fn evicts_the_least_recently_used_entry() {
+        let (_sim, b, l) = setup(2);
+        let ttl = Duration::from_secs(10);
+        l.put(&b, "a", value("1"), ttl, l.epoch());
+        l.put(&b, "b", value("2"), ttl, l.epoch());
+        assert!(l.get("a").is_some(), "touching a makes b the oldest");
+        l.put(&b, "c", value("3"), ttl, l.epoch());
+        assert_eq!((l.get("a").is_some(), l.get("b").is_some(), l.get("c").is_some()), (true, false, true));
+        assert_eq!(l.len(), 2);
+    }
+
+    #[test]
+    fn entries_expire_on_the_backends_clock() {
+        let (sim, b, l) = setup(10);
+        l.put(&b, "k", value("v"), Duration::from_millis(100), l.epoch());
+        sim.advance_ms(99);
+        assert!(l.get("k").is_some());
+        sim.advance_ms(1);
+        assert!(l.get("k").is_none());
+        assert_eq!(l.len(), 0);
+    }
+
+    #[test]
+    fn a_read_older_than_an_invalidation_is_not_stored() {
+        let (_sim, b, l) = setup(10);
+        let before = l.epoch();
+        l.invalidate(&Invalidation::Keys(vec!["k".into()]));
+        l.put(&b, "k", value("old"), Duration::from_secs(1), before);
+        assert!(l.get("k").is_none());
+    }
+
+    #[test]
+    fn invalidations_drop_keys_prefixes_and_everything_and_a_lost_subscription_disables_the_tier() {
+        let (_sim, b, l) = setup(10);
+        for k in ["a", "p:1", "p:2", "z"] {
+            l.put(&b, k, value(k), Duration::from_secs(1), l.epoch());
+        }
+        l.invalidate(&Invalidation::Keys(vec!["a".into()]));
+        l.invalidate(&Invalidation::Prefix("p:".into()));
+        assert_eq!(l.len(), 1);
+        l.invalidate(&Invalidation::All);
+        assert_eq!(l.len(), 0);
+        l.put(&b, "z", value("z"), Duration::from_secs(1), l.epoch());
+        l.set_ready(false);
+        assert!(l.get("z").is_none());
+        l.put(&b, "z", value("z"), Duration::from_secs(1), l.epoch());
+        assert_eq!(l.len(), 0, "nothing is stored while the subscription is down");
+    }
+
+    #[test]
+    fn messages_round_trip() {
+        let m = encode("me", Invalidation::Prefix("user:".into()));
+        let back: Message = serde_json::from_slice(&m).expect("decodes");
+        assert_eq!((back.origin.as_str(), back.what), ("me", Invalidation::Prefix("user:".into())));
+    }
+}

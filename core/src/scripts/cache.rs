@@ -94,7 +94,7 @@ fn cache_get(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value>
             lock = 1.0;
         } else {
             lock = 0.0;
-            if kind == 0.0 {
+            if kind != 1.0 {
                 env.call(Cmd::new("INCR").arg(&keys[3]))?;
                 env.call(Cmd::new("PEXPIRE").arg(&keys[3]).arg(ms))?;
             }

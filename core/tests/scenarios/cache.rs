@@ -1,7 +1,7 @@
 //! Scenario adapter for the cache (`"new": "cache"`): maps scenario calls onto
 //! `redkit::patterns::cache::Cache`. Values are JSON. The adapter provides what scenarios cannot
 //! write as data: a canned loader for `get_or_set` (returns `load_value`, or fails with
-//! `load_error`, after `load_ms` of backend time; `loads` counts its runs) and an in-memory
+//! `load_error`, `load_ms` of backend time after the step; `loads` counts its runs) and an in-memory
 //! sink for write-through / write-behind (`sink` lists what it received, `fail_sink` makes
 //! its next `times` writes fail).
 
@@ -100,6 +100,9 @@ fn drain_options(args: &Args) -> DrainOptions {
     if let Some(d) = args.opt_ms("poll_ms") {
         o = o.poll(d);
     }
+    if let Some(n) = args.opt_u64("max_attempts") {
+        o = o.max_attempts(n as u32);
+    }
     o
 }
 
@@ -108,22 +111,22 @@ fn value(args: &Args) -> Json {
 }
 
 impl CacheObject {
-    /// The canned loader: counts its run, waits `load_ms` of backend time, then returns
-    /// `load_value` (null: nothing found) or fails with `load_error`.
+    /// The canned loader: counts its run, waits until `load_ms` of backend time after the step
+    /// began (`wait`), then returns `load_value` (null: nothing found) or fails with
+    /// `load_error`.
     fn loader(
         &self,
         args: &Args,
+        wait: Option<BoxFuture<'static, ()>>,
     ) -> impl FnOnce() -> BoxFuture<'static, redkit::Result<Option<Json>>> + Send + 'static {
         let loads = self.loads.clone();
-        let backend = self.backend.clone();
-        let wait = args.opt_ms("load_ms");
         let result = args.0.get("load_value").cloned().unwrap_or(Json::Null);
         let error = args.opt_str("load_error");
         move || {
             Box::pin(async move {
                 loads.fetch_add(1, Ordering::SeqCst);
-                if let Some(d) = wait {
-                    backend.sleep(d).await;
+                if let Some(w) = wait {
+                    w.await;
                 }
                 match error {
                     Some(e) => Err(Error::new(ErrorKind::Connection, e)),
@@ -133,14 +136,16 @@ impl CacheObject {
         }
     }
 
-    async fn run(&self, method: &str, args: Args) -> CallResult {
+    async fn run(&self, method: &str, args: Args, load_wait: Option<BoxFuture<'static, ()>>) -> CallResult {
         let c = &self.cache;
         let key = || args.str("key");
         match method {
             "get" => json(&c.get::<Json>(&key()?).await?),
             "set" => json(&c.set_with(&key()?, &value(&args), entry_options(&args)?).await?),
             "delete" => json(&c.delete(&key()?).await?),
-            "get_or_set" => json(&c.get_or_set_with(&key()?, self.loader(&args), entry_options(&args)?).await?),
+            "get_or_set" => {
+                json(&c.get_or_set_with(&key()?, self.loader(&args, load_wait), entry_options(&args)?).await?)
+            }
             "loads" => json(&self.loads.load(Ordering::SeqCst)),
             "stats" => json(&c.stats()),
             "local_len" => json(&c.local_len()),
@@ -184,6 +189,9 @@ impl CacheObject {
 
 impl Object for CacheObject {
     fn call(self: Arc<Self>, method: String, args: Args) -> BoxFuture<'static, CallResult> {
-        Box::pin(async move { self.run(&method, args).await })
+        // The loader's `load_ms` counts from the step, not from when the spawned call gets
+        // scheduled: a wait started late on the manual clock would miss the step's `advance`.
+        let load_wait = args.opt_ms("load_ms").filter(|_| method == "get_or_set").map(|d| self.backend.sleep(d));
+        Box::pin(async move { self.run(&method, args, load_wait).await })
     }
 }

@@ -44,7 +44,8 @@ if mode == 1 and (kind == 0 or left <= 0 or early == 1) then
     lock = 1
   else
     lock = 0
-    if kind == 0 then
+    -- A caller with nothing to serve (a miss, or a cached absence at its last ms) waits.
+    if kind ~= 1 then
       redis.call('INCR', KEYS[4])
       redis.call('PEXPIRE', KEYS[4], ARGV[3])
     end
