@@ -125,3 +125,15 @@ fn no_job_is_lost_on_the_simulator() {
     rt.block_on(async { tokio::time::timeout(Duration::from_secs(90), run_invariant(backend)).await })
         .expect("bounded in time");
 }
+
+#[test]
+fn no_job_is_lost_on_redis() {
+    let Some(server) = support::RedisServer::start() else { return };
+    let rt = runtime();
+    rt.block_on(async {
+        let redis = redkit::backend::RedisBackend::connect(&server.url(0)).await.expect("connect to the test server");
+        let backend: BackendRef = Arc::new(redis);
+        tokio::time::timeout(Duration::from_secs(90), run_invariant(backend)).await
+    })
+    .expect("bounded in time");
+}

@@ -332,10 +332,19 @@ async fn main_loop(shared: Arc<Shared>) {
         };
         error_backoff = Duration::from_millis(50);
         if reservation.jobs.is_empty() {
-            let wait = reservation.next_due_in.map_or(shared.idle_wait, |d| d.min(shared.idle_wait));
+            let due = reservation.next_due_in.filter(|d| *d < shared.idle_wait);
+            let wait = due.unwrap_or(shared.idle_wait);
             if wait.as_millis() >= 1 {
                 let cmd = Cmd::new("BLPOP").arg(shared.queue.wake_key()).arg(format!("{:.3}", wait.as_secs_f64()));
-                race(backend.blocking(cmd), shared.until(|s| s.stopping)).await;
+                let woken = async {
+                    match due {
+                        // Redis checks blocking timeouts only as often as its event loop turns
+                        // (up to 1/hz late), so a job falling due is met by a timer of our own.
+                        Some(d) => drop(race(backend.blocking(cmd), backend.sleep(d)).await),
+                        None => drop(backend.blocking(cmd).await),
+                    }
+                };
+                race(woken, shared.until(|s| s.stopping)).await;
             }
             continue;
         }
