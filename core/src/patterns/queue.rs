@@ -633,13 +633,14 @@ impl Queue {
         let mut out = Vec::new();
         for job in value::array(jobs)? {
             let f = value::array(job)?;
+            let at = |i: usize| f.get(i).unwrap_or(&Value::Nil);
             out.push(ReservedJob {
-                id: text(&f[0])?,
-                job_type: text(f.get(1).unwrap_or(&Value::Nil))?,
-                data: json_of(f.get(2).unwrap_or(&Value::Nil))?,
+                id: text(at(0))?,
+                job_type: text(at(1))?,
+                data: json_of(at(2))?,
                 attempts: u64_of(f.get(3))? as u32,
                 max_attempts: u64_of(f.get(4))? as u32,
-                token: text(f.get(5).unwrap_or(&Value::Nil))?,
+                token: text(at(5))?,
                 lease_deadline_ms: u64_of(f.get(6))?,
             });
         }

@@ -683,3 +683,19 @@ fn repeat_remove(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Va
     let c = cmd("ZREM").arg(q.key(REPEAT)).arg(name);
     q.call(c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_delay_ms;
+
+    #[test]
+    fn backoff_is_fixed_or_doubling_capped_and_jittered_down() {
+        assert_eq!(backoff_delay_ms(false, 1000.0, 5.0, 0.0, 0.9), 1000.0);
+        assert_eq!(backoff_delay_ms(true, 100.0, 1.0, 0.0, 0.0), 100.0);
+        assert_eq!(backoff_delay_ms(true, 100.0, 4.0, 0.0, 0.0), 800.0);
+        assert_eq!(backoff_delay_ms(true, 1000.0, 60.0, 0.0, 0.0), super::MAX_DELAY_MS as f64, "capped at a year");
+        assert_eq!(backoff_delay_ms(false, 1000.0, 1.0, 0.5, 0.5), 750.0);
+        assert_eq!(backoff_delay_ms(false, 1000.0, 1.0, 1.0, 0.9999), 1.0, "full jitter keeps at least 1 ms");
+        assert_eq!(backoff_delay_ms(false, 0.0, 1.0, 1.0, 0.5), 0.0);
+    }
+}
