@@ -647,7 +647,9 @@ impl Queue {
         for cron in value::array(crons)? {
             let f = value::array(cron)?;
             if let [name, expr, fired] = &f[..] {
-                self.schedule_cron(&text(name)?, &text(expr)?, &text(fired)?, now_ms).await?;
+                // A failure here must not lose the jobs just reserved: the repeat stays parked
+                // and is reported again to the next reserve (a few seconds on).
+                let _ = self.schedule_cron(&text(name)?, &text(expr)?, &text(fired)?, now_ms).await;
             }
         }
         let next_due_in = (hint >= 0).then(|| Duration::from_millis(hint as u64));
