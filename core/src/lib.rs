@@ -14,10 +14,13 @@
 //!
 //! # Features
 //!
-//! None yet: the crate is the engine alone and builds for `wasm32-unknown-unknown` (no threads,
-//! sockets or tokio are required; on wasm the system clock comes from the host through
-//! [`sim::Clock::custom`]). The Redis backends and the patterns arrive behind features with
-//! their own issues.
+//! - `redis` (default): [`backend::RedisBackend`] and [`backend::ClusterBackend`], the patterns
+//!   over real Redis through redis-rs and tokio.
+//! - `tls` (default): `rediss://` URLs, with rustls (no native OpenSSL).
+//!
+//! With `--no-default-features` the crate is the engine, the scripts and the patterns over the
+//! simulator, and builds for `wasm32-unknown-unknown` (no threads, sockets or tokio are
+//! required; on wasm the system clock comes from the host through [`sim::Clock::custom`]).
 //!
 //! # Quick start
 //!

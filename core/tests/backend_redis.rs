@@ -85,6 +85,25 @@ const COMMANDS: &[&[&str]] = &[
     &["XREADGROUP", "GROUP", "grp", "c1", "STREAMS", "x", "0"],
     &["XPENDING", "x", "grp"],
     &["XACK", "x", "grp", "1-1", "1-2"],
+    &["XPENDING", "x", "grp", "-", "+", "10"],
+    &["XINFO", "GROUPS", "x"],
+    &["XCLAIM", "x", "grp", "c2", "0", "1-2"],
+    &["XAUTOCLAIM", "x", "grp", "c3", "0", "0-0"],
+    &["XREAD", "BLOCK", "50", "STREAMS", "x", "$"],
+    &["XREADGROUP", "GROUP", "grp", "c1", "BLOCK", "50", "STREAMS", "x", ">"],
+    &["BLMOVE", "nothing", "dst", "LEFT", "LEFT", "0.05"],
+    &["BRPOPLPUSH", "nothing", "dst", "0.05"],
+    &["BZPOPMIN", "nothing", "0.05"],
+    &["BLMPOP", "0.05", "1", "nothing", "LEFT"],
+    &["BZMPOP", "0.05", "1", "nothing", "MIN"],
+    &["LMPOP", "1", "nothing", "LEFT"],
+    &["ZRANDMEMBER", "nothing", "2"],
+    &["SRANDMEMBER", "nothing", "2"],
+    &["HRANDFIELD", "nothing", "2"],
+    &["SPOP", "nothing", "2"],
+    &["ZADD", "z", "inf", "top", "-inf", "bottom"],
+    &["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+    &["ZMSCORE", "z", "top", "none"],
     &["TYPE", "x"],
     &["TYPE", "missing"],
     &["EXISTS", "s", "h", "missing"],
@@ -153,7 +172,10 @@ async fn pipelines_and_transactions_give_the_simulators_replies() {
     ];
     for (atomic, cmds) in batches {
         let build = || cmds.iter().map(|w| cmd(w)).collect::<Vec<_>>();
+        let before = redis.round_trips();
         let r = redis.pipeline(build(), *atomic).await.map_err(|e| (e.kind, e.message));
+        let trips = if cmds.is_empty() { 0 } else { 1 };
+        assert_eq!(redis.round_trips() - before, trips, "a pipeline is one round trip: {cmds:?}");
         let s = sim.pipeline(build(), *atomic).await.map_err(|e| (e.kind, e.message));
         assert_eq!(r, s, "atomic={atomic} {cmds:?}");
     }
@@ -361,8 +383,10 @@ async fn blocking_commands_wait_on_their_own_connections() {
     assert!(start.elapsed() >= Duration::from_millis(90));
     let e = redis.blocking(command!("BLPOP", "q", 0)).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
-    // The blocking timeout extends the call timeout.
-    let opts = RedisOptions::default().call_timeout(Duration::from_millis(100));
+    // The blocking timeout extends the call timeout: a 300 ms pop outlives a 250 ms call
+    // timeout. (Redis fires blocking timeouts on its event loop, up to ~100 ms late at hz 10:
+    // the call timeout is the margin for that and for connecting.)
+    let opts = RedisOptions::default().call_timeout(Duration::from_millis(250));
     let short = RedisBackend::with_options(&server.url(0), opts).await.unwrap();
     assert_eq!(short.blocking(command!("BLPOP", "q", "0.3")).await.unwrap(), Value::NilArray);
 }
@@ -407,6 +431,16 @@ async fn subscribers_receive_messages_and_patterns() {
     assert_eq!((m.channel.as_slice(), m.pattern.as_deref()), (&b"ev.login"[..], Some(&b"ev.*"[..])));
     sub.unsubscribe(vec![b"news".to_vec()]).await.unwrap();
     assert_eq!(redis.command(command!("PUBLISH", "news", "gone")).await.unwrap(), Value::Int(0));
+    // Empty lists mean "all", and the subscription stays usable afterwards.
+    sub.subscribe(vec![b"a".to_vec(), b"b".to_vec()]).await.unwrap();
+    sub.unsubscribe(vec![]).await.unwrap();
+    sub.punsubscribe(vec![]).await.unwrap();
+    for channel in ["a", "b", "ev.x"] {
+        assert_eq!(redis.command(command!("PUBLISH", channel, "gone")).await.unwrap(), Value::Int(0), "{channel}");
+    }
+    sub.subscribe(vec![b"c".to_vec()]).await.unwrap();
+    assert_eq!(redis.command(command!("PUBLISH", "c", "back")).await.unwrap(), Value::Int(1));
+    assert_eq!(next(&mut sub).await.payload, b"back");
 }
 
 async fn next(s: &mut Box<dyn redkit::backend::Subscriber>) -> redkit::backend::Message {

@@ -226,7 +226,9 @@ async fn dump_key(b: &dyn Backend, key: &[u8]) -> Result<Dump, String> {
                 value::array(ok(b, Cmd::new("XRANGE").arg(key).arg("-").arg("+")).await?).map_err(|e| e.to_string())?;
             items.push(ok(b, Cmd::new("XLEN").arg(key)).await?);
             for g in value::array(ok(b, Cmd::new("XINFO").arg("GROUPS").arg(key)).await?).map_err(|e| e.to_string())? {
-                items.push(group_summary(g)?);
+                let (summary, name) = group_summary(g)?;
+                items.push(summary);
+                items.extend(group_detail(b, key, &name).await?);
             }
             items
         }
@@ -237,20 +239,45 @@ async fn dump_key(b: &dyn Backend, key: &[u8]) -> Result<Dump, String> {
     Ok(Dump { kind, items, pttl })
 }
 
-/// A consumer group's comparable facts from XINFO GROUPS: name, consumers, pending,
-/// last-delivered-id.
-fn group_summary(g: Value) -> Result<Value, String> {
+/// A consumer group's comparable facts from XINFO GROUPS (name, consumers, pending,
+/// last-delivered-id), and its name.
+fn group_summary(g: Value) -> Result<(Value, Vec<u8>), String> {
     let pairs = value::array(g).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
+    let mut name = Vec::new();
     for pair in pairs.chunks(2) {
         if let [k, v] = pair {
+            if k.as_bytes() == Some(b"name") {
+                name = value::bytes(v).map_err(|e| e.to_string())?;
+            }
             if matches!(k.as_bytes(), Some(b"name" | b"consumers" | b"pending" | b"last-delivered-id")) {
                 out.push(k.clone());
                 out.push(v.clone());
             }
         }
     }
-    Ok(Value::Array(out))
+    Ok((Value::Array(out), name))
+}
+
+/// A group's consumers (name, pending count) and its pending entries (id, consumer, delivery
+/// count); idle times are left out, they differ by how long each side took.
+async fn group_detail(b: &dyn Backend, key: &[u8], group: &[u8]) -> Result<Vec<Value>, String> {
+    let mut out = Vec::new();
+    let consumers = ok(b, Cmd::new("XINFO").arg("CONSUMERS").arg(key).arg(group)).await?;
+    for c in value::array(consumers).map_err(|e| e.to_string())? {
+        let fields = value::array(c).map_err(|e| e.to_string())?;
+        let pick = |name: &[u8]| fields.chunks(2).find(|p| p[0].as_bytes() == Some(name)).map(|p| p[1].clone());
+        out.push(Value::Array(vec![pick(b"name").unwrap_or(Value::Nil), pick(b"pending").unwrap_or(Value::Nil)]));
+    }
+    let pending = ok(b, Cmd::new("XPENDING").arg(key).arg(group).arg("-").arg("+").arg(100_000)).await?;
+    for p in value::array(pending).map_err(|e| e.to_string())? {
+        let mut parts = value::array(p).map_err(|e| e.to_string())?;
+        if parts.len() == 4 {
+            parts.remove(2); // idle ms
+        }
+        out.push(Value::Array(parts));
+    }
+    Ok(out)
 }
 
 async fn keys_of(b: &dyn Backend) -> Result<BTreeSet<Vec<u8>>, String> {

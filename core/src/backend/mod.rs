@@ -12,6 +12,8 @@
 //! pipeline each reply keeps its place, errors included, as [`Value::Error`].
 
 mod args;
+#[cfg(feature = "redis")]
+mod cluster;
 mod executor;
 #[cfg(feature = "redis")]
 mod redis;
@@ -23,6 +25,8 @@ pub mod value;
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisBackend, RedisOptions};
 pub use args::{Cmd, ToArg};
+#[cfg(feature = "redis")]
+pub use cluster::{slot_of, ClusterBackend};
 #[cfg(not(target_family = "wasm"))]
 pub use executor::block_on;
 pub use sim::{SimBackend, SpawnFn};

@@ -19,6 +19,17 @@
 //!
 //! URLs: `redis://[user[:password]@]host[:port][/db]` and `rediss://…` for TLS (feature
 //! `tls`, rustls; a private CA via [`RedisOptions::tls_root_cert`]).
+//!
+//! What the shared connection rules out: connection state. WATCH (other callers' commands
+//! interleave with yours), SELECT (put the db in the URL) and CLIENT settings belong on a
+//! connection of their own; patterns use scripts for atomic read-modify-write instead. A
+//! blocking command sent through [`Backend::command`] is diverted to a dedicated connection; one
+//! inside a pipeline is not (it would stall the shared connection), so pipelines should not
+//! contain blocking commands with a timeout.
+//!
+//! After the server drops the connection, the calls in flight and the first call to notice
+//! fail with [`ErrorKind::Connection`] (a call that may have reached the server is never
+//! retried behind the caller's back); the calls after it run on the new connection.
 
 use super::redis_value::{exec_replies, from_redis, map_error, restore_nil_arrays, to_redis_cmd, Context};
 use super::{check_bounded, reply_to_result, Backend, BoxFuture, Cmd, Message, Subscriber};
@@ -187,7 +198,7 @@ pub struct RedisBackend {
     client: redis::Client,
     shared: ConnectionManager,
     opts: RedisOptions,
-    idle: Mutex<Vec<MultiplexedConnection>>,
+    dedicated: Dedicated,
     round_trips: AtomicU64,
 }
 
@@ -222,7 +233,8 @@ impl RedisBackend {
         let client = open_client(url, &opts)?;
         let shared =
             ConnectionManager::new_lazy_with_config(client.clone(), opts.manager_config()).map_err(map_error)?;
-        Ok(RedisBackend { client, shared, opts, idle: Mutex::new(Vec::new()), round_trips: AtomicU64::new(0) })
+        let dedicated = Dedicated::new(&opts);
+        Ok(RedisBackend { client, shared, opts, dedicated, round_trips: AtomicU64::new(0) })
     }
 
     /// Requests sent so far: a command, a pipeline, a transaction and a script call count one
@@ -267,45 +279,61 @@ impl RedisBackend {
         Ok(replies.into_iter().zip(argvs).map(|(v, a)| restore_nil_arrays(a, from_redis(v), Context::Alone)).collect())
     }
 
-    /// A dedicated connection for a blocking command: an idle one, or a new one.
-    async fn dedicated(&self) -> Result<MultiplexedConnection> {
+    /// Runs a (possibly) blocking command on a dedicated connection.
+    async fn run_blocking(&self, cmd: &Cmd) -> Result<Value> {
+        self.count();
+        let v = self.dedicated.run(&self.client, cmd).await?;
+        reply_to_result(restore_nil_arrays(cmd.args(), from_redis(v), Context::Alone))
+    }
+}
+
+/// A small pool of idle dedicated connections to one server, for blocking commands.
+pub(crate) struct Dedicated {
+    opts: RedisOptions,
+    idle: Mutex<Vec<MultiplexedConnection>>,
+}
+
+impl Dedicated {
+    pub(crate) fn new(opts: &RedisOptions) -> Dedicated {
+        Dedicated { opts: opts.clone(), idle: Mutex::new(Vec::new()) }
+    }
+
+    /// An idle connection, or a new one to `client`'s server.
+    async fn checkout(&self, client: &redis::Client) -> Result<MultiplexedConnection> {
         let pooled = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         if let Some(c) = pooled {
             return Ok(c);
         }
         let cfg = self.opts.dedicated_config();
         bounded(self.opts.connect_timeout, async {
-            self.client.get_multiplexed_async_connection_with_config(&cfg).await.map_err(map_error)
+            client.get_multiplexed_async_connection_with_config(&cfg).await.map_err(map_error)
         })
         .await
     }
 
-    fn give_back(&self, c: MultiplexedConnection) {
+    fn checkin(&self, c: MultiplexedConnection) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < self.opts.blocking_pool {
             idle.push(c);
         }
     }
 
-    /// Runs a (possibly) blocking command on a dedicated connection, bounded by the call
-    /// timeout plus the command's own. A connection whose call failed is dropped: after a
+    /// Runs `cmd` on a dedicated connection, bounded by the call timeout plus the command's own
+    /// blocking timeout. A connection whose call failed is dropped, not pooled: after a
     /// timeout it may still be blocked in the server.
-    async fn run_blocking(&self, cmd: &Cmd) -> Result<Value> {
+    pub(crate) async fn run(&self, client: &redis::Client, cmd: &Cmd) -> Result<redis::Value> {
         let limit = self.opts.call_timeout + cmd.blocking_timeout().unwrap_or_default();
-        let argv = cmd.args();
-        let rc = to_redis_cmd(argv);
-        self.count();
+        let rc = to_redis_cmd(cmd.args());
         let mut conn = None;
-        let out = bounded(limit, async {
-            let c = conn.insert(self.dedicated().await?);
+        let v = bounded(limit, async {
+            let c = conn.insert(self.checkout(client).await?);
             c.req_packed_command(&rc).await.map_err(map_error)
         })
-        .await;
-        let v = out?;
+        .await?;
         if let Some(c) = conn {
-            self.give_back(c);
+            self.checkin(c);
         }
-        reply_to_result(restore_nil_arrays(argv, from_redis(v), Context::Alone))
+        Ok(v)
     }
 }
 

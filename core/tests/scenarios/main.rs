@@ -324,34 +324,54 @@ fn scenarios_on_the_simulator() {
 /// Real servers the Redis half runs on; scenarios are sharded over them, each shard in order.
 const REDIS_SHARDS: usize = 3;
 
-/// A backend on database `db` of the test server on `port`. Lazy: worlds are built inside
-/// synchronous constructors, and the first call connects.
-fn redis_backend(port: u16, db: usize, opts: RedisOptions) -> BackendRef {
+/// Databases `World::other` hands out (1..=8), connected before the scenarios start.
+const OTHER_DBS: usize = 8;
+
+/// A backend on database `db` of the test server on `port`, connecting on its first call.
+fn lazy_backend(port: u16, db: usize, opts: RedisOptions) -> BackendRef {
     let url = format!("redis://127.0.0.1:{port}/{db}");
     Arc::new(RedisBackend::lazy(&url, opts).expect("a RedisBackend (inside the runtime)"))
 }
 
-/// A world on the redis-server at `port`: the scenario's backend on db 0, `other(i)` on db `i`
-/// of the same server, `unreachable()` on a closed loopback port (fails each call quickly with
-/// a connection error), and real time.
-fn redis_world(port: u16) -> (World, Time) {
+/// Connected backends on databases 0..=OTHER_DBS of the server at `port`, so no scenario step
+/// pays for connecting (a spawned call must reach its wait within the runner's few ms).
+async fn connect_all(port: u16) -> Result<Vec<BackendRef>, String> {
+    let mut out: Vec<BackendRef> = Vec::new();
+    for db in 0..=OTHER_DBS {
+        let b = RedisBackend::connect(&format!("redis://127.0.0.1:{port}/{db}"))
+            .await
+            .map_err(|e| format!("connect to db {db}: {e}"))?;
+        out.push(Arc::new(b));
+    }
+    Ok(out)
+}
+
+/// A world on one redis-server: the scenario's backend on db 0, `other(i)` on db `i` of the
+/// same server, `unreachable()` on a closed loopback port (each call fails quickly with a
+/// connection error), and real time.
+fn redis_world(port: u16, dbs: &[BackendRef]) -> (World, Time) {
     let unreachable = || -> BackendRef {
         let opts = RedisOptions::default().retries(0).connect_timeout(Duration::from_millis(200));
-        redis_backend(support::free_loopback_port(), 0, opts)
+        lazy_backend(support::free_loopback_port(), 0, opts)
     };
-    let world = World {
-        backend: redis_backend(port, 0, RedisOptions::default()),
-        other: Box::new(move |db| redis_backend(port, db, RedisOptions::default())),
-        unreachable: Box::new(unreachable),
+    let others = dbs.to_vec();
+    let other = move |db: usize| match others.get(db) {
+        Some(b) if db > 0 => b.clone(),
+        _ => lazy_backend(port, db, RedisOptions::default()),
     };
+    let world = World { backend: dbs[0].clone(), other: Box::new(other), unreachable: Box::new(unreachable) };
     (world, Time::Real)
 }
 
 /// Runs one shard's scenarios in order on the server at `port`, each on a FLUSHALLed server.
 async fn run_shard(port: u16, shard: Vec<Scenario>) -> Vec<String> {
+    let dbs = match connect_all(port).await {
+        Ok(dbs) => dbs,
+        Err(e) => return vec![format!("  shard on port {port}: {e}")],
+    };
     let mut failures = Vec::new();
     for sc in shard {
-        let (world, time) = redis_world(port);
+        let (world, time) = redis_world(port, &dbs);
         let result = match world.backend.command(Cmd::new("FLUSHALL")).await {
             Ok(_) => run_steps(&sc, &world, &time).await,
             Err(e) => Err(format!("FLUSHALL before the scenario: {e}")),

@@ -193,29 +193,9 @@ impl RedisServer {
     pub fn start_again(&mut self, extra: &[&str]) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            let child = Command::new("redis-server")
-                .arg("--port")
-                .arg(self.port.to_string())
-                .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"])
-                .arg("--dir")
-                .arg(&self.dir)
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn redis-server");
-            self.child = child;
-            let started = Instant::now();
-            while started.elapsed() < Duration::from_secs(3) {
-                if let Ok(mut c) = RespClient::connect(self.port) {
-                    if c.call(&["PING"]).ok() == Some(Value::simple("PONG")) {
-                        return;
-                    }
-                }
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    break; // the port is not free yet (TIME_WAIT): try again
-                }
-                std::thread::sleep(Duration::from_millis(20));
+            self.child = spawn_on(self.port, &self.dir, extra);
+            if self.wait_ready(Duration::from_secs(3)) {
+                return;
             }
             self.kill();
             std::thread::sleep(Duration::from_millis(100));
@@ -223,8 +203,56 @@ impl RedisServer {
         panic!("could not restart redis-server on port {}", self.port);
     }
 
+    /// Starts redis-server on a port of the caller's choosing (e.g. a cluster node, whose bus
+    /// port is port + 10000). None when redis-server is missing outside CI, or when it did not
+    /// come up on that port.
+    pub fn start_on(port: u16, extra: &[&str]) -> Option<RedisServer> {
+        if Command::new("redis-server").arg("--version").stdout(Stdio::null()).status().is_err() {
+            assert!(!under_ci(), "redis-server is not installed: `make test` installs it (apt redis-server)");
+            eprintln!("SKIPPED: redis-server not found; run `make setup` to install it");
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!("redkit-redis-{}-{}-on", std::process::id(), port));
+        let _ = std::fs::create_dir_all(&dir);
+        let child = spawn_on(port, &dir, extra);
+        let mut server = RedisServer { child, port, dir };
+        server.wait_ready(Duration::from_secs(10)).then_some(server)
+    }
+
+    /// Waits until the server answers PING; false if it exited or `within` passed.
+    fn wait_ready(&mut self, within: Duration) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < within {
+            if let Ok(mut c) = RespClient::connect(self.port) {
+                if c.call(&["PING"]).ok() == Some(Value::simple("PONG")) {
+                    return true;
+                }
+            }
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false; // exited: the port is taken (or still in TIME_WAIT)
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
     /// The server's `redis://` URL for database `db`.
     pub fn url(&self, db: usize) -> String {
         format!("redis://127.0.0.1:{}/{db}", self.port)
     }
+}
+
+/// Spawns redis-server on `port` with no persistence, working in `dir`.
+fn spawn_on(port: u16, dir: &std::path::Path, extra: &[&str]) -> Child {
+    Command::new("redis-server")
+        .arg("--port")
+        .arg(port.to_string())
+        .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "yes"])
+        .arg("--dir")
+        .arg(dir)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn redis-server")
 }
