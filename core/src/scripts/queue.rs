@@ -221,12 +221,20 @@ impl<'x, 'a, 'b> Q<'x, 'a, 'b> {
         self.call(c).map(drop)
     }
 
-    fn push_wait(&mut self, id: &[u8]) -> Result<()> {
-        let p = num(&self.hget(id, "p")?).unwrap_or(0.0) as i64;
+    /// `push_wait`: `priority` as the caller knows it, or read from the record.
+    fn push_wait_with(&mut self, id: &[u8], priority: Option<f64>) -> Result<()> {
+        let p = match priority {
+            Some(p) => p as i64,
+            None => num(&self.hget(id, "p")?).unwrap_or(0.0) as i64,
+        };
         let seq = int(&self.call(cmd("INCR").arg(self.key(SEQ)))?);
         let c = cmd("ZADD").arg(self.key(WAIT)).arg((MAX_PRIORITY - p) * PRIORITY_SPAN + seq).arg(id);
         self.call(c)?;
         self.set_state(id, "waiting")
+    }
+
+    fn push_wait(&mut self, id: &[u8]) -> Result<()> {
+        self.push_wait_with(id, None)
     }
 
     fn bury(&mut self, id: &[u8]) -> Result<()> {
@@ -305,7 +313,7 @@ impl<'x, 'a, 'b> Q<'x, 'a, 'b> {
             self.set_state(id, "delayed")?;
             return Ok(0);
         }
-        self.push_wait(id)?;
+        self.push_wait_with(id, tonumber(p))?;
         Ok(1)
     }
 
