@@ -355,12 +355,20 @@ async fn main_loop(shared: Arc<Shared>) {
             let wait = due.unwrap_or(shared.idle_wait);
             if wait.as_millis() >= 1 {
                 let cmd = Cmd::new("BLPOP").arg(shared.queue.wake_key()).arg(format!("{:.3}", wait.as_secs_f64()));
+                // A failed BLPOP (connection trouble) waits out its time instead of spinning.
+                let blpop = async {
+                    if backend.blocking(cmd).await.is_err() {
+                        backend.sleep(wait).await;
+                    }
+                };
                 let woken = async {
                     match due {
                         // Redis checks blocking timeouts only as often as its event loop turns
                         // (up to 1/hz late), so a job falling due is met by a timer of our own.
-                        Some(d) => drop(race(backend.blocking(cmd), backend.sleep(d)).await),
-                        None => drop(backend.blocking(cmd).await),
+                        Some(d) => {
+                            race(blpop, backend.sleep(d)).await;
+                        }
+                        None => blpop.await,
                     }
                 };
                 race(woken, shared.until(|s| s.stopping || s.poke)).await;
