@@ -8,7 +8,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use redkit::backend::{BackendRef, SimBackend};
+use redkit::backend::{Backend, BackendRef, SimBackend};
 use redkit::patterns::queue::{JobOptions, NewJob, Queue, QueueOptions};
 use redkit::patterns::worker::{Worker, WorkerHandle, WorkerOptions};
 use redkit::sim::Simulator;
@@ -52,6 +52,7 @@ async fn run_invariant(backend: BackendRef) {
     }
     let runs: Runs = Arc::default();
     let started = Arc::new(AtomicU64::new(0));
+    let clock = Instant::now();
     let workers: Vec<WorkerHandle> =
         (0..WORKERS).map(|i| start_worker(&queue, i, runs.clone(), started.clone())).collect();
 
@@ -73,6 +74,7 @@ async fn run_invariant(backend: BackendRef) {
         assert!(Instant::now() < deadline, "not every job completed in time: {c:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let drained_in = clock.elapsed();
     for (i, w) in workers.iter().enumerate() {
         if !KILLED.contains(&i) {
             let report = w.shutdown(Duration::from_secs(5)).await;
@@ -105,7 +107,11 @@ async fn run_invariant(backend: BackendRef) {
     }
     assert!(twice > 0, "the kills hit no job in flight: the test proved nothing");
     assert!(twice <= 2 * 8 * KILLED.len(), "more reruns ({twice}) than the killed workers could hold");
-    println!("{}: {once} jobs ran once, {twice} were recovered after a kill", backend.name());
+    println!(
+        "{}: {once} jobs ran once, {twice} were recovered after a kill; drained in {:?}",
+        backend.name(),
+        drained_in
+    );
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -124,4 +130,62 @@ fn no_job_is_lost_on_the_simulator() {
     let backend: BackendRef = Arc::new(SimBackend::new(Simulator::new()).with_spawner(spawner));
     rt.block_on(async { tokio::time::timeout(Duration::from_secs(90), run_invariant(backend)).await })
         .expect("bounded in time");
+}
+
+#[test]
+fn no_job_is_lost_on_redis() {
+    let Some(server) = support::RedisServer::start() else { return };
+    let rt = runtime();
+    rt.block_on(async {
+        let redis = redkit::backend::RedisBackend::connect(&server.url(0)).await.expect("connect to the test server");
+        let backend: BackendRef = Arc::new(redis);
+        tokio::time::timeout(Duration::from_secs(90), run_invariant(backend)).await
+    })
+    .expect("bounded in time");
+}
+
+/// One round trip per queue operation on Redis (two for adding a repeatable job: the server
+/// time, then the script), counted by the backend.
+#[test]
+fn each_queue_operation_is_one_round_trip_on_redis() {
+    use redkit::patterns::queue::Schedule;
+    let Some(server) = support::RedisServer::start() else { return };
+    runtime().block_on(async {
+        let redis = Arc::new(redkit::backend::RedisBackend::connect(&server.url(0)).await.unwrap());
+        let queue = Queue::new(redis.clone(), "trips", QueueOptions::default()).unwrap();
+        // Preload the scripts, so the first EVALSHA of each does not fall back to EVAL (NOSCRIPT).
+        for script in redkit::scripts::all().iter().filter(|s| s.name().starts_with("queue_")) {
+            redis.command(redkit::command!("SCRIPT", "LOAD", script.lua())).await.unwrap();
+        }
+        let before = redis.round_trips();
+        let trips = || redis.round_trips() - before;
+        let opts = JobOptions::default;
+        queue.enqueue("t", serde_json::json!(1), opts()).await.unwrap();
+        assert_eq!(trips(), 1, "enqueue");
+        let bulk = (0..100).map(|i| NewJob::new("t", serde_json::json!(i), opts().max_attempts(1))).collect();
+        queue.enqueue_bulk(bulk).await.unwrap();
+        assert_eq!(trips(), 2, "bulk enqueue of 100");
+        let job = queue.reserve().await.unwrap().unwrap();
+        queue.heartbeat(&job, Duration::from_secs(5)).await.unwrap();
+        queue.ack(&job, serde_json::json!("ok")).await.unwrap();
+        assert_eq!(trips(), 5, "reserve, heartbeat, ack");
+        let batch = queue.reserve_many(50, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(batch.jobs.len(), 50);
+        queue.fail(&batch.jobs[0], "boom").await.unwrap();
+        assert_eq!(trips(), 7, "reserve 50, fail");
+        queue.requeue_dead(&[], 10).await.unwrap();
+        queue.recover_stalled().await.unwrap();
+        queue.pause().await.unwrap();
+        queue.resume().await.unwrap();
+        queue.counts().await.unwrap();
+        queue.get(&job.id).await.unwrap();
+        assert_eq!(trips(), 13, "requeue, recover, pause, resume, counts, get");
+        queue
+            .add_repeatable("r", "t", serde_json::json!(null), Schedule::Every(Duration::from_secs(60)), opts())
+            .await
+            .unwrap();
+        assert_eq!(trips(), 15, "add_repeatable: TIME and the script");
+        queue.remove_repeatable("r").await.unwrap();
+        assert_eq!(trips(), 16, "remove_repeatable");
+    });
 }

@@ -633,20 +633,23 @@ impl Queue {
         let mut out = Vec::new();
         for job in value::array(jobs)? {
             let f = value::array(job)?;
+            let at = |i: usize| f.get(i).unwrap_or(&Value::Nil);
             out.push(ReservedJob {
-                id: text(&f[0])?,
-                job_type: text(f.get(1).unwrap_or(&Value::Nil))?,
-                data: json_of(f.get(2).unwrap_or(&Value::Nil))?,
+                id: text(at(0))?,
+                job_type: text(at(1))?,
+                data: json_of(at(2))?,
                 attempts: u64_of(f.get(3))? as u32,
                 max_attempts: u64_of(f.get(4))? as u32,
-                token: text(f.get(5).unwrap_or(&Value::Nil))?,
+                token: text(at(5))?,
                 lease_deadline_ms: u64_of(f.get(6))?,
             });
         }
         for cron in value::array(crons)? {
             let f = value::array(cron)?;
             if let [name, expr, fired] = &f[..] {
-                self.schedule_cron(&text(name)?, &text(expr)?, &text(fired)?, now_ms).await?;
+                // A failure here must not lose the jobs just reserved: the repeat stays parked
+                // and is reported again to the next reserve (a few seconds on).
+                let _ = self.schedule_cron(&text(name)?, &text(expr)?, &text(fired)?, now_ms).await;
             }
         }
         let next_due_in = (hint >= 0).then(|| Duration::from_millis(hint as u64));

@@ -155,6 +155,14 @@ struct State {
     stopping: bool,
     killed: bool,
     loop_done: bool,
+    /// Reserves begun so far.
+    cycles: u64,
+    /// The latest reserve that found nothing while no job was in flight.
+    idle_cycle: u64,
+    /// [`WorkerHandle::wait_idle`]'s mark: only reserves begun after it count.
+    idle_after: u64,
+    /// Set by [`WorkerHandle::wait_idle`]: end an idle wait and reserve again now.
+    poke: bool,
     wakers: Vec<Waker>,
 }
 
@@ -319,6 +327,12 @@ async fn main_loop(shared: Arc<Shared>) {
         if free == 0 {
             continue;
         }
+        let cycle = {
+            let mut s = shared.lock();
+            s.cycles += 1;
+            s.poke = false;
+            s.cycles
+        };
         let reserved = race(shared.queue.reserve_many(free, shared.lease), shared.until(|s| s.stopping)).await;
         let reservation = match reserved {
             Either::Right(()) => break,
@@ -332,10 +346,32 @@ async fn main_loop(shared: Arc<Shared>) {
         };
         error_backoff = Duration::from_millis(50);
         if reservation.jobs.is_empty() {
-            let wait = reservation.next_due_in.map_or(shared.idle_wait, |d| d.min(shared.idle_wait));
+            shared.update(|s| {
+                if s.in_flight == 0 {
+                    s.idle_cycle = cycle;
+                }
+            });
+            let due = reservation.next_due_in.filter(|d| *d < shared.idle_wait);
+            let wait = due.unwrap_or(shared.idle_wait);
             if wait.as_millis() >= 1 {
                 let cmd = Cmd::new("BLPOP").arg(shared.queue.wake_key()).arg(format!("{:.3}", wait.as_secs_f64()));
-                race(backend.blocking(cmd), shared.until(|s| s.stopping)).await;
+                // A failed BLPOP (connection trouble) waits out its time instead of spinning.
+                let blpop = async {
+                    if backend.blocking(cmd).await.is_err() {
+                        backend.sleep(wait).await;
+                    }
+                };
+                let woken = async {
+                    match due {
+                        // Redis checks blocking timeouts only as often as its event loop turns
+                        // (up to 1/hz late), so a job falling due is met by a timer of our own.
+                        Some(d) => {
+                            race(blpop, backend.sleep(d)).await;
+                        }
+                        None => blpop.await,
+                    }
+                };
+                race(woken, shared.until(|s| s.stopping || s.poke)).await;
             }
             continue;
         }
@@ -396,7 +432,13 @@ async fn run_job(shared: Arc<Shared>, job: ReservedJob) {
         Some(Err(_)) => shared.lost.fetch_add(1, Ordering::Relaxed),
         None => 0,
     };
-    shared.update(|s| s.in_flight -= 1);
+    shared.update(|s| {
+        s.in_flight -= 1;
+        // A pending wait_idle needs a reserve after the last job ends: wake an idle loop.
+        if s.in_flight == 0 && s.idle_cycle <= s.idle_after {
+            s.poke = true;
+        }
+    });
 }
 
 impl WorkerHandle {
@@ -419,6 +461,19 @@ impl WorkerHandle {
         let drained = matches!(race(drained, self.shared.queue.backend().sleep(timeout)).await, Either::Left(()));
         let abandoned = self.shared.lock().in_flight as u64;
         ShutdownReport { drained: drained || abandoned == 0, abandoned }
+    }
+
+    /// Waits up to `timeout` until the worker is idle: nothing in flight, and a reserve begun
+    /// after this call found no job (ready jobs are done; delayed ones may remain). An idle
+    /// worker is woken to check at once. Returns
+    /// false if the time ran out. Useful in tests: enqueue, then wait for the worker to drain.
+    pub async fn wait_idle(&self, timeout: Duration) -> bool {
+        self.shared.update(|s| {
+            s.idle_after = s.cycles;
+            s.poke = true;
+        });
+        let idle = self.shared.until(|s| s.in_flight == 0 && s.idle_cycle > s.idle_after);
+        matches!(race(idle, self.shared.queue.backend().sleep(timeout)).await, Either::Left(()))
     }
 
     /// Stops at once as a crash would: no more reserves, and jobs in flight are abandoned

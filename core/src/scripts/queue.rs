@@ -221,12 +221,20 @@ impl<'x, 'a, 'b> Q<'x, 'a, 'b> {
         self.call(c).map(drop)
     }
 
-    fn push_wait(&mut self, id: &[u8]) -> Result<()> {
-        let p = num(&self.hget(id, "p")?).unwrap_or(0.0) as i64;
+    /// `push_wait`: `priority` as the caller knows it, or read from the record.
+    fn push_wait_with(&mut self, id: &[u8], priority: Option<f64>) -> Result<()> {
+        let p = match priority {
+            Some(p) => p as i64,
+            None => num(&self.hget(id, "p")?).unwrap_or(0.0) as i64,
+        };
         let seq = int(&self.call(cmd("INCR").arg(self.key(SEQ)))?);
         let c = cmd("ZADD").arg(self.key(WAIT)).arg((MAX_PRIORITY - p) * PRIORITY_SPAN + seq).arg(id);
         self.call(c)?;
         self.set_state(id, "waiting")
+    }
+
+    fn push_wait(&mut self, id: &[u8]) -> Result<()> {
+        self.push_wait_with(id, None)
     }
 
     fn bury(&mut self, id: &[u8]) -> Result<()> {
@@ -305,7 +313,7 @@ impl<'x, 'a, 'b> Q<'x, 'a, 'b> {
             self.set_state(id, "delayed")?;
             return Ok(0);
         }
-        self.push_wait(id)?;
+        self.push_wait_with(id, tonumber(p))?;
         Ok(1)
     }
 
@@ -682,4 +690,20 @@ fn repeat_remove(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Va
     q.call(c)?;
     let c = cmd("ZREM").arg(q.key(REPEAT)).arg(name);
     q.call(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_delay_ms;
+
+    #[test]
+    fn backoff_is_fixed_or_doubling_capped_and_jittered_down() {
+        assert_eq!(backoff_delay_ms(false, 1000.0, 5.0, 0.0, 0.9), 1000.0);
+        assert_eq!(backoff_delay_ms(true, 100.0, 1.0, 0.0, 0.0), 100.0);
+        assert_eq!(backoff_delay_ms(true, 100.0, 4.0, 0.0, 0.0), 800.0);
+        assert_eq!(backoff_delay_ms(true, 1000.0, 60.0, 0.0, 0.0), super::MAX_DELAY_MS as f64, "capped at a year");
+        assert_eq!(backoff_delay_ms(false, 1000.0, 1.0, 0.5, 0.5), 750.0);
+        assert_eq!(backoff_delay_ms(false, 1000.0, 1.0, 1.0, 0.9999), 1.0, "full jitter keeps at least 1 ms");
+        assert_eq!(backoff_delay_ms(false, 0.0, 1.0, 1.0, 0.5), 0.0);
+    }
 }

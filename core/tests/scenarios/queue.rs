@@ -181,6 +181,7 @@ impl Object for WorkerObject {
                     Ok(Json::Bool(true))
                 }
                 "stats" => json(&handle()?.stats()),
+                "wait_idle" => json(&handle()?.wait_idle(args.ms("timeout_ms")?).await),
                 "shutdown" => json(&handle()?.shutdown(args.ms("timeout_ms")?).await),
                 "kill" => {
                     handle()?.kill();

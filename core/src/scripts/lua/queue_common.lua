@@ -68,8 +68,11 @@ local function live_state(id)
   return state
 end
 
-local function push_wait(id)
-  local p = tonumber(redis.call('HGET', K_JOBS, f(id, 'p'))) or 0
+-- Puts a job in wait behind every job of its priority (`p`, read from the record when nil).
+local function push_wait(id, p)
+  if p == nil then
+    p = tonumber(redis.call('HGET', K_JOBS, f(id, 'p'))) or 0
+  end
   local seq = redis.call('INCR', K_SEQ)
   redis.call('ZADD', K_WAIT, (MAX_PRIORITY - p) * PRIORITY_SPAN + seq, id)
   redis.call('HSET', K_JOBS, f(id, 's'), 'waiting')
@@ -134,7 +137,7 @@ local function add_job(id, jtype, data, p, m, b, w, j, due)
     redis.call('HSET', K_JOBS, f(id, 's'), 'delayed')
     return 0
   end
-  push_wait(id)
+  push_wait(id, tonumber(p))
   return 1
 end
 
