@@ -14,13 +14,13 @@
 //! Subscriptions are classic pub/sub, which a cluster broadcasts to every node: they open a
 //! dedicated connection to the first node given.
 
-use super::redis::{bounded, need_runtime, open_client, script_argv, Dedicated, RedisOptions, RedisSubscriber};
-use super::redis_value::{exec_replies, from_redis, map_error, restore_nil_arrays, to_redis_cmd, Context};
-use super::{check_bounded, reply_to_result, Backend, BoxFuture, Cmd, Subscriber};
+use super::redis::{bounded, need_runtime, open_client, Dedicated, RedisOptions, RedisSubscriber};
+use super::redis_value::{from_redis, map_error, restore_nil_arrays, Context};
+use super::wire::{self, send_all_on, send_on, Wire};
+use super::{reply_to_result, Backend, BoxFuture, Cmd, Subscriber};
 use crate::error::{Error, ErrorKind, Result};
 use crate::resp::Value;
 use crate::scripts::Script;
-use redis::aio::ConnectionLike;
 use redis::cluster_async::ClusterConnection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -104,29 +104,6 @@ impl ClusterBackend {
         self.round_trips.load(Ordering::Relaxed)
     }
 
-    async fn send(&self, argv: &[Vec<u8>]) -> Result<Value> {
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let mut conn = self.shared.clone();
-        let cmd = to_redis_cmd(argv);
-        let v =
-            bounded(self.opts.call_timeout, async { conn.req_packed_command(&cmd).await.map_err(map_error) }).await?;
-        Ok(restore_nil_arrays(argv, from_redis(v), Context::Alone))
-    }
-
-    async fn send_all(&self, argvs: &[Vec<Vec<u8>>]) -> Result<Vec<Value>> {
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let mut pipe = redis::Pipeline::with_capacity(argvs.len());
-        for a in argvs {
-            pipe.add_command(to_redis_cmd(a));
-        }
-        let mut conn = self.shared.clone();
-        let replies = bounded(self.opts.call_timeout, async {
-            conn.req_packed_commands(&pipe, 0, argvs.len()).await.map_err(map_error)
-        })
-        .await?;
-        Ok(replies.into_iter().zip(argvs).map(|(v, a)| restore_nil_arrays(a, from_redis(v), Context::Alone)).collect())
-    }
-
     /// The node (client and pool) at `url`, created on first use.
     fn node(&self, url: &str) -> Result<Arc<Node>> {
         let mut nodes = self.nodes.lock().unwrap_or_else(|p| p.into_inner());
@@ -140,7 +117,7 @@ impl ClusterBackend {
 
     /// Runs a blocking command on a dedicated connection to the node owning its first key,
     /// following MOVED replies.
-    async fn run_blocking(&self, cmd: &Cmd) -> Result<Value> {
+    async fn blocking_on_owner(&self, cmd: &Cmd) -> Result<Value> {
         let slot = blocking_key(cmd.args()).map(slot_of);
         let known = slot.and_then(|s| self.owners.lock().unwrap_or_else(|p| p.into_inner()).get(&s).cloned());
         let mut url = known.unwrap_or_else(|| self.urls[0].clone());
@@ -160,52 +137,37 @@ impl ClusterBackend {
     }
 }
 
+impl Wire for ClusterBackend {
+    fn send<'a>(&'a self, argv: &'a [Vec<u8>]) -> BoxFuture<'a, Result<Value>> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        Box::pin(send_on(&self.shared, self.opts.call_timeout, argv))
+    }
+
+    fn send_all<'a>(&'a self, argvs: &'a [Vec<Vec<u8>>]) -> BoxFuture<'a, Result<Vec<Value>>> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        Box::pin(send_all_on(&self.shared, self.opts.call_timeout, argvs))
+    }
+
+    fn run_blocking<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Value>> {
+        Box::pin(self.blocking_on_owner(cmd))
+    }
+}
+
 impl Backend for ClusterBackend {
     fn command(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
-        Box::pin(async move {
-            if cmd.blocking_timeout().is_some() {
-                return self.run_blocking(&cmd).await;
-            }
-            self.send(cmd.args()).await.and_then(reply_to_result)
-        })
+        Box::pin(wire::command(self, cmd))
     }
 
     fn pipeline(&self, cmds: Vec<Cmd>, atomic: bool) -> BoxFuture<'_, Result<Vec<Value>>> {
-        Box::pin(async move {
-            if cmds.is_empty() {
-                return Ok(Vec::new());
-            }
-            if !atomic {
-                let argvs: Vec<Vec<Vec<u8>>> = cmds.into_iter().map(Cmd::into_args).collect();
-                return self.send_all(&argvs).await;
-            }
-            let mut argvs = Vec::with_capacity(cmds.len() + 2);
-            argvs.push(vec![b"MULTI".to_vec()]);
-            argvs.extend(cmds.iter().map(|c| c.args().to_vec()));
-            argvs.push(vec![b"EXEC".to_vec()]);
-            let replies = self.send_all(&argvs).await?;
-            exec_replies(&cmds, replies)
-        })
+        Box::pin(wire::pipeline(self, cmds, atomic))
     }
 
     fn script(&self, script: &'static Script, keys: Vec<Vec<u8>>, args: Vec<Vec<u8>>) -> BoxFuture<'_, Result<Value>> {
-        Box::pin(async move {
-            let argv = script_argv(b"EVALSHA", script.sha1().as_bytes(), &keys, &args);
-            match self.send(&argv).await? {
-                Value::Error(e) if e.starts_with(b"NOSCRIPT") => {
-                    let argv = script_argv(b"EVAL", script.lua().as_bytes(), &keys, &args);
-                    reply_to_result(self.send(&argv).await?)
-                }
-                v => reply_to_result(v),
-            }
-        })
+        Box::pin(async move { wire::script(self, script, &keys, &args).await })
     }
 
     fn blocking(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
-        Box::pin(async move {
-            check_bounded(&cmd)?;
-            self.run_blocking(&cmd).await
-        })
+        Box::pin(wire::blocking(self, cmd))
     }
 
     fn subscribe(&self) -> BoxFuture<'_, Result<Box<dyn Subscriber>>> {

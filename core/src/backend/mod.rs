@@ -21,6 +21,8 @@ mod redis;
 mod redis_value;
 mod sim;
 pub mod value;
+#[cfg(feature = "redis")]
+mod wire;
 
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisBackend, RedisOptions};

@@ -31,8 +31,9 @@
 //! fail with [`ErrorKind::Connection`] (a call that may have reached the server is never
 //! retried behind the caller's back); the calls after it run on the new connection.
 
-use super::redis_value::{exec_replies, from_redis, map_error, restore_nil_arrays, to_redis_cmd, Context};
-use super::{check_bounded, reply_to_result, Backend, BoxFuture, Cmd, Message, Subscriber};
+use super::redis_value::{from_redis, map_error, restore_nil_arrays, to_redis_cmd, Context};
+use super::wire::{self, send_all_on, send_on, Wire};
+use super::{reply_to_result, Backend, BoxFuture, Cmd, Message, Subscriber};
 use crate::error::{Error, ErrorKind, Result};
 use crate::resp::Value;
 use crate::scripts::Script;
@@ -252,38 +253,25 @@ impl RedisBackend {
     fn count(&self) {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
     }
+}
 
-    /// Sends one command on the shared connection; the reply (an error reply included) as a
-    /// [`Value`] in the simulator's shape.
-    async fn send(&self, argv: &[Vec<u8>]) -> Result<Value> {
+impl Wire for RedisBackend {
+    fn send<'a>(&'a self, argv: &'a [Vec<u8>]) -> BoxFuture<'a, Result<Value>> {
         self.count();
-        let mut conn = self.shared.clone();
-        let cmd = to_redis_cmd(argv);
-        let v =
-            bounded(self.opts.call_timeout, async { conn.req_packed_command(&cmd).await.map_err(map_error) }).await?;
-        Ok(restore_nil_arrays(argv, from_redis(v), Context::Alone))
+        Box::pin(send_on(&self.shared, self.opts.call_timeout, argv))
     }
 
-    /// Sends `argv` as one pipeline on the shared connection; all replies, in order.
-    async fn send_all(&self, argvs: &[Vec<Vec<u8>>]) -> Result<Vec<Value>> {
+    fn send_all<'a>(&'a self, argvs: &'a [Vec<Vec<u8>>]) -> BoxFuture<'a, Result<Vec<Value>>> {
         self.count();
-        let mut pipe = redis::Pipeline::with_capacity(argvs.len());
-        for a in argvs {
-            pipe.add_command(to_redis_cmd(a));
-        }
-        let mut conn = self.shared.clone();
-        let replies = bounded(self.opts.call_timeout, async {
-            conn.req_packed_commands(&pipe, 0, argvs.len()).await.map_err(map_error)
+        Box::pin(send_all_on(&self.shared, self.opts.call_timeout, argvs))
+    }
+
+    fn run_blocking<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Value>> {
+        self.count();
+        Box::pin(async move {
+            let v = self.dedicated.run(&self.client, cmd).await?;
+            reply_to_result(restore_nil_arrays(cmd.args(), from_redis(v), Context::Alone))
         })
-        .await?;
-        Ok(replies.into_iter().zip(argvs).map(|(v, a)| restore_nil_arrays(a, from_redis(v), Context::Alone)).collect())
-    }
-
-    /// Runs a (possibly) blocking command on a dedicated connection.
-    async fn run_blocking(&self, cmd: &Cmd) -> Result<Value> {
-        self.count();
-        let v = self.dedicated.run(&self.client, cmd).await?;
-        reply_to_result(restore_nil_arrays(cmd.args(), from_redis(v), Context::Alone))
     }
 }
 
@@ -339,52 +327,19 @@ impl Dedicated {
 
 impl Backend for RedisBackend {
     fn command(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
-        Box::pin(async move {
-            if cmd.blocking_timeout().is_some() {
-                // Never block the shared connection: everyone's commands queue behind it.
-                return self.run_blocking(&cmd).await;
-            }
-            self.send(cmd.args()).await.and_then(reply_to_result)
-        })
+        Box::pin(wire::command(self, cmd))
     }
 
     fn pipeline(&self, cmds: Vec<Cmd>, atomic: bool) -> BoxFuture<'_, Result<Vec<Value>>> {
-        Box::pin(async move {
-            if cmds.is_empty() {
-                return Ok(Vec::new());
-            }
-            if !atomic {
-                let argvs: Vec<Vec<Vec<u8>>> = cmds.into_iter().map(Cmd::into_args).collect();
-                return self.send_all(&argvs).await;
-            }
-            // MULTI … EXEC sent as a plain pipeline: every reply comes back, EXEC's last.
-            let mut argvs = Vec::with_capacity(cmds.len() + 2);
-            argvs.push(vec![b"MULTI".to_vec()]);
-            argvs.extend(cmds.iter().map(|c| c.args().to_vec()));
-            argvs.push(vec![b"EXEC".to_vec()]);
-            let replies = self.send_all(&argvs).await?;
-            exec_replies(&cmds, replies)
-        })
+        Box::pin(wire::pipeline(self, cmds, atomic))
     }
 
     fn script(&self, script: &'static Script, keys: Vec<Vec<u8>>, args: Vec<Vec<u8>>) -> BoxFuture<'_, Result<Value>> {
-        Box::pin(async move {
-            let argv = script_argv(b"EVALSHA", script.sha1().as_bytes(), &keys, &args);
-            match self.send(&argv).await? {
-                Value::Error(e) if e.starts_with(b"NOSCRIPT") => {
-                    let argv = script_argv(b"EVAL", script.lua().as_bytes(), &keys, &args);
-                    reply_to_result(self.send(&argv).await?)
-                }
-                v => reply_to_result(v),
-            }
-        })
+        Box::pin(async move { wire::script(self, script, &keys, &args).await })
     }
 
     fn blocking(&self, cmd: Cmd) -> BoxFuture<'_, Result<Value>> {
-        Box::pin(async move {
-            check_bounded(&cmd)?;
-            self.run_blocking(&cmd).await
-        })
+        Box::pin(wire::blocking(self, cmd))
     }
 
     fn subscribe(&self) -> BoxFuture<'_, Result<Box<dyn Subscriber>>> {
