@@ -14,6 +14,7 @@ mod limiter_local;
 pub mod lock;
 pub mod pubsub;
 pub mod queue;
+mod race;
 pub mod redlock;
 pub mod semaphore;
 pub mod serde_ms;

@@ -55,13 +55,13 @@
 //! .unwrap();
 //! ```
 
+use super::race::{select, Either};
 use crate::backend::{value, BackendRef, BoxFuture, Cmd, Subscriber};
 use crate::error::{Error, ErrorKind, Result};
 use crate::patterns::keys;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::future::{poll_fn, Future};
-use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
@@ -652,28 +652,6 @@ impl Signal {
             Poll::Pending
         })
     }
-}
-
-/// Which of two futures finished first.
-enum Either<A, B> {
-    Left(A),
-    Right(B),
-}
-
-/// Awaits whichever of `a` and `b` finishes first (`a` wins a tie); the other is dropped.
-async fn select<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
-    let mut a = pin!(a);
-    let mut b = pin!(b);
-    poll_fn(move |cx| {
-        if let Poll::Ready(v) = a.as_mut().poll(cx) {
-            return Poll::Ready(Either::Left(v));
-        }
-        if let Poll::Ready(v) = b.as_mut().poll(cx) {
-            return Poll::Ready(Either::Right(v));
-        }
-        Poll::Pending
-    })
-    .await
 }
 
 /// A 128-bit id, unique across processes with overwhelming probability: a per-process counter

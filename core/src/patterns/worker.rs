@@ -40,6 +40,7 @@
 //! .unwrap();
 //! ```
 
+use super::race::{select, Either};
 use crate::backend::{BoxFuture, Cmd};
 use crate::error::{Error, ErrorKind, Result};
 use crate::patterns::queue::{Queue, ReservedJob};
@@ -220,28 +221,6 @@ impl std::fmt::Debug for WorkerHandle {
     }
 }
 
-/// Which of two futures finished first.
-enum Either<A, B> {
-    Left(A),
-    Right(B),
-}
-
-/// Polls both futures; the first to finish wins and the other is dropped.
-async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
-    let mut a = std::pin::pin!(a);
-    let mut b = std::pin::pin!(b);
-    std::future::poll_fn(move |cx| {
-        if let Poll::Ready(v) = a.as_mut().poll(cx) {
-            return Poll::Ready(Either::Left(v));
-        }
-        if let Poll::Ready(v) = b.as_mut().poll(cx) {
-            return Poll::Ready(Either::Right(v));
-        }
-        Poll::Pending
-    })
-    .await
-}
-
 /// A handler future that turns a panic into an error result.
 struct CatchPanic(BoxFuture<'static, HandlerResult>);
 
@@ -333,13 +312,13 @@ async fn main_loop(shared: Arc<Shared>) {
             s.poke = false;
             s.cycles
         };
-        let reserved = race(shared.queue.reserve_many(free, shared.lease), shared.until(|s| s.stopping)).await;
+        let reserved = select(shared.queue.reserve_many(free, shared.lease), shared.until(|s| s.stopping)).await;
         let reservation = match reserved {
             Either::Right(()) => break,
             Either::Left(Ok(r)) => r,
             Either::Left(Err(_)) => {
                 // The backend is unreachable or refused: back off (bounded), then try again.
-                race(backend.sleep(error_backoff), shared.until(|s| s.stopping)).await;
+                select(backend.sleep(error_backoff), shared.until(|s| s.stopping)).await;
                 error_backoff = (error_backoff * 2).min(Duration::from_secs(2));
                 continue;
             }
@@ -366,12 +345,12 @@ async fn main_loop(shared: Arc<Shared>) {
                         // Redis checks blocking timeouts only as often as its event loop turns
                         // (up to 1/hz late), so a job falling due is met by a timer of our own.
                         Some(d) => {
-                            race(blpop, backend.sleep(d)).await;
+                            select(blpop, backend.sleep(d)).await;
                         }
                         None => blpop.await,
                     }
                 };
-                race(woken, shared.until(|s| s.stopping || s.poke)).await;
+                select(woken, shared.until(|s| s.stopping || s.poke)).await;
             }
             continue;
         }
@@ -408,9 +387,9 @@ async fn run_job(shared: Arc<Shared>, job: ReservedJob) {
     let outcome = match &handler {
         None => Some(Err(format!("no handler for job type {:?}", job.job_type))),
         Some(h) => {
-            let work = race(CatchPanic(h(job.clone())), heartbeats(shared.clone(), job.clone()));
+            let work = select(CatchPanic(h(job.clone())), heartbeats(shared.clone(), job.clone()));
             // The kill is polled first, so a killed worker sends no further heartbeat.
-            match race(shared.until(|s| s.killed), work).await {
+            match select(shared.until(|s| s.killed), work).await {
                 Either::Left(()) => None, // killed: abandon the job without ack, as a crash would
                 Either::Right(Either::Left(result)) => Some(result),
                 Either::Right(Either::Right(never)) => match never {},
@@ -458,7 +437,7 @@ impl WorkerHandle {
     pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
         self.shared.update(|s| s.stopping = true);
         let drained = self.shared.until(|s| s.in_flight == 0 && s.loop_done);
-        let drained = matches!(race(drained, self.shared.queue.backend().sleep(timeout)).await, Either::Left(()));
+        let drained = matches!(select(drained, self.shared.queue.backend().sleep(timeout)).await, Either::Left(()));
         let abandoned = self.shared.lock().in_flight as u64;
         ShutdownReport { drained: drained || abandoned == 0, abandoned }
     }
@@ -473,7 +452,7 @@ impl WorkerHandle {
             s.poke = true;
         });
         let idle = self.shared.until(|s| s.in_flight == 0 && s.idle_cycle > s.idle_after);
-        matches!(race(idle, self.shared.queue.backend().sleep(timeout)).await, Either::Left(()))
+        matches!(select(idle, self.shared.queue.backend().sleep(timeout)).await, Either::Left(()))
     }
 
     /// Stops at once as a crash would: no more reserves, and jobs in flight are abandoned
