@@ -65,6 +65,8 @@
 //! assert_eq!(conn.execute(&["EXISTS", "k"]), Value::Int(0));
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod backend;
 pub mod error;
 pub mod patterns;

@@ -34,7 +34,12 @@ pub enum Value {
     /// double form, e.g. GEOPOS coordinates): `,text` in RESP3, a bulk string in RESP2.
     DoubleText(Vec<u8>),
     /// `=15\r\ntxt:...` (RESP3); a bulk string in RESP2.
-    Verbatim { format: [u8; 3], text: Vec<u8> },
+    Verbatim {
+        /// The three-letter format (`txt`, `mkd`).
+        format: [u8; 3],
+        /// The text.
+        text: Vec<u8>,
+    },
     /// `>N` (RESP3 out-of-band push); an array in RESP2.
     Push(Vec<Value>),
 }

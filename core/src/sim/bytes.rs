@@ -15,7 +15,12 @@ const INLINE: usize = 22;
 #[derive(Clone)]
 pub enum SmallBytes {
     /// Up to 22 bytes stored in place.
-    Inline { len: u8, data: [u8; INLINE] },
+    Inline {
+        /// How many bytes of `data` are used.
+        len: u8,
+        /// The bytes, zero-padded.
+        data: [u8; INLINE],
+    },
     /// Longer strings created in one piece.
     Boxed(Box<[u8]>),
     /// Strings that were modified in place (APPEND, SETRANGE, SETBIT …).
