@@ -8,11 +8,11 @@ mod support;
 
 use redkit::backend::{Backend, Cmd, RedisBackend, RedisOptions, SimBackend};
 use redkit::resp::Value;
-use redkit::scripts::{Env, Script};
 use redkit::sim::Simulator;
 use redkit::{command, ErrorKind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::transfer::TRANSFER;
 use support::RedisServer;
 
 async fn backend(server: &RedisServer) -> Arc<RedisBackend> {
@@ -180,25 +180,6 @@ async fn pipelines_and_transactions_give_the_simulators_replies() {
         assert_eq!(r, s, "atomic={atomic} {cmds:?}");
     }
 }
-
-fn transfer(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> redkit::Result<Value> {
-    let amount = redkit::scripts::tonumber(&args[0]).unwrap_or(0.0) as i64;
-    let from = redkit::backend::value::opt_int(&env.call(Cmd::new("GET").arg(&keys[0]))?)?.unwrap_or(0);
-    if from < amount {
-        return Ok(Value::Int(0));
-    }
-    env.call(Cmd::new("DECRBY").arg(&keys[0]).arg(amount))?;
-    env.call(Cmd::new("INCRBY").arg(&keys[1]).arg(amount))?;
-    Ok(Value::Int(1))
-}
-
-static TRANSFER: Script = Script::new(
-    "test_transfer",
-    "local from = tonumber(redis.call('GET', KEYS[1]) or '0')\n\
-     if from < tonumber(ARGV[1]) then return 0 end\n\
-     redis.call('DECRBY', KEYS[1], ARGV[1]); redis.call('INCRBY', KEYS[2], ARGV[1]); return 1",
-    transfer,
-);
 
 fn keys() -> Vec<Vec<u8>> {
     vec![b"{acct}:a".to_vec(), b"{acct}:b".to_vec()]

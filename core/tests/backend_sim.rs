@@ -2,13 +2,16 @@
 //! the virtual clock, sleeps on both clocks, scripts run atomically, subscriptions, pipelines,
 //! and the RESP2 shapes of replies.
 
-use redkit::backend::{Backend, Cmd, SimBackend};
+#[path = "support/mod.rs"]
+mod support;
+
+use redkit::backend::{Backend, SimBackend};
 use redkit::command;
 use redkit::resp::Value;
-use redkit::scripts::{Env, Script};
 use redkit::sim::{Clock, Simulator};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::transfer::TRANSFER;
 
 fn manual() -> (Simulator, Arc<SimBackend>) {
     let sim = Simulator::with_clock(Clock::manual(1_000_000));
@@ -81,25 +84,6 @@ fn a_blocking_timeout_on_the_system_clock_fires_at_its_millisecond() {
     assert_eq!(v, Value::NilArray);
     assert!(took >= Duration::from_millis(45) && took < Duration::from_millis(120), "waited {took:?}");
 }
-
-fn transfer(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> redkit::Result<Value> {
-    let amount = redkit::scripts::tonumber(&args[0]).unwrap_or(0.0) as i64;
-    let from = redkit::backend::value::int(&env.call(Cmd::new("GET").arg(&keys[0]))?).unwrap_or(0);
-    if from < amount {
-        return Ok(Value::Int(0));
-    }
-    env.call(Cmd::new("DECRBY").arg(&keys[0]).arg(amount))?;
-    env.call(Cmd::new("INCRBY").arg(&keys[1]).arg(amount))?;
-    Ok(Value::Int(1))
-}
-
-static TRANSFER: Script = Script::new(
-    "test_transfer",
-    "local from = tonumber(redis.call('GET', KEYS[1]) or '0')\n\
-     if from < tonumber(ARGV[1]) then return 0 end\n\
-     redis.call('DECRBY', KEYS[1], ARGV[1]); redis.call('INCRBY', KEYS[2], ARGV[1]); return 1",
-    transfer,
-);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scripts_are_atomic_under_concurrency() {

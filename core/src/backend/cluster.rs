@@ -14,7 +14,7 @@
 //! Subscriptions are classic pub/sub, which a cluster broadcasts to every node: they open a
 //! dedicated connection to the first node given.
 
-use super::redis::{bounded, need_runtime, open_client, Dedicated, RedisOptions, RedisSubscriber};
+use super::redis::{bounded, need_runtime, open_client, Dedicated, RedisOptions};
 use super::redis_value::{from_redis, map_error, restore_nil_arrays, Context};
 use super::wire::{self, send_all_on, send_on, Wire};
 use super::{reply_to_result, Backend, BoxFuture, Cmd, Subscriber};
@@ -173,10 +173,7 @@ impl Backend for ClusterBackend {
     fn subscribe(&self) -> BoxFuture<'_, Result<Box<dyn Subscriber>>> {
         Box::pin(async move {
             let node = self.node(&self.urls[0])?;
-            let pubsub =
-                bounded(self.opts.connect_timeout, async { node.client.get_async_pubsub().await.map_err(map_error) })
-                    .await?;
-            Ok(Box::new(RedisSubscriber::new(pubsub, self.opts.call_timeout)) as Box<dyn Subscriber>)
+            wire::subscriber(&node.client, &self.opts).await
         })
     }
 

@@ -343,12 +343,7 @@ impl Backend for RedisBackend {
     }
 
     fn subscribe(&self) -> BoxFuture<'_, Result<Box<dyn Subscriber>>> {
-        Box::pin(async move {
-            let pubsub =
-                bounded(self.opts.connect_timeout, async { self.client.get_async_pubsub().await.map_err(map_error) })
-                    .await?;
-            Ok(Box::new(RedisSubscriber::new(pubsub, self.opts.call_timeout)) as Box<dyn Subscriber>)
-        })
+        Box::pin(wire::subscriber(&self.client, &self.opts))
     }
 
     fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {

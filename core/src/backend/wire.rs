@@ -4,9 +4,9 @@
 //! and routing commands that block to dedicated connections. Each backend says only how it
 //! sends ([`Wire`]).
 
-use super::redis::{bounded, script_argv};
+use super::redis::{bounded, script_argv, RedisOptions, RedisSubscriber};
 use super::redis_value::{exec_replies, from_redis, map_error, restore_nil_arrays, to_redis_cmd, Context};
-use super::{check_bounded, reply_to_result, BoxFuture, Cmd};
+use super::{check_bounded, reply_to_result, BoxFuture, Cmd, Subscriber};
 use crate::error::Result;
 use crate::resp::Value;
 use crate::scripts::Script;
@@ -83,6 +83,13 @@ pub(crate) async fn script<W: Wire>(w: &W, script: &Script, keys: &[Vec<u8>], ar
         }
         v => reply_to_result(v),
     }
+}
+
+/// [`super::Backend::subscribe`]: a pub/sub connection of its own to `client`'s server, opened
+/// within the connect timeout, each later call bounded by the call timeout.
+pub(crate) async fn subscriber(client: &redis::Client, opts: &RedisOptions) -> Result<Box<dyn Subscriber>> {
+    let pubsub = bounded(opts.connect_timeout, async { client.get_async_pubsub().await.map_err(map_error) }).await?;
+    Ok(Box::new(RedisSubscriber::new(pubsub, opts.call_timeout)))
 }
 
 /// [`super::Backend::blocking`]: bounded waits only, on a dedicated connection.

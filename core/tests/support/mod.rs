@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod rng;
+pub mod transfer;
 
 use redkit::resp::{write_value, Parser, Value};
 use std::io::{Read, Write};
