@@ -2,7 +2,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup demo test lint test-rust wasm-check bench fmt
+.PHONY: setup demo test lint test-rust test-python wasm-check bench fmt
 
 setup:
 	./scripts/setup.sh
@@ -21,7 +21,14 @@ test-rust:
 wasm-check:
 	./scripts/wasm-check.sh
 
-test: setup lint test-rust wasm-check
+# The Python package: built into target/python-venv, its tests (simulator and a redis-server of
+# their own), and the stubs checked against the module with mypy's stubtest.
+test-python:
+	PY=$$(./scripts/python-env.sh) && \
+	  $$PY -m pytest tests/python -q -p no:cacheprovider && \
+	  $$PY -m mypy.stubtest redkit --allowlist bindings-python/stubtest-allowlist.txt
+
+test: setup lint test-rust wasm-check test-python
 
 bench:
 	$(CARGO) run -q --release -p redkit-bench --bin engine

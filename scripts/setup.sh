@@ -2,7 +2,7 @@
 # Installs what the test suites need on a fresh Debian machine, and only what is missing:
 # redis-server 7.0 with redis-cli and redis-benchmark (differential tests, the cluster test,
 # the benchmarks), openssl (certificates for the TLS test), Debian's Rust with its std source
-# (the wasm32 build of the core), rustfmt and clippy. Safe to run again: it checks before
+# (the wasm32 build of the core), Python's venv, rustfmt and clippy. Safe to run again: it checks before
 # installing.
 set -euo pipefail
 
@@ -10,6 +10,9 @@ need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# Python 3.9+ with venv and pip (the Python package's tests build into their own virtualenv).
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv python3-pip)
 for pkg in rustc-web cargo-web rust-web-src rust-web-llvm lld-22; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

@@ -1,0 +1,26 @@
+"""redkit.aio: the asyncio API. The same classes as ``redkit``, made by an asyncio client, whose
+methods return awaitables (``await lock.acquire()``, ``async with lock:``).
+
+    client = redkit.aio.connect("memory://")
+    async with client.lock("report") as held:
+        ...
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _native
+from .._native import Client, Lock, Simulator
+
+__all__ = ["Client", "Lock", "Simulator", "connect", "connect_cluster"]
+
+
+def connect(url: str, **options: Any) -> Client:
+    """An asyncio client for ``url`` (``redis://``, ``rediss://`` or ``memory://``)."""
+    return _native.connect(url, asyncio=True, **options)
+
+
+def connect_cluster(urls: list[str], **options: Any) -> Client:
+    """An asyncio client for the Redis Cluster reached through any of ``urls``."""
+    return _native.connect_cluster(urls, asyncio=True, **options)

@@ -1,0 +1,185 @@
+//! How a core future comes back to Python: blocking with the GIL released (the sync API) or as
+//! an asyncio awaitable (`redkit.aio`), both on one tokio runtime that survives `fork()`.
+//!
+//! Every binding method builds a `'static` core future and hands it to [`Mode::run`]; nothing
+//! else in the binding knows which API the caller used.
+//!
+//! A tokio runtime's threads do not survive `fork()`: the child inherits a runtime with no
+//! threads behind it. `redkit/__init__.py` registers [`after_fork`] with
+//! `os.register_at_fork`; it bumps a generation, the next call builds a fresh runtime, and
+//! Redis backends reconnect ([`crate::fork`]). The parent's runtime is leaked in the child, never
+//! dropped: dropping would wait for threads that do not exist there.
+
+use crate::errors::to_py_err;
+use pyo3::prelude::*;
+use pyo3::IntoPyObjectExt;
+use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime as AsyncRuntime};
+use pyo3_async_runtimes::TaskLocals;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
+use tokio::runtime::Runtime;
+
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+/// The current runtime and the generation it was built in (leaked: never dropped, see above).
+static CURRENT: RwLock<Option<(u64, &'static Runtime)>> = RwLock::new(None);
+
+/// How many forks this process has seen; a backend built in another generation is stale.
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::Acquire)
+}
+
+fn current(generation: u64) -> Option<&'static Runtime> {
+    match *CURRENT.read().unwrap_or_else(|p| p.into_inner()) {
+        Some((g, rt)) if g == generation => Some(rt),
+        _ => None,
+    }
+}
+
+/// The runtime of this process (built on first use, and again after a fork).
+pub fn runtime() -> &'static Runtime {
+    let generation = generation();
+    if let Some(rt) = current(generation) {
+        return rt;
+    }
+    let mut slot = CURRENT.write().unwrap_or_else(|p| p.into_inner());
+    match *slot {
+        Some((g, rt)) if g == generation => rt,
+        _ => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("redkit-io")
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| panic!("redkit cannot start its I/O runtime: {e}"));
+            let rt: &'static Runtime = Box::leak(Box::new(rt));
+            *slot = Some((generation, rt));
+            rt
+        }
+    }
+}
+
+/// Called in the child after `fork()`: the next call builds a new runtime and reconnects.
+#[pyfunction]
+pub fn after_fork() {
+    GENERATION.fetch_add(1, Ordering::AcqRel);
+}
+
+/// Which API an object was created for: blocking calls or asyncio awaitables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `redkit`: calls block (GIL released) and return values.
+    Sync,
+    /// `redkit.aio`: calls return awaitables.
+    Async,
+}
+
+impl Mode {
+    /// Runs `fut` the caller's way and converts its value with `IntoPyObject`.
+    pub fn run<T, F>(self, py: Python<'_>, fut: F) -> PyResult<Py<PyAny>>
+    where
+        F: Future<Output = redkit::Result<T>> + Send + 'static,
+        T: for<'py> IntoPyObject<'py> + Send + 'static,
+    {
+        self.run_with(py, fut, |py, v| v.into_py_any(py))
+    }
+
+    /// Runs `fut` the caller's way and converts its value with `convert` (GIL held).
+    pub fn run_with<T, F, C>(self, py: Python<'_>, fut: F, convert: C) -> PyResult<Py<PyAny>>
+    where
+        F: Future<Output = redkit::Result<T>> + Send + 'static,
+        T: Send + 'static,
+        C: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+    {
+        match self {
+            Mode::Sync => {
+                let value = block(py, fut).map_err(to_py_err)?;
+                convert(py, value)
+            }
+            Mode::Async => {
+                let awaitable = pyo3_async_runtimes::generic::future_into_py::<Tokio, _, Py<PyAny>>(py, async move {
+                    let value = fut.await.map_err(to_py_err)?;
+                    Python::attach(|py| convert(py, value))
+                })?;
+                Ok(awaitable.unbind())
+            }
+        }
+    }
+}
+
+/// Drives `fut` on this thread with the GIL released, inside the runtime's context (so tokio
+/// timers and sockets work) but without `Runtime::block_on`, which refuses to run inside a
+/// runtime thread (a sync handler called from a worker).
+pub fn block<F: Future + Send>(py: Python<'_>, fut: F) -> F::Output
+where
+    F::Output: Send,
+{
+    py.detach(|| {
+        let _context = runtime().enter();
+        redkit::backend::block_on(fut)
+    })
+}
+
+/// Spawns a background task (a worker loop, a watchdog) on the runtime.
+pub fn spawn(fut: impl Future<Output = ()> + Send + 'static) {
+    runtime().spawn(fut);
+}
+
+tokio::task_local! {
+    static TASK_LOCALS: std::cell::OnceCell<TaskLocals>;
+}
+
+/// [`runtime`] as pyo3-async-runtimes sees it.
+pub struct Tokio;
+
+/// A task's failure as pyo3-async-runtimes sees it.
+pub struct TaskFailed(tokio::task::JoinError);
+
+impl JoinError for TaskFailed {
+    fn is_panic(&self) -> bool {
+        self.0.is_panic()
+    }
+
+    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        self.0.into_panic()
+    }
+}
+
+type Joined = Pin<Box<dyn Future<Output = Result<(), TaskFailed>> + Send>>;
+
+impl AsyncRuntime for Tokio {
+    type JoinError = TaskFailed;
+    type JoinHandle = Joined;
+
+    fn spawn<F>(fut: F) -> Joined
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let handle = runtime().spawn(fut);
+        Box::pin(async move { handle.await.map_err(TaskFailed) })
+    }
+
+    fn spawn_blocking<F>(f: F) -> Joined
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let handle = runtime().spawn_blocking(f);
+        Box::pin(async move { handle.await.map_err(TaskFailed) })
+    }
+}
+
+impl ContextExt for Tokio {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        let cell = std::cell::OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS.try_with(|c| c.get().cloned()).ok().flatten()
+    }
+}
