@@ -2,6 +2,7 @@
 //! every behaviour lives in the `redkit` crate. The public API is `redkit` (sync) and
 //! `redkit.aio` (asyncio), both in `python/redkit/`, over the classes registered here.
 
+mod callback;
 mod client;
 mod convert;
 mod errors;
