@@ -110,14 +110,22 @@ impl Simulator {
         self.sim.heal();
     }
 
-    /// A client of this simulator with the blocking API.
-    fn client(&self) -> Client {
-        Client::of_simulator(&self.sim, Mode::Sync)
+    /// A client of this simulator (database `db`) with the blocking API.
+    #[pyo3(signature = (db = 0))]
+    fn client(&self, db: usize) -> PyResult<Client> {
+        Client::of_simulator(&self.sim, db, Mode::Sync)
     }
 
-    /// A client of this simulator with the asyncio API (`redkit.aio`).
-    fn async_client(&self) -> Client {
-        Client::of_simulator(&self.sim, Mode::Async)
+    /// A client of this simulator (database `db`) with the asyncio API (`redkit.aio`).
+    #[pyo3(signature = (db = 0))]
+    fn async_client(&self, db: usize) -> PyResult<Client> {
+        Client::of_simulator(&self.sim, db, Mode::Async)
+    }
+
+    /// How many waits (blocked commands, sleeping patterns) are parked on the simulator's
+    /// clock: a test can wait for a background call to reach its wait before advancing time.
+    fn parked(&self) -> usize {
+        self.sim.parked()
     }
 
     fn __repr__(&self) -> String {
@@ -138,9 +146,13 @@ pub struct Client {
 }
 
 impl Client {
-    fn of_simulator(sim: &CoreSimulator, mode: Mode) -> Client {
-        let backend = SimBackend::new(sim.clone()).with_spawner(Arc::new(crate::runtime::spawn));
-        Client { backend: Arc::new(backend), mode, sim: Some(sim.clone()), url: "memory://".into() }
+    fn of_simulator(sim: &CoreSimulator, db: usize, mode: Mode) -> PyResult<Client> {
+        let databases = sim.lock().dbs.len();
+        if db >= databases {
+            return Err(PyValueError::new_err(format!("db must be below {databases}, got {db}")));
+        }
+        let backend = SimBackend::with_db(sim.clone(), db).with_spawner(Arc::new(crate::runtime::spawn));
+        Ok(Client { backend: Arc::new(backend), mode, sim: Some(sim.clone()), url: format!("memory://{db}") })
     }
 }
 
@@ -261,7 +273,7 @@ pub fn connect(
         if !rest.is_empty() {
             return Err(PyValueError::new_err(format!("memory:// takes no host or path, got {url:?}")));
         }
-        return Ok(Client::of_simulator(&CoreSimulator::new(), mode));
+        return Client::of_simulator(&CoreSimulator::new(), 0, mode);
     }
     if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
         return Err(PyValueError::new_err(format!(

@@ -116,7 +116,7 @@ impl Lock {
     /// Sets the lease of the held lock to `ttl` seconds from now.
     fn extend(&self, py: Python<'_>, ttl: Seconds) -> PyResult<Py<PyAny>> {
         let lock = self.inner.clone();
-        self.mode.run(py, async move { lock.extend(ttl.0).await })
+        self.mode.run_unit(py, async move { lock.extend(ttl.0).await })
     }
 
     /// Whether anyone holds the lock.

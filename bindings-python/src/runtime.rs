@@ -19,6 +19,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
+use std::task::{Context, Poll, Waker};
 use tokio::runtime::Runtime;
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -85,6 +86,15 @@ impl Mode {
         self.run_with(py, fut, |py, v| v.into_py_any(py))
     }
 
+    /// Runs `fut`, a core call that answers nothing, the caller's way: Python gets `None` (a
+    /// Rust `()` would become an empty tuple).
+    pub fn run_unit<F>(self, py: Python<'_>, fut: F) -> PyResult<Py<PyAny>>
+    where
+        F: Future<Output = redkit::Result<()>> + Send + 'static,
+    {
+        self.run_with(py, fut, |py, ()| Ok(py.None()))
+    }
+
     /// Runs `fut` the caller's way and converts its value with `convert` (GIL held).
     pub fn run_with<T, F, C>(self, py: Python<'_>, fut: F, convert: C) -> PyResult<Py<PyAny>>
     where
@@ -110,13 +120,18 @@ impl Mode {
 
 /// Drives `fut` on this thread with the GIL released, inside the runtime's context (so tokio
 /// timers and sockets work) but without `Runtime::block_on`, which refuses to run inside a
-/// runtime thread (a sync handler called from a worker).
+/// runtime thread (a sync handler called from a worker). Most simulator calls finish on their
+/// first poll, which needs no waker; only a call that waits gets a parking one.
 pub fn block<F: Future + Send>(py: Python<'_>, fut: F) -> F::Output
 where
     F::Output: Send,
 {
     py.detach(|| {
         let _context = runtime().enter();
+        let mut fut = std::pin::pin!(fut);
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            return v;
+        }
         redkit::backend::block_on(fut)
     })
 }

@@ -1,0 +1,107 @@
+"""Shared pieces of the Python benchmarks: timing loops bounded in count and time, a
+redis-server of our own on a free loopback port, and the results table with ratios."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+#: Real time each measurement runs for (at most), and the most iterations it may do.
+RUN_FOR = 0.6
+MAX_OPS = 2_000_000
+
+
+def rate(op: Callable[[int], object], per_call: int = 1, run_for: float = RUN_FOR) -> float:
+    """Calls ``op(i)`` until ``run_for`` seconds passed (or MAX_OPS); returns operations per
+    second, counting ``per_call`` operations per call (a pipeline of 1,000 counts 1,000)."""
+    op(0)  # warm up (connections, script loading)
+    start = time.perf_counter()
+    calls = 0
+    while calls * per_call < MAX_OPS:
+        for i in range(20):
+            op(calls + i)
+        calls += 20
+        if time.perf_counter() - start >= run_for:
+            break
+    return calls * per_call / (time.perf_counter() - start)
+
+
+async def arate(op: Callable[[int], object], per_call: int = 1, run_for: float = RUN_FOR) -> float:
+    """``rate`` for an async ``op``."""
+    await op(0)  # type: ignore[misc]
+    start = time.perf_counter()
+    calls = 0
+    while calls * per_call < MAX_OPS:
+        for i in range(20):
+            await op(calls + i)  # type: ignore[misc]
+        calls += 20
+        if time.perf_counter() - start >= run_for:
+            break
+    return calls * per_call / (time.perf_counter() - start)
+
+
+@dataclass
+class Row:
+    """One line of the table: our rate, the anchor's, and the target ratio."""
+
+    workload: str
+    ours: float
+    anchor_name: str
+    anchor: float
+    target: float
+
+    @property
+    def ratio(self) -> float:
+        return self.ours / self.anchor if self.anchor else float("inf")
+
+
+def print_table(title: str, rows: list[Row]) -> None:
+    print(f"\n{title}")
+    print(f"{'workload':<44} {'redkit/s':>11} {'anchor':<28} {'anchor/s':>10} {'ratio':>7}  target")
+    for r in rows:
+        mark = "ok" if r.ratio >= r.target else "BELOW"
+        print(
+            f"{r.workload:<44} {r.ours:>11,.0f} {r.anchor_name:<28} {r.anchor:>10,.0f} "
+            f"{r.ratio:>6.1f}x  >= {r.target:g}x {mark}"
+        )
+
+
+class RedisServer:
+    """A redis-server on a free loopback port, stopped by PID."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise SystemExit("redis-server is not installed (make setup installs it)")
+        self.dir = tempfile.mkdtemp(prefix="redkit-bench-")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.process: Optional[subprocess.Popen[bytes]] = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", self.dir],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"redis://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise SystemExit("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=5)
+        self.process = None
+        shutil.rmtree(self.dir, ignore_errors=True)
