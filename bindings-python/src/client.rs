@@ -142,6 +142,8 @@ pub struct Client {
     pub mode: Mode,
     /// The simulator behind it, if any.
     pub sim: Option<CoreSimulator>,
+    /// The same backend as `backend` when it is a simulator: raw commands skip the future.
+    direct: Option<Arc<SimBackend>>,
     url: String,
 }
 
@@ -151,8 +153,14 @@ impl Client {
         if db >= databases {
             return Err(PyValueError::new_err(format!("db must be below {databases}, got {db}")));
         }
-        let backend = SimBackend::with_db(sim.clone(), db).with_spawner(Arc::new(crate::runtime::spawn));
-        Ok(Client { backend: Arc::new(backend), mode, sim: Some(sim.clone()), url: format!("memory://{db}") })
+        let backend = Arc::new(SimBackend::with_db(sim.clone(), db).with_spawner(Arc::new(crate::runtime::spawn)));
+        Ok(Client {
+            backend: backend.clone(),
+            mode,
+            sim: Some(sim.clone()),
+            direct: Some(backend),
+            url: format!("memory://{db}"),
+        })
     }
 }
 
@@ -163,13 +171,18 @@ impl Client {
     #[pyo3(signature = (*args))]
     fn execute(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
         let cmd = command(args.iter())?;
+        let blocking = cmd.blocking_timeout().is_some();
+        if let (Mode::Sync, Some(sim), false) = (self.mode, &self.direct, blocking) {
+            let reply = py.detach(|| sim.execute_now(cmd.args())).map_err(crate::errors::to_py_err)?;
+            return reply_to_py(py, reply);
+        }
         let backend = self.backend.clone();
         self.mode.run_with(
             py,
             async move {
-                match cmd.blocking_timeout() {
-                    Some(_) => backend.blocking(cmd).await,
-                    None => backend.command(cmd).await,
+                match blocking {
+                    true => backend.blocking(cmd).await,
+                    false => backend.command(cmd).await,
                 }
             },
             reply_to_py,
@@ -288,7 +301,13 @@ pub fn connect(
         let (url, opts) = (owned.clone(), opts.clone());
         Box::pin(async move { RedisBackend::lazy(&url, opts).map(|b| Arc::new(b) as BackendRef) })
     });
-    Ok(Client { backend: Arc::new(ForkSafe::new(first, connector)), mode, sim: None, url: url.to_string() })
+    Ok(Client {
+        backend: Arc::new(ForkSafe::new(first, connector)),
+        mode,
+        sim: None,
+        direct: None,
+        url: url.to_string(),
+    })
 }
 
 /// A client for a Redis Cluster reached through any of `urls`.
@@ -316,5 +335,11 @@ pub fn connect_cluster(
         })
     };
     let first = crate::runtime::block(py, connector()).map_err(crate::errors::to_py_err)?;
-    Ok(Client { backend: Arc::new(ForkSafe::new(first, connector)), mode, sim: None, url: urls.join(",") })
+    Ok(Client {
+        backend: Arc::new(ForkSafe::new(first, connector)),
+        mode,
+        sim: None,
+        direct: None,
+        url: urls.join(","),
+    })
 }

@@ -97,6 +97,16 @@ impl SimBackend {
         self.finish(c, v)
     }
 
+    /// Runs a command that does not block, right now on this thread, with no future: the fast
+    /// path of a binding's raw `execute` (a blocking command waits here, so route those through
+    /// [`Backend::blocking`]). The same reply and errors as [`Backend::command`].
+    #[cfg(not(target_family = "wasm"))]
+    pub fn execute_now(&self, argv: &[Vec<u8>]) -> Result<Value> {
+        let mut c = self.checkout()?;
+        let v = c.execute_argv(argv).into_resp2();
+        self.finish(c, v).and_then(reply_to_result)
+    }
+
     fn finish(&self, c: Connection, v: Value) -> Result<Value> {
         match v {
             Value::Error(e) if is_dead(&e) => Err(dead_or_reply(e)),

@@ -56,12 +56,35 @@ pub const REDIS_VERSION: &str = "7.0.15";
 
 struct Shared {
     state: Mutex<State>,
+    /// Wakes threads waiting for a blocked reply or a push; see [`Shared::notify`].
     wake: Condvar,
+    /// How many threads wait on `wake` (a notify with none is skipped: on Linux every
+    /// `notify_all` is a futex system call, which would otherwise cost each command one).
+    waiters: std::sync::atomic::AtomicUsize,
     clock: Clock,
     /// Sleeps and blocked-command deadlines waiting on the clock ([`wait`]).
     timers: Mutex<wait::Timers>,
     /// Wakes the cron thread when an earlier timer is registered.
     timer_cv: Condvar,
+}
+
+impl Shared {
+    /// Wakes every thread waiting on `wake`, if there is one. Call it after releasing the state
+    /// lock that guarded the change: a waiter registers (under that lock) before it waits.
+    fn notify(&self) {
+        if self.waiters.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            self.wake.notify_all();
+        }
+    }
+
+    /// Waits on `wake` for at most `max`, registered as a waiter; `st` is the state lock.
+    fn wait<'a>(&self, st: MutexGuard<'a, State>, max: Duration) -> MutexGuard<'a, State> {
+        use std::sync::atomic::Ordering;
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let st = self.wake.wait_timeout(st, max).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        st
+    }
 }
 
 /// An in-memory Redis server. Clone it to share; every clone is the same server.
@@ -101,6 +124,7 @@ impl Simulator {
             shared: Arc::new(Shared {
                 state: Mutex::new(State::new(config, now)),
                 wake: Condvar::new(),
+                waiters: std::sync::atomic::AtomicUsize::new(0),
                 clock,
                 timers: Mutex::new(wait::Timers::default()),
                 timer_cv: Condvar::new(),
@@ -142,7 +166,7 @@ impl Simulator {
                 blocking::expire_timeouts(&mut st, now);
                 dispatch::deliver_outbox(&mut st);
                 drop(st);
-                sim.shared.wake.notify_all();
+                sim.shared.notify();
             }
         });
         // Without a thread the simulator still expires lazily and on every command.
@@ -217,7 +241,7 @@ impl Simulator {
         dispatch::deliver_outbox(&mut st);
         st.last_sweep_ms = now;
         drop(st);
-        self.shared.wake.notify_all();
+        self.shared.notify();
         self.fire_timers();
     }
 }
@@ -301,7 +325,7 @@ impl Connection {
             }
             (dispatch::run(&mut st, self.id, argv, now), before)
         };
-        self.sim.shared.wake.notify_all();
+        self.sim.shared.notify();
         result
     }
 
@@ -342,7 +366,7 @@ impl Connection {
                     slice = slice.min(Duration::from_millis(d.saturating_sub(now).max(1)));
                 }
             }
-            st = shared.wake.wait_timeout(st, slice).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+            st = shared.wait(st, slice);
         }
     }
 
@@ -382,7 +406,7 @@ impl Connection {
         let now = self.sim.shared.clock.now_us();
         let out = dispatch::run_atomic(&mut st, self.id, now, body);
         drop(st);
-        self.sim.shared.wake.notify_all();
+        self.sim.shared.notify();
         out
     }
 
@@ -407,7 +431,7 @@ impl Connection {
                 return Some(v);
             }
             let left = max.checked_sub(start.elapsed())?;
-            st = shared.wake.wait_timeout(st, left).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+            st = shared.wait(st, left);
         }
     }
 

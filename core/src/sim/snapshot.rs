@@ -732,7 +732,7 @@ impl Simulator {
             }
             install(&mut st, dbs, now_us)
         };
-        self.shared.wake.notify_all();
+        self.shared.notify();
         drop(old);
         Ok(())
     }
