@@ -25,6 +25,11 @@ pub(crate) fn count(what: &str, n: i64) -> PyResult<u64> {
         .map_err(|_| to_py_err(Error::new(ErrorKind::InvalidArgument, format!("{what} must be ≥ 0, got {n}"))))
 }
 
+/// `()` as None (its `IntoPyObject` is the empty tuple).
+pub(crate) fn none(py: Python<'_>, (): ()) -> PyResult<Py<PyAny>> {
+    Ok(py.None())
+}
+
 /// A rate limiter: one limit per caller key.
 #[pyclass(module = "redkit._native", frozen)]
 pub struct Limiter {
@@ -99,7 +104,7 @@ impl Limiter {
     /// Forgets everything about `key` (counts, tokens, leases, a block).
     fn reset(&self, py: Python<'_>, key: String) -> PyResult<Py<PyAny>> {
         let l = self.inner.clone();
-        self.mode.run(py, async move { l.reset(&key).await })
+        self.mode.run_with(py, async move { l.reset(&key).await }, none)
     }
 
     /// Ends a concurrency lease; True if it was live.
@@ -200,7 +205,7 @@ impl LimiterSet {
     /// Forgets `key` in every limit.
     fn reset(&self, py: Python<'_>, key: String) -> PyResult<Py<PyAny>> {
         let s = self.inner.clone();
-        self.mode.run(py, async move { s.reset(&key).await })
+        self.mode.run_with(py, async move { s.reset(&key).await }, none)
     }
 
     /// Ends a lease a concurrency limit of the set handed out; True if it was live.

@@ -9,7 +9,7 @@
 use crate::client::Client;
 use crate::convert::Seconds;
 use crate::errors::to_py_err;
-use crate::limiter::count;
+use crate::limiter::{count, none};
 use crate::record::record;
 use crate::runtime::Mode;
 use pyo3::prelude::*;
@@ -154,14 +154,14 @@ impl Semaphore {
     /// Returns the permit `token`; `LockNotOwnedError` if it holds no live permit.
     fn release(&self, py: Python<'_>, token: String) -> PyResult<Py<PyAny>> {
         let sem = self.inner.clone();
-        self.mode.run(py, async move { sem.release(&token).await })
+        self.mode.run_with(py, async move { sem.release(&token).await }, none)
     }
 
     /// Renews the permit `token` for `lease` seconds from now; `LockNotOwnedError` if it holds
     /// no live permit.
     fn extend(&self, py: Python<'_>, token: String, lease: Seconds) -> PyResult<Py<PyAny>> {
         let sem = self.inner.clone();
-        self.mode.run(py, async move { sem.extend(&token, lease.0).await })
+        self.mode.run_with(py, async move { sem.extend(&token, lease.0).await }, none)
     }
 
     /// How many permits are held now.
