@@ -329,3 +329,33 @@ def test_decorator_async_and_mismatches(aclient: redkit.aio.Client, client: redk
 
     with pytest.raises(TypeError, match="key"):
         client.limiter("b").limit(key=3)  # type: ignore[arg-type]
+
+
+def test_decorator_on_a_set_releases_its_leases(client: redkit.Client) -> None:
+    pool = client.limiter("inflight", algorithm="concurrency", limit=1, window=60)
+    both = redkit.LimiterSet([client.limiter("rate", limit=3, window=60), pool])
+
+    @both.limit(key=lambda user: user)
+    def run(user: str) -> bool:
+        return bool(pool.peek(user))
+
+    assert [run("ann") for _ in range(3)] == [False, False, False], "leased while running"
+    assert pool.peek("ann"), "every lease released"
+    with pytest.raises(redkit.TimeoutError) as raised:
+        run("ann")
+    assert isinstance(raised.value.decision, redkit.MultiDecision)  # type: ignore[attr-defined]
+
+
+def test_async_decorator_waits_for_retry_after() -> None:
+    limiter = redkit.Simulator().async_client().limiter("slow", limit=1, window=0.2)  # the real clock
+
+    @limiter.limit(key="k", wait=2)
+    async def tick() -> float:
+        return time.monotonic()
+
+    async def main() -> None:
+        first = await tick()
+        second = await tick()
+        assert 0.1 <= second - first < 1.5
+
+    asyncio.run(main())
