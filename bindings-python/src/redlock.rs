@@ -4,6 +4,9 @@
 //!
 //! The clients only lend their backends: the handle's API (blocking or asyncio) is the one of
 //! the function that made it (`redkit.redlock` or `redkit.aio.redlock`).
+//!
+//! The pause between retries is the first master's time: on manual-clock simulators a retry
+//! waits for `advance`, so tests there use `retry_count=0` (or advance from another thread).
 
 use crate::client::Client;
 use crate::convert::Seconds;

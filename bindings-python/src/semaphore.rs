@@ -4,7 +4,8 @@
 //! One handle serves any number of holders. `with sem:` / `async with sem:` take a permit on
 //! entry (waiting up to `blocking_timeout`) and release that same permit on exit: the entered
 //! tokens are kept per thread (blocking API) or per asyncio task, so holders sharing a handle
-//! never release each other's permits.
+//! never release each other's permits (a blocking handle shared by asyncio tasks of one thread
+//! has one stack for them all: use a `redkit.aio` handle there).
 
 use crate::client::Client;
 use crate::convert::Seconds;

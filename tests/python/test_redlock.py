@@ -190,3 +190,22 @@ def test_wrong_arguments() -> None:
     five = redkit.redlock([redkit.Simulator().client() for _ in range(5)], "x")
     assert five.quorum == 3
     assert repr(five) == 'Redlock("x" over 5 instances, ttl 10000 ms)'
+
+
+def test_retries_wait_on_the_virtual_clock() -> None:
+    """A retrying acquire sleeps on the first master's clock: advancing it (from another thread
+    while the GIL is released) lets the retry happen after the holder's lease ran out."""
+    sims = [redkit.Simulator(manual_clock=True) for _ in range(3)]
+    holder = redkit.redlock([s.client() for s in sims], "job", ttl=5, retry_count=0)
+    waiter = redkit.redlock([s.client() for s in sims], "job", ttl=5, retry_count=3, retry_delay=2, retry_jitter=0)
+    assert holder.acquire()
+    got: list[redkit.RedlockAcquisition] = []
+    t = threading.Thread(target=lambda: got.append(waiter.acquire()), daemon=True)
+    t.start()
+    deadline = time.monotonic() + 10
+    while t.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+        for s in sims:
+            s.advance(1)
+    t.join(1)
+    assert got and got[0] and got[0].attempts >= 2

@@ -75,5 +75,6 @@ from .results import Decision, MultiDecision, Permit, RedlockAcquisition  # noqa
 def redlock(clients: Any, name: str, **options: Any) -> Redlock:
     """A blocking ``Redlock`` named ``name`` over the independent masters behind ``clients``
     (options: ``ttl``, ``drift_factor``, ``retry_count``, ``retry_delay``, ``retry_jitter``,
-    ``instance_timeout``, ``prefix``; durations in seconds)."""
+    ``instance_timeout``, ``prefix``; durations in seconds). Retries pause on the first master's
+    clock: over manual-clock simulators use ``retry_count=0`` or advance from another thread."""
     return _native.redlock(clients, name, asyncio=False, **options)
