@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any, Awaitable, Callable, Iterable, Literal, Optional, Sequence, TypeVar, Union, final
+from typing import Any, Callable, Iterable, Literal, Optional, Sequence, TypeVar, Union, final
 
 from . import aio as _aio
 from .results import Acquisition, Decision, MultiDecision, Permit, RedlockAcquisition, Release
@@ -14,7 +14,6 @@ _Arg = Union[bytes, bytearray, memoryview, str, int, float]
 
 _Algorithm = Literal["fixed_window", "sliding_log", "sliding_window", "token_bucket", "gcra", "concurrency"]
 _F = TypeVar("_F", bound=Callable[..., Any])
-_AF = TypeVar("_AF", bound=Callable[..., Awaitable[Any]])
 
 @final
 class Simulator:

@@ -12,7 +12,6 @@ _Seconds = Union[int, float, datetime.timedelta]
 _Arg = Union[bytes, bytearray, memoryview, str, int, float]
 
 _Algorithm = Literal["fixed_window", "sliding_log", "sliding_window", "token_bucket", "gcra", "concurrency"]
-_F = TypeVar("_F", bound=Callable[..., Any])
 _AF = TypeVar("_AF", bound=Callable[..., Awaitable[Any]])
 
 __all__ = [
