@@ -7,9 +7,12 @@ mod client;
 mod convert;
 mod errors;
 mod fork;
+mod limiter;
 mod lock;
 mod record;
+mod redlock;
 mod runtime;
+mod semaphore;
 
 use pyo3::prelude::*;
 
@@ -21,5 +24,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
     m.add_function(wrap_pyfunction!(client::connect_cluster, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::after_fork, m)?)?;
+    m.add_class::<limiter::Limiter>()?;
+    m.add_class::<limiter::LimiterSet>()?;
+    m.add_class::<semaphore::Semaphore>()?;
+    m.add_class::<redlock::Redlock>()?;
+    m.add_function(wrap_pyfunction!(redlock::redlock, m)?)?;
     Ok(())
 }

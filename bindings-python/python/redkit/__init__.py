@@ -14,6 +14,7 @@ lives in the Rust core (``redkit._native``); this package only re-exports and ad
 from __future__ import annotations
 
 import os as _os
+from typing import Any
 
 from . import _native
 from ._native import Client, Lock, Simulator
@@ -49,6 +50,15 @@ __all__ = [
     "TimeoutError",
     "connect",
     "connect_cluster",
+    "Decision",
+    "Limiter",
+    "LimiterSet",
+    "MultiDecision",
+    "Permit",
+    "Redlock",
+    "RedlockAcquisition",
+    "Semaphore",
+    "redlock",
 ]
 
 connect = _native.connect
@@ -57,3 +67,14 @@ connect_cluster = _native.connect_cluster
 if hasattr(_os, "register_at_fork"):
     # A forked child gets a fresh I/O runtime and reconnects instead of sharing sockets.
     _os.register_at_fork(after_in_child=_native.after_fork)
+
+from ._native import Limiter, LimiterSet, Redlock, Semaphore  # noqa: E402
+from .results import Decision, MultiDecision, Permit, RedlockAcquisition  # noqa: E402
+
+
+def redlock(clients: Any, name: str, **options: Any) -> Redlock:
+    """A blocking ``Redlock`` named ``name`` over the independent masters behind ``clients``
+    (options: ``ttl``, ``drift_factor``, ``retry_count``, ``retry_delay``, ``retry_jitter``,
+    ``instance_timeout``, ``prefix``; durations in seconds). Retries pause on the first master's
+    clock: over manual-clock simulators use ``retry_count=0`` or advance from another thread."""
+    return _native.redlock(clients, name, asyncio=False, **options)

@@ -13,7 +13,18 @@ from typing import Any
 from .. import _native
 from .._native import Client, Lock, Simulator
 
-__all__ = ["Client", "Lock", "Simulator", "connect", "connect_cluster"]
+__all__ = [
+    "Client",
+    "Lock",
+    "Simulator",
+    "connect",
+    "connect_cluster",
+    "Limiter",
+    "LimiterSet",
+    "Redlock",
+    "Semaphore",
+    "redlock",
+]
 
 
 def connect(url: str, **options: Any) -> Client:
@@ -24,3 +35,12 @@ def connect(url: str, **options: Any) -> Client:
 def connect_cluster(urls: list[str], **options: Any) -> Client:
     """An asyncio client for the Redis Cluster reached through any of ``urls``."""
     return _native.connect_cluster(urls, asyncio=True, **options)
+
+
+from .._native import Limiter, LimiterSet, Redlock, Semaphore  # noqa: E402
+
+
+def redlock(clients: Any, name: str, **options: Any) -> Redlock:
+    """An asyncio ``Redlock`` named ``name`` over the independent masters behind ``clients``
+    (any clients: only their connections are used); options as ``redkit.redlock``."""
+    return _native.redlock(clients, name, asyncio=True, **options)

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Iterable, Literal, Optional, Sequence, Union, final
+from typing import Any, Awaitable, Callable, Iterable, Literal, Optional, Sequence, TypeVar, Union, final
 
 from .._native import Simulator as Simulator
-from ..results import Acquisition, Release
+from ..results import Acquisition, Decision, MultiDecision, Permit, RedlockAcquisition, Release
 
 _Seconds = Union[int, float, datetime.timedelta]
 _Arg = Union[bytes, bytearray, memoryview, str, int, float]
 
-__all__ = ["Client", "Lock", "Simulator", "connect", "connect_cluster"]
+_Algorithm = Literal["fixed_window", "sliding_log", "sliding_window", "token_bucket", "gcra", "concurrency"]
+_AF = TypeVar("_AF", bound=Callable[..., Awaitable[Any]])
+
+__all__ = [
+    "Client",
+    "Lock",
+    "Simulator",
+    "connect",
+    "connect_cluster",
+    "Limiter",
+    "LimiterSet",
+    "Redlock",
+    "Semaphore",
+    "redlock",
+]
 
 @final
 class Client:
@@ -36,6 +50,30 @@ class Client:
         prefix: Optional[str] = None,
         token: Optional[str] = None,
     ) -> Lock: ...
+    def limiter(
+        self,
+        name: str,
+        *,
+        algorithm: _Algorithm = "fixed_window",
+        limit: int = 10,
+        window: Optional[_Seconds] = None,
+        burst: Optional[int] = None,
+        refill: Optional[int] = None,
+        refill_interval: Optional[_Seconds] = None,
+        block_for: Optional[_Seconds] = None,
+        on_unreachable: Literal["error", "open", "closed"] = "error",
+        local_fallback: bool = False,
+        prefix: Optional[str] = None,
+    ) -> Limiter: ...
+    def semaphore(
+        self,
+        name: str,
+        *,
+        permits: int = 1,
+        lease: Optional[_Seconds] = None,
+        blocking_timeout: Optional[_Seconds] = None,
+        prefix: Optional[str] = None,
+    ) -> Semaphore: ...
 
 @final
 class Lock:
@@ -57,3 +95,70 @@ class Lock:
 
 def connect(url: str, **options: Any) -> Client: ...
 def connect_cluster(urls: list[str], **options: Any) -> Client: ...
+
+@final
+class Limiter:
+    async def consume(self, key: str, cost: int = 1) -> Decision: ...
+    async def peek(self, key: str, cost: int = 1) -> Decision: ...
+    async def reset(self, key: str) -> None: ...
+    async def release(self, key: str, lease: str) -> bool: ...
+    def limit(
+        self, key: Union[str, Callable[..., str]], *, cost: int = 1, wait: Optional[_Seconds] = None
+    ) -> Callable[[_AF], _AF]: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def algorithm(self) -> _Algorithm: ...
+    @property
+    def options(self) -> dict[str, Any]: ...
+
+@final
+class LimiterSet:
+    def __new__(cls, limiters: Sequence[Limiter]) -> LimiterSet: ...
+    async def consume(self, key: str, cost: int = 1) -> MultiDecision: ...
+    async def peek(self, key: str, cost: int = 1) -> MultiDecision: ...
+    async def reset(self, key: str) -> None: ...
+    async def release(self, key: str, lease: str) -> bool: ...
+    def limit(
+        self, key: Union[str, Callable[..., str]], *, cost: int = 1, wait: Optional[_Seconds] = None
+    ) -> Callable[[_AF], _AF]: ...
+    @property
+    def limiters(self) -> list[Limiter]: ...
+
+@final
+class Semaphore:
+    async def acquire(self, timeout: Optional[_Seconds] = None) -> Permit: ...
+    async def try_acquire(self) -> Permit: ...
+    async def release(self, token: str) -> None: ...
+    async def extend(self, token: str, lease: _Seconds) -> None: ...
+    async def count(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    async def __aenter__(self) -> Permit: ...
+    async def __aexit__(self, *_exc_info: Any) -> bool: ...
+
+@final
+class Redlock:
+    async def acquire(self) -> RedlockAcquisition: ...
+    async def try_acquire(self) -> RedlockAcquisition: ...
+    async def release(self) -> int: ...
+    async def extend(self, ttl: _Seconds) -> RedlockAcquisition: ...
+    @property
+    def quorum(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    async def __aenter__(self) -> RedlockAcquisition: ...
+    async def __aexit__(self, *_exc_info: Any) -> bool: ...
+
+def redlock(
+    clients: Sequence[Any],
+    name: str,
+    *,
+    ttl: Optional[_Seconds] = None,
+    drift_factor: Optional[float] = None,
+    retry_count: Optional[int] = None,
+    retry_delay: Optional[_Seconds] = None,
+    retry_jitter: Optional[_Seconds] = None,
+    instance_timeout: Optional[_Seconds] = None,
+    prefix: Optional[str] = None,
+) -> Redlock: ...
