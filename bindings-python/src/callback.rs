@@ -6,24 +6,32 @@
 //!   callback was made (or bound, [`Callback::bind_loop`]); with no loop (the sync API), it runs
 //!   to completion in a fresh one (`asyncio.run`).
 //! - An exception it raises reaches the caller as itself, not as a core error: the core only
-//!   sees an error of kind `Io` ("callback raised"), and [`Callback::error`] swaps the original
-//!   exception back in when the pattern's call fails.
-
-// Used by the cache, worker and pub/sub bindings as they land.
-#![allow(dead_code)]
+//!   sees an error of kind `Io` ("callback raised …"), and [`Callback::error`] swaps the original
+//!   exception back in when the pattern's call fails. The exception is kept in a small registry
+//!   under a number the error's message carries, so every caller the core hands that error to
+//!   gets it — the callers of a cache's single flight that shared a failed load included.
 
 use crate::runtime::Tokio;
 use pyo3::prelude::*;
 use pyo3_async_runtimes::TaskLocals;
 use redkit::{Error, ErrorKind};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// How many raised exceptions are kept for [`Callback::error`] (the oldest go first).
+const KEPT: usize = 256;
+/// Exceptions callbacks raised, by the number in their core error's message.
+static RAISED: Mutex<VecDeque<(u64, PyErr)>> = Mutex::new(VecDeque::new());
+static NEXT: AtomicU64 = AtomicU64::new(1);
+/// How a core error's message ends when it stands for a kept exception: `… [#17]`.
+const MARK: &str = " [#";
 
 /// A Python callable shared with core futures.
 #[derive(Clone)]
 pub struct Callback {
     func: Arc<Py<PyAny>>,
     locals: Arc<Mutex<Option<TaskLocals>>>,
-    raised: Arc<Mutex<Option<PyErr>>>,
 }
 
 impl Callback {
@@ -35,11 +43,7 @@ impl Callback {
                 func.get_type().name()?
             )));
         }
-        let cb = Callback {
-            func: Arc::new(func.clone().unbind()),
-            locals: Arc::new(Mutex::new(None)),
-            raised: Arc::new(Mutex::new(None)),
-        };
+        let cb = Callback { func: Arc::new(func.clone().unbind()), locals: Arc::new(Mutex::new(None)) };
         cb.bind_loop(func.py());
         Ok(cb)
     }
@@ -78,19 +82,44 @@ impl Callback {
         result.map_err(|e| self.keep(e))
     }
 
-    fn keep(&self, e: PyErr) -> Error {
-        let message = Python::attach(|py| e.value(py).to_string());
-        *self.raised.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-        Error::new(ErrorKind::Io, format!("callback raised: {message}"))
+    /// Keeps `e` (raised by the callback, or by converting what it returned) for
+    /// [`Callback::error`] and returns the core error that stands for it.
+    pub fn keep(&self, e: PyErr) -> Error {
+        let message = Python::attach(|py| {
+            let value = e.value(py);
+            let class = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            format!("{class}: {value}")
+        });
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        let mut kept = RAISED.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() >= KEPT {
+            kept.pop_front();
+        }
+        kept.push_back((id, e));
+        Error::new(ErrorKind::Io, format!("callback raised {message}{MARK}{id}]"))
     }
 
     /// The exception to raise for `e`: the callback's own if it raised, else `e` mapped.
     pub fn error(&self, e: Error) -> PyErr {
-        match self.raised.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            Some(original) => original,
-            None => crate::errors::to_py_err(e),
+        raised(e)
+    }
+}
+
+/// The exception for a core error: the one a callback raised if `e` stands for one (see
+/// [`Callback::keep`]), else the `redkit` exception of its kind.
+pub fn raised(e: Error) -> PyErr {
+    let id = e.message.rsplit_once(MARK).and_then(|(_, tail)| tail.strip_suffix(']')?.parse::<u64>().ok());
+    if let Some(id) = id.filter(|_| e.kind == ErrorKind::Io) {
+        // The GIL before the registry, always (keep() may be called holding the GIL).
+        let original = Python::attach(|py| {
+            let kept = RAISED.lock().unwrap_or_else(|p| p.into_inner());
+            kept.iter().find(|(k, _)| *k == id).map(|(_, original)| original.clone_ref(py))
+        });
+        if let Some(original) = original {
+            return original;
         }
     }
+    crate::errors::to_py_err(e)
 }
 
 type Awaiting = std::pin::Pin<Box<dyn std::future::Future<Output = PyResult<Py<PyAny>>> + Send>>;

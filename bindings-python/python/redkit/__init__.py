@@ -30,6 +30,8 @@ from .exceptions import (
     TimeoutError,
 )
 from .results import Acquisition, Release
+from ._native import Cache, Drainer, SessionStore
+from .results import CacheStats, CacheWrite, CreatedSession, DrainReport, Session, SessionInfo
 
 __all__ = [
     "Acquisition",
@@ -49,6 +51,15 @@ __all__ = [
     "TimeoutError",
     "connect",
     "connect_cluster",
+    "Cache",
+    "Drainer",
+    "SessionStore",
+    "CacheStats",
+    "CacheWrite",
+    "CreatedSession",
+    "DrainReport",
+    "Session",
+    "SessionInfo",
 ]
 
 connect = _native.connect

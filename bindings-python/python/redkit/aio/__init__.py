@@ -12,8 +12,18 @@ from typing import Any
 
 from .. import _native
 from .._native import Client, Lock, Simulator
+from .._native import Cache, Drainer, SessionStore
 
-__all__ = ["Client", "Lock", "Simulator", "connect", "connect_cluster"]
+__all__ = [
+    "Client",
+    "Lock",
+    "Simulator",
+    "connect",
+    "connect_cluster",
+    "Cache",
+    "Drainer",
+    "SessionStore",
+]
 
 
 def connect(url: str, **options: Any) -> Client:

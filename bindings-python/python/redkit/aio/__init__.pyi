@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Iterable, Literal, Optional, Sequence, Union, final
+from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Sequence, Union, final
 
 from .._native import Simulator as Simulator
 from ..results import Acquisition, Release
+from ..results import CacheStats, CacheWrite, CreatedSession, DrainReport, Session, SessionInfo
 
 _Seconds = Union[int, float, datetime.timedelta]
 _Arg = Union[bytes, bytearray, memoryview, str, int, float]
 
-__all__ = ["Client", "Lock", "Simulator", "connect", "connect_cluster"]
+__all__ = [
+    "Client",
+    "Lock",
+    "Simulator",
+    "connect",
+    "connect_cluster",
+    "Cache",
+    "Drainer",
+    "SessionStore",
+]
 
 @final
 class Client:
@@ -36,6 +46,32 @@ class Client:
         prefix: Optional[str] = None,
         token: Optional[str] = None,
     ) -> Lock: ...
+    def cache(
+        self,
+        name: str,
+        *,
+        ttl: Optional[_Seconds] = None,
+        prefix: Optional[str] = None,
+        lock_ttl: Optional[_Seconds] = None,
+        lock_wait: Optional[_Seconds] = None,
+        beta: Optional[float] = None,
+        stale: Optional[_Seconds] = None,
+        negative_ttl: Optional[_Seconds] = None,
+        local_capacity: int = 0,
+        local_ttl: Optional[_Seconds] = None,
+        serializer: Any = None,
+    ) -> Cache: ...
+    def sessions(
+        self,
+        name: str = "sessions",
+        *,
+        idle_ttl: Optional[_Seconds] = None,
+        lifetime: Optional[_Seconds] = None,
+        max_per_user: Optional[int] = None,
+        secret: Union[str, bytes, None] = None,
+        previous_secrets: Optional[Sequence[Union[str, bytes]]] = None,
+        prefix: Optional[str] = None,
+    ) -> SessionStore: ...
 
 @final
 class Lock:
@@ -57,3 +93,83 @@ class Lock:
 
 def connect(url: str, **options: Any) -> Client: ...
 def connect_cluster(urls: list[str], **options: Any) -> Client: ...
+
+@final
+class Cache:
+    async def get(self, key: str) -> Any: ...
+    async def set(self, key: str, value: Any, ttl: Optional[_Seconds] = None, *, tags: Optional[Sequence[str]] = None) -> None: ...
+    async def delete(self, key: str) -> bool: ...
+    async def get_or_set(
+        self, key: str, loader: Callable[[], Any], ttl: Optional[_Seconds] = None, *, tags: Optional[Sequence[str]] = None
+    ) -> Any: ...
+    async def write_through(
+        self,
+        key: str,
+        value: Any,
+        sink: Callable[[List[CacheWrite]], Any],
+        ttl: Optional[_Seconds] = None,
+        *,
+        tags: Optional[Sequence[str]] = None,
+    ) -> None: ...
+    async def write_behind(
+        self, key: str, value: Any, ttl: Optional[_Seconds] = None, *, tags: Optional[Sequence[str]] = None
+    ) -> None: ...
+    async def delete_behind(self, key: str) -> bool: ...
+    async def drain_behind(
+        self,
+        sink: Callable[[List[CacheWrite]], Any],
+        *,
+        batch: Optional[int] = None,
+        retry_after: Optional[_Seconds] = None,
+        poll: Optional[_Seconds] = None,
+        max_attempts: Optional[int] = None,
+    ) -> DrainReport: ...
+    def spawn_drainer(
+        self,
+        sink: Callable[[List[CacheWrite]], Any],
+        *,
+        batch: Optional[int] = None,
+        retry_after: Optional[_Seconds] = None,
+        poll: Optional[_Seconds] = None,
+        max_attempts: Optional[int] = None,
+    ) -> Drainer: ...
+    async def invalidate_tag(self, tag: str) -> int: ...
+    async def invalidate_prefix(self, prefix: str) -> int: ...
+    async def invalidate_all(self) -> int: ...
+    def stats(self) -> CacheStats: ...
+    def local_len(self) -> int: ...
+    def cached(
+        self,
+        ttl: Union[_Seconds, Callable[..., Any], None] = None,
+        *,
+        key: Union[str, Callable[..., str], None] = None,
+        tags: Union[Sequence[str], Callable[..., Iterable[str]], None] = None,
+    ) -> Any: ...
+    @property
+    def ttl(self) -> Optional[float]: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def is_async(self) -> bool: ...
+
+@final
+class Drainer:
+    def stop(self) -> None: ...
+
+@final
+class SessionStore:
+    async def create(self, user: Optional[str] = None, data: Optional[Dict[str, Any]] = None) -> CreatedSession: ...
+    async def get(self, token: str) -> Optional[Session]: ...
+    async def get_field(self, token: str, field: str) -> Any: ...
+    async def set_field(self, token: str, field: str, value: Any) -> float: ...
+    async def set_fields(self, token: str, data: Dict[str, Any]) -> float: ...
+    async def delete_fields(self, token: str, *fields: str) -> float: ...
+    async def touch(self, token: str) -> float: ...
+    async def regenerate(self, token: str) -> Session: ...
+    async def destroy(self, token: str) -> bool: ...
+    async def list(self, user: str) -> List[SessionInfo]: ...
+    async def revoke_all(self, user: str, *, keep: Optional[str] = None) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def is_async(self) -> bool: ...
