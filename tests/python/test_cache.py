@@ -121,7 +121,7 @@ def test_argument_errors(client: redkit.Client) -> None:
     with pytest.raises(ValueError):
         cache.set("k", 1, -1)
     with pytest.raises(TypeError):
-        cache.set("k", 1, 5, tags="one")  # type: ignore[arg-type]
+        cache.set("k", 1, 5, tags="one")
     with pytest.raises(TypeError, match="callable"):
         cache.get_or_set("k", 5, 1)  # type: ignore[arg-type]
     with pytest.raises(redkit.InvalidArgumentError, match="non-empty"):
@@ -137,7 +137,7 @@ def test_argument_errors(client: redkit.Client) -> None:
     with pytest.raises(redkit.InvalidArgumentError):
         client.cache("")
     with pytest.raises(TypeError):
-        client.cache("e", 60)  # type: ignore[misc]  # options are keyword-only
+        client.cache("e", 60)  # type: ignore[call-arg]  # options are keyword-only
 
 
 def test_a_key_of_the_wrong_type_is_a_response_error(client: redkit.Client) -> None:
@@ -489,6 +489,9 @@ def test_cached_key_and_tag_templates(client: redkit.Client) -> None:
     assert repo.user(7) == {"id": 7}
     assert cache.get("user:7") == {"id": 7}
     assert cache.invalidate_tag("user:7") == 1
+    repo.user(8)
+    assert Repo.user.key(repo, 8) == "user:8"
+    assert Repo.user.invalidate(repo, 8) is True
 
     @cache.cached(key=lambda obj: f"obj:{obj['id']}")
     def describe(obj: dict[str, int]) -> str:

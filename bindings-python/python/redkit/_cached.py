@@ -17,6 +17,11 @@ JSON (objects, bytes, ``self``) need ``key=``: a format string over the paramete
 The wrapped function gains ``.key(*args, **kwargs)`` (the key a call uses),
 ``.invalidate(*args, **kwargs)`` (deletes that call's entry; awaitable on an asyncio cache),
 ``.invalidate_all()`` (every entry of the function, with the default key rule) and ``.cache``.
+On a method, ``key`` and ``invalidate`` take ``self`` too, like the function:
+``Repo.user.invalidate(repo, 7)``.
+
+A result of ``None`` is "no value": not cached unless the cache has ``negative_ttl``. Results
+come back through the cache's JSON (a tuple is returned as a list, even on the first call).
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime
 from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Sequence, Union, final
+from typing import Awaitable, Coroutine, Protocol, TypeVar, overload
+
+from typing_extensions import ParamSpec
 
 from .._native import Simulator as Simulator
 from ..results import Acquisition, Release
@@ -138,13 +141,16 @@ class Cache:
     async def invalidate_all(self) -> int: ...
     def stats(self) -> CacheStats: ...
     def local_len(self) -> int: ...
+    @overload
+    def cached(self, ttl: Callable[_P, _R], /) -> _AsyncCached[_P, _R]: ...
+    @overload
     def cached(
         self,
-        ttl: Union[_Seconds, Callable[..., Any], None] = None,
+        ttl: Optional[_Seconds] = None,
         *,
         key: Union[str, Callable[..., str], None] = None,
         tags: Union[Sequence[str], Callable[..., Iterable[str]], None] = None,
-    ) -> Any: ...
+    ) -> _AsyncCachedDecorator: ...
     @property
     def ttl(self) -> Optional[float]: ...
     @property
@@ -173,3 +179,27 @@ class SessionStore:
     def name(self) -> str: ...
     @property
     def is_async(self) -> bool: ...
+
+# What @cache.cached makes of a function (see redkit/_cached.py): always awaitable.
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_R_co = TypeVar("_R_co", covariant=True)
+
+class _AsyncCached(Protocol[_P, _R_co]):
+    cache: Cache
+    __name__: str
+    __qualname__: str
+    def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> Coroutine[Any, Any, _R_co]: ...
+    @overload
+    def __get__(self, obj: None, objtype: Optional[type] = None) -> _AsyncCached[_P, _R_co]: ...
+    @overload
+    def __get__(self, obj: object, objtype: Optional[type] = None) -> Callable[..., Coroutine[Any, Any, _R_co]]: ...
+    def key(self, *args: _P.args, **kwargs: _P.kwargs) -> str: ...
+    def invalidate(self, *args: _P.args, **kwargs: _P.kwargs) -> Coroutine[Any, Any, bool]: ...
+    def invalidate_all(self) -> Coroutine[Any, Any, int]: ...
+
+class _AsyncCachedDecorator(Protocol):
+    @overload
+    def __call__(self, fn: Callable[_P, Awaitable[_R]], /) -> _AsyncCached[_P, _R]: ...
+    @overload
+    def __call__(self, fn: Callable[_P, _R], /) -> _AsyncCached[_P, _R]: ...
