@@ -72,7 +72,11 @@ impl Codec {
 /// `TypeError`; with `serializer=` (any object with `dumps(value) -> bytes | str` and
 /// `loads(data)`, e.g. `pickle` if you trust every writer) values go through it first. Nothing
 /// is pickled unless you ask. A stored `None` reads like a miss; a loader's `None` means "no
-/// value" (cached for `negative_ttl` when set).
+/// value" (cached for `negative_ttl` when set). Dict keys come back sorted (JSON objects keep
+/// no order in the core).
+///
+/// Every method blocks (GIL released) on a `redkit` client and returns an awaitable on a
+/// `redkit.aio` one, except `stats`, `local_len`, `spawn_drainer` and `cached`.
 #[pyclass(module = "redkit._native", frozen)]
 pub struct Cache {
     inner: CoreCache,

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How many raised exceptions are kept for [`Callback::error`] (the oldest go first).
-const KEPT: usize = 256;
+const KEPT: usize = 64;
 /// Exceptions callbacks raised, by the number in their core error's message.
 static RAISED: Mutex<VecDeque<(u64, PyErr)>> = Mutex::new(VecDeque::new());
 static NEXT: AtomicU64 = AtomicU64::new(1);
