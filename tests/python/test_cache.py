@@ -589,3 +589,51 @@ async def test_cached_decorator_on_async_and_sync_functions(aclient: redkit.aio.
     assert await fetch.invalidate("ab") is True
     assert await fetch("ab") == "abab" and calls.count("ab") == 2
     assert await cache.invalidate_tag("t") == 1
+
+
+async def test_async_loaders_and_sinks_run_on_the_callers_loop(aclient: redkit.aio.Client) -> None:
+    cache = aclient.cache("loop", ttl=60)
+    outer = asyncio.get_running_loop()
+    seen: list[bool] = []
+
+    async def load() -> str:
+        seen.append(asyncio.get_running_loop() is outer)
+        return "v"
+
+    async def sink(batch: list[redkit.CacheWrite]) -> None:
+        seen.append(asyncio.get_running_loop() is outer)
+
+    assert await cache.get_or_set("k", load) == "v"
+    await cache.write_through("w", 1, sink)
+    assert seen == [True, True]
+
+
+async def test_an_async_background_drainer(aclient: redkit.aio.Client) -> None:
+    cache = aclient.cache("abg", ttl=60)
+    got: list[Any] = []
+
+    async def sink(batch: list[redkit.CacheWrite]) -> None:
+        got.extend(w.value for w in batch)
+
+    drainer = cache.spawn_drainer(sink, poll=0.01, batch=10)
+    sim = aclient.simulator
+    try:
+        await cache.write_behind("a", {"n": 1})
+        for _ in range(500):
+            if got:
+                break
+            if sim is not None:
+                sim.advance(0.02)
+            await asyncio.sleep(0.01)
+        assert got == [{"n": 1}]
+    finally:
+        drainer.stop()
+
+
+def test_names_and_reprs(client: redkit.Client) -> None:
+    cache = client.cache("users", ttl=datetime.timedelta(minutes=1))
+    assert (cache.name, cache.ttl, cache.is_async) == ("users", 60.0, False)
+    assert repr(cache) == 'Cache("users", sync)'
+    store = client.sessions()
+    assert (store.name, repr(store)) == ("sessions", 'SessionStore("sessions", sync)')
+    assert "hits=0" in repr(cache.stats())
