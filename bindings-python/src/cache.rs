@@ -156,7 +156,7 @@ impl Cache {
 
     /// A Python callable as the core's sink: called with a list of `CacheWrite`.
     fn sink(&self, func: &Bound<'_, PyAny>) -> PyResult<PySink> {
-        Ok(PySink { cb: Callback::new(func)?, codec: self.codec.clone() })
+        Ok(PySink { cb: Callback::for_call(func, self.mode)?, codec: self.codec.clone() })
     }
 }
 
@@ -252,7 +252,7 @@ impl Cache {
         ttl: Option<Seconds>,
         tags: Option<Vec<String>>,
     ) -> PyResult<Py<PyAny>> {
-        let (cb, opts, c) = (Callback::new(loader)?, self.entry(ttl, tags)?, self.inner.clone());
+        let (cb, opts, c) = (Callback::for_call(loader, self.mode)?, self.entry(ttl, tags)?, self.inner.clone());
         let (codec, to_value) = (self.codec.clone(), self.codec.clone());
         let caller = cb.clone();
         let load = move || async move {
@@ -351,7 +351,8 @@ impl Cache {
         poll: Option<Seconds>,
         max_attempts: Option<u32>,
     ) -> PyResult<Drainer> {
-        let sink = self.sink(sink)?;
+        // The drainer never blocks the caller: an async sink may run on the caller's loop.
+        let sink = PySink { cb: Callback::new(sink)?, codec: self.codec.clone() };
         let write = Arc::new(move |batch| sink.write(batch));
         let opts = drain_options(batch, retry_after, poll, max_attempts);
         let inner = self.inner.spawn_drainer::<Json, _>(write, opts).map_err(crate::errors::to_py_err)?;

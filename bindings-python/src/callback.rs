@@ -37,15 +37,30 @@ pub struct Callback {
 impl Callback {
     /// Wraps `func` (checked callable), remembering the running event loop if there is one.
     pub fn new(func: &Bound<'_, PyAny>) -> PyResult<Callback> {
+        let cb = Callback::unbound(func)?;
+        cb.bind_loop(func.py());
+        Ok(cb)
+    }
+
+    /// Wraps `func` without remembering a loop, for a call that blocks the calling thread (the
+    /// sync API): awaiting on a loop running on that thread would never finish, so a coroutine
+    /// runs in a fresh loop instead — and asyncio refuses at once if this thread runs one.
+    pub fn unbound(func: &Bound<'_, PyAny>) -> PyResult<Callback> {
         if !func.is_callable() {
             return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                 "expected a callable, got {}",
                 func.get_type().name()?
             )));
         }
-        let cb = Callback { func: Arc::new(func.clone().unbind()), locals: Arc::new(Mutex::new(None)) };
-        cb.bind_loop(func.py());
-        Ok(cb)
+        Ok(Callback { func: Arc::new(func.clone().unbind()), locals: Arc::new(Mutex::new(None)) })
+    }
+
+    /// [`Callback::new`] for a call made the `mode` way: [`Callback::unbound`] when it blocks.
+    pub fn for_call(func: &Bound<'_, PyAny>, mode: crate::runtime::Mode) -> PyResult<Callback> {
+        match mode {
+            crate::runtime::Mode::Sync => Callback::unbound(func),
+            crate::runtime::Mode::Async => Callback::new(func),
+        }
     }
 
     /// Remembers the event loop running now (if any) as the one coroutines are awaited on.

@@ -637,3 +637,15 @@ def test_names_and_reprs(client: redkit.Client) -> None:
     store = client.sessions()
     assert (store.name, repr(store)) == ("sessions", 'SessionStore("sessions", sync)')
     assert "hits=0" in repr(cache.stats())
+
+
+@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
+async def test_the_sync_api_inside_a_running_loop_refuses_an_async_loader_instead_of_hanging() -> None:
+    cache = redkit.Simulator().client().cache("mixed", ttl=60)
+
+    async def load() -> int:
+        return 1
+
+    with pytest.raises(RuntimeError, match="running event loop"):
+        cache.get_or_set("k", load)
+    assert cache.get_or_set("k", lambda: 2) == 2  # a plain loader is fine there
