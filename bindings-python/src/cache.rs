@@ -336,7 +336,10 @@ impl Cache {
         self.mode.run_with(
             py,
             async move { c.drain_behind::<Json, _>(&|batch| sink.write(batch), &opts).await },
-            |py, r| record(py, "DrainReport", &r),
+            |py, mut r| {
+                r.error = r.error.map(|m| crate::callback::without_mark(&m).to_string());
+                record(py, "DrainReport", &r)
+            },
         )
     }
 

@@ -120,6 +120,14 @@ impl Callback {
     }
 }
 
+/// A message without the mark [`Callback::keep`] appends, for reports that keep only the text.
+pub fn without_mark(message: &str) -> &str {
+    match message.rsplit_once(MARK) {
+        Some((head, tail)) if tail.strip_suffix(']').is_some_and(|n| n.parse::<u64>().is_ok()) => head,
+        _ => message,
+    }
+}
+
 /// The exception for a core error: the one a callback raised if `e` stands for one (see
 /// [`Callback::keep`]), else the `redkit` exception of its kind.
 pub fn raised(e: Error) -> PyErr {
