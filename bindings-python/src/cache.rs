@@ -154,13 +154,13 @@ impl Cache {
         })
     }
 
-    /// A Python callable as the core's sink: called with a list of `CacheWrite`.
+    /// A Python callable as the core's sink: called with a list of `Write`.
     fn sink(&self, func: &Bound<'_, PyAny>) -> PyResult<PySink> {
         Ok(PySink { cb: Callback::for_call(func, self.mode)?, codec: self.codec.clone() })
     }
 }
 
-/// A Python sink (`sink(writes: list[CacheWrite])`, plain or `async def`) as the core's.
+/// A Python sink (`sink(writes: list[Write])`, plain or `async def`) as the core's.
 #[derive(Clone)]
 struct PySink {
     cb: Callback,
@@ -172,7 +172,7 @@ impl PySink {
         let PySink { cb, codec } = self.clone();
         Box::pin(async move {
             cb.call(move |py| {
-                let class = py.import("redkit.results")?.getattr("CacheWrite")?;
+                let class = py.import("redkit.results")?.getattr("Write")?;
                 let mut items = Vec::with_capacity(batch.len());
                 for w in batch {
                     let kw = PyDict::new(py);
@@ -272,7 +272,7 @@ impl Cache {
         })
     }
 
-    /// Write-through: `sink([CacheWrite(key, value)])` (the store behind the cache) first,
+    /// Write-through: `sink([Write(key, value)])` (the store behind the cache) first,
     /// then the cache. If the sink raises, the key is dropped from the cache and its exception
     /// propagates.
     #[pyo3(signature = (key, value, sink, ttl = None, *, tags = None))]
@@ -317,7 +317,7 @@ impl Cache {
     }
 
     /// One write-behind drain pass: retries writes pending for `retry_after` seconds, reads up
-    /// to `batch` new ones and hands them to `sink` (called with a list of `CacheWrite`, plain
+    /// to `batch` new ones and hands them to `sink` (called with a list of `Write`, plain
     /// or `async def`) as one batch, acknowledged when it returns. A sink exception is reported
     /// in `DrainReport.error` (the writes stay pending); a write tried `max_attempts` times
     /// goes to the dead-letter stream.

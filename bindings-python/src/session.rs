@@ -103,7 +103,7 @@ fn data(d: Option<&Bound<'_, PyAny>>) -> PyResult<Json> {
 impl SessionStore {
     /// Creates a session for `user` (or an anonymous one) holding `data` (a dict, one field
     /// per key). With `max_per_user`, the user's oldest sessions beyond it are evicted in the
-    /// same step. Returns a `CreatedSession` (`.session`, `.evicted` ids).
+    /// same step. Returns a `Created` (`.session`, `.evicted` ids).
     #[pyo3(signature = (user = None, data = None))]
     fn create(&self, py: Python<'_>, user: Option<String>, data: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let (s, data) = (self.inner.clone(), self::data(data)?);
@@ -111,7 +111,7 @@ impl SessionStore {
             let kw = PyDict::new(py);
             kw.set_item("evicted", PyList::new(py, &created.evicted)?)?;
             kw.set_item("session", session(py, created.session)?)?;
-            py.import("redkit.results")?.getattr("CreatedSession")?.call((), Some(&kw))?.into_py_any(py)
+            py.import("redkit.results")?.getattr("Created")?.call((), Some(&kw))?.into_py_any(py)
         })
     }
 

@@ -369,15 +369,15 @@ def test_the_local_tier_serves_repeats_and_stays_coherent(client: redkit.Client)
 
 def test_write_through_writes_the_sink_then_the_cache(client: redkit.Client) -> None:
     cache = client.cache("wt", ttl=60)
-    db: list[redkit.CacheWrite] = []
+    db: list[redkit.Write] = []
     cache.write_through("k", {"v": 1}, db.extend)
-    assert db == [redkit.CacheWrite(key="k", value={"v": 1}, deleted=False)]
+    assert db == [redkit.Write(key="k", value={"v": 1}, deleted=False)]
     assert cache.get("k") == {"v": 1}
 
     class SinkDown(Exception):
         pass
 
-    def failing(batch: list[redkit.CacheWrite]) -> None:
+    def failing(batch: list[redkit.Write]) -> None:
         raise SinkDown("db unavailable")
 
     with pytest.raises(SinkDown):
@@ -390,7 +390,7 @@ def test_write_behind_drains_in_order_with_retries_and_dead_letters(sim: redkit.
     cache = client.cache("wb", ttl=60)
     db: list[tuple[str, Any, bool]] = []
 
-    def sink(batch: list[redkit.CacheWrite]) -> None:
+    def sink(batch: list[redkit.Write]) -> None:
         db.extend((w.key, w.value, w.deleted) for w in batch)
 
     cache.write_behind("apple", 3)
@@ -404,7 +404,7 @@ def test_write_behind_drains_in_order_with_retries_and_dead_letters(sim: redkit.
 
     attempts: list[int] = []
 
-    def down(batch: list[redkit.CacheWrite]) -> None:
+    def down(batch: list[redkit.Write]) -> None:
         attempts.append(len(batch))
         raise ConnectionRefusedError("store down")
 
@@ -555,9 +555,9 @@ async def test_async_cache(aclient: redkit.aio.Client) -> None:
     with pytest.raises(PermissionError, match="nope"):
         await cache.get_or_set("f", fail)
     assert await cache.invalidate_all() == 1
-    db: list[redkit.CacheWrite] = []
+    db: list[redkit.Write] = []
 
-    async def sink(batch: list[redkit.CacheWrite]) -> None:
+    async def sink(batch: list[redkit.Write]) -> None:
         db.extend(batch)
 
     await cache.write_through("w", 1, sink)
@@ -600,7 +600,7 @@ async def test_async_loaders_and_sinks_run_on_the_callers_loop(aclient: redkit.a
         seen.append(asyncio.get_running_loop() is outer)
         return "v"
 
-    async def sink(batch: list[redkit.CacheWrite]) -> None:
+    async def sink(batch: list[redkit.Write]) -> None:
         seen.append(asyncio.get_running_loop() is outer)
 
     assert await cache.get_or_set("k", load) == "v"
@@ -612,7 +612,7 @@ async def test_an_async_background_drainer(aclient: redkit.aio.Client) -> None:
     cache = aclient.cache("abg", ttl=60)
     got: list[Any] = []
 
-    async def sink(batch: list[redkit.CacheWrite]) -> None:
+    async def sink(batch: list[redkit.Write]) -> None:
         got.extend(w.value for w in batch)
 
     drainer = cache.spawn_drainer(sink, poll=0.01, batch=10)

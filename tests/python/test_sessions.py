@@ -18,7 +18,7 @@ OLD_SECRET = b"o" * 32
 def test_create_and_get(client: redkit.Client) -> None:
     store = client.sessions("web")
     created = store.create("ada", {"cart": [1, 2], "blob": b"\x00\x01"})
-    assert isinstance(created, redkit.CreatedSession) and created.evicted == []
+    assert isinstance(created, redkit.Created) and created.evicted == []
     s = created.session
     assert isinstance(s, redkit.Session)
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", s.id)

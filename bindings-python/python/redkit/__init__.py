@@ -31,7 +31,7 @@ from .exceptions import (
 )
 from .results import Acquisition, Release
 from ._native import Cache, Drainer, SessionStore
-from .results import CacheStats, CacheWrite, CreatedSession, DrainReport, Session, SessionInfo
+from .results import CacheStats, Created, DrainReport, Session, SessionInfo, Write
 
 __all__ = [
     "Acquisition",
@@ -55,8 +55,8 @@ __all__ = [
     "Drainer",
     "SessionStore",
     "CacheStats",
-    "CacheWrite",
-    "CreatedSession",
+    "Write",
+    "Created",
     "DrainReport",
     "Session",
     "SessionInfo",

@@ -11,7 +11,7 @@ from typing_extensions import ParamSpec
 
 from . import aio as _aio
 from .results import Acquisition, Release
-from .results import CacheStats, CacheWrite, CreatedSession, DrainReport, Session, SessionInfo
+from .results import CacheStats, Created, DrainReport, Session, SessionInfo, Write
 
 _Seconds = Union[int, float, datetime.timedelta]
 _Arg = Union[bytes, bytearray, memoryview, str, int, float]
@@ -134,7 +134,7 @@ class Cache:
         self,
         key: str,
         value: Any,
-        sink: Callable[[List[CacheWrite]], Any],
+        sink: Callable[[List[Write]], Any],
         ttl: Optional[_Seconds] = None,
         *,
         tags: Optional[Sequence[str]] = None,
@@ -145,7 +145,7 @@ class Cache:
     def delete_behind(self, key: str) -> bool: ...
     def drain_behind(
         self,
-        sink: Callable[[List[CacheWrite]], Any],
+        sink: Callable[[List[Write]], Any],
         *,
         batch: Optional[int] = None,
         retry_after: Optional[_Seconds] = None,
@@ -154,7 +154,7 @@ class Cache:
     ) -> DrainReport: ...
     def spawn_drainer(
         self,
-        sink: Callable[[List[CacheWrite]], Any],
+        sink: Callable[[List[Write]], Any],
         *,
         batch: Optional[int] = None,
         retry_after: Optional[_Seconds] = None,
@@ -189,7 +189,7 @@ class Drainer:
 
 @final
 class SessionStore:
-    def create(self, user: Optional[str] = None, data: Optional[Dict[str, Any]] = None) -> CreatedSession: ...
+    def create(self, user: Optional[str] = None, data: Optional[Dict[str, Any]] = None) -> Created: ...
     def get(self, token: str) -> Optional[Session]: ...
     def get_field(self, token: str, field: str) -> Any: ...
     def set_field(self, token: str, field: str, value: Any) -> float: ...

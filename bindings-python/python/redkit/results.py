@@ -14,9 +14,9 @@ __all__ = [
     "Release",
     "CacheStats",
     "DrainReport",
-    "CacheWrite",
+    "Write",
     "Session",
-    "CreatedSession",
+    "Created",
     "SessionInfo",
 ]
 
@@ -84,7 +84,7 @@ class DrainReport:
 
 
 @dataclass(frozen=True)
-class CacheWrite:
+class Write:
     """One write handed to a write-through or write-behind sink."""
 
     key: str
@@ -118,7 +118,7 @@ class Session:
 
 
 @dataclass(frozen=True)
-class CreatedSession:
+class Created:
     """The result of ``SessionStore.create``: the new session and the ids evicted by the
     per-user cap."""
 

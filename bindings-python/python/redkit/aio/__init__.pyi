@@ -10,7 +10,7 @@ from typing_extensions import ParamSpec
 
 from .._native import Simulator as Simulator
 from ..results import Acquisition, Release
-from ..results import CacheStats, CacheWrite, CreatedSession, DrainReport, Session, SessionInfo
+from ..results import CacheStats, Created, DrainReport, Session, SessionInfo, Write
 
 _Seconds = Union[int, float, datetime.timedelta]
 _Arg = Union[bytes, bytearray, memoryview, str, int, float]
@@ -109,7 +109,7 @@ class Cache:
         self,
         key: str,
         value: Any,
-        sink: Callable[[List[CacheWrite]], Any],
+        sink: Callable[[List[Write]], Any],
         ttl: Optional[_Seconds] = None,
         *,
         tags: Optional[Sequence[str]] = None,
@@ -120,7 +120,7 @@ class Cache:
     async def delete_behind(self, key: str) -> bool: ...
     async def drain_behind(
         self,
-        sink: Callable[[List[CacheWrite]], Any],
+        sink: Callable[[List[Write]], Any],
         *,
         batch: Optional[int] = None,
         retry_after: Optional[_Seconds] = None,
@@ -129,7 +129,7 @@ class Cache:
     ) -> DrainReport: ...
     def spawn_drainer(
         self,
-        sink: Callable[[List[CacheWrite]], Any],
+        sink: Callable[[List[Write]], Any],
         *,
         batch: Optional[int] = None,
         retry_after: Optional[_Seconds] = None,
@@ -164,7 +164,7 @@ class Drainer:
 
 @final
 class SessionStore:
-    async def create(self, user: Optional[str] = None, data: Optional[Dict[str, Any]] = None) -> CreatedSession: ...
+    async def create(self, user: Optional[str] = None, data: Optional[Dict[str, Any]] = None) -> Created: ...
     async def get(self, token: str) -> Optional[Session]: ...
     async def get_field(self, token: str, field: str) -> Any: ...
     async def set_field(self, token: str, field: str, value: Any) -> float: ...
