@@ -6,42 +6,61 @@
 //!   callback was made (or bound, [`Callback::bind_loop`]); with no loop (the sync API), it runs
 //!   to completion in a fresh one (`asyncio.run`).
 //! - An exception it raises reaches the caller as itself, not as a core error: the core only
-//!   sees an error of kind `Io` ("callback raised"), and [`Callback::error`] swaps the original
-//!   exception back in when the pattern's call fails.
-
-// Used by the cache, worker and pub/sub bindings as they land.
-#![allow(dead_code)]
+//!   sees an error of kind `Io` ("callback raised …"), and [`Callback::error`] swaps the original
+//!   exception back in when the pattern's call fails. The exception is kept in a small registry
+//!   under a number the error's message carries, so every caller the core hands that error to
+//!   gets it — the callers of a cache's single flight that shared a failed load included.
 
 use crate::runtime::Tokio;
 use pyo3::prelude::*;
 use pyo3_async_runtimes::TaskLocals;
 use redkit::{Error, ErrorKind};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// How many raised exceptions are kept for [`Callback::error`] (the oldest go first).
+const KEPT: usize = 64;
+/// Exceptions callbacks raised, by the number in their core error's message.
+static RAISED: Mutex<VecDeque<(u64, PyErr)>> = Mutex::new(VecDeque::new());
+static NEXT: AtomicU64 = AtomicU64::new(1);
+/// How a core error's message ends when it stands for a kept exception: `… [#17]`.
+const MARK: &str = " [#";
 
 /// A Python callable shared with core futures.
 #[derive(Clone)]
 pub struct Callback {
     func: Arc<Py<PyAny>>,
     locals: Arc<Mutex<Option<TaskLocals>>>,
-    raised: Arc<Mutex<Option<PyErr>>>,
 }
 
 impl Callback {
     /// Wraps `func` (checked callable), remembering the running event loop if there is one.
     pub fn new(func: &Bound<'_, PyAny>) -> PyResult<Callback> {
+        let cb = Callback::unbound(func)?;
+        cb.bind_loop(func.py());
+        Ok(cb)
+    }
+
+    /// Wraps `func` without remembering a loop, for a call that blocks the calling thread (the
+    /// sync API): awaiting on a loop running on that thread would never finish, so a coroutine
+    /// runs in a fresh loop instead — and asyncio refuses at once if this thread runs one.
+    pub fn unbound(func: &Bound<'_, PyAny>) -> PyResult<Callback> {
         if !func.is_callable() {
             return Err(pyo3::exceptions::PyTypeError::new_err(format!(
                 "expected a callable, got {}",
                 func.get_type().name()?
             )));
         }
-        let cb = Callback {
-            func: Arc::new(func.clone().unbind()),
-            locals: Arc::new(Mutex::new(None)),
-            raised: Arc::new(Mutex::new(None)),
-        };
-        cb.bind_loop(func.py());
-        Ok(cb)
+        Ok(Callback { func: Arc::new(func.clone().unbind()), locals: Arc::new(Mutex::new(None)) })
+    }
+
+    /// [`Callback::new`] for a call made the `mode` way: [`Callback::unbound`] when it blocks.
+    pub fn for_call(func: &Bound<'_, PyAny>, mode: crate::runtime::Mode) -> PyResult<Callback> {
+        match mode {
+            crate::runtime::Mode::Sync => Callback::unbound(func),
+            crate::runtime::Mode::Async => Callback::new(func),
+        }
     }
 
     /// Remembers the event loop running now (if any) as the one coroutines are awaited on.
@@ -78,19 +97,52 @@ impl Callback {
         result.map_err(|e| self.keep(e))
     }
 
-    fn keep(&self, e: PyErr) -> Error {
-        let message = Python::attach(|py| e.value(py).to_string());
-        *self.raised.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-        Error::new(ErrorKind::Io, format!("callback raised: {message}"))
+    /// Keeps `e` (raised by the callback, or by converting what it returned) for
+    /// [`Callback::error`] and returns the core error that stands for it.
+    pub fn keep(&self, e: PyErr) -> Error {
+        let message = Python::attach(|py| {
+            let value = e.value(py);
+            let class = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            format!("{class}: {value}")
+        });
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        let mut kept = RAISED.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() >= KEPT {
+            kept.pop_front();
+        }
+        kept.push_back((id, e));
+        Error::new(ErrorKind::Io, format!("callback raised {message}{MARK}{id}]"))
     }
 
     /// The exception to raise for `e`: the callback's own if it raised, else `e` mapped.
     pub fn error(&self, e: Error) -> PyErr {
-        match self.raised.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            Some(original) => original,
-            None => crate::errors::to_py_err(e),
+        raised(e)
+    }
+}
+
+/// A message without the mark [`Callback::keep`] appends, for reports that keep only the text.
+pub fn without_mark(message: &str) -> &str {
+    match message.rsplit_once(MARK) {
+        Some((head, tail)) if tail.strip_suffix(']').is_some_and(|n| n.parse::<u64>().is_ok()) => head,
+        _ => message,
+    }
+}
+
+/// The exception for a core error: the one a callback raised if `e` stands for one (see
+/// [`Callback::keep`]), else the `redkit` exception of its kind.
+pub fn raised(e: Error) -> PyErr {
+    let id = e.message.rsplit_once(MARK).and_then(|(_, tail)| tail.strip_suffix(']')?.parse::<u64>().ok());
+    if let Some(id) = id.filter(|_| e.kind == ErrorKind::Io) {
+        // The GIL before the registry, always (keep() may be called holding the GIL).
+        let original = Python::attach(|py| {
+            let kept = RAISED.lock().unwrap_or_else(|p| p.into_inner());
+            kept.iter().find(|(k, _)| *k == id).map(|(_, original)| original.clone_ref(py))
+        });
+        if let Some(original) = original {
+            return original;
         }
     }
+    crate::errors::to_py_err(e)
 }
 
 type Awaiting = std::pin::Pin<Box<dyn std::future::Future<Output = PyResult<Py<PyAny>>> + Send>>;

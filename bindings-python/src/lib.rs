@@ -2,17 +2,20 @@
 //! every behaviour lives in the `redkit` crate. The public API is `redkit` (sync) and
 //! `redkit.aio` (asyncio), both in `python/redkit/`, over the classes registered here.
 
+mod cache;
 mod callback;
 mod client;
 mod convert;
 mod errors;
 mod fork;
 mod limiter;
+mod json;
 mod lock;
 mod record;
 mod redlock;
 mod runtime;
 mod semaphore;
+mod session;
 
 use pyo3::prelude::*;
 
@@ -21,6 +24,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Simulator>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<lock::Lock>()?;
+    m.add_class::<cache::Cache>()?;
+    m.add_class::<cache::Drainer>()?;
+    m.add_class::<session::SessionStore>()?;
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
     m.add_function(wrap_pyfunction!(client::connect_cluster, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::after_fork, m)?)?;

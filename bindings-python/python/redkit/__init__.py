@@ -31,6 +31,8 @@ from .exceptions import (
     TimeoutError,
 )
 from .results import Acquisition, Release
+from ._native import Cache, Drainer, SessionStore
+from .results import CacheStats, Created, DrainReport, Session, SessionInfo, Write
 
 __all__ = [
     "Acquisition",
@@ -59,6 +61,15 @@ __all__ = [
     "RedlockAcquisition",
     "Semaphore",
     "redlock",
+    "Cache",
+    "Drainer",
+    "SessionStore",
+    "CacheStats",
+    "Write",
+    "Created",
+    "DrainReport",
+    "Session",
+    "SessionInfo",
 ]
 
 connect = _native.connect

@@ -8,6 +8,14 @@ from typing import Any, Callable, Iterable, Literal, Optional, Sequence, TypeVar
 
 from . import aio as _aio
 from .results import Acquisition, Decision, MultiDecision, Permit, RedlockAcquisition, Release
+from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Sequence, Union, final
+from typing import Awaitable, Coroutine, Protocol, TypeVar, overload
+
+from typing_extensions import ParamSpec
+
+from . import aio as _aio
+from .results import Acquisition, Release
+from .results import CacheStats, Created, DrainReport, Session, SessionInfo, Write
 
 _Seconds = Union[int, float, datetime.timedelta]
 _Arg = Union[bytes, bytearray, memoryview, str, int, float]
@@ -81,6 +89,32 @@ class Client:
         blocking_timeout: Optional[_Seconds] = None,
         prefix: Optional[str] = None,
     ) -> Semaphore: ...
+    def cache(
+        self,
+        name: str,
+        *,
+        ttl: Optional[_Seconds] = None,
+        prefix: Optional[str] = None,
+        lock_ttl: Optional[_Seconds] = None,
+        lock_wait: Optional[_Seconds] = None,
+        beta: Optional[float] = None,
+        stale: Optional[_Seconds] = None,
+        negative_ttl: Optional[_Seconds] = None,
+        local_capacity: int = 0,
+        local_ttl: Optional[_Seconds] = None,
+        serializer: Any = None,
+    ) -> Cache: ...
+    def sessions(
+        self,
+        name: str = "sessions",
+        *,
+        idle_ttl: Optional[_Seconds] = None,
+        lifetime: Optional[_Seconds] = None,
+        max_per_user: Optional[int] = None,
+        secret: Union[str, bytes, None] = None,
+        previous_secrets: Optional[Sequence[Union[str, bytes]]] = None,
+        prefix: Optional[str] = None,
+    ) -> SessionStore: ...
 
 @final
 class Lock:
@@ -187,3 +221,105 @@ def redlock(
     prefix: Optional[str] = None,
     asyncio: bool = False,
 ) -> Redlock: ...
+class Cache:
+    def get(self, key: str) -> Any: ...
+    def set(self, key: str, value: Any, ttl: Optional[_Seconds] = None, *, tags: Optional[Sequence[str]] = None) -> None: ...
+    def delete(self, key: str) -> bool: ...
+    def get_or_set(
+        self, key: str, loader: Callable[[], Any], ttl: Optional[_Seconds] = None, *, tags: Optional[Sequence[str]] = None
+    ) -> Any: ...
+    def write_through(
+        self,
+        key: str,
+        value: Any,
+        sink: Callable[[List[Write]], Any],
+        ttl: Optional[_Seconds] = None,
+        *,
+        tags: Optional[Sequence[str]] = None,
+    ) -> None: ...
+    def write_behind(
+        self, key: str, value: Any, ttl: Optional[_Seconds] = None, *, tags: Optional[Sequence[str]] = None
+    ) -> None: ...
+    def delete_behind(self, key: str) -> bool: ...
+    def drain_behind(
+        self,
+        sink: Callable[[List[Write]], Any],
+        *,
+        batch: Optional[int] = None,
+        retry_after: Optional[_Seconds] = None,
+        poll: Optional[_Seconds] = None,
+        max_attempts: Optional[int] = None,
+    ) -> DrainReport: ...
+    def spawn_drainer(
+        self,
+        sink: Callable[[List[Write]], Any],
+        *,
+        batch: Optional[int] = None,
+        retry_after: Optional[_Seconds] = None,
+        poll: Optional[_Seconds] = None,
+        max_attempts: Optional[int] = None,
+    ) -> Drainer: ...
+    def invalidate_tag(self, tag: str) -> int: ...
+    def invalidate_prefix(self, prefix: str) -> int: ...
+    def invalidate_all(self) -> int: ...
+    def stats(self) -> CacheStats: ...
+    def local_len(self) -> int: ...
+    @overload
+    def cached(self, ttl: Callable[_P, _R], /) -> _Cached[_P, _R]: ...
+    @overload
+    def cached(
+        self,
+        ttl: Optional[_Seconds] = None,
+        *,
+        key: Union[str, Callable[..., str], None] = None,
+        tags: Union[Sequence[str], Callable[..., Iterable[str]], None] = None,
+    ) -> _CachedDecorator: ...
+    @property
+    def ttl(self) -> Optional[float]: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def is_async(self) -> bool: ...
+
+@final
+class Drainer:
+    def stop(self) -> None: ...
+
+@final
+class SessionStore:
+    def create(self, user: Optional[str] = None, data: Optional[Dict[str, Any]] = None) -> Created: ...
+    def get(self, token: str) -> Optional[Session]: ...
+    def get_field(self, token: str, field: str) -> Any: ...
+    def set_field(self, token: str, field: str, value: Any) -> float: ...
+    def set_fields(self, token: str, data: Dict[str, Any]) -> float: ...
+    def delete_fields(self, token: str, *fields: str) -> float: ...
+    def touch(self, token: str) -> float: ...
+    def regenerate(self, token: str) -> Session: ...
+    def destroy(self, token: str) -> bool: ...
+    def list(self, user: str) -> List[SessionInfo]: ...
+    def revoke_all(self, user: str, *, keep: Optional[str] = None) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def is_async(self) -> bool: ...
+
+# What @cache.cached makes of a function (see redkit/_cached.py).
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_R_co = TypeVar("_R_co", covariant=True)
+
+class _Cached(Protocol[_P, _R_co]):
+    cache: Cache
+    __name__: str
+    __qualname__: str
+    def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R_co: ...
+    @overload
+    def __get__(self, obj: None, objtype: Optional[type] = None) -> _Cached[_P, _R_co]: ...
+    @overload
+    def __get__(self, obj: object, objtype: Optional[type] = None) -> Callable[..., _R_co]: ...
+    def key(self, *args: _P.args, **kwargs: _P.kwargs) -> str: ...
+    def invalidate(self, *args: _P.args, **kwargs: _P.kwargs) -> bool: ...
+    def invalidate_all(self) -> int: ...
+
+class _CachedDecorator(Protocol):
+    def __call__(self, fn: Callable[_P, _R], /) -> _Cached[_P, _R]: ...

@@ -7,9 +7,22 @@ no value.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
-__all__ = ["Acquisition", "Release", "Decision", "MultiDecision", "Permit", "RedlockAcquisition"]
+__all__ = [
+    "Acquisition",
+    "Release",
+    "Decision",
+    "MultiDecision",
+    "Permit",
+    "RedlockAcquisition",
+    "CacheStats",
+    "DrainReport",
+    "Write",
+    "Session",
+    "Created",
+    "SessionInfo",
+]
 
 
 @dataclass(frozen=True)
@@ -101,3 +114,102 @@ class RedlockAcquisition:
 
     def __bool__(self) -> bool:
         return self.acquired
+class CacheStats:
+    """What a cache object counted since it was created."""
+
+    hits: int
+    """Lookups answered from the cache (either tier; cached absences included)."""
+    misses: int
+    """Lookups that found nothing."""
+    loads: int
+    """Loader runs."""
+    stale: int
+    """Stale values served while a refresh ran (stale-while-revalidate)."""
+    early_refreshes: int
+    """XFetch early recomputations."""
+    local_hits: int
+    """Hits served by the local tier."""
+    coalesced: int
+    """Calls that shared another call's load in this process (single flight)."""
+    waited: int
+    """Misses answered by another process's load."""
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    """What one write-behind drain pass did."""
+
+    written: int
+    """Writes handed to the sink and acknowledged."""
+    retried: int
+    """Of those read, retries of an earlier failed or abandoned batch."""
+    failed: int
+    """Writes the sink refused this time (they stay pending and are retried)."""
+    dead_lettered: int
+    """Writes moved to the dead-letter stream (tried ``max_attempts`` times, or undecodable)."""
+    error: Optional[str]
+    """The sink's error, when it raised."""
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write handed to a write-through or write-behind sink."""
+
+    key: str
+    value: Any
+    """The value written (None for a delete)."""
+    deleted: bool
+    """True when the key was deleted (``delete_behind``)."""
+
+
+@dataclass(frozen=True, repr=False)
+class Session:
+    """A live session. Times are seconds since the epoch on the server's clock; ``ttl`` is the
+    time left before it ends if nothing touches it. The repr shortens the id and hides the
+    token (both are credentials)."""
+
+    id: str
+    token: str
+    """What the client holds: the id, or ``id.mac`` signed with the current secret."""
+    user: Optional[str]
+    created_at: float
+    expires_at: float
+    """The absolute deadline (creation plus the store's lifetime)."""
+    ttl: float
+    data: dict[str, Any]
+
+    def __repr__(self) -> str:
+        return (
+            f"Session(id={self.id[:6] + '…'!r}, user={self.user!r}, created_at={self.created_at:.3f}, "
+            f"expires_at={self.expires_at:.3f}, ttl={self.ttl:.3f}, data={self.data!r})"
+        )
+
+
+@dataclass(frozen=True)
+class Created:
+    """The result of ``SessionStore.create``: the new session and the ids evicted by the
+    per-user cap."""
+
+    session: Session
+    evicted: list[str]
+
+    @property
+    def token(self) -> str:
+        """The new session's token (``session.token``)."""
+        return self.session.token
+
+
+@dataclass(frozen=True, repr=False)
+class SessionInfo:
+    """One of a user's sessions as ``SessionStore.list`` reports it."""
+
+    id: str
+    created_at: float
+    expires_at: float
+    ttl: float
+
+    def __repr__(self) -> str:
+        return (
+            f"SessionInfo(id={self.id[:6] + '…'!r}, created_at={self.created_at:.3f}, "
+            f"expires_at={self.expires_at:.3f}, ttl={self.ttl:.3f})"
+        )

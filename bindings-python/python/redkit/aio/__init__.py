@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import _native
 from .._native import Client, Lock, Simulator
+from .._native import Cache, Drainer, SessionStore
 
 __all__ = [
     "Client",
@@ -24,6 +25,9 @@ __all__ = [
     "Redlock",
     "Semaphore",
     "redlock",
+    "Cache",
+    "Drainer",
+    "SessionStore",
 ]
 
 

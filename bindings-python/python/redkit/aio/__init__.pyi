@@ -7,6 +7,14 @@ from typing import Any, Awaitable, Callable, Iterable, Literal, Optional, Sequen
 
 from .._native import Simulator as Simulator
 from ..results import Acquisition, Decision, MultiDecision, Permit, RedlockAcquisition, Release
+from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Sequence, Union, final
+from typing import Awaitable, Coroutine, Protocol, TypeVar, overload
+
+from typing_extensions import ParamSpec
+
+from .._native import Simulator as Simulator
+from ..results import Acquisition, Release
+from ..results import CacheStats, Created, DrainReport, Session, SessionInfo, Write
 
 _Seconds = Union[int, float, datetime.timedelta]
 _Arg = Union[bytes, bytearray, memoryview, str, int, float]
@@ -25,6 +33,9 @@ __all__ = [
     "Redlock",
     "Semaphore",
     "redlock",
+    "Cache",
+    "Drainer",
+    "SessionStore",
 ]
 
 @final
@@ -74,6 +85,32 @@ class Client:
         blocking_timeout: Optional[_Seconds] = None,
         prefix: Optional[str] = None,
     ) -> Semaphore: ...
+    def cache(
+        self,
+        name: str,
+        *,
+        ttl: Optional[_Seconds] = None,
+        prefix: Optional[str] = None,
+        lock_ttl: Optional[_Seconds] = None,
+        lock_wait: Optional[_Seconds] = None,
+        beta: Optional[float] = None,
+        stale: Optional[_Seconds] = None,
+        negative_ttl: Optional[_Seconds] = None,
+        local_capacity: int = 0,
+        local_ttl: Optional[_Seconds] = None,
+        serializer: Any = None,
+    ) -> Cache: ...
+    def sessions(
+        self,
+        name: str = "sessions",
+        *,
+        idle_ttl: Optional[_Seconds] = None,
+        lifetime: Optional[_Seconds] = None,
+        max_per_user: Optional[int] = None,
+        secret: Union[str, bytes, None] = None,
+        previous_secrets: Optional[Sequence[Union[str, bytes]]] = None,
+        prefix: Optional[str] = None,
+    ) -> SessionStore: ...
 
 @final
 class Lock:
@@ -162,3 +199,108 @@ def redlock(
     instance_timeout: Optional[_Seconds] = None,
     prefix: Optional[str] = None,
 ) -> Redlock: ...
+class Cache:
+    async def get(self, key: str) -> Any: ...
+    async def set(self, key: str, value: Any, ttl: Optional[_Seconds] = None, *, tags: Optional[Sequence[str]] = None) -> None: ...
+    async def delete(self, key: str) -> bool: ...
+    async def get_or_set(
+        self, key: str, loader: Callable[[], Any], ttl: Optional[_Seconds] = None, *, tags: Optional[Sequence[str]] = None
+    ) -> Any: ...
+    async def write_through(
+        self,
+        key: str,
+        value: Any,
+        sink: Callable[[List[Write]], Any],
+        ttl: Optional[_Seconds] = None,
+        *,
+        tags: Optional[Sequence[str]] = None,
+    ) -> None: ...
+    async def write_behind(
+        self, key: str, value: Any, ttl: Optional[_Seconds] = None, *, tags: Optional[Sequence[str]] = None
+    ) -> None: ...
+    async def delete_behind(self, key: str) -> bool: ...
+    async def drain_behind(
+        self,
+        sink: Callable[[List[Write]], Any],
+        *,
+        batch: Optional[int] = None,
+        retry_after: Optional[_Seconds] = None,
+        poll: Optional[_Seconds] = None,
+        max_attempts: Optional[int] = None,
+    ) -> DrainReport: ...
+    def spawn_drainer(
+        self,
+        sink: Callable[[List[Write]], Any],
+        *,
+        batch: Optional[int] = None,
+        retry_after: Optional[_Seconds] = None,
+        poll: Optional[_Seconds] = None,
+        max_attempts: Optional[int] = None,
+    ) -> Drainer: ...
+    async def invalidate_tag(self, tag: str) -> int: ...
+    async def invalidate_prefix(self, prefix: str) -> int: ...
+    async def invalidate_all(self) -> int: ...
+    def stats(self) -> CacheStats: ...
+    def local_len(self) -> int: ...
+    @overload
+    def cached(self, ttl: Callable[_P, _R], /) -> _AsyncCached[_P, _R]: ...
+    @overload
+    def cached(
+        self,
+        ttl: Optional[_Seconds] = None,
+        *,
+        key: Union[str, Callable[..., str], None] = None,
+        tags: Union[Sequence[str], Callable[..., Iterable[str]], None] = None,
+    ) -> _AsyncCachedDecorator: ...
+    @property
+    def ttl(self) -> Optional[float]: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def is_async(self) -> bool: ...
+
+@final
+class Drainer:
+    def stop(self) -> None: ...
+
+@final
+class SessionStore:
+    async def create(self, user: Optional[str] = None, data: Optional[Dict[str, Any]] = None) -> Created: ...
+    async def get(self, token: str) -> Optional[Session]: ...
+    async def get_field(self, token: str, field: str) -> Any: ...
+    async def set_field(self, token: str, field: str, value: Any) -> float: ...
+    async def set_fields(self, token: str, data: Dict[str, Any]) -> float: ...
+    async def delete_fields(self, token: str, *fields: str) -> float: ...
+    async def touch(self, token: str) -> float: ...
+    async def regenerate(self, token: str) -> Session: ...
+    async def destroy(self, token: str) -> bool: ...
+    async def list(self, user: str) -> List[SessionInfo]: ...
+    async def revoke_all(self, user: str, *, keep: Optional[str] = None) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def is_async(self) -> bool: ...
+
+# What @cache.cached makes of a function (see redkit/_cached.py): always awaitable.
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_R_co = TypeVar("_R_co", covariant=True)
+
+class _AsyncCached(Protocol[_P, _R_co]):
+    cache: Cache
+    __name__: str
+    __qualname__: str
+    def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> Coroutine[Any, Any, _R_co]: ...
+    @overload
+    def __get__(self, obj: None, objtype: Optional[type] = None) -> _AsyncCached[_P, _R_co]: ...
+    @overload
+    def __get__(self, obj: object, objtype: Optional[type] = None) -> Callable[..., Coroutine[Any, Any, _R_co]]: ...
+    def key(self, *args: _P.args, **kwargs: _P.kwargs) -> str: ...
+    def invalidate(self, *args: _P.args, **kwargs: _P.kwargs) -> Coroutine[Any, Any, bool]: ...
+    def invalidate_all(self) -> Coroutine[Any, Any, int]: ...
+
+class _AsyncCachedDecorator(Protocol):
+    @overload
+    def __call__(self, fn: Callable[_P, Awaitable[_R]], /) -> _AsyncCached[_P, _R]: ...
+    @overload
+    def __call__(self, fn: Callable[_P, _R], /) -> _AsyncCached[_P, _R]: ...
