@@ -9,9 +9,6 @@
 //!   sees an error of kind `Io` ("callback raised"), and [`Callback::error`] swaps the original
 //!   exception back in when the pattern's call fails.
 
-// Used by the cache, worker and pub/sub bindings as they land.
-#![allow(dead_code)]
-
 use crate::runtime::Tokio;
 use pyo3::prelude::*;
 use pyo3_async_runtimes::TaskLocals;
@@ -42,6 +39,12 @@ impl Callback {
         };
         cb.bind_loop(func.py());
         Ok(cb)
+    }
+
+    /// The same callable and event loop with an exception slot of its own, so that calls running
+    /// at once (a worker's concurrent jobs) never take each other's exception.
+    pub fn for_call(&self) -> Callback {
+        Callback { func: self.func.clone(), locals: self.locals.clone(), raised: Arc::new(Mutex::new(None)) }
     }
 
     /// Remembers the event loop running now (if any) as the one coroutines are awaited on.

@@ -5,11 +5,16 @@
 mod callback;
 mod client;
 mod convert;
+mod cron;
 mod errors;
 mod fork;
+mod json;
 mod lock;
+mod queue;
 mod record;
 mod runtime;
+mod stream;
+mod worker;
 
 use pyo3::prelude::*;
 
@@ -18,6 +23,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Simulator>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<lock::Lock>()?;
+    m.add_class::<queue::Queue>()?;
+    m.add_class::<worker::Worker>()?;
+    m.add_class::<stream::Stream>()?;
+    m.add_class::<stream::StreamIter>()?;
+    m.add_class::<cron::Cron>()?;
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
     m.add_function(wrap_pyfunction!(client::connect_cluster, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::after_fork, m)?)?;

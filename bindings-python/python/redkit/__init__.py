@@ -49,6 +49,27 @@ __all__ = [
     "TimeoutError",
     "connect",
     "connect_cluster",
+    "Queue",
+    "Worker",
+    "Stream",
+    "StreamIter",
+    "Cron",
+    "Enqueued",
+    "Job",
+    "Reservation",
+    "Failed",
+    "Recovered",
+    "Counts",
+    "JobInfo",
+    "Repeatable",
+    "WorkerStats",
+    "ShutdownReport",
+    "Entry",
+    "PendingSummary",
+    "PendingEntry",
+    "Claimed",
+    "GroupInfo",
+    "DeadLettered",
 ]
 
 connect = _native.connect
@@ -57,3 +78,24 @@ connect_cluster = _native.connect_cluster
 if hasattr(_os, "register_at_fork"):
     # A forked child gets a fresh I/O runtime and reconnects instead of sharing sockets.
     _os.register_at_fork(after_in_child=_native.after_fork)
+
+# Queue, worker, streams.
+from ._native import Cron, Queue, Stream, StreamIter, Worker  # noqa: E402
+from .results import (  # noqa: E402
+    Claimed,
+    Counts,
+    DeadLettered,
+    Enqueued,
+    Entry,
+    Failed,
+    GroupInfo,
+    Job,
+    JobInfo,
+    PendingEntry,
+    PendingSummary,
+    Recovered,
+    Repeatable,
+    Reservation,
+    ShutdownReport,
+    WorkerStats,
+)

@@ -13,7 +13,18 @@ from typing import Any
 from .. import _native
 from .._native import Client, Lock, Simulator
 
-__all__ = ["Client", "Lock", "Simulator", "connect", "connect_cluster"]
+__all__ = [
+    "Client",
+    "Lock",
+    "Simulator",
+    "connect",
+    "connect_cluster",
+    "Queue",
+    "Worker",
+    "Stream",
+    "StreamIter",
+    "Cron",
+]
 
 
 def connect(url: str, **options: Any) -> Client:
@@ -24,3 +35,7 @@ def connect(url: str, **options: Any) -> Client:
 def connect_cluster(urls: list[str], **options: Any) -> Client:
     """An asyncio client for the Redis Cluster reached through any of ``urls``."""
     return _native.connect_cluster(urls, asyncio=True, **options)
+
+
+# Queue, worker, streams.
+from .._native import Cron, Queue, Stream, StreamIter, Worker  # noqa: E402
