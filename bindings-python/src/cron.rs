@@ -32,7 +32,7 @@ impl Cron {
         self.inner.source()
     }
 
-    fn __repr__(&self) -> String {
-        format!("Cron({:?})", self.inner.source())
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!("Cron({})", crate::queue::quoted(py, self.inner.source()))
     }
 }

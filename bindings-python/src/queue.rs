@@ -207,6 +207,11 @@ fn id_token(job: &Bound<'_, PyAny>, token: Option<String>) -> PyResult<(String, 
     }
 }
 
+/// `s` as Python's `repr` writes it (`'text'`), for the reprs of the classes here.
+pub(crate) fn quoted(py: Python<'_>, s: &str) -> String {
+    PyString::new(py, s).repr().map(|r| r.to_string()).unwrap_or_else(|_| format!("{s:?}"))
+}
+
 /// A list of core results as `redkit.results.<class>` instances.
 pub(crate) fn records<T: serde::Serialize>(py: Python<'_>, class: &str, items: &[T]) -> PyResult<Py<PyAny>> {
     let items = items.iter().map(|x| record(py, class, x)).collect::<PyResult<Vec<_>>>()?;
@@ -431,7 +436,7 @@ impl Queue {
         self.inner.options().result_ttl.as_secs_f64()
     }
 
-    fn __repr__(&self) -> String {
-        format!("Queue({:?})", self.inner.name())
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!("Queue({})", quoted(py, self.inner.name()))
     }
 }

@@ -7,7 +7,7 @@ use crate::client::Client;
 use crate::convert::{arg_bytes, Seconds};
 use crate::errors::to_py_err;
 use crate::json::to_json;
-use crate::queue::records;
+use crate::queue::{quoted, records};
 use crate::record::{fields, record};
 use crate::runtime::{block, Mode, Tokio};
 use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError, PyValueError};
@@ -368,8 +368,8 @@ impl Stream {
         &self.name
     }
 
-    fn __repr__(&self) -> String {
-        format!("Stream({:?})", self.name)
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!("Stream({})", quoted(py, &self.name))
     }
 }
 
@@ -465,9 +465,9 @@ impl StreamIter {
         Ok(pyo3_async_runtimes::generic::future_into_py::<Tokio, _, Py<PyAny>>(py, fut)?.unbind())
     }
 
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
         match &self.cfg.group {
-            Some((g, c)) => format!("StreamIter(group={g:?}, consumer={c:?})"),
+            Some((g, c)) => format!("StreamIter(group={}, consumer={})", quoted(py, g), quoted(py, c)),
             None => "StreamIter(tail)".to_string(),
         }
     }

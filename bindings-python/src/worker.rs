@@ -17,7 +17,7 @@ use crate::callback::Callback;
 use crate::convert::Seconds;
 use crate::errors::to_py_err;
 use crate::json::to_json;
-use crate::queue::{Queue, DEFAULT_JOB_TYPE};
+use crate::queue::{quoted, Queue, DEFAULT_JOB_TYPE};
 use crate::record::record;
 use crate::runtime::{block, runtime, spawn, Mode};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
@@ -419,11 +419,12 @@ impl Worker {
         Mode::Async.run_with(py, self.stop_and_wait(None), |py, _| false.into_py_any(py))
     }
 
-    fn __repr__(&self) -> String {
-        let types: Vec<&str> = self.handlers.iter().map(|(t, _)| t.as_str()).collect();
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let types: Vec<String> = self.handlers.iter().map(|(t, _)| quoted(py, t)).collect();
         format!(
-            "Worker(queue={:?}, job_types={types:?}, concurrency={}, running={})",
-            self.queue.name(),
+            "Worker(queue={}, job_types=[{}], concurrency={}, running={})",
+            quoted(py, self.queue.name()),
+            types.join(", "),
             self.options.concurrency,
             if self.running() { "True" } else { "False" }
         )
