@@ -233,7 +233,7 @@ impl Worker {
     }
 
     /// Starts a run (error if one is going on).
-    fn start(&self, py: Python<'_>, max_jobs: Option<u64>, bind_loop: bool) -> PyResult<Arc<Run>> {
+    fn start_run(&self, py: Python<'_>, max_jobs: Option<u64>, bind_loop: bool) -> PyResult<Arc<Run>> {
         let mut slot = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if slot.as_ref().is_some_and(|r| !r.control.finished.load(Ordering::Acquire)) {
             return Err(PyRuntimeError::new_err("this worker is already running"));
@@ -310,7 +310,7 @@ impl Worker {
     /// `stop()` was called; then shuts down gracefully. Returns the run's `WorkerStats`.
     #[pyo3(signature = (max_jobs = None, timeout = None))]
     fn run(&self, py: Python<'_>, max_jobs: Option<u64>, timeout: Option<Seconds>) -> PyResult<Py<PyAny>> {
-        let run = self.start(py, max_jobs, self.mode == Mode::Async)?;
+        let run = self.start_run(py, max_jobs, self.mode == Mode::Async)?;
         let timeout = timeout.map(|t| t.0);
         match self.mode {
             Mode::Sync => {
@@ -346,6 +346,13 @@ impl Worker {
                 self.mode.run_with(py, fut, |py, run| Self::stats_of(py, Some(&run)))
             }
         }
+    }
+
+    /// Starts a run in the background and returns at once (stop it with `stop()` or
+    /// `shutdown()`); `RuntimeError` if one is going on.
+    #[pyo3(signature = (max_jobs = None))]
+    fn start(&self, py: Python<'_>, max_jobs: Option<u64>) -> PyResult<()> {
+        self.start_run(py, max_jobs, self.mode == Mode::Async).map(drop)
     }
 
     /// Asks a run to stop gracefully without waiting (safe from another thread or a signal
@@ -398,7 +405,7 @@ impl Worker {
 
     /// Starts a run in the background; leaving the block stops it gracefully.
     fn __enter__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        slf.get().start(slf.py(), None, false)?;
+        slf.get().start_run(slf.py(), None, false)?;
         slf.clone().into_py_any(slf.py())
     }
 
@@ -409,7 +416,7 @@ impl Worker {
     }
 
     fn __aenter__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        slf.get().start(slf.py(), None, true)?;
+        slf.get().start_run(slf.py(), None, true)?;
         let me = slf.clone().unbind();
         Mode::Async.run_with(slf.py(), async { Ok(()) }, move |py, ()| me.into_py_any(py))
     }

@@ -262,3 +262,17 @@ async def test_async_run_cancelled_still_shuts_down(aclient: redkit.aio.Client) 
     assert not worker.running
     report = await worker.shutdown(1)
     assert report.drained
+
+
+def test_start_in_the_background_then_shutdown(client: redkit.Client) -> None:
+    q = client.queue("bg")
+    job_id = q.enqueue(3).id
+    worker = q.worker(lambda job: job.data + 1)
+    worker.start()
+    assert worker.running
+    assert worker.wait_idle(10)
+    report = worker.shutdown(5)
+    assert report.drained and not worker.running
+    assert q.get(job_id).result == 4
+    worker.start(max_jobs=0)  # a finished run can be followed by another
+    assert worker.shutdown(5).drained
