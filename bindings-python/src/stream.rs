@@ -325,8 +325,9 @@ impl Stream {
 
     /// A bounded iterator of entries (`for` / `async for`): with `group` and `consumer`, new
     /// entries of the group (`ack=True` acks each once the loop moves past it); without, the
-    /// entries after `after`. Each read waits up to `block` seconds; the iteration ends when a
-    /// read finds nothing or after `max` entries.
+    /// entries after `after`. Each read waits up to `block` seconds (the backend's time: virtual
+    /// on a simulator with a manual clock); the iteration ends when a read finds nothing or
+    /// after `max` entries. A read delivers up to `count` entries to the group at once.
     #[pyo3(signature = (group = None, consumer = None, *, block = None, max = None, count = 10, after = "$", ack = false))]
     #[allow(clippy::too_many_arguments)]
     fn iter(

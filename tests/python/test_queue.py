@@ -68,7 +68,7 @@ def test_dedup_id_and_bulk(client: redkit.Client) -> None:
     with pytest.raises(TypeError, match="unknown job key"):
         q.enqueue_bulk([{"data": 1, "prio": 2}])
     with pytest.raises(TypeError, match="iterable of job dicts"):
-        q.enqueue_bulk({"data": 1})
+        q.enqueue_bulk({"data": 1})  # type: ignore[dict-item]
     with pytest.raises(redkit.InvalidArgumentError, match="plain integer"):
         q.enqueue_bulk([{"data": 1}, {"data": 2, "id": "7"}])
     assert q.counts().waiting == 2  # all or none
@@ -186,7 +186,7 @@ def test_cron() -> None:
     with pytest.raises(redkit.InvalidArgumentError, match="minute"):
         redkit.Cron("60 * * * *")
     with pytest.raises(TypeError):
-        c.next_after("soon")
+        c.next_after("soon")  # type: ignore[arg-type]
 
 
 def test_errors(client: redkit.Client) -> None:
@@ -200,7 +200,7 @@ def test_errors(client: redkit.Client) -> None:
     with pytest.raises(redkit.InvalidArgumentError, match="max_attempts"):
         q.enqueue(1, max_attempts=0)
     with pytest.raises(ValueError, match="backoff_kind"):
-        q.enqueue(1, backoff_kind="linear")
+        q.enqueue(1, backoff_kind="linear")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="duration"):
         q.enqueue(1, delay="soon")  # type: ignore[arg-type]
     with pytest.raises(ValueError):

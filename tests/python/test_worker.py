@@ -276,3 +276,29 @@ def test_start_in_the_background_then_shutdown(client: redkit.Client) -> None:
     assert q.get(job_id).result == 4
     worker.start(max_jobs=0)  # a finished run can be followed by another
     assert worker.shutdown(5).drained
+
+
+def test_a_handler_can_use_the_queue(client: redkit.Client) -> None:
+    q = client.queue("inside", lease=30)
+
+    def handler(job: redkit.Job) -> float:
+        deadline = q.heartbeat(job, lease=60)  # a long job extends its own lease
+        q.enqueue("follow-up", job_type="next")
+        return deadline - job.lease_deadline
+
+    job_id = q.enqueue("first").id
+    q.worker(handler).run(max_jobs=1, timeout=10)
+    assert q.get(job_id).result == pytest.approx(30, abs=1)
+    assert q.counts().waiting == 1
+
+
+async def test_an_async_handler_can_await_the_queue(aclient: redkit.aio.Client) -> None:
+    q = aclient.queue("ainside")
+
+    async def handler(job: redkit.Job) -> str:
+        await q.heartbeat(job)
+        return (await q.get(job.id)).state
+
+    job_id = (await q.enqueue(1)).id
+    await q.worker(handler).run(max_jobs=1, timeout=10)
+    assert (await q.get(job_id)).result == "active"
