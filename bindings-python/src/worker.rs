@@ -291,6 +291,15 @@ impl Worker {
     }
 }
 
+/// A worker nobody can reach any more stops gracefully instead of running on unseen.
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(r) = self.current() {
+            r.control.request_stop();
+        }
+    }
+}
+
 /// Asks the run to stop when dropped (an asyncio `run` cancelled mid-way still shuts down).
 struct StopOnDrop(Arc<Control>);
 
@@ -309,10 +318,11 @@ impl Worker {
     /// Runs until `max_jobs` jobs were started (and finished), `timeout` seconds passed, or
     /// `stop()` was called; then shuts down gracefully. Returns the run's `WorkerStats`.
     #[pyo3(signature = (max_jobs = None, timeout = None))]
-    fn run(&self, py: Python<'_>, max_jobs: Option<u64>, timeout: Option<Seconds>) -> PyResult<Py<PyAny>> {
-        let run = self.start_run(py, max_jobs, self.mode == Mode::Async)?;
+    fn run(slf: &Bound<'_, Self>, max_jobs: Option<u64>, timeout: Option<Seconds>) -> PyResult<Py<PyAny>> {
+        let (this, py) = (slf.get(), slf.py());
+        let run = this.start_run(py, max_jobs, this.mode == Mode::Async)?;
         let timeout = timeout.map(|t| t.0);
-        match self.mode {
+        match this.mode {
             Mode::Sync => {
                 let deadline = timeout.map(|t| Instant::now() + t);
                 let c = &run.control;
@@ -334,6 +344,9 @@ impl Worker {
                 Self::stats_of(py, Some(&run))
             }
             Mode::Async => {
+                // The awaitable keeps the worker alive (`await queue.worker(h).run()` drops
+                // the only other reference, and a dropped worker stops).
+                let keep = slf.clone().unbind();
                 let fut = async move {
                     let guard = StopOnDrop(run.control.clone());
                     if !run.control.finished_within(timeout).await {
@@ -341,9 +354,9 @@ impl Worker {
                         run.control.finished_within(None).await;
                     }
                     drop(guard);
-                    Ok(run)
+                    Ok((run, keep))
                 };
-                self.mode.run_with(py, fut, |py, run| Self::stats_of(py, Some(&run)))
+                this.mode.run_with(py, fut, |py, (run, _keep)| Self::stats_of(py, Some(&run)))
             }
         }
     }

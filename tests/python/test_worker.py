@@ -302,3 +302,17 @@ async def test_an_async_handler_can_await_the_queue(aclient: redkit.aio.Client) 
     job_id = (await q.enqueue(1)).id
     await q.worker(handler).run(max_jobs=1, timeout=10)
     assert (await q.get(job_id)).result == "active"
+
+
+def test_a_dropped_worker_stops(client: redkit.Client) -> None:
+    import gc
+
+    q = client.queue("dropped")
+    worker = q.worker(lambda job: None)
+    worker.start()
+    del worker
+    gc.collect()
+    time.sleep(0.1)
+    job_id = q.enqueue(1).id
+    time.sleep(0.3)
+    assert q.get(job_id).state == "waiting"  # nobody runs it any more
