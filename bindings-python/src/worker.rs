@@ -238,8 +238,12 @@ impl Worker {
         if slot.as_ref().is_some_and(|r| !r.control.finished.load(Ordering::Acquire)) {
             return Err(PyRuntimeError::new_err("this worker is already running"));
         }
-        if bind_loop {
-            self.handlers.iter().for_each(|(_, cb)| cb.bind_loop(py));
+        for (_, cb) in &self.handlers {
+            if bind_loop {
+                cb.bind_loop(py);
+            } else {
+                cb.forget_loop();
+            }
         }
         let control = Arc::new(Control {
             max_jobs,

@@ -316,3 +316,18 @@ def test_a_dropped_worker_stops(client: redkit.Client) -> None:
     job_id = q.enqueue(1).id
     time.sleep(0.3)
     assert q.get(job_id).state == "waiting"  # nobody runs it any more
+
+
+async def test_a_sync_run_inside_a_running_loop_does_not_need_that_loop() -> None:
+    # As in Jupyter: the blocking API called where an event loop runs (and is held up by the
+    # blocking call); async handlers run in a loop of their own.
+    q = redkit.Simulator().client().queue("nb")
+    q.enqueue(1)
+
+    async def handler(job: redkit.Job) -> int:
+        await asyncio.sleep(0)
+        return job.data
+
+    started = time.monotonic()
+    stats = q.worker(handler).run(max_jobs=1, timeout=10)
+    assert stats.completed == 1 and time.monotonic() - started < 5
