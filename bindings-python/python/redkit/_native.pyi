@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Sequence
 
 from . import aio as _aio
 from .results import Acquisition, Release
-from .results import (
+from .results import (  # queue, worker, streams
     Claimed, Counts, DeadLettered, Enqueued, Entry, Failed, GroupInfo, Job, JobInfo, PendingEntry,
     PendingSummary, Recovered, Repeatable, Reservation, ShutdownReport, WorkerStats,
 )

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Sequence
 
 from .._native import Simulator as Simulator
 from ..results import Acquisition, Release
-from ..results import (
+from ..results import (  # queue, worker, streams
     Claimed, Counts, DeadLettered, Enqueued, Entry, Failed, GroupInfo, Job, JobInfo, PendingEntry,
     PendingSummary, Recovered, Repeatable, Reservation, ShutdownReport, WorkerStats,
 )
@@ -16,7 +16,18 @@ from .._native import Cron as Cron
 _Seconds = Union[int, float, datetime.timedelta]
 _Arg = Union[bytes, bytearray, memoryview, str, int, float]
 
-__all__ = ["Client", "Lock", "Simulator", "connect", "connect_cluster", "Queue", "Worker", "Stream", "StreamIter", "Cron"]
+__all__ = [
+    "Client",
+    "Lock",
+    "Simulator",
+    "connect",
+    "connect_cluster",
+    "Queue",
+    "Worker",
+    "Stream",
+    "StreamIter",
+    "Cron",
+]
 
 @final
 class Client:
