@@ -63,6 +63,13 @@ impl Callback {
         }
     }
 
+    /// Forgets the remembered event loop: coroutines then run to completion in a fresh loop on
+    /// the calling thread (a sync worker started where a loop runs, e.g. in Jupyter, must not
+    /// send its handlers to a loop its own blocking wait may hold up).
+    pub fn forget_loop(&self) {
+        *self.locals.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     /// Remembers the event loop running now (if any) as the one coroutines are awaited on.
     pub fn bind_loop(&self, py: Python<'_>) {
         if let Ok(locals) = pyo3_async_runtimes::generic::get_current_locals::<Tokio>(py) {

@@ -1,4 +1,4 @@
-//! Python values ⇄ JSON: how the cache and the session store keep Python values, in the core's
+//! Python values ⇄ JSON: how the cache, sessions, queue and streams keep Python values, in the core's
 //! own format (JSON), so any redkit client (Rust, another binding) reads what Python wrote.
 //!
 //! - `None`, `bool`, `int` (64-bit), `float` (finite), `str`, `list`/`tuple` (→ list) and
@@ -82,8 +82,8 @@ fn to_json_at(v: &Bound<'_, PyAny>, depth: usize) -> PyResult<Json> {
         return Ok(Json::Object(map));
     }
     Err(PyTypeError::new_err(format!(
-        "{} is not JSON-serialisable: store dict, list, tuple, str, int, float, bool, None or bytes \
-         (or give the cache a serializer=)",
+        "{} is not JSON-serialisable: use dict, list, tuple, str, int, float, bool, None or bytes \
+         (a cache also takes serializer=)",
         v.get_type().name()?
     )))
 }

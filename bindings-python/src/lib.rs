@@ -6,16 +6,20 @@ mod cache;
 mod callback;
 mod client;
 mod convert;
+mod cron;
 mod errors;
 mod fork;
-mod limiter;
 mod json;
+mod limiter;
 mod lock;
+mod queue;
 mod record;
 mod redlock;
 mod runtime;
 mod semaphore;
 mod session;
+mod stream;
+mod worker;
 
 use pyo3::prelude::*;
 
@@ -27,6 +31,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cache::Cache>()?;
     m.add_class::<cache::Drainer>()?;
     m.add_class::<session::SessionStore>()?;
+    m.add_class::<queue::Queue>()?;
+    m.add_class::<worker::Worker>()?;
+    m.add_class::<stream::Stream>()?;
+    m.add_class::<stream::StreamIter>()?;
+    m.add_class::<cron::Cron>()?;
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
     m.add_function(wrap_pyfunction!(client::connect_cluster, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::after_fork, m)?)?;

@@ -30,7 +30,7 @@ pub fn fields<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'
         for (k, v) in map {
             match k.strip_suffix("_ms") {
                 Some(name) => dict.set_item(name, v.as_f64().map(|ms| ms / 1000.0))?,
-                None => dict.set_item(k, json_to_py(py, v)?)?,
+                None => dict.set_item(k, crate::json::from_json(py, v)?)?,
             }
         }
     }

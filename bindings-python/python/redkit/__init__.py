@@ -70,6 +70,27 @@ __all__ = [
     "DrainReport",
     "Session",
     "SessionInfo",
+    "Queue",
+    "Worker",
+    "Stream",
+    "StreamIter",
+    "Cron",
+    "Enqueued",
+    "Job",
+    "Reservation",
+    "Failed",
+    "Recovered",
+    "Counts",
+    "JobInfo",
+    "Repeatable",
+    "WorkerStats",
+    "ShutdownReport",
+    "StreamEntry",
+    "PendingSummary",
+    "PendingEntry",
+    "Claimed",
+    "GroupInfo",
+    "DeadLettered",
 ]
 
 connect = _native.connect
@@ -89,3 +110,23 @@ def redlock(clients: Any, name: str, **options: Any) -> Redlock:
     ``instance_timeout``, ``prefix``; durations in seconds). Retries pause on the first master's
     clock: over manual-clock simulators use ``retry_count=0`` or advance from another thread."""
     return _native.redlock(clients, name, asyncio=False, **options)
+# Queue, worker, streams.
+from ._native import Cron, Queue, Stream, StreamIter, Worker  # noqa: E402
+from .results import (  # noqa: E402
+    Claimed,
+    Counts,
+    DeadLettered,
+    Enqueued,
+    StreamEntry,
+    Failed,
+    GroupInfo,
+    Job,
+    JobInfo,
+    PendingEntry,
+    PendingSummary,
+    Recovered,
+    Repeatable,
+    Reservation,
+    ShutdownReport,
+    WorkerStats,
+)

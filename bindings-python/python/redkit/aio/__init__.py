@@ -28,6 +28,11 @@ __all__ = [
     "Cache",
     "Drainer",
     "SessionStore",
+    "Queue",
+    "Worker",
+    "Stream",
+    "StreamIter",
+    "Cron",
 ]
 
 
@@ -48,3 +53,5 @@ def redlock(clients: Any, name: str, **options: Any) -> Redlock:
     """An asyncio ``Redlock`` named ``name`` over the independent masters behind ``clients``
     (any clients: only their connections are used); options as ``redkit.redlock``."""
     return _native.redlock(clients, name, asyncio=True, **options)
+# Queue, worker, streams.
+from .._native import Cron, Queue, Stream, StreamIter, Worker  # noqa: E402

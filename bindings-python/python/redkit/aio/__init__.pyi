@@ -15,6 +15,15 @@ from typing_extensions import ParamSpec
 from .._native import Simulator as Simulator
 from ..results import Acquisition, Release
 from ..results import CacheStats, Created, DrainReport, Session, SessionInfo, Write
+from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Sequence, Union, final
+
+from .._native import Simulator as Simulator
+from ..results import Acquisition, Release
+from ..results import (  # queue, worker, streams
+    Claimed, Counts, DeadLettered, Enqueued, StreamEntry, Failed, GroupInfo, Job, JobInfo, PendingEntry,
+    PendingSummary, Recovered, Repeatable, Reservation, ShutdownReport, WorkerStats,
+)
+from .._native import Cron as Cron
 
 _Seconds = Union[int, float, datetime.timedelta]
 _Arg = Union[bytes, bytearray, memoryview, str, int, float]
@@ -36,6 +45,11 @@ __all__ = [
     "Cache",
     "Drainer",
     "SessionStore",
+    "Queue",
+    "Worker",
+    "Stream",
+    "StreamIter",
+    "Cron",
 ]
 
 @final
@@ -111,6 +125,24 @@ class Client:
         previous_secrets: Optional[Sequence[Union[str, bytes]]] = None,
         prefix: Optional[str] = None,
     ) -> SessionStore: ...
+    def queue(
+        self,
+        name: str,
+        *,
+        lease: Optional[_Seconds] = None,
+        result_ttl: Optional[_Seconds] = None,
+        prefix: Optional[str] = None,
+    ) -> Queue: ...
+    def stream(
+        self,
+        name: str,
+        *,
+        max_len: Optional[int] = None,
+        min_id: Optional[str] = None,
+        approx: bool = False,
+        dead_letter_max_len: Optional[int] = None,
+        prefix: Optional[str] = None,
+    ) -> Stream: ...
 
 @final
 class Lock:
@@ -304,3 +336,142 @@ class _AsyncCachedDecorator(Protocol):
     def __call__(self, fn: Callable[_P, Awaitable[_R]], /) -> _AsyncCached[_P, _R]: ...
     @overload
     def __call__(self, fn: Callable[_P, _R], /) -> _AsyncCached[_P, _R]: ...
+_Json = Any
+_Time = Union[int, float, datetime.datetime]
+_Handler = Callable[[Job], Any]
+
+@final
+class Queue:
+    async def enqueue(
+        self,
+        data: _Json = None,
+        *,
+        job_type: str = "default",
+        id: Optional[str] = None,
+        priority: int = 0,
+        delay: Optional[_Seconds] = None,
+        run_at: Optional[_Time] = None,
+        max_attempts: int = 3,
+        backoff: Optional[_Seconds] = None,
+        backoff_kind: Literal["exponential", "fixed"] = "exponential",
+        jitter: float = 0.0,
+    ) -> Enqueued: ...
+    async def enqueue_bulk(self, jobs: Iterable[Mapping[str, Any]]) -> list[Enqueued]: ...
+    async def reserve(self, *, lease: Optional[_Seconds] = None) -> Optional[Job]: ...
+    async def reserve_many(self, count: int, *, lease: Optional[_Seconds] = None) -> Reservation: ...
+    async def heartbeat(
+        self, job: Union[Job, str], *, token: Optional[str] = None, lease: Optional[_Seconds] = None
+    ) -> float: ...
+    async def ack(self, job: Union[Job, str], result: _Json = None, *, token: Optional[str] = None) -> float: ...
+    async def fail(
+        self, job: Union[Job, str], error: str = "failed", *, token: Optional[str] = None, retry: bool = True
+    ) -> Failed: ...
+    async def requeue_dead(self, ids: Optional[Sequence[str]] = None, *, limit: int = 1000) -> int: ...
+    async def recover_stalled(self) -> Recovered: ...
+    async def pause(self) -> bool: ...
+    async def resume(self) -> bool: ...
+    async def counts(self) -> Counts: ...
+    async def get(self, id: str) -> JobInfo: ...
+    async def add_repeatable(
+        self,
+        name: str,
+        data: _Json = None,
+        *,
+        every: Optional[_Seconds] = None,
+        cron: Optional[str] = None,
+        job_type: str = "default",
+        priority: int = 0,
+        max_attempts: int = 3,
+        backoff: Optional[_Seconds] = None,
+        backoff_kind: Literal["exponential", "fixed"] = "exponential",
+        jitter: float = 0.0,
+    ) -> Repeatable: ...
+    async def remove_repeatable(self, name: str) -> bool: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def lease(self) -> float: ...
+    @property
+    def result_ttl(self) -> float: ...
+    def worker(
+        self,
+        handler: Union[_Handler, Mapping[str, _Handler]],
+        *,
+        concurrency: int = 1,
+        lease: Optional[_Seconds] = None,
+        heartbeat: Optional[_Seconds] = None,
+        idle_wait: Optional[_Seconds] = None,
+        shutdown_timeout: Optional[_Seconds] = None,
+    ) -> Worker: ...
+
+@final
+class Worker:
+    async def run(self, max_jobs: Optional[int] = None, timeout: Optional[_Seconds] = None) -> WorkerStats: ...
+    def start(self, max_jobs: Optional[int] = None) -> None: ...
+    def stop(self) -> None: ...
+    async def shutdown(self, timeout: Optional[_Seconds] = None) -> ShutdownReport: ...
+    def kill(self) -> None: ...
+    async def wait_idle(self, timeout: _Seconds) -> bool: ...
+    def stats(self) -> WorkerStats: ...
+    @property
+    def running(self) -> bool: ...
+    @property
+    def concurrency(self) -> int: ...
+    async def __aenter__(self) -> Worker: ...
+    async def __aexit__(self, *_exc_info: Any) -> bool: ...
+
+@final
+class Stream:
+    async def add(
+        self,
+        fields: Mapping[str, Union[str, bytes, int, float]],
+        *,
+        max_len: Optional[int] = None,
+        min_id: Optional[str] = None,
+        approx: bool = False,
+    ) -> str: ...
+    async def add_json(self, event: _Json) -> str: ...
+    async def trim(self, *, max_len: Optional[int] = None, min_id: Optional[str] = None, approx: bool = False) -> int: ...
+    async def len(self) -> int: ...
+    async def range(self, start: str = "-", end: str = "+", count: Optional[int] = None) -> list[StreamEntry]: ...
+    async def rev_range(self, end: str = "+", start: str = "-", count: Optional[int] = None) -> list[StreamEntry]: ...
+    async def tail(self, after: str = "$", count: int = 100, timeout: Optional[_Seconds] = None) -> list[StreamEntry]: ...
+    async def create_group(self, group: str, start: str = "$") -> bool: ...
+    async def destroy_group(self, group: str) -> bool: ...
+    async def groups(self) -> list[GroupInfo]: ...
+    async def delete_consumer(self, group: str, consumer: str) -> int: ...
+    async def read_group(
+        self, group: str, consumer: str, count: int = 10, block: Optional[_Seconds] = None
+    ) -> list[StreamEntry]: ...
+    async def read_own_pending(self, group: str, consumer: str, count: int = 100) -> list[StreamEntry]: ...
+    async def ack(self, group: str, *ids: Union[str, StreamEntry]) -> int: ...
+    async def pending(self, group: str) -> PendingSummary: ...
+    async def pending_entries(
+        self, group: str, count: int = 100, *, consumer: Optional[str] = None, min_idle: Optional[_Seconds] = None
+    ) -> list[PendingEntry]: ...
+    async def claim_idle(
+        self, group: str, consumer: str, min_idle: _Seconds, count: int = 100, start: str = "0-0"
+    ) -> Claimed: ...
+    async def dead_letter(
+        self, group: str, max_deliveries: int, *, min_idle: Optional[_Seconds] = None, count: int = 100
+    ) -> DeadLettered: ...
+    async def dead_letters(self, count: Optional[int] = None) -> list[StreamEntry]: ...
+    def iter(
+        self,
+        group: Optional[str] = None,
+        consumer: Optional[str] = None,
+        *,
+        block: Optional[_Seconds] = None,
+        max: Optional[int] = None,
+        count: int = 10,
+        after: str = "$",
+        ack: bool = False,
+    ) -> StreamIter: ...
+    @property
+    def name(self) -> str: ...
+
+@final
+class StreamIter:
+    def __aiter__(self) -> StreamIter: ...
+    async def __anext__(self) -> StreamEntry: ...
+
