@@ -9,9 +9,6 @@
 //!   sees an error of kind `Io` ("callback raised"), and [`Callback::error`] swaps the original
 //!   exception back in when the pattern's call fails.
 
-// Used by the cache, worker and pub/sub bindings as they land.
-#![allow(dead_code)]
-
 use crate::runtime::Tokio;
 use pyo3::prelude::*;
 use pyo3_async_runtimes::TaskLocals;

@@ -7,9 +7,13 @@ mod client;
 mod convert;
 mod errors;
 mod fork;
+mod geo;
+mod leaderboard;
 mod lock;
+mod pubsub;
 mod record;
 mod runtime;
+mod subscription;
 
 use pyo3::prelude::*;
 
@@ -21,5 +25,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
     m.add_function(wrap_pyfunction!(client::connect_cluster, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::after_fork, m)?)?;
+    m.add_class::<pubsub::PubSub>()?;
+    m.add_class::<pubsub::Opening>()?;
+    m.add_class::<pubsub::Requester>()?;
+    m.add_class::<pubsub::Responder>()?;
+    m.add_class::<subscription::Subscription>()?;
+    m.add_class::<subscription::Messages>()?;
+    m.add_class::<leaderboard::Leaderboard>()?;
+    m.add_class::<geo::Geo>()?;
     Ok(())
 }

@@ -30,6 +30,8 @@ from .exceptions import (
     TimeoutError,
 )
 from .results import Acquisition, Release
+from ._native import Geo, Leaderboard, Messages, PubSub, Requester, Responder, Subscription
+from .results import Entry, GeoHit, Message, Page, Position
 
 __all__ = [
     "Acquisition",
@@ -49,6 +51,18 @@ __all__ = [
     "TimeoutError",
     "connect",
     "connect_cluster",
+    "PubSub",
+    "Subscription",
+    "Messages",
+    "Message",
+    "Requester",
+    "Responder",
+    "Leaderboard",
+    "Entry",
+    "Page",
+    "Geo",
+    "Position",
+    "GeoHit",
 ]
 
 connect = _native.connect

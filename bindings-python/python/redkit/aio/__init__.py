@@ -12,8 +12,23 @@ from typing import Any
 
 from .. import _native
 from .._native import Client, Lock, Simulator
+from .._native import Geo, Leaderboard, Messages, Opening, PubSub, Requester, Responder, Subscription
 
-__all__ = ["Client", "Lock", "Simulator", "connect", "connect_cluster"]
+__all__ = [
+    "Client",
+    "Lock",
+    "Simulator",
+    "connect",
+    "connect_cluster",
+    "PubSub",
+    "Opening",
+    "Subscription",
+    "Messages",
+    "Requester",
+    "Responder",
+    "Leaderboard",
+    "Geo",
+]
 
 
 def connect(url: str, **options: Any) -> Client:
