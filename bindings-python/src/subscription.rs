@@ -14,18 +14,21 @@
 //! core's `next()` loses no message when it is dropped.
 //!
 //! Blocking waits of the sync API wake every [`SIGNAL_CHECK`] to let Python run its signal
-//! handlers, so Ctrl-C stops a `for msg in sub:` loop.
+//! handlers, so Ctrl-C stops a `for msg in sub:` loop. An asyncio read that is cancelled
+//! (`asyncio.wait_for`, `asyncio.timeout`) just as a message arrives puts the message back for
+//! the next read ([`read_async`]) instead of dropping it with the cancelled future.
 
 use crate::errors::to_py_err;
 use crate::runtime::{self, Mode};
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyCFunction, PyDict, PyTuple, PyType};
 use pyo3::IntoPyObjectExt;
 use redkit::backend::{BackendRef, BoxFuture};
 use redkit::patterns::pubsub::{Message as CoreMessage, Subscription as CoreSubscription};
 use redkit::{Error, ErrorKind};
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::{pending, Future};
 use std::sync::{Arc, Mutex};
@@ -71,6 +74,76 @@ fn closed() -> Error {
     Error::new(ErrorKind::Connection, "the subscription is closed")
 }
 
+type Convert = Box<dyn FnOnce(Python<'_>, Next) -> PyResult<Py<PyAny>> + Send>;
+
+/// Reads with `read` (a future of `shared`) the caller's way and converts what it found.
+fn read<F>(shared: &Arc<Shared>, mode: Mode, py: Python<'_>, read: F, convert: Convert) -> PyResult<Py<PyAny>>
+where
+    F: Future<Output = redkit::Result<Next>> + Send + 'static,
+{
+    match mode {
+        Mode::Sync => {
+            let next = block_interruptible(py, read)?.map_err(to_py_err)?;
+            convert(py, next)
+        }
+        Mode::Async => read_async(shared.clone(), py, read, convert),
+    }
+}
+
+/// An asyncio future of `read`. Unlike `Mode::Async`, whose cancelled future throws away a
+/// value that was already read, a message read for a caller cancelled meanwhile goes back to
+/// `shared`'s stash; cancelling also stops the read at once (releasing the subscription).
+fn read_async<F>(shared: Arc<Shared>, py: Python<'_>, read: F, convert: Convert) -> PyResult<Py<PyAny>>
+where
+    F: Future<Output = redkit::Result<Next>> + Send + 'static,
+{
+    let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
+    let fut = event_loop.call_method0("create_future")?;
+    let cancel = Arc::new(Notify::new());
+    let on_cancel = cancel.clone();
+    let on_done = PyCFunction::new_closure(py, None, None, move |args, _| -> PyResult<()> {
+        if args.get_item(0)?.call_method0("cancelled")?.is_truthy()? {
+            on_cancel.notify_one();
+        }
+        Ok(())
+    })?;
+    fut.call_method1("add_done_callback", (on_done,))?;
+    let (target, event_loop) = (fut.clone().unbind(), event_loop.unbind());
+    runtime::spawn(async move {
+        let found = tokio::select! {
+            found = read => found,
+            _ = cancel.notified() => return,
+        };
+        Python::attach(|py| {
+            let pending = Mutex::new(Some((found, convert)));
+            let keep = shared.clone();
+            let target2 = target.clone_ref(py);
+            // Runs on the event loop's thread, the only one that may touch the future.
+            let deliver = PyCFunction::new_closure(py, None, None, move |args, _| -> PyResult<()> {
+                let py = args.py();
+                let Some((found, convert)) = pending.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+                    return Ok(());
+                };
+                let fut = target2.bind(py);
+                if fut.call_method0("done")?.is_truthy()? {
+                    if let Ok(Next::Message(m)) = found {
+                        keep.stash.lock().unwrap_or_else(|p| p.into_inner()).push_front(m);
+                    }
+                    return Ok(());
+                }
+                match found.map_err(to_py_err).and_then(|next| convert(py, next)) {
+                    Ok(value) => fut.call_method1("set_result", (value,))?,
+                    Err(e) => fut.call_method1("set_exception", (e.into_value(py),))?,
+                };
+                Ok(())
+            });
+            // Fails only when the loop is closed: then nobody is left to receive anything.
+            let _ = deliver.and_then(|d| event_loop.bind(py).call_method1("call_soon_threadsafe", (d,)));
+        });
+    });
+    Ok(fut.unbind())
+}
+
 /// What a read found.
 enum Next {
     Message(CoreMessage),
@@ -96,6 +169,8 @@ pub struct Shared {
     closed: watch::Sender<bool>,
     /// Notified by a call queuing for `sub`: a waiting reader lets go of it.
     wanted: Notify,
+    /// Messages read for an asyncio caller that was cancelled meanwhile: read first.
+    stash: Mutex<VecDeque<CoreMessage>>,
 }
 
 impl Shared {
@@ -105,6 +180,7 @@ impl Shared {
             backend,
             closed: watch::Sender::new(false),
             wanted: Notify::new(),
+            stash: Mutex::default(),
         })
     }
 
@@ -129,6 +205,9 @@ impl Shared {
             None => Box::pin(pending()),
         };
         let idle = Next::Idle(timeout.unwrap_or_default());
+        if let Some(m) = self.stash.lock().unwrap_or_else(|p| p.into_inner()).pop_front() {
+            return Ok(Next::Message(m));
+        }
         loop {
             let mut guard = tokio::select! {
                 biased;
@@ -248,22 +327,15 @@ impl Subscription {
     /// The next `Message`, waiting up to `timeout` seconds of the backend's time (0 takes one
     /// only if it is already there); `TimeoutError` when none arrives, None once closed.
     fn next_message(&self, py: Python<'_>, timeout: crate::convert::Seconds) -> PyResult<Py<PyAny>> {
-        let shared = self.shared.clone();
         let t = timeout.0;
-        run_waiting(
-            self.mode,
-            py,
-            async move {
-                match shared.next(Some(t)).await? {
-                    Next::Message(m) => Ok(Some(m)),
-                    Next::Closed => Ok(None),
-                    Next::Idle(t) => {
-                        Err(Error::new(ErrorKind::Timeout, format!("no message within {} ms", t.as_millis())))
-                    }
-                }
-            },
-            |py, m| m.map_or_else(|| Ok(py.None()), |m| message(py, m)),
-        )
+        let convert: Convert = Box::new(|py, next| match next {
+            Next::Message(m) => message(py, m),
+            Next::Closed => Ok(py.None()),
+            Next::Idle(t) => {
+                Err(to_py_err(Error::new(ErrorKind::Timeout, format!("no message within {} ms", t.as_millis()))))
+            }
+        });
+        read(&self.shared, self.mode, py, self.shared.clone().next(Some(t)), convert)
     }
 
     /// An iterator of messages (`for` and `async for`) that ends when the subscription is
@@ -336,28 +408,24 @@ impl Messages {
         };
         let left = self.left.clone();
         let done = *left.lock().unwrap_or_else(|p| p.into_inner()) == Some(0);
-        let shared = self.shared.clone();
-        let timeout = self.timeout;
-        run_waiting(
-            mode,
-            py,
-            async move {
-                if done {
-                    Ok(Next::Closed)
-                } else {
-                    shared.next(timeout).await
+        let (shared, timeout) = (self.shared.clone(), self.timeout);
+        let convert: Convert = Box::new(move |py, next| match next {
+            Next::Message(m) => {
+                if let Some(n) = left.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                    *n = n.saturating_sub(1);
                 }
-            },
-            move |py, next| match next {
-                Next::Message(m) => {
-                    if let Some(n) = left.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
-                        *n = n.saturating_sub(1);
-                    }
-                    message(py, m)
-                }
-                Next::Closed | Next::Idle(_) => Err(end()),
-            },
-        )
+                message(py, m)
+            }
+            Next::Closed | Next::Idle(_) => Err(end()),
+        });
+        let reading = async move {
+            if done {
+                Ok(Next::Closed)
+            } else {
+                shared.next(timeout).await
+            }
+        };
+        read(&self.shared, mode, py, reading, convert)
     }
 }
 
