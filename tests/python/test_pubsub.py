@@ -497,3 +497,45 @@ def test_opening_repr_and_exports() -> None:
         await sub.close()
 
     asyncio.run(main())
+
+
+async def test_async_reads_cancelled_under_traffic_lose_nothing(aclient: redkit.aio.Client) -> None:
+    ps = aclient.pubsub()
+    async with ps.subscribe("busy") as sub:
+        got: list[bytes] = []
+        for i in range(30):
+            publish = asyncio.ensure_future(ps.publish("busy", str(i)))
+            try:  # a read cancelled about when the message lands
+                got.append((await asyncio.wait_for(sub.next_message(LIMIT), 0.001)).payload)
+            except asyncio.TimeoutError:
+                pass
+            await publish
+        async for m in sub.listen(max=30 - len(got)):
+            got.append(m.payload)
+        assert got == [str(i).encode() for i in range(30)]
+
+
+def test_a_signal_handler_interrupts_a_blocking_read() -> None:
+    import os
+    import signal
+
+    class Interrupted(Exception):
+        pass
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        ps = redkit.Simulator(manual_clock=True).client().pubsub()
+        with ps.subscribe("never") as sub:
+            timer = threading.Timer(0.1, lambda: os.kill(os.getpid(), signal.SIGUSR1))
+            timer.start()
+            started = time.monotonic()
+            with pytest.raises(Interrupted):
+                for _ in sub:  # would wait forever: the manual clock never moves
+                    pass
+            assert time.monotonic() - started < 5
+            timer.join(LIMIT)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
