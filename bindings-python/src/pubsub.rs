@@ -92,17 +92,23 @@ impl PubSub {
         })
     }
 
-    fn subscription_with(&self, py: Python<'_>, patterns: bool, names: Vec<String>) -> PyResult<Py<PyAny>> {
+    /// A subscription to nothing (`to` None), to channels (`(false, names)`) or to patterns.
+    fn subscription_with(&self, py: Python<'_>, to: Option<(bool, Vec<String>)>) -> PyResult<Py<PyAny>> {
         let (ps, backend, mode) = (self.inner.clone(), self.backend.clone(), self.mode);
         opening(
             mode,
             py,
             async move {
-                let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                let sub: CoreSubscription = match (patterns, names.is_empty()) {
-                    (_, true) => ps.subscription().await?,
-                    (false, false) => ps.subscribe(&names).await?,
-                    (true, false) => ps.psubscribe(&names).await?,
+                let sub: CoreSubscription = match &to {
+                    None => ps.subscription().await?,
+                    Some((patterns, names)) => {
+                        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                        if *patterns {
+                            ps.psubscribe(&names).await?
+                        } else {
+                            ps.subscribe(&names).await?
+                        }
+                    }
                 };
                 Ok(sub)
             },
@@ -135,26 +141,18 @@ impl PubSub {
     /// A `Subscription` to `channels` (at least one), confirmed by the server.
     #[pyo3(signature = (*channels))]
     fn subscribe(&self, py: Python<'_>, channels: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        let channels = channels.extract::<Vec<String>>()?;
-        if channels.is_empty() {
-            return Err(to_py_err(Error::new(ErrorKind::InvalidArgument, "give at least one channel")));
-        }
-        self.subscription_with(py, false, channels)
+        self.subscription_with(py, Some((false, channels.extract()?)))
     }
 
     /// A `Subscription` to glob `patterns` (`news.*`; at least one).
     #[pyo3(signature = (*patterns))]
     fn psubscribe(&self, py: Python<'_>, patterns: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
-        let patterns = patterns.extract::<Vec<String>>()?;
-        if patterns.is_empty() {
-            return Err(to_py_err(Error::new(ErrorKind::InvalidArgument, "give at least one pattern")));
-        }
-        self.subscription_with(py, true, patterns)
+        self.subscription_with(py, Some((true, patterns.extract()?)))
     }
 
     /// A `Subscription` to nothing yet, on a connection of its own.
     fn subscription(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.subscription_with(py, false, Vec::new())
+        self.subscription_with(py, None)
     }
 
     /// Sends `body` (JSON) to `service` and waits up to `timeout` seconds for the answer.
