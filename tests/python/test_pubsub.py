@@ -539,3 +539,17 @@ def test_a_signal_handler_interrupts_a_blocking_read() -> None:
             timer.join(LIMIT)
     finally:
         signal.signal(signal.SIGUSR1, previous)
+
+
+def test_a_responder_whose_connection_is_killed_subscribes_again(client: redkit.Client) -> None:
+    ps = client.pubsub()
+    with ps.serve("phoenix", lambda b: b) as responder:
+        assert ps.request("phoenix", "before", 1) == "before"
+        assert client.execute("CLIENT", "KILL", "TYPE", "pubsub") >= 1
+        deadline = time.monotonic() + LIMIT
+        while responder.resubscribed < 1:
+            assert time.monotonic() < deadline, "the responder did not subscribe again"
+            pass_time(client, STEP)
+        assert isinstance(responder.last_error, redkit.ConnectionError)
+        assert ps.request("phoenix", "after", 1) == "after"
+    assert responder.resubscribed == 1
