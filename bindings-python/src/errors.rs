@@ -53,3 +53,10 @@ pub fn to_py_err(e: Error) -> PyErr {
 pub fn internal(what: impl std::fmt::Display) -> PyErr {
     PyRuntimeError::new_err(format!("redkit internal error: {what}"))
 }
+
+/// The core kind a redkit exception stands for (its class or a subclass of it), None for any
+/// other exception. Used where a Python error must cross the wire as a kind (a responder's).
+pub fn kind_of(py: Python<'_>, e: &PyErr) -> Option<ErrorKind> {
+    let all = classes(py).ok()?;
+    all.iter().find(|(_, class)| e.is_instance(py, class.bind(py))).map(|(kind, _)| *kind)
+}

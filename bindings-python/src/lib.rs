@@ -9,9 +9,12 @@ mod convert;
 mod cron;
 mod errors;
 mod fork;
+mod geo;
 mod json;
+mod leaderboard;
 mod limiter;
 mod lock;
+mod pubsub;
 mod queue;
 mod record;
 mod redlock;
@@ -19,6 +22,7 @@ mod runtime;
 mod semaphore;
 mod session;
 mod stream;
+mod subscription;
 mod worker;
 
 use pyo3::prelude::*;
@@ -44,5 +48,13 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<semaphore::Semaphore>()?;
     m.add_class::<redlock::Redlock>()?;
     m.add_function(wrap_pyfunction!(redlock::redlock, m)?)?;
+    m.add_class::<pubsub::PubSub>()?;
+    m.add_class::<pubsub::Opening>()?;
+    m.add_class::<pubsub::Requester>()?;
+    m.add_class::<pubsub::Responder>()?;
+    m.add_class::<subscription::Subscription>()?;
+    m.add_class::<subscription::Messages>()?;
+    m.add_class::<leaderboard::Leaderboard>()?;
+    m.add_class::<geo::Geo>()?;
     Ok(())
 }

@@ -33,6 +33,8 @@ from .exceptions import (
 from .results import Acquisition, Release
 from ._native import Cache, Drainer, SessionStore
 from .results import CacheStats, Created, DrainReport, Session, SessionInfo, Write
+from ._native import Geo, Leaderboard, Messages, PubSub, Requester, Responder, Subscription
+from .results import LeaderboardEntry, GeoHit, Message, Page, Position
 
 __all__ = [
     "Acquisition",
@@ -91,6 +93,18 @@ __all__ = [
     "Claimed",
     "GroupInfo",
     "DeadLettered",
+    "PubSub",
+    "Subscription",
+    "Messages",
+    "Message",
+    "Requester",
+    "Responder",
+    "Leaderboard",
+    "LeaderboardEntry",
+    "Page",
+    "Geo",
+    "Position",
+    "GeoHit",
 ]
 
 connect = _native.connect

@@ -23,6 +23,10 @@ __all__ = [
     "Created",
     "SessionInfo",
 ]
+import json as _json
+from dataclasses import dataclass, field
+from typing import Any, Iterator, List, Optional
+
 
 
 @dataclass(frozen=True)
@@ -430,3 +434,85 @@ __all__ += [
     "GroupInfo",
     "DeadLettered",
 ]
+
+
+@dataclass(frozen=True)
+class Message:
+    """A pub/sub message: the channel it was published to, the pattern that matched it (pattern
+    subscriptions) and its payload as published."""
+
+    channel: str
+    pattern: Optional[str]
+    payload: bytes
+
+    def text(self) -> str:
+        """The payload as UTF-8 text; ``SerializationError`` if it is not UTF-8."""
+        try:
+            return self.payload.decode("utf-8")
+        except UnicodeDecodeError as e:
+            from .exceptions import SerializationError
+
+            raise SerializationError(f"the payload is not UTF-8: {e}") from e
+
+    def json(self) -> Any:
+        """The payload parsed as JSON; ``SerializationError`` if it does not parse."""
+        try:
+            return _json.loads(self.payload)
+        except ValueError as e:
+            from .exceptions import SerializationError
+
+            raise SerializationError(f"the payload is not JSON: {e}") from e
+
+
+@dataclass(frozen=True)
+class LeaderboardEntry:
+    """A leaderboard member with its score and 1-based rank."""
+
+    member: str
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a leaderboard; iterating it gives its entries (none past the last page)."""
+
+    page: int
+    """The page number, 1-based."""
+    size: int
+    """Entries per page."""
+    total: int
+    """Members on the whole board."""
+    pages: int
+    """Pages on the whole board (0 for an empty board)."""
+    entries: List[LeaderboardEntry] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[LeaderboardEntry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+@dataclass(frozen=True)
+class Position:
+    """A longitude/latitude pair in degrees; unpacks as ``lon, lat = position``."""
+
+    longitude: float
+    latitude: float
+
+    def __iter__(self) -> Iterator[float]:
+        return iter((self.longitude, self.latitude))
+
+
+@dataclass(frozen=True)
+class GeoHit:
+    """A geo search result: a member, its distance from the search's centre (in the search's
+    unit, 4 decimals as Redis reports it) and its position."""
+
+    member: str
+    distance: float
+    longitude: float
+    latitude: float
+
+__all__ += ["Message", "LeaderboardEntry", "Page", "Position", "GeoHit"]

@@ -13,6 +13,7 @@ from typing import Any
 from .. import _native
 from .._native import Client, Lock, Simulator
 from .._native import Cache, Drainer, SessionStore
+from .._native import Geo, Leaderboard, Messages, Opening, PubSub, Requester, Responder, Subscription
 
 __all__ = [
     "Client",
@@ -33,6 +34,14 @@ __all__ = [
     "Stream",
     "StreamIter",
     "Cron",
+    "PubSub",
+    "Opening",
+    "Subscription",
+    "Messages",
+    "Requester",
+    "Responder",
+    "Leaderboard",
+    "Geo",
 ]
 
 
