@@ -10,6 +10,7 @@ mod fork;
 mod lock;
 mod record;
 mod runtime;
+mod wire;
 
 use pyo3::prelude::*;
 
@@ -21,5 +22,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
     m.add_function(wrap_pyfunction!(client::connect_cluster, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::after_fork, m)?)?;
+    m.add_class::<wire::WireConnection>()?;
     Ok(())
 }
