@@ -47,6 +47,8 @@ impl Wire {
             let Some(conn) = self.conn.as_mut() else { return };
             match self.parser.next_command() {
                 Ok(None) => return,
+                // Killed by another client (CLIENT KILL) since its last command: the socket is gone.
+                Ok(Some(_)) if !is_open(conn) => self.eof = true,
                 Ok(Some(argv)) => match conn.submit_wire(&argv) {
                     Some(bytes) => {
                         self.out.extend_from_slice(&bytes);

@@ -117,3 +117,7 @@ def redkit_redis_url(request: pytest.FixtureRequest) -> str:
     that way)."""
     url = request.config.getoption("--redis-url")
     return str(url) if url else str(request.getfixturevalue("redis_url"))
+
+
+# test_plugin.py runs pytest inside pytest.
+pytest_plugins = ["pytester"]

@@ -112,20 +112,22 @@ def _fake_async_redis(request: pytest.FixtureRequest, backend: str) -> Any:
     return redis.asyncio.Redis.from_url(url)
 
 
+async def _closing_fake_async_redis(request: pytest.FixtureRequest, redkit_backend: str) -> AsyncIterator[Any]:
+    """``FakeAsyncRedis`` on ``fake_server``, or ``redis.asyncio.Redis`` on the real Redis."""
+    client = _fake_async_redis(request, redkit_backend)
+    yield client
+    await client.aclose()
+
+
+def _plain_fake_async_redis(request: pytest.FixtureRequest, redkit_backend: str) -> Any:
+    """``FakeAsyncRedis`` on ``fake_server``, or ``redis.asyncio.Redis`` on the real Redis."""
+    return _fake_async_redis(request, redkit_backend)
+
+
+fake_async_redis: Any
 try:
     import pytest_asyncio
 except ImportError:  # pragma: no cover - without pytest-asyncio the client is not closed for you
-
-    @pytest.fixture
-    def fake_async_redis(request: pytest.FixtureRequest, redkit_backend: str) -> Any:
-        """``FakeAsyncRedis`` on ``fake_server``, or ``redis.asyncio.Redis`` on the real Redis."""
-        return _fake_async_redis(request, redkit_backend)
-
+    fake_async_redis = pytest.fixture(_plain_fake_async_redis, name="fake_async_redis")
 else:
-
-    @pytest_asyncio.fixture
-    async def fake_async_redis(request: pytest.FixtureRequest, redkit_backend: str) -> AsyncIterator[Any]:
-        """``FakeAsyncRedis`` on ``fake_server``, or ``redis.asyncio.Redis`` on the real Redis."""
-        client = _fake_async_redis(request, redkit_backend)
-        yield client
-        await client.aclose()
+    fake_async_redis = pytest_asyncio.fixture(_closing_fake_async_redis, name="fake_async_redis")

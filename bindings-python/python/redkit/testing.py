@@ -432,7 +432,10 @@ class FakeRedis(redis.Redis):
         _adopt(self.connection_pool, FakeConnection, self.server)
         if single:
             # Made here, not by redis-py's __init__, which would connect before the pool is a fake's.
-            self.connection = self.connection_pool.get_connection("_")
+            try:
+                self.connection = self.connection_pool.get_connection()
+            except TypeError:  # redis-py < 5.3 wants a command name
+                self.connection = self.connection_pool.get_connection("_")
             self._single_connection_client = True  # redis-py >= 6
             self.single_connection_client = True  # redis-py 5
 
