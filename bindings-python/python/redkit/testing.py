@@ -54,6 +54,7 @@ try:
     import redis.asyncio
     import redis.asyncio.lock
     import redis.lock
+    from redis._parsers.socket import SocketBuffer
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 except ImportError as _error:  # pragma: no cover - exercised without redis installed
@@ -203,6 +204,21 @@ class FakeConnection(redis.Connection):
     def activate_maint_notifications_handling_if_enabled(self, *args: Any, **kwargs: Any) -> None:
         # redis-py 8 resolves the host to decide on maintenance notifications; a fake has none.
         return None
+
+    def can_read(self, timeout: float = 0) -> bool:
+        # The pool asks before every command whether stale bytes wait; answering "no" from the
+        # wire directly spares the socket-timeout exception a real socket's answer costs.
+        sock, buffer = self._sock, getattr(self._parser, "_buffer", None)
+        if (
+            timeout == 0
+            and isinstance(sock, _FakeSocket)
+            and isinstance(buffer, SocketBuffer)
+            and self.server.connected
+            and not buffer.unread_bytes()
+            and sock._wire.read(1, 0, True) is None
+        ):
+            return False
+        return bool(super().can_read(timeout))
 
     def repr_pieces(self) -> list[tuple[str, Any]]:
         return [("server", self.server), ("db", self.db)]
@@ -441,8 +457,8 @@ class FakeRedis(redis.Redis):
 
     def lock(self, name: Any, *args: Any, **kwargs: Any) -> Any:
         """redis-py's ``lock()``, with ``FakeLock`` as the default ``lock_class``."""
-        if len(args) < 4:
-            kwargs.setdefault("lock_class", FakeLock)
+        if len(args) < 5 and kwargs.get("lock_class") is None:  # lock_class is the 6th parameter
+            kwargs["lock_class"] = FakeLock
         return super().lock(name, *args, **kwargs)
 
 
@@ -467,6 +483,6 @@ class FakeAsyncRedis(redis.asyncio.Redis):
 
     def lock(self, name: Any, *args: Any, **kwargs: Any) -> Any:
         """redis-py's ``lock()``, with ``FakeAsyncLock`` as the default ``lock_class``."""
-        if len(args) < 4:
-            kwargs.setdefault("lock_class", FakeAsyncLock)
+        if len(args) < 5 and kwargs.get("lock_class") is None:  # lock_class is the 6th parameter
+            kwargs["lock_class"] = FakeAsyncLock
         return super().lock(name, *args, **kwargs)
