@@ -199,7 +199,9 @@ class FakeConnection(redis.Connection):
         super().__init__(**kwargs)
 
     def _connect(self) -> Any:
-        return _FakeSocket(self.server)
+        sock = _FakeSocket(self.server)
+        sock.settimeout(self.socket_timeout)
+        return sock
 
     def activate_maint_notifications_handling_if_enabled(self, *args: Any, **kwargs: Any) -> None:
         # redis-py 8 resolves the host to decide on maintenance notifications; a fake has none.
