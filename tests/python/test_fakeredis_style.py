@@ -287,8 +287,9 @@ def test_transaction_with_watch(r: Any, make: Callable[..., Any]) -> None:
 # -- pub/sub ------------------------------------------------------------------------------------
 
 
-def test_pubsub(r: Any, make: Callable[..., Any]) -> None:
-    publisher = make()
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_pubsub(make: Callable[..., Any], protocol: int) -> None:
+    r, publisher = make(protocol=protocol), make()
     p = r.pubsub()
     p.subscribe("news")
     p.psubscribe("log.*")

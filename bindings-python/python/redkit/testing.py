@@ -44,6 +44,7 @@ Only this module needs redis-py (``pip install 'redkit[fake]'``); ``import redki
 from __future__ import annotations
 
 import asyncio
+import datetime
 import errno
 import socket
 import threading
@@ -62,7 +63,7 @@ except ImportError as _error:  # pragma: no cover - exercised without redis inst
         "redkit.testing needs redis-py (redis>=5): pip install 'redkit[fake]'"
     ) from _error
 
-from ._native import Simulator, WireConnection
+from ._native import Client, Simulator, WireConnection
 
 __all__ = [
     "FakeAsyncConnection",
@@ -73,7 +74,7 @@ __all__ = [
     "FakeStrictRedis",
 ]
 
-_Seconds = Union[int, float]
+_Seconds = Union[int, float, datetime.timedelta]
 
 
 class FakeServer:
@@ -90,7 +91,7 @@ class FakeServer:
         self,
         *,
         manual_clock: bool = False,
-        start: Optional[float] = None,
+        start: Union[int, float, datetime.datetime, None] = None,
         simulator: Optional[Simulator] = None,
         version: Any = None,
         max_block: float = 5.0,
@@ -128,7 +129,7 @@ class FakeServer:
         """The server's time in seconds since the epoch."""
         return self.simulator.now()
 
-    def client(self) -> Any:
+    def client(self) -> Client:
         """A ``redkit.Client`` of this server (the redkit patterns on the same data)."""
         return self.simulator.client()
 
