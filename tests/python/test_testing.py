@@ -41,6 +41,9 @@ def test_constructor_arguments() -> None:
     assert r.get("k") == "v"
     assert FakeRedis(server=server).get("k") is None  # db 0
     assert FakeRedis(server=server, db=2).get("k") == b"v"
+    assert FakeRedis(server=server, ssl=True, ssl_cert_reqs="none").ping() is True
+    assert FakeRedis(server=server, unix_socket_path="/nonexistent.sock").ping() is True
+    assert FakeRedis.from_url("unix:///nonexistent.sock", server=server).ping() is True
     with pytest.raises(TypeError, match="FakeServer"):
         FakeRedis(server=redkit.Simulator())  # type: ignore[arg-type]
     with pytest.raises(ValueError):

@@ -351,7 +351,11 @@ def _prepare(
 
 def _adopt(pool: Any, connection_class: type, server: FakeServer) -> None:
     pool.connection_class = connection_class
-    pool.connection_kwargs["server"] = server
+    kwargs = pool.connection_kwargs
+    # A unix socket's path and TLS settings mean nothing in-process (ssl=True, unix:// URLs).
+    for key in [k for k in kwargs if k == "path" or k.startswith("ssl_")]:
+        del kwargs[key]
+    kwargs["server"] = server
 
 
 # redis-py's Lock releases, extends and reacquires with Lua scripts; the simulator has no Lua, so
