@@ -326,6 +326,27 @@ def test_pubsub_listen(r: Any, make: Callable[..., Any]) -> None:
     p.close()
 
 
+def test_pubsub_run_in_thread(r: Any, make: Callable[..., Any]) -> None:
+    publisher = make()
+    got: list[str] = []
+    p = r.pubsub()
+    p.subscribe(**{"a": lambda m: got.append(m["data"])})
+    worker = p.run_in_thread(sleep_time=0.05)
+    try:
+        p.subscribe(**{"b": lambda m: got.append(m["data"])})  # while the thread reads
+        deadline = time.monotonic() + 5
+        while publisher.pubsub_numsub("b") != [("b", 1)] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        publisher.publish("a", "1")
+        publisher.publish("b", "2")
+        while len(got) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        worker.stop()
+        worker.join(5)
+    assert got == ["1", "2"]
+
+
 # -- blocking commands --------------------------------------------------------------------------
 
 
@@ -421,6 +442,18 @@ async def test_async_commands_pipeline_pubsub(ar: Any) -> None:
     await ar.publish("c", "hi")
     assert (await p.get_message(timeout=1))["data"] == "hi"
     await p.aclose()
+    listener = ar.pubsub(ignore_subscribe_messages=True)
+    await listener.subscribe("events")
+    await listener.get_message(timeout=1)  # the confirmation
+    for i in range(3):
+        await ar.publish("events", str(i))
+    got = []
+    async for message in listener.listen():
+        got.append(message["data"])
+        if len(got) == 3:
+            break
+    assert got == ["0", "1", "2"]
+    await listener.aclose()
     async with ar.lock("L", timeout=5):
         assert await ar.exists("L") == 1
     assert await ar.exists("L") == 0
