@@ -362,9 +362,12 @@ def _adopt(pool: Any, connection_class: type, server: FakeServer) -> None:
 # the fake clients' locks run the same checks in a WATCH/MULTI transaction instead.
 
 
+def _as_bytes(value: Any) -> bytes:
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
 def _same(a: Any, b: Any) -> bool:
-    as_bytes = lambda v: v.encode() if isinstance(v, str) else bytes(v)  # noqa: E731
-    return a is not None and b is not None and as_bytes(a) == as_bytes(b)
+    return a is not None and b is not None and _as_bytes(a) == _as_bytes(b)
 
 
 def _lock_step(kind: str, pipe: Any, name: Any, args: list[Any], stored: Any, pttl: int) -> bool:
