@@ -33,7 +33,9 @@ struct Wire {
     /// None once closed by the client (`close()`).
     conn: Option<Connection>,
     parser: Parser,
+    /// Bytes written back; those before `taken` were read already.
     out: Vec<u8>,
+    taken: usize,
     /// A blocking command waits; the commands after it stay in `parser`.
     blocked: bool,
     /// The server side closed the connection: `read` answers end of stream once `out` is empty.
@@ -67,7 +69,7 @@ impl Wire {
 
     /// Whether `read` can answer now (bytes, or end of stream).
     fn ready(&self) -> bool {
-        !self.out.is_empty() || self.eof || self.conn.is_none()
+        self.out.len() > self.taken || self.eof || self.conn.is_none()
     }
 
     /// Makes what progress the simulator allows without waiting: the blocked command's reply,
@@ -116,14 +118,19 @@ impl Wire {
         }
     }
 
-    /// Takes up to `max` bytes (all of them when `peek`, leaving them in place).
+    /// Takes up to `max` bytes (all of them when `peek`, leaving them in place). A big reply is
+    /// read in many chunks: each moves an offset, and the buffer is emptied once all was read.
     fn take(&mut self, max: usize, peek: bool) -> Vec<u8> {
-        let n = max.min(self.out.len());
-        if peek {
-            self.out[..n].to_vec()
-        } else {
-            self.out.drain(..n).collect()
+        let end = self.out.len().min(self.taken.saturating_add(max));
+        let bytes = self.out[self.taken..end].to_vec();
+        if !peek {
+            self.taken = end;
+            if self.taken == self.out.len() {
+                self.out.clear();
+                self.taken = 0;
+            }
         }
+        bytes
     }
 }
 
@@ -155,7 +162,8 @@ impl WireConnection {
         let sim = simulator.sim.clone();
         let conn = py.detach(|| sim.connect());
         let id = conn.id();
-        let wire = Wire { conn: Some(conn), parser: Parser::new(), out: Vec::new(), blocked: false, eof: false };
+        let wire =
+            Wire { conn: Some(conn), parser: Parser::new(), out: Vec::new(), taken: 0, blocked: false, eof: false };
         WireConnection { state: Arc::new(Mutex::new(wire)), id }
     }
 

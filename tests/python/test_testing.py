@@ -224,3 +224,12 @@ def test_redkit_imports_without_redis() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "redkit[fake]" in out.stdout
+
+
+def test_a_big_value_is_read_in_chunks() -> None:
+    r = FakeRedis()
+    big = bytes(range(256)) * (16 * 1024)  # 4 MiB, read 64 KiB at a time by redis-py
+    r.set("big", big)
+    started = time.monotonic()
+    assert r.get("big") == big
+    assert time.monotonic() - started < 5
