@@ -44,6 +44,9 @@ def test_constructor_arguments() -> None:
     assert FakeRedis(server=server, ssl=True, ssl_cert_reqs="none").ping() is True
     assert FakeRedis(server=server, unix_socket_path="/nonexistent.sock").ping() is True
     assert FakeRedis.from_url("unix:///nonexistent.sock", server=server).ping() is True
+    assert FakeRedis(server=server, server_type="redis", lua_modules=set()).ping() is True
+    with pytest.raises(ValueError, match="dragonfly"):
+        FakeRedis(server_type="dragonfly")
     with pytest.raises(TypeError, match="FakeServer"):
         FakeRedis(server=redkit.Simulator())  # type: ignore[arg-type]
     with pytest.raises(ValueError):

@@ -22,10 +22,11 @@ a ``Lock`` that does those three with WATCH/MULTI instead (same results, same er
 
 Constructor arguments are redis-py's plus fakeredis's ``server=`` (a ``FakeServer``: clients
 that share one see the same data; without one a client gets a server of its own, or the one
-registered for ``host``/``port`` when they are given, as fakeredis does), ``version=`` (accepted
-and ignored: the simulator answers as Redis 7.0.15) and ``connected=`` (sets the server's
-``connected``). Fake clients do not retry a failed command unless given ``retry=``: there is no
-network to recover, and a read that timed out would only time out again.
+registered for ``host``/``port`` when they are given, as fakeredis does), ``version=`` and
+``lua_modules=`` (accepted and ignored: the simulator answers as Redis 7.0.15, without Lua),
+``server_type=`` (only ``"redis"``) and ``connected=`` (sets the server's ``connected``). Fake
+clients do not retry a failed command unless given ``retry=``: there is no network to recover,
+and a read that timed out would only time out again.
 
 Waiting: a read waits for the simulator at most the client's ``socket_timeout`` (redis-py's default
 is 5 s), then redis-py raises ``TimeoutError`` as on a real socket. A client with
@@ -336,6 +337,11 @@ def _server_for(args: tuple[Any, ...], kwargs: dict[str, Any], server: Optional[
     return FakeServer()
 
 
+def _check_server_type(server_type: str) -> None:
+    if server_type != "redis":
+        raise ValueError(f"the simulator is a Redis 7 server; server_type={server_type!r} is not simulated")
+
+
 def _prepare(
     args: tuple[Any, ...], kwargs: dict[str, Any], server: Optional[FakeServer], connected: Optional[bool]
 ) -> tuple[FakeServer, bool]:
@@ -451,8 +457,11 @@ class FakeRedis(redis.Redis):
         server: Optional[FakeServer] = None,
         version: Any = None,
         connected: Optional[bool] = None,
+        server_type: str = "redis",
+        lua_modules: Any = None,
         **kwargs: Any,
     ) -> None:
+        _check_server_type(server_type)
         self.server, single = _prepare(args, kwargs, server, connected)
         super().__init__(*args, **kwargs)
         _adopt(self.connection_pool, FakeConnection, self.server)
@@ -485,8 +494,11 @@ class FakeAsyncRedis(redis.asyncio.Redis):
         server: Optional[FakeServer] = None,
         version: Any = None,
         connected: Optional[bool] = None,
+        server_type: str = "redis",
+        lua_modules: Any = None,
         **kwargs: Any,
     ) -> None:
+        _check_server_type(server_type)
         self.server, single = _prepare(args, kwargs, server, connected)
         super().__init__(*args, single_connection_client=single, **kwargs)
         _adopt(self.connection_pool, FakeAsyncConnection, self.server)
