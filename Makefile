@@ -22,10 +22,12 @@ wasm-check:
 	./scripts/wasm-check.sh
 
 # The Python package: built into target/python-venv, its tests (simulator and a redis-server of
-# their own), and the stubs checked against the module with mypy's stubtest.
+# their own), the fakeredis-style module again on that redis-server through the pytest plugin's
+# --redkit-backend=redis, and the stubs checked against the module with mypy's stubtest.
 test-python:
 	PY=$$(./scripts/python-env.sh) && \
 	  $$PY -m pytest tests/python -q -p no:cacheprovider && \
+	  $$PY -m pytest tests/python/test_fakeredis_style.py -q -p no:cacheprovider --redkit-backend=redis && \
 	  $$PY -m mypy.stubtest redkit --allowlist bindings-python/stubtest-allowlist.txt
 
 test: setup lint test-rust wasm-check test-python

@@ -23,6 +23,7 @@ mod semaphore;
 mod session;
 mod stream;
 mod subscription;
+mod wire;
 mod worker;
 
 use pyo3::prelude::*;
@@ -56,5 +57,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<subscription::Messages>()?;
     m.add_class::<leaderboard::Leaderboard>()?;
     m.add_class::<geo::Geo>()?;
+    m.add_class::<wire::WireConnection>()?;
     Ok(())
 }

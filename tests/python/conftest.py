@@ -108,3 +108,16 @@ def aclient(request: pytest.FixtureRequest) -> redkit.aio.Client:
     if request.param == "sim":
         return redkit.Simulator(manual_clock=True).async_client()
     return redkit.aio.connect(request.getfixturevalue("redis_url"))
+
+
+@pytest.fixture
+def redkit_redis_url(request: pytest.FixtureRequest) -> str:
+    """The real Redis of the redkit plugin's ``--redkit-backend=redis``: ``--redis-url`` when
+    given, else a flushed redis-server of our own (``make test`` runs the fakeredis-style module
+    that way)."""
+    url = request.config.getoption("--redis-url")
+    return str(url) if url else str(request.getfixturevalue("redis_url"))
+
+
+# test_plugin.py runs pytest inside pytest.
+pytest_plugins = ["pytester"]

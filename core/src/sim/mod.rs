@@ -440,12 +440,31 @@ impl Connection {
     /// then the reply; for SUBSCRIBE & co. the reply is those frames.
     #[cfg(not(target_family = "wasm"))]
     pub fn execute_wire(&mut self, argv: &[Vec<u8>]) -> Vec<u8> {
-        let reply = match self.run_argv(argv).0 {
-            Outcome::Reply(v) => Some(v),
-            Outcome::Blocked => self.wait(None),
+        match self.submit_wire(argv) {
+            Some(bytes) => bytes,
+            None => {
+                let reply = self.wait(None);
+                self.wire_frames(reply.as_ref())
+            }
+        }
+    }
+
+    /// [`Connection::execute_wire`] without waiting: `None` when the command blocks. Its reply
+    /// then comes from [`Connection::poll`], [`Connection::wait`] or [`Connection::reply`]; write
+    /// it with [`Connection::wire_frames`]. What an in-process socket (a fake Redis for a
+    /// client library) needs to serve several connections without a thread each.
+    pub fn submit_wire(&mut self, argv: &[Vec<u8>]) -> Option<Vec<u8>> {
+        match self.run_argv(argv).0 {
+            Outcome::Reply(v) => Some(self.wire_frames(Some(&v))),
+            Outcome::Blocked => None,
             // The frames are the reply, queued after anything already pending.
-            Outcome::Silent => None,
-        };
+            Outcome::Silent => Some(self.wire_frames(None)),
+        }
+    }
+
+    /// The bytes redis-server writes next on this connection: the pending out-of-band frames,
+    /// then `reply` (if any), in the connection's protocol.
+    pub fn wire_frames(&mut self, reply: Option<&Value>) -> Vec<u8> {
         let proto = self.protocol();
         let mut out = Vec::new();
         // Frames queued before or during the command (messages the client publishes to itself,
@@ -454,7 +473,7 @@ impl Connection {
             crate::resp::write_value(&mut out, &p, proto);
         }
         if let Some(v) = reply {
-            crate::resp::write_value(&mut out, &v, proto);
+            crate::resp::write_value(&mut out, v, proto);
         }
         out
     }

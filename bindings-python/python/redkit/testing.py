@@ -1,0 +1,510 @@
+"""fakeredis-compatible test doubles: redis-py clients whose connections talk to an in-process
+redkit simulator instead of a socket.
+
+    from redkit.testing import FakeRedis, FakeServer
+
+    server = FakeServer(manual_clock=True)
+    r = FakeRedis(server=server, decode_responses=True)
+    r.set("k", "v", ex=10)
+    server.advance(11)                    # the virtual clock: k has expired
+    assert r.get("k") is None
+
+``FakeRedis``, ``FakeStrictRedis`` and ``FakeAsyncRedis`` are redis-py's ``Redis``,
+``StrictRedis`` and ``redis.asyncio.Redis`` with one change: their connection pool makes
+``FakeConnection`` / ``FakeAsyncConnection``, subclasses of redis-py's own ``Connection`` classes
+whose socket is a ``redkit._native.WireConnection``. redis-py packs every command and parses every
+reply itself, from the bytes redis-server would send, so pipelines, MULTI/EXEC with WATCH, pub/sub,
+RESP3 (``protocol=3``, redis-py 8's default), ``decode_responses`` and client-side errors behave as
+against a server. What the simulator answers is what redis-py sees, including for commands it
+lacks: it has no Lua yet, so ``eval``/``register_script`` raise ``ResponseError`` (unknown command).
+redis-py's ``Lock`` uses Lua to release, extend and reacquire; the fake clients' ``lock()`` gives
+a ``Lock`` that does those three with WATCH/MULTI instead (same results, same errors).
+
+Constructor arguments are redis-py's plus fakeredis's ``server=`` (a ``FakeServer``: clients
+that share one see the same data; without one a client gets a server of its own, or the one
+registered for ``host``/``port`` when they are given, as fakeredis does), ``version=`` and
+``lua_modules=`` (accepted and ignored: the simulator answers as Redis 7.0.15, without Lua),
+``server_type=`` (only ``"redis"``) and ``connected=`` (sets the server's ``connected``). Fake
+clients do not retry a failed command unless given ``retry=``: there is no network to recover,
+and a read that timed out would only time out again.
+
+Waiting: a read waits for the simulator at most the client's ``socket_timeout`` (redis-py's default
+is 5 s), then redis-py raises ``TimeoutError`` as on a real socket. A client with
+``socket_timeout=None`` waits at most ``FakeServer.max_block`` seconds of real time (5 by default)
+instead of forever: a ``BLPOP k 0`` on a manual clock that nothing serves fails the test with
+``TimeoutError`` rather than hanging it. Blocking commands with a timeout on a manual clock time out
+when the clock is advanced (from another thread, or an asyncio task) past their timeout.
+
+``server.connected = False`` makes every client of the server fail its next command with
+redis-py's ``ConnectionError`` (and refuses reconnections) until it is set back to True; the data
+stays.
+
+Only this module needs redis-py (``pip install 'redkit[fake]'``); ``import redkit`` does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import errno
+import socket
+import threading
+from typing import Any, ClassVar, Optional, Union
+
+try:
+    import redis
+    import redis.asyncio
+    import redis.asyncio.lock
+    import redis.lock
+    from redis._parsers.socket import SocketBuffer
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+except ImportError as _error:  # pragma: no cover - exercised without redis installed
+    raise ImportError(
+        "redkit.testing needs redis-py (redis>=5): pip install 'redkit[fake]'"
+    ) from _error
+
+from ._native import Client, Simulator, WireConnection
+
+__all__ = [
+    "FakeAsyncConnection",
+    "FakeAsyncRedis",
+    "FakeConnection",
+    "FakeRedis",
+    "FakeServer",
+    "FakeStrictRedis",
+]
+
+_Seconds = Union[int, float, datetime.timedelta]
+
+
+class FakeServer:
+    """One simulated Redis server (a ``redkit.Simulator``) that fake clients connect to.
+
+    ``manual_clock=True`` freezes time until ``advance(seconds)``; ``simulator=`` wraps an
+    existing simulator (shared with ``redkit`` clients made by ``server.client()``).
+    """
+
+    _by_address: ClassVar[dict[tuple[str, int], FakeServer]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        *,
+        manual_clock: bool = False,
+        start: Union[int, float, datetime.datetime, None] = None,
+        simulator: Optional[Simulator] = None,
+        version: Any = None,
+        max_block: float = 5.0,
+    ) -> None:
+        if simulator is not None and (manual_clock or start is not None):
+            raise ValueError("pass either simulator= or manual_clock/start, not both")
+        self.simulator: Simulator = simulator if simulator is not None else Simulator(manual_clock, start)
+        self.version = version
+        self.max_block = max_block
+        self._connected = True
+
+    @classmethod
+    def for_address(cls, host: str, port: int = 6379) -> FakeServer:
+        """The server fake clients given this ``host``/``port`` share (made on first use)."""
+        with cls._registry_lock:
+            server = cls._by_address.get((host, int(port)))
+            if server is None:
+                server = cls._by_address[(host, int(port))] = cls()
+            return server
+
+    @property
+    def connected(self) -> bool:
+        """False makes the next command of every client fail with ``ConnectionError``."""
+        return self._connected
+
+    @connected.setter
+    def connected(self, value: bool) -> None:
+        self._connected = bool(value)
+
+    def advance(self, seconds: _Seconds) -> None:
+        """Moves the manual clock forward (keys expire, blocked commands time out)."""
+        self.simulator.advance(seconds)
+
+    def now(self) -> float:
+        """The server's time in seconds since the epoch."""
+        return self.simulator.now()
+
+    def client(self) -> Client:
+        """A ``redkit.Client`` of this server (the redkit patterns on the same data)."""
+        return self.simulator.client()
+
+    def _open(self) -> WireConnection:
+        if not self._connected:
+            raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused (FakeServer.connected is False)")
+        return WireConnection(self.simulator)
+
+    def _check(self) -> None:
+        if not self._connected:
+            raise ConnectionResetError(errno.ECONNRESET, "Connection reset by peer (FakeServer.connected is False)")
+
+    def __repr__(self) -> str:
+        return f"FakeServer({self.simulator!r}, connected={self._connected})"
+
+
+class _FakeSocket:
+    """What redis-py's sync parsers read from and write to: a ``WireConnection`` with socket
+    timeouts (``settimeout``) turned into bounded waits."""
+
+    def __init__(self, server: FakeServer) -> None:
+        self._server = server
+        self._wire = server._open()
+        self._timeout: Optional[float] = None
+
+    def settimeout(self, timeout: Optional[float]) -> None:
+        self._timeout = timeout
+
+    def gettimeout(self) -> Optional[float]:
+        return self._timeout
+
+    def setsockopt(self, *args: Any) -> None:
+        pass
+
+    def sendall(self, data: Any) -> None:
+        self._server._check()
+        self._wire.send(bytes(data))
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        self._server._check()
+        timeout = self._timeout if self._timeout is not None else self._server.max_block
+        data = self._wire.read(bufsize, timeout, bool(flags & socket.MSG_PEEK))
+        if data is None:
+            raise socket.timeout("timed out")
+        return data
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.recv(nbytes or len(view), flags)
+        view[: len(data)] = data
+        return len(data)
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("127.0.0.1", 0)
+
+    def shutdown(self, how: int) -> None:
+        pass
+
+    def close(self) -> None:
+        self._wire.close()
+
+
+class FakeConnection(redis.Connection):
+    """redis-py's ``Connection`` over a ``FakeServer`` instead of a TCP socket."""
+
+    def __init__(self, *, server: FakeServer, **kwargs: Any) -> None:
+        self.server = server
+        super().__init__(**kwargs)
+
+    def _connect(self) -> Any:
+        sock = _FakeSocket(self.server)
+        sock.settimeout(self.socket_timeout)
+        return sock
+
+    def activate_maint_notifications_handling_if_enabled(self, *args: Any, **kwargs: Any) -> None:
+        # redis-py 8 resolves the host to decide on maintenance notifications; a fake has none.
+        return None
+
+    def can_read(self, timeout: float = 0) -> bool:
+        # The pool asks before every command whether stale bytes wait; answering "no" from the
+        # wire directly spares the socket-timeout exception a real socket's answer costs.
+        sock, buffer = self._sock, getattr(self._parser, "_buffer", None)
+        if (
+            timeout == 0
+            and isinstance(sock, _FakeSocket)
+            and isinstance(buffer, SocketBuffer)
+            and self.server.connected
+            and not buffer.unread_bytes()
+            and sock._wire.read(1, 0, True) is None
+        ):
+            return False
+        return bool(super().can_read(timeout))
+
+    def repr_pieces(self) -> list[tuple[str, Any]]:
+        return [("server", self.server), ("db", self.db)]
+
+
+class _FakeWriter:
+    """The ``asyncio.StreamWriter`` side of a fake async connection: writes go to the wire, and
+    what the wire answers is fed to the connection's ``StreamReader`` at once or, when it comes
+    later (a blocked command served, a pub/sub message), by a watcher task."""
+
+    def __init__(self, wire: WireConnection, reader: asyncio.StreamReader, conn: FakeAsyncConnection) -> None:
+        self._wire = wire
+        self._reader = reader
+        self._conn = conn
+        self._closed = False
+        self._blocked_since = 0
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    def _deliver(self) -> bool:
+        """Feeds the reader what the wire has; False at end of stream."""
+        data = self._wire.read(1 << 30, 0)
+        if data is None:
+            return True
+        if data:
+            self._reader.feed_data(data)
+            return True
+        if not self._reader.at_eof():
+            self._reader.feed_eof()
+        return False
+
+    async def _watch(self) -> None:
+        while not self._closed:
+            await self._wire.readable()
+            if self._closed or not self._deliver():
+                return
+
+    def write(self, data: bytes) -> None:
+        self.writelines([data])
+
+    def writelines(self, chunks: Any) -> None:
+        if self._closed:
+            raise ConnectionResetError(errno.ECONNRESET, "Connection closed")
+        self._conn.server._check()
+        self._wire.send(b"".join(bytes(c) for c in chunks))
+        self._deliver()
+        if self._wire.blocked and self._conn.socket_timeout is None:
+            # Nothing bounds this read on redis-py's side: bound it here (see the module doc).
+            self._blocked_since += 1
+            mark = self._blocked_since
+            asyncio.get_running_loop().call_later(self._conn.server.max_block, self._expire, mark)
+
+    def _expire(self, mark: int) -> None:
+        if not self._closed and mark == self._blocked_since and self._wire.blocked:
+            self._reader.set_exception(
+                asyncio.TimeoutError(f"blocked for {self._conn.server.max_block} s (FakeServer.max_block)")
+            )
+
+    async def drain(self) -> None:
+        pass
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
+    def is_closing(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._watcher.cancel()
+            self._wire.close()
+
+    async def wait_closed(self) -> None:
+        pass
+
+
+class FakeAsyncConnection(redis.asyncio.Connection):
+    """redis-py's asyncio ``Connection`` over a ``FakeServer`` instead of a TCP socket."""
+
+    def __init__(self, *, server: FakeServer, **kwargs: Any) -> None:
+        self.server = server
+        super().__init__(**kwargs)
+
+    async def _connect(self) -> None:
+        wire = self.server._open()
+        reader = asyncio.StreamReader(limit=1 << 24)
+        self._reader = reader
+        self._writer = _FakeWriter(wire, reader, self)  # type: ignore[assignment]
+
+    async def activate_maint_notifications_handling_if_enabled(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def repr_pieces(self) -> list[tuple[str, Any]]:
+        return [("server", self.server), ("db", self.db)]
+
+
+def _server_for(args: tuple[Any, ...], kwargs: dict[str, Any], server: Optional[FakeServer]) -> FakeServer:
+    if server is not None:
+        if not isinstance(server, FakeServer):
+            raise TypeError(f"server must be a redkit.testing.FakeServer, not {type(server).__name__}")
+        return server
+    pool = kwargs.get("connection_pool")
+    if pool is not None:
+        existing = pool.connection_kwargs.get("server")
+        if isinstance(existing, FakeServer):
+            return existing
+        return FakeServer.for_address(pool.connection_kwargs.get("host", "localhost"), pool.connection_kwargs.get("port", 6379))
+    if args or "host" in kwargs or "port" in kwargs:
+        host = args[0] if args else kwargs.get("host", "localhost")
+        port = args[1] if len(args) > 1 else kwargs.get("port", 6379)
+        return FakeServer.for_address(str(host), int(port))
+    return FakeServer()
+
+
+def _check_server_type(server_type: str) -> None:
+    if server_type != "redis":
+        raise ValueError(f"the simulator is a Redis 7 server; server_type={server_type!r} is not simulated")
+
+
+def _prepare(
+    args: tuple[Any, ...], kwargs: dict[str, Any], server: Optional[FakeServer], connected: Optional[bool]
+) -> tuple[FakeServer, bool]:
+    """Resolves the server and edits redis-py's keyword arguments; returns (server, whether a
+    single connection was asked for: it is made after the pool is switched to fakes)."""
+    srv = _server_for(args, kwargs, server)
+    if connected is not None:
+        srv.connected = connected
+    if "connection_pool" not in kwargs and "retry" not in kwargs:
+        kwargs["retry"] = Retry(NoBackoff(), 0)
+    return srv, bool(kwargs.pop("single_connection_client", False))
+
+
+def _adopt(pool: Any, connection_class: type, server: FakeServer) -> None:
+    pool.connection_class = connection_class
+    kwargs = pool.connection_kwargs
+    # A unix socket's path and TLS settings mean nothing in-process (ssl=True, unix:// URLs).
+    for key in [k for k in kwargs if k == "path" or k.startswith("ssl_")]:
+        del kwargs[key]
+    kwargs["server"] = server
+
+
+# redis-py's Lock releases, extends and reacquires with Lua scripts; the simulator has no Lua, so
+# the fake clients' locks run the same checks in a WATCH/MULTI transaction instead.
+
+
+def _as_bytes(value: Any) -> bytes:
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and _as_bytes(a) == _as_bytes(b)
+
+
+def _lock_step(kind: str, pipe: Any, name: Any, args: list[Any], stored: Any, pttl: int) -> bool:
+    """Queues the writes of one lock script on `pipe` (in MULTI); False when it must answer 0."""
+    if not _same(stored, args[0]):
+        return False
+    if kind == "release":
+        pipe.delete(name)
+    elif kind == "reacquire":
+        pipe.pexpire(name, int(args[1]))
+    else:
+        if pttl < 0:
+            return False
+        pipe.pexpire(name, int(args[1]) if str(args[2]) == "1" else int(args[1]) + pttl)
+    return True
+
+
+class _WatchedScript:
+    """Stands in for one of redis-py Lock's scripts: ``script(keys=[name], args=[token, …], client=c)``."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __call__(self, keys: list[Any], args: list[Any], client: Any) -> int:
+        name = keys[0]
+        with client.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(name)
+                    stored, pttl = pipe.get(name), pipe.pttl(name)
+                    pipe.multi()
+                    if not _lock_step(self.kind, pipe, name, args, stored, pttl):
+                        pipe.reset()
+                        return 0
+                    pipe.execute()
+                    return 1
+                except redis.WatchError:
+                    continue
+
+
+class _AsyncWatchedScript(_WatchedScript):
+    async def __call__(self, keys: list[Any], args: list[Any], client: Any) -> int:  # type: ignore[override]
+        name = keys[0]
+        async with client.pipeline() as pipe:
+            while True:
+                try:
+                    await pipe.watch(name)
+                    stored, pttl = await pipe.get(name), await pipe.pttl(name)
+                    pipe.multi()
+                    if not _lock_step(self.kind, pipe, name, args, stored, pttl):
+                        await pipe.reset()
+                        return 0
+                    await pipe.execute()
+                    return 1
+                except redis.WatchError:
+                    continue
+
+
+class FakeLock(redis.lock.Lock):
+    """redis-py's ``Lock`` with its three scripts run as WATCH/MULTI transactions."""
+
+    lua_release = _WatchedScript("release")  # type: ignore[assignment]
+    lua_extend = _WatchedScript("extend")  # type: ignore[assignment]
+    lua_reacquire = _WatchedScript("reacquire")  # type: ignore[assignment]
+
+
+class FakeAsyncLock(redis.asyncio.lock.Lock):
+    """redis-py's asyncio ``Lock`` with its three scripts run as WATCH/MULTI transactions."""
+
+    lua_release = _AsyncWatchedScript("release")  # type: ignore[assignment]
+    lua_extend = _AsyncWatchedScript("extend")  # type: ignore[assignment]
+    lua_reacquire = _AsyncWatchedScript("reacquire")  # type: ignore[assignment]
+
+
+class FakeRedis(redis.Redis):
+    """``redis.Redis`` on a ``FakeServer`` (see the module docs for the arguments)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        server: Optional[FakeServer] = None,
+        version: Any = None,
+        connected: Optional[bool] = None,
+        server_type: str = "redis",
+        lua_modules: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        _check_server_type(server_type)
+        self.server, single = _prepare(args, kwargs, server, connected)
+        super().__init__(*args, **kwargs)
+        _adopt(self.connection_pool, FakeConnection, self.server)
+        if single:
+            # Made here, not by redis-py's __init__, which would connect before the pool is a fake's.
+            try:
+                self.connection = self.connection_pool.get_connection()
+            except TypeError:  # redis-py < 5.3 wants a command name
+                self.connection = self.connection_pool.get_connection("_")
+            self._single_connection_client = True  # redis-py >= 6
+            self.single_connection_client = True  # redis-py 5
+
+    def lock(self, name: Any, *args: Any, **kwargs: Any) -> Any:
+        """redis-py's ``lock()``, with ``FakeLock`` as the default ``lock_class``."""
+        if len(args) < 5 and kwargs.get("lock_class") is None:  # lock_class is the 6th parameter
+            kwargs["lock_class"] = FakeLock
+        return super().lock(name, *args, **kwargs)
+
+
+class FakeStrictRedis(FakeRedis):
+    """``redis.StrictRedis`` (the same class as ``redis.Redis`` since redis-py 3) on a ``FakeServer``."""
+
+
+class FakeAsyncRedis(redis.asyncio.Redis):
+    """``redis.asyncio.Redis`` on a ``FakeServer`` (see the module docs for the arguments)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        server: Optional[FakeServer] = None,
+        version: Any = None,
+        connected: Optional[bool] = None,
+        server_type: str = "redis",
+        lua_modules: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        _check_server_type(server_type)
+        self.server, single = _prepare(args, kwargs, server, connected)
+        super().__init__(*args, single_connection_client=single, **kwargs)
+        _adopt(self.connection_pool, FakeAsyncConnection, self.server)
+
+    def lock(self, name: Any, *args: Any, **kwargs: Any) -> Any:
+        """redis-py's ``lock()``, with ``FakeAsyncLock`` as the default ``lock_class``."""
+        if len(args) < 5 and kwargs.get("lock_class") is None:  # lock_class is the 6th parameter
+            kwargs["lock_class"] = FakeAsyncLock
+        return super().lock(name, *args, **kwargs)

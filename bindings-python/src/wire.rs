@@ -1,0 +1,255 @@
+//! `WireConnection`: one client connection to a `Simulator` that speaks bytes, as a socket to
+//! redis-server does. `redkit.testing` puts it under redis-py's own `Connection` classes (the
+//! fakeredis-compatible `FakeRedis`), so redis-py's packers and parsers, pipelines, MULTI/EXEC,
+//! pub/sub and RESP3 run unchanged against the simulator with no socket.
+//!
+//! `send` takes what the client writes (RESP commands, several pipelined, possibly cut
+//! anywhere) and runs each complete command; `read` hands back exactly the bytes redis-server
+//! would have written (replies, then pub/sub pushes as they arrive). A blocking command (BLPOP …)
+//! holds the commands pipelined after it until it is served or times out, as on Redis; `read`
+//! waits for it at most the `timeout` it is given, so the caller chooses the bound (redis-py's
+//! socket timeout). `readable()` is the asyncio form of that wait. Waits never hold the GIL, and
+//! never hold this connection's lock: another thread may `send` while one waits (a pub/sub
+//! reader thread and a `subscribe()` from the main thread).
+//!
+//! After QUIT, CLIENT KILL or a protocol error the server side is gone: `read` answers the last
+//! bytes, then `b""` (end of stream), and what is sent afterwards is dropped.
+
+use crate::convert::Seconds;
+use crate::runtime::{block, Mode};
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use redkit::resp::{write_value, Parser};
+use redkit::sim::Connection;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+/// One connection's state: the simulator side, the bytes received and not yet run, and the
+/// bytes to hand back.
+struct Wire {
+    /// None once closed by the client (`close()`).
+    conn: Option<Connection>,
+    parser: Parser,
+    /// Bytes written back; those before `taken` were read already.
+    out: Vec<u8>,
+    taken: usize,
+    /// A blocking command waits; the commands after it stay in `parser`.
+    blocked: bool,
+    /// The server side closed the connection: `read` answers end of stream once `out` is empty.
+    eof: bool,
+}
+
+impl Wire {
+    /// Runs every complete command received, up to the first that blocks.
+    fn pump(&mut self) {
+        while !self.blocked && !self.eof {
+            let Some(conn) = self.conn.as_mut() else { return };
+            match self.parser.next_command() {
+                Ok(None) => return,
+                // Killed by another client (CLIENT KILL) since its last command: the socket is gone.
+                Ok(Some(_)) if !is_open(conn) => self.eof = true,
+                Ok(Some(argv)) => match conn.submit_wire(&argv) {
+                    Some(bytes) => {
+                        self.out.extend_from_slice(&bytes);
+                        self.eof = !is_open(conn);
+                    }
+                    None => self.blocked = true,
+                },
+                Err(e) => {
+                    // Redis answers a malformed request with an error and closes the connection.
+                    self.out.extend_from_slice(format!("-ERR {e}\r\n").as_bytes());
+                    self.eof = true;
+                }
+            }
+        }
+    }
+
+    /// Whether `read` can answer now (bytes, or end of stream).
+    fn ready(&self) -> bool {
+        self.out.len() > self.taken || self.eof || self.conn.is_none()
+    }
+
+    /// Makes what progress the simulator allows without waiting: the blocked command's reply,
+    /// pushes that arrived. `Pending` registers `cx` to be woken when there may be more.
+    fn progress(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            if self.ready() {
+                return Poll::Ready(());
+            }
+            let Some(conn) = self.conn.as_mut() else { return Poll::Ready(()) };
+            let polled = if self.blocked { pin!(conn.reply()).poll(cx) } else { pin!(conn.next_push_async()).poll(cx) };
+            match polled {
+                Poll::Ready(Some(frame)) => self.arrived(frame),
+                Poll::Ready(None) => self.eof = true,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// [`Wire::progress`] without registering a waker (a waiting thread keeps its own).
+    fn progress_now(&mut self) -> bool {
+        if !self.ready() {
+            if let Some(conn) = self.conn.as_mut() {
+                let frame = if self.blocked { conn.poll() } else { conn.pop_push() };
+                if let Some(frame) = frame {
+                    self.arrived(frame);
+                }
+            }
+        }
+        self.ready()
+    }
+
+    /// Writes what the simulator sent: the blocked command's reply (then runs the commands
+    /// that waited behind it) or a push, each after the pushes queued before it.
+    fn arrived(&mut self, frame: redkit::resp::Value) {
+        let Some(conn) = self.conn.as_mut() else { return };
+        if self.blocked {
+            let bytes = conn.wire_frames(Some(&frame));
+            self.out.extend_from_slice(&bytes);
+            self.blocked = false;
+            self.pump();
+        } else {
+            write_value(&mut self.out, &frame, conn.protocol());
+            let rest = conn.wire_frames(None);
+            self.out.extend_from_slice(&rest);
+        }
+    }
+
+    /// Takes up to `max` bytes (all of them when `peek`, leaving them in place). A big reply is
+    /// read in many chunks: each moves an offset, and the buffer is emptied once all was read.
+    fn take(&mut self, max: usize, peek: bool) -> Vec<u8> {
+        let end = self.out.len().min(self.taken.saturating_add(max));
+        let bytes = self.out[self.taken..end].to_vec();
+        if !peek {
+            self.taken = end;
+            if self.taken == self.out.len() {
+                self.out.clear();
+                self.taken = 0;
+            }
+        }
+        bytes
+    }
+}
+
+/// Whether the simulator still knows this connection's client (not QUIT, not killed).
+fn is_open(conn: &Connection) -> bool {
+    conn.simulator().lock().clients.contains_key(&conn.id())
+}
+
+fn lock(state: &Mutex<Wire>) -> MutexGuard<'_, Wire> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Resolves when `read` can answer without waiting; the lock is taken per poll only.
+fn readable(state: Arc<Mutex<Wire>>) -> impl Future<Output = ()> + Send + 'static {
+    poll_fn(move |cx| lock(&state).progress(cx))
+}
+
+/// A byte-level client connection to a simulator (what `redkit.testing`'s sockets wrap).
+#[pyclass(module = "redkit._native", frozen)]
+pub struct WireConnection {
+    state: Arc<Mutex<Wire>>,
+    id: u64,
+}
+
+#[pymethods]
+impl WireConnection {
+    #[new]
+    fn new(py: Python<'_>, simulator: &crate::client::Simulator) -> Self {
+        let sim = simulator.sim.clone();
+        let conn = py.detach(|| sim.connect());
+        let id = conn.id();
+        let wire =
+            Wire { conn: Some(conn), parser: Parser::new(), out: Vec::new(), taken: 0, blocked: false, eof: false };
+        WireConnection { state: Arc::new(Mutex::new(wire)), id }
+    }
+
+    /// Hands the simulator bytes the client wrote and runs every complete command in them (up
+    /// to one that blocks). Raises `OSError` once the connection is closed.
+    fn send(&self, py: Python<'_>, data: &[u8]) -> PyResult<()> {
+        py.detach(|| {
+            let mut w = lock(&self.state);
+            if w.conn.is_none() {
+                return Err(PyOSError::new_err("the connection is closed"));
+            }
+            if !w.eof {
+                w.parser.feed(data);
+                w.pump();
+            }
+            Ok(())
+        })
+    }
+
+    /// Up to `max` bytes of what the server wrote back: waits at most `timeout` seconds
+    /// (None: as long as it takes) for some. Returns None on timeout, `b""` at end of stream.
+    /// `peek=True` leaves the bytes to be read again.
+    #[pyo3(signature = (max = 65536, timeout = None, peek = false))]
+    fn read<'py>(
+        &self,
+        py: Python<'py>,
+        max: usize,
+        timeout: Option<Seconds>,
+        peek: bool,
+    ) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let ready = py.detach(|| lock(&self.state).progress_now())
+            || match timeout {
+                Some(t) if t.0.is_zero() => false,
+                Some(t) => {
+                    let wait = readable(self.state.clone());
+                    block(py, async move { tokio::time::timeout(t.0, wait).await.is_ok() })
+                }
+                None => {
+                    block(py, readable(self.state.clone()));
+                    true
+                }
+            };
+        if !ready {
+            return Ok(None);
+        }
+        let bytes = py.detach(|| lock(&self.state).take(max.max(1), peek));
+        Ok(Some(PyBytes::new(py, &bytes)))
+    }
+
+    /// An awaitable that completes when `read(timeout=0)` has something to answer (asyncio).
+    fn readable(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let wait = readable(self.state.clone());
+        Mode::Async.run(py, async move {
+            wait.await;
+            Ok(())
+        })
+    }
+
+    /// Closes the client side: the simulator forgets the connection (its subscriptions,
+    /// WATCHes and blocked command) at once.
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| {
+            let conn = lock(&self.state).conn.take();
+            drop(conn);
+        });
+    }
+
+    /// True while a blocking command waits (the commands sent after it wait too).
+    #[getter]
+    fn blocked(&self, py: Python<'_>) -> bool {
+        py.detach(|| lock(&self.state).blocked)
+    }
+
+    /// True once `close()` was called.
+    #[getter]
+    fn closed(&self, py: Python<'_>) -> bool {
+        py.detach(|| lock(&self.state).conn.is_none())
+    }
+
+    /// The connection's CLIENT ID in the simulator.
+    #[getter]
+    fn client_id(&self) -> u64 {
+        self.id
+    }
+
+    fn __repr__(&self) -> String {
+        format!("WireConnection(client_id={})", self.id)
+    }
+}
