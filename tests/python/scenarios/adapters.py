@@ -105,10 +105,15 @@ class LockAdapter(Adapter):
         return {"fence": held.fence, "released": release.released}
 
 
-#: ``new`` kinds: (factory method on the client, adapter class).
+#: ``new`` kinds and their adapter classes; adapter modules add theirs with ``register``.
 KINDS: dict[str, type[Adapter]] = {
     "lock": LockAdapter,
 }
+
+
+def register(kind: str, adapter: type[Adapter]) -> None:
+    """Makes ``adapter`` the one for ``new`` steps of ``kind``."""
+    KINDS[kind] = adapter
 
 
 class Unsupported(Exception):

@@ -1,0 +1,3 @@
+"""Imports every adapter module, so each registers its kinds (adapters.register)."""
+
+from . import adapters  # noqa: F401  (lock)
