@@ -11,37 +11,59 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _native
-from .._native import Client, Lock, Simulator
-from .._native import Cache, Drainer, SessionStore
-from .._native import Geo, Leaderboard, Messages, Opening, PubSub, Requester, Responder, Subscription
+from .._native import (
+    Cache,
+    Client,
+    Cron,
+    Drainer,
+    Geo,
+    Leaderboard,
+    Limiter,
+    LimiterSet,
+    Lock,
+    Messages,
+    Opening,
+    PubSub,
+    Queue,
+    Redlock,
+    Requester,
+    Responder,
+    Semaphore,
+    SessionStore,
+    Simulator,
+    Stream,
+    StreamIter,
+    Subscription,
+    Worker,
+)
 
 __all__ = [
+    "Cache",
     "Client",
-    "Lock",
-    "Simulator",
-    "connect",
-    "connect_cluster",
+    "Cron",
+    "Drainer",
+    "Geo",
+    "Leaderboard",
     "Limiter",
     "LimiterSet",
-    "Redlock",
-    "Semaphore",
-    "redlock",
-    "Cache",
-    "Drainer",
-    "SessionStore",
-    "Queue",
-    "Worker",
-    "Stream",
-    "StreamIter",
-    "Cron",
-    "PubSub",
-    "Opening",
-    "Subscription",
+    "Lock",
     "Messages",
+    "Opening",
+    "PubSub",
+    "Queue",
+    "Redlock",
     "Requester",
     "Responder",
-    "Leaderboard",
-    "Geo",
+    "Semaphore",
+    "SessionStore",
+    "Simulator",
+    "Stream",
+    "StreamIter",
+    "Subscription",
+    "Worker",
+    "connect",
+    "connect_cluster",
+    "redlock",
 ]
 
 
@@ -55,12 +77,7 @@ def connect_cluster(urls: list[str], **options: Any) -> Client:
     return _native.connect_cluster(urls, asyncio=True, **options)
 
 
-from .._native import Limiter, LimiterSet, Redlock, Semaphore  # noqa: E402
-
-
 def redlock(clients: Any, name: str, **options: Any) -> Redlock:
     """An asyncio ``Redlock`` named ``name`` over the independent masters behind ``clients``
     (any clients: only their connections are used); options as ``redkit.redlock``."""
     return _native.redlock(clients, name, asyncio=True, **options)
-# Queue, worker, streams.
-from .._native import Cron, Queue, Stream, StreamIter, Worker  # noqa: E402
