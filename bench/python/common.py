@@ -3,6 +3,7 @@ redis-server of our own on a free loopback port, and the results table with rati
 
 from __future__ import annotations
 
+import importlib.metadata
 import shutil
 import socket
 import subprocess
@@ -45,6 +46,26 @@ async def arate(op: Callable[[int], object], per_call: int = 1, run_for: float =
     return calls * per_call / (time.perf_counter() - start)
 
 
+def anchor(dist: str, what: str = "") -> str:
+    """An anchor's table label: its PyPI distribution with the installed version (the pinned one
+    from bindings-python/requirements-dev.txt), plus what of it runs."""
+    label = f"{dist} {importlib.metadata.version(dist)}"
+    return f"{label} {what}" if what else label
+
+
+def batch_rate(run: Callable[[int], object], n: int, run_for: float = RUN_FOR, max_rounds: int = 50) -> float:
+    """Operations per second of ``run(n)``, a call doing ``n`` operations (enqueue and drain ``n``
+    jobs), repeated until ``run_for`` seconds passed or ``max_rounds`` calls; no warm-up round."""
+    start = time.perf_counter()
+    rounds = 0
+    while rounds < max_rounds:
+        run(n)
+        rounds += 1
+        if time.perf_counter() - start >= run_for:
+            break
+    return rounds * n / (time.perf_counter() - start)
+
+
 @dataclass
 class Row:
     """One line of the table: our rate, the anchor's, and the target ratio."""
@@ -62,11 +83,11 @@ class Row:
 
 def print_table(title: str, rows: list[Row]) -> None:
     print(f"\n{title}")
-    print(f"{'workload':<44} {'redkit/s':>11} {'anchor':<28} {'anchor/s':>10} {'ratio':>7}  target")
+    print(f"{'workload':<44} {'redkit/s':>11} {'anchor':<40} {'anchor/s':>10} {'ratio':>7}  target")
     for r in rows:
         mark = "ok" if r.ratio >= r.target else "BELOW"
         print(
-            f"{r.workload:<44} {r.ours:>11,.0f} {r.anchor_name:<28} {r.anchor:>10,.0f} "
+            f"{r.workload:<44} {r.ours:>11,.0f} {r.anchor_name:<40} {r.anchor:>10,.0f} "
             f"{r.ratio:>6.1f}x  >= {r.target:g}x {mark}"
         )
 

@@ -1,0 +1,50 @@
+"""Queue throughput on a real redis-server against RQ (target >= 20x): N jobs enqueued one by one
+then drained, timed as a whole — redkit's ``queue.enqueue`` + ``queue.worker(handler).run(max_jobs=N)``
+vs RQ's ``Queue.enqueue`` + ``SimpleWorker(...).work(burst=True)`` (RQ's in-process worker: no fork
+per job). Each side does as many rounds as fit in the time budget; jobs/s for enqueue+drain."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+import rq
+
+import redkit
+from common import RedisServer, Row, anchor, batch_rate
+
+#: Jobs per round: RQ drains a few hundred per second, redkit many more.
+OURS_N = 2_000
+RQ_N = 200
+#: Real-time bound on one redkit drain (seconds).
+DRAIN_TIMEOUT = 30
+
+
+def job(i: int) -> int:
+    """The RQ job (RQ imports it by name: ``queue_vs_rq.job``)."""
+    return i
+
+
+def rows(server: RedisServer) -> list[Row]:
+    queue = redkit.connect(server.url).queue("bench:jobs")
+
+    def ours(n: int) -> None:
+        for i in range(n):
+            queue.enqueue({"i": i})
+        stats = queue.worker(lambda j: j.data["i"]).run(max_jobs=n, timeout=DRAIN_TIMEOUT)
+        assert stats.completed == n, stats
+
+    r = redis.Redis.from_url(server.url)
+    rq_queue = rq.Queue("bench", connection=r)
+    logging.getLogger("rq.worker").setLevel(logging.ERROR)
+
+    def theirs(n: int) -> None:
+        for i in range(n):
+            rq_queue.enqueue(job, i)
+        rq.SimpleWorker([rq_queue], connection=r).work(burst=True, logging_level="ERROR")
+        assert rq_queue.count == 0
+
+    out = [Row("redis: queue enqueue+drain (jobs)", batch_rate(ours, OURS_N),
+               anchor("rq", "SimpleWorker"), batch_rate(theirs, RQ_N, max_rounds=10), 20)]
+    r.close()
+    return out
