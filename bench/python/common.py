@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.metadata
 import shutil
 import socket
+import statistics
 import subprocess
 import tempfile
 import time
@@ -13,8 +14,11 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 #: Real time each measurement runs for (at most), and the most iterations it may do.
-RUN_FOR = 0.6
+RUN_FOR = 0.3
 MAX_OPS = 2_000_000
+#: Alternating passes of redkit and its anchor per row (medians are reported): on a shared,
+#: loaded machine this keeps a load swing from landing on one side only.
+PASSES = 3
 
 
 def rate(op: Callable[[int], object], per_call: int = 1, run_for: float = RUN_FOR) -> float:
@@ -53,6 +57,16 @@ def anchor(dist: str, what: str = "") -> str:
     return f"{label} {what}" if what else label
 
 
+def side_by_side(ours: Callable[[], float], theirs: Callable[[], float], passes: int = PASSES) -> tuple[float, float]:
+    """Median rates of ``ours()`` and ``theirs()`` (each a measurement like ``rate(...)``), run
+    alternately ``passes`` times."""
+    a, b = [], []
+    for _ in range(passes):
+        a.append(ours())
+        b.append(theirs())
+    return statistics.median(a), statistics.median(b)
+
+
 def batch_rate(run: Callable[[int], object], n: int, run_for: float = RUN_FOR, max_rounds: int = 50) -> float:
     """Operations per second of ``run(n)``, a call doing ``n`` operations (enqueue and drain ``n``
     jobs), repeated until ``run_for`` seconds passed or ``max_rounds`` calls; no warm-up round."""
@@ -75,6 +89,14 @@ class Row:
     anchor_name: str
     anchor: float
     target: float
+
+    @classmethod
+    def measure(
+        cls, workload: str, ours: Callable[[], float], anchor_name: str, anchor: Callable[[], float], target: float
+    ) -> Row:
+        """A row from two measurements run side by side (``side_by_side``)."""
+        a, b = side_by_side(ours, anchor)
+        return cls(workload, a, anchor_name, b, target)
 
     @property
     def ratio(self) -> float:

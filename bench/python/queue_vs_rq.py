@@ -1,7 +1,9 @@
 """Queue throughput on a real redis-server against RQ (target >= 20x): N jobs enqueued one by one
 then drained, timed as a whole — redkit's ``queue.enqueue`` + ``queue.worker(handler).run(max_jobs=N)``
 vs RQ's ``Queue.enqueue`` + ``SimpleWorker(...).work(burst=True)`` (RQ's in-process worker: no fork
-per job). Each side does as many rounds as fit in the time budget; jobs/s for enqueue+drain."""
+per job). Each side does as many rounds as fit in the time budget; jobs/s for enqueue+drain.
+A second row batches on both sides: redkit's ``enqueue_bulk`` + a worker of concurrency 8 vs RQ's
+``enqueue_many`` + the same ``SimpleWorker`` (RQ has no concurrent in-process worker)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from common import RedisServer, Row, anchor, batch_rate
 #: Jobs per round: RQ drains a few hundred per second, redkit many more.
 OURS_N = 2_000
 RQ_N = 200
+#: Concurrency of redkit's worker in the batched row.
+CONCURRENCY = 8
 #: Real-time bound on one redkit drain (seconds).
 DRAIN_TIMEOUT = 30
 
@@ -34,6 +38,11 @@ def rows(server: RedisServer) -> list[Row]:
         stats = queue.worker(lambda j: j.data["i"]).run(max_jobs=n, timeout=DRAIN_TIMEOUT)
         assert stats.completed == n, stats
 
+    def ours_batched(n: int) -> None:
+        queue.enqueue_bulk([{"data": {"i": i}} for i in range(n)])
+        stats = queue.worker(lambda j: j.data["i"], concurrency=CONCURRENCY).run(max_jobs=n, timeout=DRAIN_TIMEOUT)
+        assert stats.completed == n, stats
+
     r = redis.Redis.from_url(server.url)
     rq_queue = rq.Queue("bench", connection=r)
     logging.getLogger("rq.worker").setLevel(logging.ERROR)
@@ -44,7 +53,15 @@ def rows(server: RedisServer) -> list[Row]:
         rq.SimpleWorker([rq_queue], connection=r).work(burst=True, logging_level="ERROR")
         assert rq_queue.count == 0
 
-    out = [Row("redis: queue enqueue+drain (jobs)", batch_rate(ours, OURS_N),
-               anchor("rq", "SimpleWorker"), batch_rate(theirs, RQ_N, max_rounds=10), 20)]
+    def theirs_batched(n: int) -> None:
+        rq_queue.enqueue_many([rq.Queue.prepare_data(job, (i,)) for i in range(n)])
+        rq.SimpleWorker([rq_queue], connection=r).work(burst=True, logging_level="ERROR")
+        assert rq_queue.count == 0
+
+    out = [Row.measure("redis: queue enqueue+drain (jobs)", lambda: batch_rate(ours, OURS_N),
+                       anchor("rq", "SimpleWorker"), lambda: batch_rate(theirs, RQ_N, max_rounds=10), 20),
+           Row.measure(f"redis: bulk enqueue+drain, {CONCURRENCY} workers (jobs)", lambda: batch_rate(ours_batched, OURS_N),
+                       anchor("rq", "enqueue_many+SimpleWorker"),
+                       lambda: batch_rate(theirs_batched, RQ_N, max_rounds=10), 20)]
     r.close()
     return out

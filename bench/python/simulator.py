@@ -32,6 +32,7 @@ def native(c: redkit.Client) -> dict[str, workloads.Workload]:
 def rows() -> list[Row]:
     ours = native(redkit.Simulator().client())
     return [
-        Row(w.name, rate(ours[w.name].op, ours[w.name].per_call), anchor("fakeredis"), rate(w.op, w.per_call), 40)
+        Row.measure(w.name, lambda: rate(ours[w.name].op, ours[w.name].per_call), anchor("fakeredis"),
+                    lambda: rate(w.op, w.per_call), 40)
         for w in workloads.redis_py(fakeredis.FakeRedis())
     ]
