@@ -35,6 +35,7 @@ test: setup lint test-rust wasm-check test-python
 bench:
 	$(CARGO) run -q --release -p redkit-bench --bin engine
 	$(CARGO) run -q --release -p redkit-bench --bin patterns
+	PY=$$(./scripts/python-env.sh --release) && $$PY bench/python/run.py
 
 fmt:
 	$(CARGO) fmt --all
