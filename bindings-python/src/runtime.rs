@@ -118,22 +118,83 @@ impl Mode {
     }
 }
 
-/// Drives `fut` on this thread with the GIL released, inside the runtime's context (so tokio
-/// timers and sockets work) but without `Runtime::block_on`, which refuses to run inside a
-/// runtime thread (a sync handler called from a worker). Most simulator calls finish on their
-/// first poll, which needs no waker; only a call that waits gets a parking one.
+/// Drives `fut` on this thread with the GIL released. Most simulator calls finish on their first
+/// poll, which needs no waker. On a thread outside any runtime (a Python thread), the thread's
+/// own current-thread runtime runs it, with [`in_sync_call`] true: a Redis backend then
+/// talks over this thread's own connection ([`crate::fork`]), whose I/O runs right here instead
+/// of on a worker thread — two thread hand-offs fewer per round trip. Inside a runtime thread (a
+/// sync handler called from a worker), where `Runtime::block_on` is refused, it parks instead,
+/// in the shared runtime's context.
 pub fn block<F: Future + Send>(py: Python<'_>, fut: F) -> F::Output
 where
     F::Output: Send,
 {
     py.detach(|| {
-        let _context = runtime().enter();
         let mut fut = std::pin::pin!(fut);
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            return v;
+        let first_poll = |fut: std::pin::Pin<&mut F>| fut.poll(&mut Context::from_waker(Waker::noop()));
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _context = runtime().enter();
+            if let Poll::Ready(v) = first_poll(fut.as_mut()) {
+                return v;
+            }
+            return redkit::backend::block_on(fut);
         }
-        redkit::backend::block_on(fut)
+        LOCAL.with(|local| {
+            let rt = local.runtime();
+            local.in_sync_call.set(true);
+            let first = {
+                let _context = rt.enter();
+                first_poll(fut.as_mut())
+            };
+            let out = match first {
+                Poll::Ready(v) => v,
+                Poll::Pending => rt.block_on(fut),
+            };
+            local.in_sync_call.set(false);
+            out
+        })
     })
+}
+
+/// What a Python thread keeps for its blocking calls.
+struct Local {
+    /// The thread's runtime and the fork generation it was built in.
+    runtime: std::cell::RefCell<Option<(u64, std::rc::Rc<Runtime>)>>,
+    in_sync_call: std::cell::Cell<bool>,
+}
+
+impl Local {
+    /// This thread's runtime, built on first use and again in a forked child (the parent's is
+    /// forgotten there, never dropped: its I/O driver's descriptors belong to the parent).
+    fn runtime(&self) -> std::rc::Rc<Runtime> {
+        let mut slot = self.runtime.borrow_mut();
+        match &*slot {
+            Some((g, rt)) if *g == generation() => rt.clone(),
+            _ => {
+                let rt = std::rc::Rc::new(
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap_or_else(|e| panic!("redkit cannot start a runtime for this thread: {e}")),
+                );
+                if let Some(stale) = slot.replace((generation(), rt.clone())) {
+                    std::mem::forget(stale);
+                }
+                rt
+            }
+        }
+    }
+}
+
+thread_local! {
+    static LOCAL: Local = const {
+        Local { runtime: std::cell::RefCell::new(None), in_sync_call: std::cell::Cell::new(false) }
+    };
+}
+
+/// Whether this thread is inside a blocking call driven by its own runtime ([`block`]).
+pub fn in_sync_call() -> bool {
+    LOCAL.try_with(|l| l.in_sync_call.get()).unwrap_or(false)
 }
 
 /// Spawns a background task (a worker loop, a watchdog) on the runtime.
