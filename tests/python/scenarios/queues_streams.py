@@ -35,7 +35,8 @@ def _sleep_done(world: Any, ms: float, started: float, t0: float, abandon: Optio
         return True
     if time.monotonic() - t0 > SLEEP_LIMIT:
         return True
-    return world.sim.now() >= started + ms / 1000
+    now: float = world.sim.now()
+    return now >= started + ms / 1000
 
 
 def backend_sleep(world: Any, ms: float, abandon: Optional[threading.Event] = None) -> None:
@@ -108,7 +109,7 @@ class WorkerAdapter(Adapter):
     def construct(args: Args, world: Any) -> "WorkerAdapter":
         args = dict(args)
         behaviours: dict[str, str] = args.pop("handlers", {})
-        worker_opts = {k: args.pop(k) for k in ("concurrency", "heartbeat_ms", "idle_wait_ms") if k in args}
+        worker_opts: Args = {k: args.pop(k) for k in ("concurrency", "heartbeat_ms", "idle_wait_ms") if k in args}
         if "lease_ms" in args:
             worker_opts["lease_ms"] = args["lease_ms"]
         queue = world.client().queue(**seconds_args(args))
