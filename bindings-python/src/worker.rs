@@ -2,10 +2,11 @@
 //! heartbeats, idle waits without polling, graceful shutdown) running Python handlers.
 //!
 //! A handler is a plain function or an `async def` taking a `redkit.results.Job`; what it
-//! returns (JSON-able) acks the job, an exception fails it with `"Type: message"` and the core
-//! retries it after its backoff or dead-letters it. Each call runs on tokio's blocking pool
-//! (a plain handler may block; a coroutine is awaited on the event loop the worker was started
-//! from, or in a fresh one under the sync API), so handlers never stall the I/O threads.
+//! returns (JSON-able) acks the job, an exception fails it with `"Type: message"` (a plain
+//! `Exception("message")` with just the message) and the core retries it after its backoff or
+//! dead-letters it. Each call runs on tokio's blocking pool (a plain handler may block; a
+//! coroutine is awaited on the event loop the worker was started from, or in a fresh one under
+//! the sync API), so handlers never stall the I/O threads.
 //!
 //! One start is a *run*: a supervisor task waits for a stop request (`stop()`, `max_jobs`
 //! handlers started, the `run` timeout, a signal, leaving `with`) and then shuts the core worker
@@ -20,7 +21,7 @@ use crate::json::to_json;
 use crate::queue::{quoted, Queue, DEFAULT_JOB_TYPE};
 use crate::record::record;
 use crate::runtime::{block, runtime, spawn, Mode};
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::exceptions::{PyException, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
@@ -134,10 +135,14 @@ async fn supervise(run: Arc<Run>) {
     c.done.notify_waiters();
 }
 
-/// `"Type: message"` of an exception.
+/// `"Type: message"` of an exception; just the message of a plain `Exception("message")`, whose
+/// type says nothing more (the job's error is then the handler's words, as in the other APIs).
 fn describe(py: Python<'_>, e: &PyErr) -> String {
     let name = e.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".into());
     let text = e.value(py).to_string();
+    if e.get_type(py).is(py.get_type::<PyException>()) && !text.is_empty() {
+        return text;
+    }
     if text.is_empty() {
         name
     } else {

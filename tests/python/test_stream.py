@@ -23,8 +23,10 @@ def test_add_range_and_json(client: redkit.Client) -> None:
     assert isinstance(entries[0], redkit.StreamEntry)
     assert entries[0].fields == {"id": "1", "total": "9.5", "note": "x"}
     assert entries[1].json() == {"id": 2, "items": ["a", "b"]}
-    with pytest.raises(redkit.SerializationError, match="no JSON event"):
+    with pytest.raises(redkit.SerializationError, match='has no "data" field'):
         entries[0].json()
+    with pytest.raises(redkit.SerializationError, match=f"entry {a}: Expecting value"):
+        redkit.StreamEntry(a, {"data": "not json"}).json()
     assert [e.id for e in s.rev_range()] == [b, a]
     assert [e.id for e in s.range(f"({a}", "+")] == [b]
     assert len(s.range(count=1)) == 1

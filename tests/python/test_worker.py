@@ -83,6 +83,21 @@ def test_raising_handler_retries_with_backoff_then_dead_letters(sim: redkit.Simu
     assert q.requeue_dead() == 1
 
 
+def test_a_plain_exception_fails_the_job_with_just_its_message(client: redkit.Client) -> None:
+    q = client.queue("plain")
+    plain = q.enqueue(1, max_attempts=1).id
+    typed = q.enqueue(2, max_attempts=1).id
+    empty = q.enqueue(3, max_attempts=1).id
+
+    def handler(job: redkit.Job) -> None:
+        if job.data == 1:
+            raise Exception("boom")
+        raise KeyError("k") if job.data == 2 else Exception()
+
+    q.worker(handler).run(max_jobs=3, timeout=10)
+    assert [q.get(i).error for i in (plain, typed, empty)] == ["boom", "KeyError: 'k'", "Exception"]
+
+
 def test_handlers_by_job_type_and_unknown_types_dead_letter(client: redkit.Client) -> None:
     q = client.queue("typed")
     a = q.enqueue(1, job_type="double").id

@@ -362,10 +362,12 @@ class StreamEntry:
 
         from .exceptions import SerializationError
 
+        if "data" not in self.fields:
+            raise SerializationError(f'entry {self.id} has no "data" field')
         try:
             return json.loads(self.fields["data"])
-        except (KeyError, ValueError) as e:
-            raise SerializationError(f"entry {self.id} holds no JSON event: {e!r}") from e
+        except ValueError as e:
+            raise SerializationError(f"entry {self.id}: {e}") from e
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,5 @@
 """Imports every adapter module, so each registers its kinds (adapters.register)."""
 
 from . import adapters  # noqa: F401  (lock)
+from . import queues_streams  # noqa: F401  (queue, worker, stream)
+from . import messaging  # noqa: F401  (pubsub, leaderboard, geo)

@@ -240,13 +240,33 @@ def run(sc: Scenario, world: World) -> None:
     objects: dict[str, adapters.Adapter] = {}
     spawned: dict[str, concurrent.futures.Future[Any]] = {}
     saved: Saved = {}
-    for i, step in enumerate(sc.steps, 1):
-        try:
-            run_step(step, world, objects, spawned, saved)
-        except Mismatch as e:
-            raise Mismatch(f"step {i} {json.dumps(step)}: {e}") from None
+    try:
+        for i, step in enumerate(sc.steps, 1):
+            try:
+                run_step(step, world, objects, spawned, saved)
+            except Mismatch as e:
+                raise Mismatch(f"step {i} {json.dumps(step)}: {e}") from None
+    except BaseException:
+        release(world, objects, quiet=True)
+        raise
+    release(world, objects)
     if spawned:
         raise Mismatch(f"spawned call {next(iter(spawned))} was never awaited")
+
+
+def release(world: World, objects: dict[str, adapters.Adapter], quiet: bool = False) -> None:
+    """Lets adapters with a ``close`` release what the scenario left open (subscriptions, running
+    workers), so nothing outlives it on a server the next scenario shares. ``quiet``: after a
+    failed step, whose error is the one to report."""
+    for obj in objects.values():
+        close = getattr(obj, "close", None)
+        if close is None:
+            continue
+        try:
+            world.call(close)
+        except Exception:
+            if not quiet:
+                raise
 
 
 def run_step(
