@@ -23,34 +23,27 @@ import redkit.aio
 from .adapters import Adapter, Args, register, resolved, seconds_args
 
 
-def limiter(args: Args, world: Any) -> Any:
-    """A Python ``Limiter`` from a file's limiter arguments."""
-    options = dict(args)
-    client = world.unreachable() if options.pop("unreachable", False) else world.client()
-    return client.limiter(**seconds_args(options))
+def limiter(args: Args, client: Any) -> Any:
+    """A Python ``Limiter`` on ``client`` from a file's limiter arguments."""
+    return client.limiter(**seconds_args({k: v for k, v in args.items() if k != "unreachable"}))
+
+
+def backend(args: Args, world: Any) -> Any:
+    """The scenario's client, or an unreachable one when the file says ``"unreachable": true``."""
+    return world.unreachable() if args.get("unreachable", False) else world.client()
 
 
 class LimiterAdapter(Adapter):
-    """``consume``/``peek``/``reset``/``release`` keep their names; only ``key``, ``cost`` and
-    ``lease`` are the calls' arguments (as in the Rust adapter)."""
-
     @classmethod
     def construct(cls, args: Args, world: Any) -> "LimiterAdapter":
-        return cls(limiter(args, world), world)
-
-    async def do_consume(self, key: str, cost: int = 1) -> Any:
-        return await resolved(self.obj.consume(key, cost))
-
-    async def do_peek(self, key: str, cost: int = 1) -> Any:
-        return await resolved(self.obj.peek(key, cost))
+        return cls(limiter(args, backend(args, world)), world)
 
 
 class LimiterSetAdapter(LimiterAdapter):
     @classmethod
     def construct(cls, args: Args, world: Any) -> "LimiterSetAdapter":
-        down = args.get("unreachable", False)
-        specs = [dict(spec, unreachable=spec.get("unreachable", down)) for spec in args["limiters"]]
-        return cls(redkit.LimiterSet([limiter(spec, world) for spec in specs]), world)
+        client = backend(args, world)  # one backend for the whole set
+        return cls(redkit.LimiterSet([limiter(spec, client) for spec in args["limiters"]]), world)
 
 
 class SemaphoreAdapter(Adapter):
