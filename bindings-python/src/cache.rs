@@ -230,7 +230,7 @@ impl Cache {
         tags: Option<Vec<String>>,
     ) -> PyResult<Py<PyAny>> {
         let (c, value, opts) = (self.inner.clone(), self.codec.encode(value)?, self.entry(ttl, tags)?);
-        self.mode.run(py, async move { c.set_with(&key, &value, opts).await })
+        self.mode.run_unit(py, async move { c.set_with(&key, &value, opts).await })
     }
 
     /// Deletes `key` here and in every process's local tier; True if it existed.
@@ -307,7 +307,7 @@ impl Cache {
         tags: Option<Vec<String>>,
     ) -> PyResult<Py<PyAny>> {
         let (c, value, opts) = (self.inner.clone(), self.codec.encode(value)?, self.entry(ttl, tags)?);
-        self.mode.run(py, async move { c.write_behind(&key, &value, opts).await })
+        self.mode.run_unit(py, async move { c.write_behind(&key, &value, opts).await })
     }
 
     /// Write-behind delete: removes `key` and queues the delete for the sink; True if it existed.
@@ -337,7 +337,7 @@ impl Cache {
             py,
             async move { c.drain_behind::<Json, _>(&|batch| sink.write(batch), &opts).await },
             |py, mut r| {
-                r.error = r.error.map(|m| crate::callback::without_mark(&m).to_string());
+                r.error = r.error.map(|m| crate::callback::report_text(py, &m));
                 record(py, "DrainReport", &r)
             },
         )

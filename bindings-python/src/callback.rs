@@ -127,25 +127,34 @@ impl Callback {
     }
 }
 
-/// A message without the mark [`Callback::keep`] appends, for reports that keep only the text.
-pub fn without_mark(message: &str) -> &str {
-    match message.rsplit_once(MARK) {
-        Some((head, tail)) if tail.strip_suffix(']').is_some_and(|n| n.parse::<u64>().is_ok()) => head,
-        _ => message,
+/// The number the mark [`Callback::keep`] appends to a message carries, if it has one.
+fn mark(message: &str) -> Option<(&str, u64)> {
+    let (head, tail) = message.rsplit_once(MARK)?;
+    Some((head, tail.strip_suffix(']')?.parse::<u64>().ok()?))
+}
+
+/// The exception kept under `id`, while it is kept.
+fn kept(py: Python<'_>, id: u64) -> Option<PyErr> {
+    let kept = RAISED.lock().unwrap_or_else(|p| p.into_inner());
+    kept.iter().find(|(k, _)| *k == id).map(|(_, original)| original.clone_ref(py))
+}
+
+/// A callback's error as a report's text (a drain's `error`): the message of the exception it
+/// raised (`str(e)`), as the core reports any sink's error by its message; a message that
+/// stands for no kept exception as it is, without the mark.
+pub fn report_text(py: Python<'_>, message: &str) -> String {
+    match mark(message) {
+        Some((head, id)) => kept(py, id).map_or_else(|| head.to_string(), |e| e.value(py).to_string()),
+        None => message.to_string(),
     }
 }
 
 /// The exception for a core error: the one a callback raised if `e` stands for one (see
 /// [`Callback::keep`]), else the `redkit` exception of its kind.
 pub fn raised(e: Error) -> PyErr {
-    let id = e.message.rsplit_once(MARK).and_then(|(_, tail)| tail.strip_suffix(']')?.parse::<u64>().ok());
-    if let Some(id) = id.filter(|_| e.kind == ErrorKind::Io) {
+    if let Some((_, id)) = mark(&e.message).filter(|_| e.kind == ErrorKind::Io) {
         // The GIL before the registry, always (keep() may be called holding the GIL).
-        let original = Python::attach(|py| {
-            let kept = RAISED.lock().unwrap_or_else(|p| p.into_inner());
-            kept.iter().find(|(k, _)| *k == id).map(|(_, original)| original.clone_ref(py))
-        });
-        if let Some(original) = original {
+        if let Some(original) = Python::attach(|py| kept(py, id)) {
             return original;
         }
     }

@@ -95,7 +95,10 @@ fn data(d: Option<&Bound<'_, PyAny>>) -> PyResult<Json> {
     match d {
         None => Ok(Json::Null),
         Some(d) if d.is_none() || d.is_instance_of::<PyDict>() => to_json(d),
-        Some(d) => Err(PyTypeError::new_err(format!("session data must be a dict, not {}", d.get_type().name()?))),
+        Some(d) => Err(PyTypeError::new_err(format!(
+            "session data must be a dict (a JSON object), not {}",
+            d.get_type().name()?
+        ))),
     }
 }
 

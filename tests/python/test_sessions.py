@@ -132,7 +132,7 @@ def test_errors(client: redkit.Client) -> None:
     with pytest.raises(redkit.InvalidArgumentError, match="max_per_user"):
         client.sessions(max_per_user=0)
     store = client.sessions()
-    with pytest.raises(TypeError, match="must be a dict"):
+    with pytest.raises(TypeError, match=r"must be a dict \(a JSON object\), not list"):
         store.create("u", ["not", "a", "dict"])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="not JSON-serialisable"):
         store.create("u", {"when": object()})

@@ -155,7 +155,7 @@ class DrainReport:
     dead_lettered: int
     """Writes moved to the dead-letter stream (tried ``max_attempts`` times, or undecodable)."""
     error: Optional[str]
-    """The sink's error, when it raised."""
+    """The message of the sink's error (``str()`` of what it raised), when it raised."""
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,9 @@ class World:
     redis_url: Optional[str]
     loop: Optional[Loop]
     clients: dict[int, Any] = dc_field(default_factory=dict)
+    #: The simulator behind ``unreachable()`` clients: refuses every connection, runs on the
+    #: scenario's clock (``advance`` moves it too), as in the Rust runner.
+    dead: Optional[redkit.Simulator] = None
 
     def client(self, db: int = 0) -> Any:
         """The scenario's client (db 0) or ``other(db)``: an independent database."""
@@ -130,9 +133,10 @@ class World:
         """A client whose every call fails with a connection error."""
         asyncio_api = self.api == "aio"
         if self.sim is not None:
-            dead = redkit.Simulator(manual_clock=True, start=self.sim.now())
-            dead.refuse_connections(True)
-            return dead.async_client() if asyncio_api else dead.client()
+            if self.dead is None:
+                self.dead = redkit.Simulator(manual_clock=True, start=self.sim.now())
+                self.dead.refuse_connections(True)
+            return self.dead.async_client() if asyncio_api else self.dead.client()
         from conftest import free_port
 
         return redkit.connect(
@@ -167,6 +171,8 @@ class World:
     def advance(self, ms: int) -> None:
         if self.sim is not None:
             self.sim.advance(ms / 1000)
+            if self.dead is not None:
+                self.dead.advance(ms / 1000)
             time.sleep(0.002)  # let tasks woken by the advance run
         else:
             time.sleep(ms / 1000)
