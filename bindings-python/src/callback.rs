@@ -93,7 +93,16 @@ impl Callback {
                 Some(locals) => {
                     Ok(Started::Awaiting(Box::pin(pyo3_async_runtimes::into_future_with_locals(&locals, out)?)))
                 }
-                None => Ok(Started::Done(py.import("asyncio")?.call_method1("run", (out,))?.unbind())),
+                None => match py.import("asyncio")?.call_method1("run", (&out,)) {
+                    Ok(v) => Ok(Started::Done(v.unbind())),
+                    Err(e) => {
+                        // asyncio refused (a loop runs on this thread): the coroutine never ran.
+                        if out.hasattr("close")? {
+                            out.call_method0("close")?;
+                        }
+                        Err(e)
+                    }
+                },
             }
         });
         let result = match started {
