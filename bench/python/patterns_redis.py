@@ -11,7 +11,7 @@ from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 import redkit
-from common import RedisServer, Row, anchor, rate
+from common import RedisServer, Row, anchor, lock_cycles, rate
 
 #: Decisions admitted per second on both sides: more than either reaches, so all are admitted.
 LIMIT = 100_000
@@ -22,14 +22,7 @@ def rows(server: RedisServer) -> list[Row]:
     r = redis.Redis.from_url(server.url)
     lock = ours.lock("bench:lock", ttl=10)
     their_lock = r.lock("bench:pylock", timeout=10)
-
-    def lock_cycle(_: int) -> None:
-        assert lock.try_acquire()
-        lock.release()
-
-    def their_lock_cycle(_: int) -> None:
-        assert their_lock.acquire(blocking=False)
-        their_lock.release()
+    lock_cycle, their_lock_cycle = lock_cycles(lock, their_lock)
 
     window = ours.limiter("bench:window", algorithm="sliding_log", limit=LIMIT, window=1)
     moving = MovingWindowRateLimiter(RedisStorage(server.url))

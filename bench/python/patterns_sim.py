@@ -9,7 +9,7 @@ import fakeredis
 
 import redkit
 import token_bucket
-from common import Row, anchor, rate
+from common import Row, anchor, lock_cycles, rate
 
 #: Bucket size and refill per second, on both sides.
 CAPACITY = 1_000_000
@@ -20,14 +20,7 @@ def rows() -> list[Row]:
     fake = fakeredis.FakeRedis()
     lock = ours.lock("bench:lock", ttl=10)
     their_lock = fake.lock("bench:lock", timeout=10)
-
-    def lock_cycle(_: int) -> None:
-        assert lock.try_acquire()
-        lock.release()
-
-    def their_lock_cycle(_: int) -> None:
-        assert their_lock.acquire(blocking=False)
-        their_lock.release()
+    lock_cycle, their_lock_cycle = lock_cycles(lock, their_lock)
 
     bucket = ours.limiter("bench", algorithm="token_bucket", limit=CAPACITY, refill=CAPACITY, refill_interval=1)
     decide = token_bucket.decider(fake, CAPACITY, CAPACITY)
