@@ -425,7 +425,7 @@ impl Cache {
     }
 
     fn __repr__(&self) -> String {
-        format!("Cache({:?}, {})", self.name, if self.is_async() { "asyncio" } else { "sync" })
+        format!("Cache({:?}, {})", self.name, self.mode.label())
     }
 }
 

@@ -233,7 +233,7 @@ impl Client {
     }
 
     fn __repr__(&self) -> String {
-        format!("Client({:?}, {})", self.url, if self.is_async() { "asyncio" } else { "sync" })
+        format!("Client({:?}, {})", self.url, self.mode.label())
     }
 }
 
@@ -281,7 +281,7 @@ pub fn connect(
     tls_root_cert: Option<Vec<u8>>,
     asyncio: bool,
 ) -> PyResult<Client> {
-    let mode = if asyncio { Mode::Async } else { Mode::Sync };
+    let mode = Mode::of(asyncio);
     if let Some(rest) = url.strip_prefix("memory://") {
         if !rest.is_empty() {
             return Err(PyValueError::new_err(format!("memory:// takes no host or path, got {url:?}")));
@@ -322,7 +322,7 @@ pub fn connect_cluster(
     tls_root_cert: Option<Vec<u8>>,
     asyncio: bool,
 ) -> PyResult<Client> {
-    let mode = if asyncio { Mode::Async } else { Mode::Sync };
+    let mode = Mode::of(asyncio);
     let opts = options(call_timeout, connect_timeout, retries, tls_root_cert);
     let connector: Connector = {
         let urls = urls.clone();

@@ -68,7 +68,7 @@ pub fn redlock(
     }
     let backends = clients.iter().map(|c| c.get().backend.clone()).collect();
     let inner = CoreRedlock::new(backends, name, o).map_err(to_py_err)?;
-    Ok(Redlock { inner: Arc::new(inner), mode: if asyncio { Mode::Async } else { Mode::Sync } })
+    Ok(Redlock { inner: Arc::new(inner), mode: Mode::of(asyncio) })
 }
 
 #[pymethods]

@@ -77,6 +77,23 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The asyncio API when `asyncio`, else the blocking one.
+    pub fn of(asyncio: bool) -> Mode {
+        if asyncio {
+            Mode::Async
+        } else {
+            Mode::Sync
+        }
+    }
+
+    /// `"sync"` or `"asyncio"`, for reprs.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Sync => "sync",
+            Mode::Async => "asyncio",
+        }
+    }
+
     /// Runs `fut` the caller's way and converts its value with `IntoPyObject`.
     pub fn run<T, F>(self, py: Python<'_>, fut: F) -> PyResult<Py<PyAny>>
     where

@@ -211,6 +211,6 @@ impl SessionStore {
     }
 
     fn __repr__(&self) -> String {
-        format!("SessionStore({:?}, {})", self.name, if self.is_async() { "asyncio" } else { "sync" })
+        format!("SessionStore({:?}, {})", self.name, self.mode.label())
     }
 }
