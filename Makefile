@@ -2,7 +2,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup demo test lint test-rust test-python wasm-check bench fmt
+.PHONY: setup demo test lint test-rust test-python test-node wasm-check bench fmt
 
 setup:
 	./scripts/setup.sh
@@ -30,7 +30,17 @@ test-python:
 	  $$PY -m pytest tests/python/test_fakeredis_style.py -q -p no:cacheprovider --redkit-backend=redis && \
 	  $$PY -m mypy.stubtest redkit --allowlist bindings-python/stubtest-allowlist.txt
 
-test: setup lint test-rust wasm-check test-python
+# The Node package: the addon built by napi-rs (generated loader and types checked current
+# under CI), a typed usage file through tsc, then node:test over tests/node (scenarios on the
+# simulator and on a redis-server of its own, and the JS surface).
+test-node:
+	./scripts/node-env.sh
+	./node_modules/.bin/tsc -p tests/node/types/tsconfig.json
+	mkdir -p target && node --test --test-reporter=dot --test-reporter-destination=stdout \
+	  --test-reporter=tap --test-reporter-destination=target/node-tests.tap tests/node/; \
+	  status=$$?; grep -E '^# (tests|pass|fail|todo)' target/node-tests.tap | tr '\n' ' '; echo; exit $$status
+
+test: setup lint test-rust wasm-check test-python test-node
 
 bench:
 	$(CARGO) run -q --release -p redkit-bench --bin engine

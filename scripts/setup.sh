@@ -2,7 +2,7 @@
 # Installs what the test suites need on a fresh Debian machine, and only what is missing:
 # redis-server 7.0 with redis-cli and redis-benchmark (differential tests, the cluster test,
 # the benchmarks), openssl (certificates for the TLS test), Debian's Rust with its std source
-# (the wasm32 build of the core), Python's venv, rustfmt and clippy. Safe to run again: it checks before
+# (the wasm32 build of the core), Python's venv, Node.js with npm, rustfmt and clippy. Safe to run again: it checks before
 # installing.
 set -euo pipefail
 
@@ -13,6 +13,9 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 # Python 3.9+ with venv and pip (the Python package's tests build into their own virtualenv).
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv python3-pip)
+# Node.js 18+ with npm (the Node package; napi-rs's CLI and TypeScript come from npm).
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 for pkg in rustc-web cargo-web rust-web-src rust-web-llvm lld-22; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

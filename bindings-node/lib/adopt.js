@@ -1,0 +1,67 @@
+'use strict'
+/**
+ * Makes the addon's exports speak JavaScript: every function, constructor and method throws or
+ * rejects with redkit's error classes (see errors.js) instead of napi-rs's tagged errors. The
+ * classes stay the addon's own (patched in place), so `instanceof` and the generated types hold.
+ */
+
+const { lift, liftReply } = require('./errors.js')
+
+/** Methods taking rest arguments that the addon receives as one array. */
+const REST = new Set(['execute', 'executeBuffer'])
+/** Methods whose reply may hold error replies to lift. */
+const RAW = new Set(['execute', 'executeBuffer', 'executeMany'])
+
+function guard (fn, name) {
+  const rest = REST.has(name)
+  const raw = RAW.has(name)
+  const wrapped = function (...args) {
+    let result
+    try {
+      result = rest ? fn.call(this, args) : fn.apply(this, args)
+    } catch (e) {
+      throw lift(e)
+    }
+    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+      return raw ? result.then(liftReply, (e) => { throw lift(e) }) : result.catch((e) => { throw lift(e) })
+    }
+    return result
+  }
+  Object.defineProperty(wrapped, 'name', { value: name })
+  return wrapped
+}
+
+function patchMethods (target) {
+  for (const name of Object.getOwnPropertyNames(target)) {
+    if (name === 'constructor' || name === 'prototype') continue
+    const d = Object.getOwnPropertyDescriptor(target, name)
+    if (typeof d.value === 'function') Object.defineProperty(target, name, { ...d, value: guard(d.value, name) })
+  }
+}
+
+/** The addon's exports with every entry point guarded. */
+function adopt (native) {
+  const out = {}
+  for (const [name, value] of Object.entries(native)) {
+    if (typeof value !== 'function') {
+      out[name] = value
+    } else if (value.prototype && Object.getOwnPropertyNames(value.prototype).length > 1) {
+      patchMethods(value.prototype)
+      patchMethods(value)
+      out[name] = new Proxy(value, {
+        construct (target, args, newTarget) {
+          try {
+            return Reflect.construct(target, args, newTarget === out[name] ? target : newTarget)
+          } catch (e) {
+            throw lift(e)
+          }
+        }
+      })
+    } else {
+      out[name] = guard(value, name)
+    }
+  }
+  return out
+}
+
+module.exports = { adopt }

@@ -1,0 +1,3 @@
+/** redkit for Node.js: the addon's classes (generated from the Rust sources) and the error classes. */
+export * from '../index'
+export * from './errors'

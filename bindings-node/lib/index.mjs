@@ -1,0 +1,11 @@
+/** redkit for Node.js as an ES module: the same exports as the CommonJS entry (./index.js). */
+import { createRequire } from 'node:module'
+
+const redkit = createRequire(import.meta.url)('./index.js')
+
+export const {
+  Simulator, Client, connect, connectCluster,
+  RedkitError, ResponseError, ConnectionError, TimeoutError, LockNotOwnedError, InvalidArgumentError,
+  SerializationError, ProtocolError, StorageError, NotFoundError
+} = redkit
+export default redkit

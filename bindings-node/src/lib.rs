@@ -1,0 +1,14 @@
+//! redkit for Node.js: the core's simulator, clients and patterns as napi-rs classes with
+//! Promise APIs, camelCase names and durations in milliseconds.
+//!
+//! A binding only converts types and errors; all logic stays in the core. The npm package's
+//! `lib/` adds what an addon cannot express (rest arguments, error subclasses, async iterators,
+//! disposables) in a few lines of JavaScript over these classes.
+
+// napi-derive registers the exports only outside `cfg(test)`; `clippy --all-targets` still
+// checks the test build, where they would look unused.
+#![cfg_attr(test, allow(dead_code))]
+
+mod client;
+mod convert;
+mod errors;

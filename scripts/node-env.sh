@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the Node addon (bindings-node) with napi-rs's CLI, installing the root package.json's
+# pinned devDependencies first when node_modules is missing or older than package-lock.json.
+# `--release` builds optimised (benchmarks); the default is the dev profile (tests). Under CI the
+# generated loader and types (bindings-node/index.js, index.d.ts) must equal the committed ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+release=()
+[ "${1:-}" = "--release" ] && release=(--release)
+
+if [ ! -x node_modules/.bin/napi ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+(cd bindings-node && ../node_modules/.bin/napi build --platform "${release[@]}" >/dev/null)
+
+if [ -n "${CI:-}" ] && ! git diff --quiet -- bindings-node/index.js bindings-node/index.d.ts; then
+  git --no-pager diff --stat -- bindings-node/index.js bindings-node/index.d.ts
+  echo "node-env: the generated bindings-node/index.js or index.d.ts is stale: run scripts/node-env.sh and commit them" >&2
+  exit 1
+fi

@@ -1,0 +1,51 @@
+/**
+ * A typed program against the public types of the `redkit` package: `make test` runs
+ * `tsc --noEmit` over it, so a wrong or missing declaration fails the build. Lines marked
+ * `@ts-expect-error` must stay errors: they prove the types refuse what the addon refuses.
+ */
+import {
+  Client, ConnectionError, InvalidArgumentError, RedisReply, RedkitError, ResponseError, Simulator, connect
+} from 'redkit'
+
+async function main (): Promise<void> {
+  const sim: Simulator = new Simulator({ manualClock: true, start: Date.now() })
+  sim.advance(1000)
+  const now: number = sim.now()
+  const manual: boolean = sim.manualClock
+  const client: Client = sim.client(0)
+  const reply: RedisReply = await client.execute('SET', 'k', 'v', 'PX', 1000)
+  const raw: RedisReply<Buffer> = await client.executeBuffer('GET', Buffer.from('k'))
+  const many: Array<RedisReply | Error> = await client.executeMany([['INCR', 'n'], ['GET', 'n']], { transaction: true })
+  const snap: Buffer = sim.snapshot()
+  sim.restore(snap)
+  sim.failNext(1, 'ERR boom')
+  sim.refuseConnections(false)
+  sim.setLatency(0)
+  sim.heal()
+  const parked: number = sim.parked()
+  const name: string = client.backendName
+  const behind: Simulator | null = client.simulator
+  const remote: Client = await connect('redis://127.0.0.1:6379', { connectTimeout: 200, callTimeout: 1000, retries: 1 })
+  try {
+    await remote.execute('PING')
+  } catch (e) {
+    if (e instanceof ResponseError || e instanceof ConnectionError || e instanceof InvalidArgumentError) {
+      const kind: string = e.kind
+      const code: string = e.code
+      const base: RedkitError = e
+      console.log(kind, code, base.message)
+    }
+  }
+  console.log(now, manual, reply, raw, many, parked, name, behind)
+
+  // @ts-expect-error a command argument is a string, Buffer or number
+  await client.execute('SET', 'k', { v: 1 })
+  // @ts-expect-error advance takes milliseconds as a number
+  sim.advance('1s')
+  // @ts-expect-error options are typed
+  new Simulator({ manual: true })
+  // @ts-expect-error connect needs a URL
+  await connect()
+}
+
+void main
