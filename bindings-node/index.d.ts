@@ -11,6 +11,26 @@ export type Arg = string | Buffer | number
  */
 export type RedisReply<S = string> = S | number | boolean | null | Error | RedisReply<S>[] | { [field: string]: RedisReply<S> }
 
+/** The result of acquiring a lock. When `acquired`, `await using` releases it at scope end. */
+export interface Acquisition {
+  acquired: boolean
+  /** The fencing token: strictly increasing across owners (null when not acquired). */
+  fence: number | null
+  /** Holds of this owner (reentrant locks count them). */
+  count: number
+  /** The lease left in ms: ours when acquired, the holder's otherwise (null: none). */
+  ttl: number | null
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** The result of releasing one hold. */
+export interface Release {
+  /** True when the lock is free now (the last hold was released). */
+  released: boolean
+  /** Holds left. */
+  count: number
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -39,6 +59,39 @@ export declare class Client {
   get simulator(): Simulator | null
   /** `"sim"`, `"redis"` or `"cluster"`. */
   get backendName(): string
+  /** A lock named `name`. */
+  lock(name: string, options?: LockOptions | undefined | null): Lock
+}
+
+/** A distributed lock; one handle is one owner. */
+export declare class Lock {
+  /**
+   * Acquires, waiting up to `timeout` ms (default: the lock's `blockingTimeout`; 0 tries
+   * once). Resolves to an `Acquisition` (`acquired`, `fence`, `count`, `ttl`); when acquired
+   * it is disposable: `await using held = await lock.acquire()` releases at scope end.
+   */
+  acquire(timeout?: number | undefined | null): Promise<Acquisition>
+  /** Tries once without waiting. */
+  tryAcquire(): Promise<Acquisition>
+  /**
+   * Releases one hold (`{ released, count }`); rejects with `LockNotOwnedError` if this
+   * owner does not hold it.
+   */
+  release(): Promise<Release>
+  /** Sets the lease of the held lock to `ttl` ms from now. */
+  extend(ttl: number): Promise<void>
+  /** Whether anyone holds the lock. */
+  isLocked(): Promise<boolean>
+  /** Whether this owner holds the lock. */
+  isOwned(): Promise<boolean>
+  /** The remaining lease in ms, or null when free. */
+  ttl(): Promise<number | null>
+  /** Whether the watchdog could not renew the lease since the last acquire. */
+  get lost(): boolean
+  /** The lock's name. */
+  get name(): string
+  /** This owner's token. */
+  get token(): string
 }
 
 /** An in-memory Redis 7 server with an optional manual (virtual) clock. */
@@ -104,6 +157,25 @@ export interface ConnectOptions {
 export interface ExecuteManyOptions {
   /** Wrap the commands in MULTI/EXEC: all or none (default false). */
   transaction?: boolean
+}
+
+/** Options of `client.lock(name, options)`; durations in milliseconds. */
+export interface LockOptions {
+  /**
+   * Lease of a hold (default 10,000): the lock frees itself this long after the last
+   * acquire or extend unless released first.
+   */
+  ttl?: number
+  /** How long `acquire()` waits by default (default 10,000; 0 tries once). */
+  blockingTimeout?: number
+  /** Let this owner acquire again while holding it (holds are counted). */
+  reentrant?: boolean
+  /** Renew the lease in the background while held (`lost` tells when a renewal failed). */
+  watchdog?: boolean
+  /** Key prefix (default `redkit:`). */
+  prefix?: string
+  /** This owner's token (default: a random one); two handles with one token are one owner. */
+  token?: string
 }
 
 /** Options of `new Simulator(...)`. */

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Client = nativeBinding.Client
+module.exports.Lock = nativeBinding.Lock
 module.exports.Simulator = nativeBinding.Simulator
 module.exports.connect = nativeBinding.connect
 module.exports.connectCluster = nativeBinding.connectCluster

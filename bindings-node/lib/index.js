@@ -10,5 +10,7 @@ const { adopt } = require('./adopt.js')
 const errors = require('./errors.js')
 
 const { lift, liftReply, ...errorClasses } = errors
+const api = adopt(native)
+require('./lock.js').install(api)
 
-module.exports = { ...adopt(native), ...errorClasses }
+module.exports = { ...api, ...errorClasses }

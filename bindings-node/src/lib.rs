@@ -12,3 +12,5 @@
 mod client;
 mod convert;
 mod errors;
+mod lock;
+mod record;

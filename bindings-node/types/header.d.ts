@@ -10,3 +10,23 @@ export type Arg = string | Buffer | number
  * objects; an error reply nested in an array (EXEC, `executeMany`) as a `ResponseError` in place.
  */
 export type RedisReply<S = string> = S | number | boolean | null | Error | RedisReply<S>[] | { [field: string]: RedisReply<S> }
+
+/** The result of acquiring a lock. When `acquired`, `await using` releases it at scope end. */
+export interface Acquisition {
+  acquired: boolean
+  /** The fencing token: strictly increasing across owners (null when not acquired). */
+  fence: number | null
+  /** Holds of this owner (reentrant locks count them). */
+  count: number
+  /** The lease left in ms: ours when acquired, the holder's otherwise (null: none). */
+  ttl: number | null
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** The result of releasing one hold. */
+export interface Release {
+  /** True when the lock is free now (the last hold was released). */
+  released: boolean
+  /** Holds left. */
+  count: number
+}

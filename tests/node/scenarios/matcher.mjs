@@ -1,6 +1,7 @@
 /**
  * The matching rules of tests/scenarios/README.md — exact scalars and arrays, partial objects,
- * `$` matchers, `$NAME` references — for results as the Node API returns them.
+ * `$` matchers, `$NAME` references — for results as the Node API returns them: a field the
+ * files name `retry_after_ms` is the result's `retryAfter` (camelCase, milliseconds already).
  */
 import { inspect } from 'node:util'
 
@@ -12,12 +13,18 @@ const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 const isMatcher = (v) => isObject(v) && Object.keys(v).length === 1 && Object.keys(v)[0].startsWith('$')
 const show = (v) => inspect(v, { depth: 4, breakLength: Infinity })
 
+/** A file's snake_case name as the Node API spells it: `retry_after_ms` → `retryAfter`. */
+export const jsName = (name) => name.replace(/_ms$/, '').replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())
+
+/** Object field `k` under its file name or its Node name, or MISSING. */
+const member = (obj, k) => (k in obj ? obj[k] : jsName(k) in obj ? obj[jsName(k)] : MISSING)
+
 /** `v.path` (dot-separated fields or array indexes), or MISSING. */
 export function field (v, path) {
   let cur = v
   for (const p of path.split('.').filter(Boolean)) {
     if (Array.isArray(cur) && /^\d+$/.test(p) && Number(p) < cur.length) cur = cur[Number(p)]
-    else if (isObject(cur) && p in cur) cur = cur[p]
+    else if (isObject(cur) && member(cur, p) !== MISSING) cur = member(cur, p)
     else return MISSING
   }
   return cur
@@ -72,7 +79,7 @@ export function check (expected, actual, at = 'result') {
   }
   if (actual === MISSING) throw new Mismatch(`${at}: missing, expected ${show(expected)}`)
   if (isObject(expected) && isObject(actual)) {
-    for (const [k, ev] of Object.entries(expected)) check(ev, k in actual ? actual[k] : MISSING, `${at}.${k}`)
+    for (const [k, ev] of Object.entries(expected)) check(ev, member(actual, k), `${at}.${k}`)
     return
   }
   if (Array.isArray(expected) && Array.isArray(actual)) {

@@ -4,8 +4,27 @@
  * `@ts-expect-error` must stay errors: they prove the types refuse what the addon refuses.
  */
 import {
-  Client, ConnectionError, InvalidArgumentError, RedisReply, RedkitError, ResponseError, Simulator, connect
+  Acquisition, Client, ConnectionError, InvalidArgumentError, Lock, LockNotOwnedError, RedisReply, RedkitError, Release,
+  ResponseError, Simulator, connect
 } from 'redkit'
+
+async function locks (client: Client): Promise<number | null> {
+  const lock: Lock = client.lock('report', { ttl: 30_000, blockingTimeout: 5000, reentrant: true, watchdog: false })
+  {
+    await using held = await lock.acquire()
+    const fence: number | null = held.fence
+    console.log(fence, held.count, held.ttl, lock.lost, lock.name, lock.token)
+  }
+  const tried: Acquisition = await lock.tryAcquire()
+  const released: Release = await lock.release()
+  const ttl: number | null = await lock.ttl()
+  await lock.extend(1000).catch((e: unknown) => e instanceof LockNotOwnedError)
+  const owned: boolean = (await lock.isOwned()) && (await lock.isLocked())
+  console.log(tried.acquired, released.released, owned, ttl)
+  // @ts-expect-error withLock's work gets the acquisition, not a string
+  await lock.withLock((held: string) => held)
+  return lock.withLock(async (held) => held.fence, 1000)
+}
 
 async function main (): Promise<void> {
   const sim: Simulator = new Simulator({ manualClock: true, start: Date.now() })
@@ -49,3 +68,4 @@ async function main (): Promise<void> {
 }
 
 void main
+void locks
