@@ -45,10 +45,12 @@ Only this module needs redis-py (``pip install 'redkit[fake]'``); ``import redki
 from __future__ import annotations
 
 import asyncio
+import codecs
 import datetime
 import errno
 import socket
 import threading
+import time
 from typing import Any, ClassVar, Optional, Union
 
 try:
@@ -56,6 +58,7 @@ try:
     import redis.asyncio
     import redis.asyncio.lock
     import redis.lock
+    from redis._parsers import _RESP2Parser, _RESP3Parser
     from redis._parsers.socket import SocketBuffer
     from redis.backoff import NoBackoff
     from redis.retry import Retry
@@ -64,7 +67,7 @@ except ImportError as _error:  # pragma: no cover - exercised without redis inst
         "redkit.testing needs redis-py (redis>=5): pip install 'redkit[fake]'"
     ) from _error
 
-from ._native import Client, Simulator, WireConnection
+from ._native import Client, PackedCommands, Simulator, WireConnection
 
 __all__ = [
     "FakeAsyncConnection",
@@ -155,6 +158,8 @@ class _FakeSocket:
         self._server = server
         self._wire = server._open()
         self._timeout: Optional[float] = None
+        #: Bytes went to redis-py's parser buffer: replies are read from there until it is empty.
+        self._buffered = False
 
     def settimeout(self, timeout: Optional[float]) -> None:
         self._timeout = timeout
@@ -172,9 +177,12 @@ class _FakeSocket:
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         self._server._check()
         timeout = self._timeout if self._timeout is not None else self._server.max_block
-        data = self._wire.read(bufsize, timeout, bool(flags & socket.MSG_PEEK))
+        peek = bool(flags & socket.MSG_PEEK)
+        data = self._wire.read(bufsize, timeout, peek)
         if data is None:
             raise socket.timeout("timed out")
+        if data and not peek:
+            self._buffered = True
         return data
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
@@ -194,34 +202,104 @@ class _FakeSocket:
 
 
 class FakeConnection(redis.Connection):
-    """redis-py's ``Connection`` over a ``FakeServer`` instead of a TCP socket."""
+    """redis-py's ``Connection`` over a ``FakeServer`` instead of a TCP socket.
+
+    The fast path: a command's arguments go to the simulator as they are (``send_command``,
+    ``pack_commands`` + ``send_packed_command`` for pipelines and transactions), not packed into
+    RESP for the simulator to parse again, and ``read_response`` takes the reply as the Python
+    value redis-py's parser would have made of its bytes (``WireConnection.reply``), built
+    natively. Wherever that could differ from redis-py — an argument redis-py's encoder must
+    judge, a RESP3 push, hiredis, a health check, bytes already in the parser's buffer — the
+    connection does what redis-py's ``Connection`` does, on the same wire.
+    """
 
     def __init__(self, *, server: FakeServer, **kwargs: Any) -> None:
         self.server = server
         super().__init__(**kwargs)
+        encoding = self.encoder.encoding
+        #: Arguments are packed natively only when str arguments are UTF-8 for redis-py too.
+        self._fast_args = codecs.lookup(encoding).name == "utf-8"
 
     def _connect(self) -> Any:
         sock = _FakeSocket(self.server)
         sock.settimeout(self.socket_timeout)
+        parser = self._parser
+        if type(parser) in (_RESP2Parser, _RESP3Parser):
+            encoder = self.encoder
+            sock._wire.configure(
+                resp3=type(parser) is _RESP3Parser,
+                decode=encoder.decode if encoder.decode_responses else None,
+                utf8=codecs.lookup(encoder.encoding).name == "utf-8",
+                parse_error=parser.parse_error,
+                connection_error=redis.ConnectionError,
+            )
         return sock
 
     def activate_maint_notifications_handling_if_enabled(self, *args: Any, **kwargs: Any) -> None:
         # redis-py 8 resolves the host to decide on maintenance notifications; a fake has none.
         return None
 
+    def _fast_sock(self) -> Optional[_FakeSocket]:
+        """The socket when a command may skip packing: connected, no health check due, the
+        server up (else redis-py's own path raises its errors)."""
+        sock = self._sock
+        if sock is None or not self._fast_args or self.health_check_interval or not self.server._connected:
+            return None
+        return sock  # type: ignore[no-any-return]
+
+    def send_command(self, *args: Any, **kwargs: Any) -> None:
+        sock = self._fast_sock()
+        if sock is None or not sock._wire.send_command(args):
+            super().send_command(*args, **kwargs)
+
+    def pack_commands(self, commands: Any) -> Any:
+        commands = list(commands)
+        packed = WireConnection.pack_commands(commands) if self._fast_args else None
+        return packed if packed is not None else super().pack_commands(commands)
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        if isinstance(command, PackedCommands):
+            sock = self._fast_sock()
+            if sock is not None and sock._wire.send_packed(command):
+                return
+            command = list(command)
+        super().send_packed_command(command, check_health)
+
+    def read_response(self, disable_decoding: bool = False, **kwargs: Any) -> Any:
+        sock = self._sock
+        if sock is not None and not sock._buffered:
+            try:
+                response = sock._wire.reply(disable_decoding)
+            except BaseException:
+                # A ConnectionError reply or a decoding error, as redis-py's parser raises them.
+                if kwargs.get("disconnect_on_error", True):
+                    self.disconnect()
+                raise
+            if response is not NotImplemented:
+                if self.health_check_interval:
+                    self.next_health_check = time.monotonic() + self.health_check_interval
+                if isinstance(response, redis.ResponseError):
+                    try:
+                        raise response
+                    finally:
+                        del response  # avoid creating ref cycles (as redis-py)
+                return response
+        try:
+            return super().read_response(disable_decoding, **kwargs)
+        finally:
+            sock = self._sock
+            if sock is not None and sock._buffered:
+                buffer = getattr(self._parser, "_buffer", None)
+                sock._buffered = not isinstance(buffer, SocketBuffer) or buffer.unread_bytes() > 0
+
     def can_read(self, timeout: float = 0) -> bool:
-        # The pool asks before every command whether stale bytes wait; answering "no" from the
-        # wire directly spares the socket-timeout exception a real socket's answer costs.
-        sock, buffer = self._sock, getattr(self._parser, "_buffer", None)
-        if (
-            timeout == 0
-            and isinstance(sock, _FakeSocket)
-            and isinstance(buffer, SocketBuffer)
-            and self.server.connected
-            and not buffer.unread_bytes()
-            and sock._wire.read(1, 0, True) is None
-        ):
-            return False
+        # The pool asks before every command whether stale bytes wait; answering from the wire
+        # directly spares the socket-timeout exception a real socket's answer costs.
+        sock = self._sock
+        if timeout == 0 and sock is not None and not sock._buffered and self.server._connected:
+            state = sock._wire.poll()
+            if state != 2:  # at end of stream, redis-py's parser raises its error
+                return state == 1
         return bool(super().can_read(timeout))
 
     def repr_pieces(self) -> list[tuple[str, Any]]:
