@@ -199,12 +199,15 @@ impl WireConnection {
         let sim = simulator.sim.clone();
         let conn = py.detach(|| sim.connect());
         let id = conn.id();
-        let wire =
-            Wire { conn: Some(conn), parser: Parser::new(),
+        let wire = Wire {
+            conn: Some(conn),
+            parser: Parser::new(),
             out: Vec::new(),
             taken: 0,
             consumed: 0,
-            blocked: false, eof: false };
+            blocked: false,
+            eof: false,
+        };
         WireConnection { state: Arc::new(Mutex::new(wire)), id, style: OnceLock::new() }
     }
 

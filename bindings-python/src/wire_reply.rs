@@ -99,7 +99,8 @@ impl<'a, 'py> Reader<'a, 'py> {
 
     /// `float(text)`: plain decimal forms here, others (inf, nan …) by Python's `float`.
     fn float(&self, text: &[u8]) -> PyResult<Py<PyAny>> {
-        let plain = !text.is_empty() && text.iter().all(|c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'));
+        let plain =
+            !text.is_empty() && text.iter().all(|c| matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'));
         match std::str::from_utf8(text).ok().filter(|_| plain).and_then(|s| s.parse::<f64>().ok()) {
             Some(f) => f.into_py_any(self.py),
             None => self.builtin("float", text),

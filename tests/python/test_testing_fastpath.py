@@ -297,3 +297,51 @@ def test_pubsub_messages_and_pushes_as_redis_py_reads_them(protocol: int, decode
     fast, slow = pair(protocol=protocol, decode_responses=decode)
     (kind, messages), = same(fast, slow, pubsub_sequence)
     assert kind == "value" and len(messages[1]) == 5  # subscribe x2, message x2, pong
+
+
+def pool_sequence(r: Any) -> Any:
+    pool = r.connection_pool
+    conn = pool.get_connection()
+    conn.send_command("PING")  # its reply is never read: what the next user sees is redis-py's call
+    pool.release(conn)
+    seen = [r.set("k", "v"), r.get("k")]
+    first, second = pool.get_connection(), pool.get_connection()
+    assert first is not second
+    pool.release(first)
+    pool.release(second)
+    pool.release(second)  # not in use any more: ignored
+    return seen, len(pool._available_connections), len(pool._in_use_connections)
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_the_pool_behaves_as_redis_pys(protocol: int) -> None:
+    fast, standard = pair(protocol=protocol)
+    standard.connection_pool.connection_class = FakeConnection
+    if redis.__version__.startswith("8.1."):  # the pool version _FakeConnectionPool mirrors
+        assert type(fast.connection_pool) is not redis.ConnectionPool
+    standard.connection_pool.__class__ = redis.ConnectionPool
+    same(fast, standard, pool_sequence)
+    blocking = FakeRedis(connection_pool=redis.BlockingConnectionPool(max_connections=2))
+    assert type(blocking.connection_pool) is redis.BlockingConnectionPool
+    assert blocking.set("k", "v") is True and blocking.get("k") == b"v"
+
+
+def test_threads_share_a_pool() -> None:
+    r = FakeRedis()
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(200):
+                assert r.incr(f"t{n}") == i + 1
+                assert r.get(f"t{n}") == str(i + 1).encode()
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors
+    assert len(r.connection_pool._available_connections) <= 4

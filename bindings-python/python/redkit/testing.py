@@ -69,6 +69,12 @@ except ImportError as _error:  # pragma: no cover - exercised without redis inst
 
 from ._native import Client, PackedCommands, Simulator, WireConnection
 
+try:  # redis-py 8 (only _FakeConnectionPool, made for redis-py 8.1, uses them)
+    from redis.event import AfterConnectionReleasedEvent
+    from redis.observability.providers import get_observability_instance
+except ImportError:  # pragma: no cover - older redis-py keeps its own pool
+    pass
+
 __all__ = [
     "FakeAsyncConnection",
     "FakeAsyncRedis",
@@ -433,8 +439,72 @@ def _prepare(
     return srv, bool(kwargs.pop("single_connection_client", False))
 
 
+def _observed() -> bool:
+    """Whether redis-py's OpenTelemetry metrics are on (then its pool records them)."""
+    try:
+        manager = get_observability_instance().get_provider_manager()
+        return manager is not None and bool(manager.config.enabled_telemetry)
+    except Exception:  # noqa: BLE001 - as redis-py's recorder: metrics never break a command
+        return False
+
+
+class _FakeConnectionPool(redis.ConnectionPool):
+    """redis-py 8.1's ``ConnectionPool`` with its get/release paths without the metric calls,
+    which are no-ops unless redis-py's observability is on (then its own paths run). Connections
+    are taken, checked (``can_read``), released and announced (``AfterConnectionReleasedEvent``)
+    exactly as there; only the ~8 function calls per command that record nothing are spared."""
+
+    def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> Any:
+        if _observed():
+            return super().get_connection(command_name, *keys, **options)
+        self._checkpid()
+        with self._lock:
+            try:
+                connection = self._available_connections.pop()
+            except IndexError:
+                connection = self.make_connection()
+            self._in_use_connections.add(connection)
+        try:
+            connection.connect()
+            try:
+                if connection.can_read() and self.cache is None and not self.maint_notifications_enabled():
+                    raise redis.ConnectionError("Connection has data")
+            except (redis.ConnectionError, redis.TimeoutError, OSError):
+                connection.disconnect()
+                connection.connect()
+                if connection.can_read() and self.cache is None and not self.maint_notifications_enabled():
+                    raise redis.ConnectionError("Connection not ready")
+        except BaseException:
+            self.release(connection)
+            raise
+        return connection
+
+    def release(self, connection: Any) -> None:
+        if _observed():
+            return super().release(connection)
+        self._checkpid()
+        with self._lock:
+            try:
+                self._in_use_connections.remove(connection)
+            except KeyError:
+                return None
+            if self.owns_connection(connection):
+                if connection.should_reconnect():
+                    connection.disconnect()
+                self._available_connections.append(connection)
+                self._event_dispatcher.dispatch(AfterConnectionReleasedEvent(connection))  # type: ignore[union-attr]
+            else:
+                connection.disconnect()
+                if connection.pid == self.pid:
+                    self._created_connections -= 1
+        return None
+
+
 def _adopt(pool: Any, connection_class: type, server: FakeServer) -> None:
     pool.connection_class = connection_class
+    if type(pool) is redis.ConnectionPool and redis.__version__.startswith("8.1."):
+        # The version whose pool _FakeConnectionPool mirrors; any other keeps redis-py's own.
+        pool.__class__ = _FakeConnectionPool
     kwargs = pool.connection_kwargs
     # A unix socket's path and TLS settings mean nothing in-process (ssl=True, unix:// URLs).
     for key in [k for k in kwargs if k == "path" or k.startswith("ssl_")]:
