@@ -12,6 +12,12 @@
 //! never hold this connection's lock: another thread may `send` while one waits (a pub/sub
 //! reader thread and a `subscribe()` from the main thread).
 //!
+//! The fast path of `redkit.testing`'s sync connection uses the same connection without the
+//! bytes on the way in and, when it can, on the way out: `send_command` / `send_packed` run
+//! commands given as redis-py's arguments (`wire_args`), in order with any bytes sent before,
+//! and `reply` turns the next reply into the value redis-py's parser would make of it
+//! (`wire_reply`), leaving it unread for that parser whenever it would not be exact.
+//!
 //! After QUIT, CLIENT KILL or a protocol error the server side is gone: `read` answers the last
 //! bytes, then `b""` (end of stream), and what is sent afterwards is dropped.
 

@@ -12,11 +12,16 @@ redkit simulator instead of a socket.
 ``FakeRedis``, ``FakeStrictRedis`` and ``FakeAsyncRedis`` are redis-py's ``Redis``,
 ``StrictRedis`` and ``redis.asyncio.Redis`` with one change: their connection pool makes
 ``FakeConnection`` / ``FakeAsyncConnection``, subclasses of redis-py's own ``Connection`` classes
-whose socket is a ``redkit._native.WireConnection``. redis-py packs every command and parses every
-reply itself, from the bytes redis-server would send, so pipelines, MULTI/EXEC with WATCH, pub/sub,
-RESP3 (``protocol=3``, redis-py 8's default), ``decode_responses`` and client-side errors behave as
-against a server. What the simulator answers is what redis-py sees, including for commands it
-lacks: it has no Lua yet, so ``eval``/``register_script`` raise ``ResponseError`` (unknown command).
+whose socket is a ``redkit._native.WireConnection``. Replies are the bytes redis-server would send,
+so pipelines, MULTI/EXEC with WATCH, pub/sub, RESP3 (``protocol=3``, redis-py 8's default),
+``decode_responses`` and client-side errors behave as against a server. On the sync connection a
+fast path spares redis-py's RESP packing and parsing (most of a fake command's cost): a command's
+arguments go to the simulator as they are, and a reply comes back as the Python value redis-py's
+own parser would have made of those bytes (its error classes, its decoding), built natively;
+wherever that could differ (an argument only redis-py's encoder can judge, a RESP3 push, hiredis)
+redis-py packs and parses as usual. What the simulator answers is what redis-py sees, including
+for commands it lacks: it has no Lua yet, so ``eval``/``register_script`` raise ``ResponseError``
+(unknown command).
 redis-py's ``Lock`` uses Lua to release, extend and reacquire; the fake clients' ``lock()`` gives
 a ``Lock`` that does those three with WATCH/MULTI instead (same results, same errors).
 
@@ -207,6 +212,13 @@ class _FakeSocket:
         self._wire.close()
 
 
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:  # redis-py raises it when it encodes or decodes
+        return False
+
+
 class FakeConnection(redis.Connection):
     """redis-py's ``Connection`` over a ``FakeServer`` instead of a TCP socket.
 
@@ -222,9 +234,8 @@ class FakeConnection(redis.Connection):
     def __init__(self, *, server: FakeServer, **kwargs: Any) -> None:
         self.server = server
         super().__init__(**kwargs)
-        encoding = self.encoder.encoding
         #: Arguments are packed natively only when str arguments are UTF-8 for redis-py too.
-        self._fast_args = codecs.lookup(encoding).name == "utf-8"
+        self._fast_args = _is_utf8(self.encoder.encoding)
 
     def _connect(self) -> Any:
         sock = _FakeSocket(self.server)
@@ -235,7 +246,7 @@ class FakeConnection(redis.Connection):
             sock._wire.configure(
                 resp3=type(parser) is _RESP3Parser,
                 decode=encoder.decode if encoder.decode_responses else None,
-                utf8=codecs.lookup(encoder.encoding).name == "utf-8",
+                utf8=_is_utf8(encoder.encoding),
                 parse_error=parser.parse_error,
                 connection_error=redis.ConnectionError,
             )
