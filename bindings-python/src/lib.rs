@@ -24,6 +24,8 @@ mod session;
 mod stream;
 mod subscription;
 mod wire;
+mod wire_args;
+mod wire_reply;
 mod worker;
 
 use pyo3::prelude::*;
@@ -58,5 +60,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<leaderboard::Leaderboard>()?;
     m.add_class::<geo::Geo>()?;
     m.add_class::<wire::WireConnection>()?;
+    m.add_class::<wire_args::PackedCommands>()?;
     Ok(())
 }

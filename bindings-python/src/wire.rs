@@ -12,19 +12,27 @@
 //! never hold this connection's lock: another thread may `send` while one waits (a pub/sub
 //! reader thread and a `subscribe()` from the main thread).
 //!
+//! The fast path of `redkit.testing`'s sync connection uses the same connection without the
+//! bytes on the way in and, when it can, on the way out: `send_command` / `send_packed` run
+//! commands given as redis-py's arguments (`wire_args`), in order with any bytes sent before,
+//! and `reply` turns the next reply into the value redis-py's parser would make of it
+//! (`wire_reply`), leaving it unread for that parser whenever it would not be exact.
+//!
 //! After QUIT, CLIENT KILL or a protocol error the server side is gone: `read` answers the last
 //! bytes, then `b""` (end of stream), and what is sent afterwards is dropped.
 
 use crate::convert::Seconds;
 use crate::runtime::{block, Mode};
+use crate::wire_args::{self, PackedCommands};
+use crate::wire_reply::{self, Read, Style};
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyTuple};
 use redkit::resp::{write_value, Parser};
 use redkit::sim::Connection;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 
 /// One connection's state: the simulator side, the bytes received and not yet run, and the
@@ -36,6 +44,9 @@ struct Wire {
     /// Bytes written back; those before `taken` were read already.
     out: Vec<u8>,
     taken: usize,
+    /// How many bytes were read in all (a reader that converted a reply without the lock
+    /// checks nobody read in the meantime).
+    consumed: u64,
     /// A blocking command waits; the commands after it stay in `parser`.
     blocked: bool,
     /// The server side closed the connection: `read` answers end of stream once `out` is empty.
@@ -45,25 +56,59 @@ struct Wire {
 impl Wire {
     /// Runs every complete command received, up to the first that blocks.
     fn pump(&mut self) {
-        while !self.blocked && !self.eof {
-            let Some(conn) = self.conn.as_mut() else { return };
+        while !self.blocked && !self.eof && self.conn.is_some() {
             match self.parser.next_command() {
                 Ok(None) => return,
-                // Killed by another client (CLIENT KILL) since its last command: the socket is gone.
-                Ok(Some(_)) if !is_open(conn) => self.eof = true,
-                Ok(Some(argv)) => match conn.submit_wire(&argv) {
-                    Some(bytes) => {
-                        self.out.extend_from_slice(&bytes);
-                        self.eof = !is_open(conn);
-                    }
-                    None => self.blocked = true,
-                },
+                Ok(Some(argv)) => self.execute(&argv),
                 Err(e) => {
                     // Redis answers a malformed request with an error and closes the connection.
                     self.out.extend_from_slice(format!("-ERR {e}\r\n").as_bytes());
                     self.eof = true;
                 }
             }
+        }
+    }
+
+    /// Runs one command that is next in line, writing its reply (or blocking).
+    fn execute(&mut self, argv: &[Vec<u8>]) {
+        let Some(conn) = self.conn.as_mut() else { return };
+        if !is_open(conn) {
+            // Killed by another client (CLIENT KILL) since its last command: the socket is gone.
+            self.eof = true;
+            return;
+        }
+        match conn.submit_wire(argv) {
+            Some(bytes) => {
+                self.out.extend_from_slice(&bytes);
+                self.eof = !is_open(conn);
+            }
+            None => self.blocked = true,
+        }
+    }
+
+    /// Runs a command the client sent as arguments, after those it sent before: at once when
+    /// none waits, else queued behind them as the bytes a socket would have carried.
+    fn run(&mut self, argv: &[Vec<u8>]) {
+        if self.eof {
+            return;
+        }
+        if self.blocked || self.parser.pending() > 0 {
+            let mut bytes = Vec::new();
+            wire_args::to_resp(argv, &mut bytes);
+            self.parser.feed(&bytes);
+            self.pump();
+        } else {
+            self.execute(argv);
+        }
+    }
+
+    /// Marks `n` bytes of `out` read.
+    fn consume(&mut self, n: usize) {
+        self.consumed += n as u64;
+        self.taken += n;
+        if self.taken >= self.out.len() {
+            self.out.clear();
+            self.taken = 0;
         }
     }
 
@@ -124,11 +169,7 @@ impl Wire {
         let end = self.out.len().min(self.taken.saturating_add(max));
         let bytes = self.out[self.taken..end].to_vec();
         if !peek {
-            self.taken = end;
-            if self.taken == self.out.len() {
-                self.out.clear();
-                self.taken = 0;
-            }
+            self.consume(end - self.taken);
         }
         bytes
     }
@@ -153,6 +194,8 @@ fn readable(state: Arc<Mutex<Wire>>) -> impl Future<Output = ()> + Send + 'stati
 pub struct WireConnection {
     state: Arc<Mutex<Wire>>,
     id: u64,
+    /// How `reply` reads, once `configure`d.
+    style: OnceLock<Style>,
 }
 
 #[pymethods]
@@ -162,9 +205,16 @@ impl WireConnection {
         let sim = simulator.sim.clone();
         let conn = py.detach(|| sim.connect());
         let id = conn.id();
-        let wire =
-            Wire { conn: Some(conn), parser: Parser::new(), out: Vec::new(), taken: 0, blocked: false, eof: false };
-        WireConnection { state: Arc::new(Mutex::new(wire)), id }
+        let wire = Wire {
+            conn: Some(conn),
+            parser: Parser::new(),
+            out: Vec::new(),
+            taken: 0,
+            consumed: 0,
+            blocked: false,
+            eof: false,
+        };
+        WireConnection { state: Arc::new(Mutex::new(wire)), id, style: OnceLock::new() }
     }
 
     /// Hands the simulator bytes the client wrote and runs every complete command in them (up
@@ -211,6 +261,99 @@ impl WireConnection {
         }
         let bytes = py.detach(|| lock(&self.state).take(max.max(1), peek));
         Ok(Some(PyBytes::new(py, &bytes)))
+    }
+
+    /// Sets how `reply` reads (once; later calls are ignored): the protocol of the client's
+    /// parser (`resp3`), the encoder's `decode` when it decodes responses and whether its
+    /// encoding is UTF-8, the parser's `parse_error` and redis-py's `ConnectionError` class.
+    #[pyo3(signature = (*, resp3, decode, utf8, parse_error, connection_error))]
+    fn configure(
+        &self,
+        resp3: bool,
+        decode: Option<Py<PyAny>>,
+        utf8: bool,
+        parse_error: Py<PyAny>,
+        connection_error: Py<PyAny>,
+    ) {
+        let _ = self.style.set(Style { resp3, decode, utf8, parse_error, connection_error });
+    }
+
+    /// Runs the command redis-py's `send_command(*args)` would have packed, from its arguments
+    /// (after the commands sent before it). False, with nothing done, when an argument needs
+    /// redis-py's packer or the connection is closed: the caller then sends the bytes itself.
+    fn send_command(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        let Some(argv) = wire_args::pack(args)? else { return Ok(false) };
+        Ok(py.detach(|| {
+            let mut w = lock(&self.state);
+            if w.conn.is_none() {
+                return false;
+            }
+            w.run(&argv);
+            true
+        }))
+    }
+
+    /// `commands` (argument tuples) packed for `send_packed`, or None where redis-py must pack.
+    #[staticmethod]
+    fn pack_commands(commands: &Bound<'_, PyAny>) -> PyResult<Option<PackedCommands>> {
+        PackedCommands::pack_all(commands)
+    }
+
+    /// Runs packed commands in order; False (nothing done) once the connection is closed.
+    fn send_packed(&self, py: Python<'_>, commands: &PackedCommands) -> bool {
+        py.detach(|| {
+            let mut w = lock(&self.state);
+            if w.conn.is_none() {
+                return false;
+            }
+            commands.commands.iter().for_each(|argv| w.run(argv));
+            true
+        })
+    }
+
+    /// The next reply as the Python value redis-py's parser would make of it, if it is here
+    /// already and that parser would read it plainly; `NotImplemented` otherwise (nothing read:
+    /// the caller's parser reads the bytes, waiting for them if need be).
+    #[pyo3(signature = (disable_decoding = false))]
+    fn reply(&self, py: Python<'_>, disable_decoding: bool) -> PyResult<Py<PyAny>> {
+        let Some(style) = self.style.get() else { return Ok(py.NotImplemented()) };
+        // The frame is copied out and converted without the lock: converting runs Python code
+        // (decoding, error classes, the garbage collector), which may hand the GIL to a thread
+        // that would then wait for this lock while holding the GIL.
+        let frame = {
+            let mut w = lock(&self.state);
+            if w.out.len() == w.taken && !w.progress_now() {
+                return Ok(py.NotImplemented());
+            }
+            let rest = &w.out[w.taken..];
+            wire_reply::frame_len(rest).map(|n| (rest[..n].to_vec(), w.consumed))
+        };
+        let Some((frame, mark)) = frame else { return Ok(py.NotImplemented()) };
+        match wire_reply::read(py, &frame, style, !disable_decoding)? {
+            Read::Value(v, used) => {
+                let mut w = lock(&self.state);
+                if w.consumed == mark {
+                    w.consume(used);
+                }
+                Ok(v)
+            }
+            Read::Parser => Ok(py.NotImplemented()),
+        }
+    }
+
+    /// What a read would find now, without waiting: 0 nothing yet, 1 bytes, 2 end of stream
+    /// (or closed).
+    fn poll(&self, py: Python<'_>) -> u8 {
+        py.detach(|| {
+            let mut w = lock(&self.state);
+            if !w.progress_now() {
+                0
+            } else if w.out.len() > w.taken {
+                1
+            } else {
+                2
+            }
+        })
     }
 
     /// An awaitable that completes when `read(timeout=0)` has something to answer (asyncio).

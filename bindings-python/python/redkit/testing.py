@@ -12,11 +12,16 @@ redkit simulator instead of a socket.
 ``FakeRedis``, ``FakeStrictRedis`` and ``FakeAsyncRedis`` are redis-py's ``Redis``,
 ``StrictRedis`` and ``redis.asyncio.Redis`` with one change: their connection pool makes
 ``FakeConnection`` / ``FakeAsyncConnection``, subclasses of redis-py's own ``Connection`` classes
-whose socket is a ``redkit._native.WireConnection``. redis-py packs every command and parses every
-reply itself, from the bytes redis-server would send, so pipelines, MULTI/EXEC with WATCH, pub/sub,
-RESP3 (``protocol=3``, redis-py 8's default), ``decode_responses`` and client-side errors behave as
-against a server. What the simulator answers is what redis-py sees, including for commands it
-lacks: it has no Lua yet, so ``eval``/``register_script`` raise ``ResponseError`` (unknown command).
+whose socket is a ``redkit._native.WireConnection``. Replies are the bytes redis-server would send,
+so pipelines, MULTI/EXEC with WATCH, pub/sub, RESP3 (``protocol=3``, redis-py 8's default),
+``decode_responses`` and client-side errors behave as against a server. On the sync connection a
+fast path spares redis-py's RESP packing and parsing (most of a fake command's cost): a command's
+arguments go to the simulator as they are, and a reply comes back as the Python value redis-py's
+own parser would have made of those bytes (its error classes, its decoding), built natively;
+wherever that could differ (an argument only redis-py's encoder can judge, a RESP3 push, hiredis)
+redis-py packs and parses as usual. What the simulator answers is what redis-py sees, including
+for commands it lacks: it has no Lua yet, so ``eval``/``register_script`` raise ``ResponseError``
+(unknown command).
 redis-py's ``Lock`` uses Lua to release, extend and reacquire; the fake clients' ``lock()`` gives
 a ``Lock`` that does those three with WATCH/MULTI instead (same results, same errors).
 
@@ -45,10 +50,12 @@ Only this module needs redis-py (``pip install 'redkit[fake]'``); ``import redki
 from __future__ import annotations
 
 import asyncio
+import codecs
 import datetime
 import errno
 import socket
 import threading
+import time
 from typing import Any, ClassVar, Optional, Union
 
 try:
@@ -56,6 +63,7 @@ try:
     import redis.asyncio
     import redis.asyncio.lock
     import redis.lock
+    from redis._parsers import _RESP2Parser, _RESP3Parser
     from redis._parsers.socket import SocketBuffer
     from redis.backoff import NoBackoff
     from redis.retry import Retry
@@ -64,7 +72,13 @@ except ImportError as _error:  # pragma: no cover - exercised without redis inst
         "redkit.testing needs redis-py (redis>=5): pip install 'redkit[fake]'"
     ) from _error
 
-from ._native import Client, Simulator, WireConnection
+from ._native import Client, PackedCommands, Simulator, WireConnection
+
+try:  # redis-py 8 (only _FakeConnectionPool, made for redis-py 8.1, uses them)
+    from redis.event import AfterConnectionReleasedEvent
+    from redis.observability.providers import get_observability_instance
+except ImportError:  # pragma: no cover - older redis-py keeps its own pool
+    pass
 
 __all__ = [
     "FakeAsyncConnection",
@@ -155,6 +169,8 @@ class _FakeSocket:
         self._server = server
         self._wire = server._open()
         self._timeout: Optional[float] = None
+        #: Bytes went to redis-py's parser buffer: replies are read from there until it is empty.
+        self._buffered = False
 
     def settimeout(self, timeout: Optional[float]) -> None:
         self._timeout = timeout
@@ -172,9 +188,12 @@ class _FakeSocket:
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         self._server._check()
         timeout = self._timeout if self._timeout is not None else self._server.max_block
-        data = self._wire.read(bufsize, timeout, bool(flags & socket.MSG_PEEK))
+        peek = bool(flags & socket.MSG_PEEK)
+        data = self._wire.read(bufsize, timeout, peek)
         if data is None:
             raise socket.timeout("timed out")
+        if data and not peek:
+            self._buffered = True
         return data
 
     def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
@@ -193,35 +212,111 @@ class _FakeSocket:
         self._wire.close()
 
 
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:  # redis-py raises it when it encodes or decodes
+        return False
+
+
 class FakeConnection(redis.Connection):
-    """redis-py's ``Connection`` over a ``FakeServer`` instead of a TCP socket."""
+    """redis-py's ``Connection`` over a ``FakeServer`` instead of a TCP socket.
+
+    The fast path: a command's arguments go to the simulator as they are (``send_command``,
+    ``pack_commands`` + ``send_packed_command`` for pipelines and transactions), not packed into
+    RESP for the simulator to parse again, and ``read_response`` takes the reply as the Python
+    value redis-py's parser would have made of its bytes (``WireConnection.reply``), built
+    natively. Wherever that could differ from redis-py — an argument redis-py's encoder must
+    judge, a RESP3 push, hiredis, a health check, bytes already in the parser's buffer — the
+    connection does what redis-py's ``Connection`` does, on the same wire.
+    """
 
     def __init__(self, *, server: FakeServer, **kwargs: Any) -> None:
         self.server = server
         super().__init__(**kwargs)
+        #: Arguments are packed natively only when str arguments are UTF-8 for redis-py too.
+        self._fast_args = _is_utf8(self.encoder.encoding)
 
     def _connect(self) -> Any:
         sock = _FakeSocket(self.server)
         sock.settimeout(self.socket_timeout)
+        parser = self._parser
+        if type(parser) in (_RESP2Parser, _RESP3Parser):
+            encoder = self.encoder
+            sock._wire.configure(
+                resp3=type(parser) is _RESP3Parser,
+                decode=encoder.decode if encoder.decode_responses else None,
+                utf8=_is_utf8(encoder.encoding),
+                parse_error=parser.parse_error,
+                connection_error=redis.ConnectionError,
+            )
         return sock
 
     def activate_maint_notifications_handling_if_enabled(self, *args: Any, **kwargs: Any) -> None:
         # redis-py 8 resolves the host to decide on maintenance notifications; a fake has none.
         return None
 
+    def _fast_sock(self) -> Optional[_FakeSocket]:
+        """The socket when a command may skip packing: connected, no health check due, the
+        server up (else redis-py's own path raises its errors)."""
+        sock = self._sock
+        if sock is None or not self._fast_args or self.health_check_interval or not self.server._connected:
+            return None
+        return sock  # type: ignore[no-any-return]
+
+    def send_command(self, *args: Any, **kwargs: Any) -> None:
+        sock = self._fast_sock()
+        if sock is None or not sock._wire.send_command(args):
+            super().send_command(*args, **kwargs)
+
+    def pack_commands(self, commands: Any) -> Any:
+        commands = list(commands)
+        packed = WireConnection.pack_commands(commands) if self._fast_args else None
+        return packed if packed is not None else super().pack_commands(commands)
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        if isinstance(command, PackedCommands):
+            sock = self._fast_sock()
+            if sock is not None and sock._wire.send_packed(command):
+                return
+            command = list(command)
+        super().send_packed_command(command, check_health)
+
+    def read_response(self, disable_decoding: bool = False, **kwargs: Any) -> Any:
+        sock = self._sock
+        if sock is not None and not sock._buffered:
+            try:
+                response = sock._wire.reply(disable_decoding)
+            except BaseException:
+                # A ConnectionError reply or a decoding error, as redis-py's parser raises them.
+                if kwargs.get("disconnect_on_error", True):
+                    self.disconnect()
+                raise
+            if response is not NotImplemented:
+                if self.health_check_interval:
+                    self.next_health_check = time.monotonic() + self.health_check_interval
+                if isinstance(response, redis.ResponseError):
+                    try:
+                        raise response
+                    finally:
+                        del response  # avoid creating ref cycles (as redis-py)
+                return response
+        try:
+            return super().read_response(disable_decoding, **kwargs)
+        finally:
+            sock = self._sock
+            if sock is not None and sock._buffered:
+                buffer = getattr(self._parser, "_buffer", None)
+                sock._buffered = not isinstance(buffer, SocketBuffer) or buffer.unread_bytes() > 0
+
     def can_read(self, timeout: float = 0) -> bool:
-        # The pool asks before every command whether stale bytes wait; answering "no" from the
-        # wire directly spares the socket-timeout exception a real socket's answer costs.
-        sock, buffer = self._sock, getattr(self._parser, "_buffer", None)
-        if (
-            timeout == 0
-            and isinstance(sock, _FakeSocket)
-            and isinstance(buffer, SocketBuffer)
-            and self.server.connected
-            and not buffer.unread_bytes()
-            and sock._wire.read(1, 0, True) is None
-        ):
-            return False
+        # The pool asks before every command whether stale bytes wait; answering from the wire
+        # directly spares the socket-timeout exception a real socket's answer costs.
+        sock = self._sock
+        if timeout == 0 and sock is not None and not sock._buffered and self.server._connected:
+            state = sock._wire.poll()
+            if state != 2:  # at end of stream, redis-py's parser raises its error
+                return state == 1
         return bool(super().can_read(timeout))
 
     def repr_pieces(self) -> list[tuple[str, Any]]:
@@ -355,8 +450,72 @@ def _prepare(
     return srv, bool(kwargs.pop("single_connection_client", False))
 
 
+def _observed() -> bool:
+    """Whether redis-py's OpenTelemetry metrics are on (then its pool records them)."""
+    try:
+        manager = get_observability_instance().get_provider_manager()
+        return manager is not None and bool(manager.config.enabled_telemetry)
+    except Exception:  # noqa: BLE001 - as redis-py's recorder: metrics never break a command
+        return False
+
+
+class _FakeConnectionPool(redis.ConnectionPool):
+    """redis-py 8.1's ``ConnectionPool`` with its get/release paths without the metric calls,
+    which are no-ops unless redis-py's observability is on (then its own paths run). Connections
+    are taken, checked (``can_read``), released and announced (``AfterConnectionReleasedEvent``)
+    exactly as there; only the ~8 function calls per command that record nothing are spared."""
+
+    def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> Any:
+        if _observed():
+            return super().get_connection(command_name, *keys, **options)
+        self._checkpid()
+        with self._lock:
+            try:
+                connection = self._available_connections.pop()
+            except IndexError:
+                connection = self.make_connection()
+            self._in_use_connections.add(connection)
+        try:
+            connection.connect()
+            try:
+                if connection.can_read() and self.cache is None and not self.maint_notifications_enabled():
+                    raise redis.ConnectionError("Connection has data")
+            except (redis.ConnectionError, redis.TimeoutError, OSError):
+                connection.disconnect()
+                connection.connect()
+                if connection.can_read() and self.cache is None and not self.maint_notifications_enabled():
+                    raise redis.ConnectionError("Connection not ready")
+        except BaseException:
+            self.release(connection)
+            raise
+        return connection
+
+    def release(self, connection: Any) -> None:
+        if _observed():
+            return super().release(connection)
+        self._checkpid()
+        with self._lock:
+            try:
+                self._in_use_connections.remove(connection)
+            except KeyError:
+                return None
+            if self.owns_connection(connection):
+                if connection.should_reconnect():
+                    connection.disconnect()
+                self._available_connections.append(connection)
+                self._event_dispatcher.dispatch(AfterConnectionReleasedEvent(connection))  # type: ignore[union-attr]
+            else:
+                connection.disconnect()
+                if connection.pid == self.pid:
+                    self._created_connections -= 1
+        return None
+
+
 def _adopt(pool: Any, connection_class: type, server: FakeServer) -> None:
     pool.connection_class = connection_class
+    if type(pool) is redis.ConnectionPool and redis.__version__.startswith("8.1."):
+        # The version whose pool _FakeConnectionPool mirrors; any other keeps redis-py's own.
+        pool.__class__ = _FakeConnectionPool
     kwargs = pool.connection_kwargs
     # A unix socket's path and TLS settings mean nothing in-process (ssl=True, unix:// URLs).
     for key in [k for k in kwargs if k == "path" or k.startswith("ssl_")]:
