@@ -289,8 +289,11 @@ export declare class Stream {
   readGroup(group: string, consumer: string, count?: number | undefined | null, block?: number | undefined | null): Promise<StreamEntry[]>
   /** Re-reads up to `count` (default 100) of `consumer`'s own pending entries, oldest first. */
   readOwnPending(group: string, consumer: string, count?: number | undefined | null): Promise<StreamEntry[]>
-  /** Acknowledges entries (an id or an array of ids); resolves to how many were pending. */
-  ack(group: string, ids: string | Array<string>): Promise<number>
+  /**
+   * Acknowledges entries (an id or entry, or an array of them); resolves to how many were
+   * pending. (`lib/stream.js` turns entries into their ids.)
+   */
+  ack(group: string, ids: string | StreamEntry | Array<string | StreamEntry>): Promise<number>
   /** The group's pending entries in summary. */
   pending(group: string): Promise<PendingSummary>
   /**

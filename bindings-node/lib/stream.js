@@ -8,7 +8,8 @@
  * the loop broke on (and the rest of its batch) stays pending for `readOwnPending` or
  * `claimIdle`.
  *
- * Every entry a method returns has `json()`: the event `addJson` wrote, decoded.
+ * Every entry a method returns has `json()`: the event `addJson` wrote, decoded; `ack` takes
+ * entries as well as ids.
  */
 
 const { SerializationError } = require('./errors.js')
@@ -75,6 +76,16 @@ function install ({ Stream }) {
       configurable: true
     })
   }
+  const baseAck = Stream.prototype.ack
+  const idOf = (x) => (x !== null && typeof x === 'object' && typeof x.id === 'string' ? x.id : x)
+  Object.defineProperty(Stream.prototype, 'ack', {
+    /** Acks ids or entries (`stream.ack(group, entries)`). */
+    value: function ack (group, ids) {
+      return baseAck.call(this, group, Array.isArray(ids) ? ids.map(idOf) : idOf(ids))
+    },
+    writable: true,
+    configurable: true
+  })
   Object.defineProperty(Stream.prototype, 'iterate', {
     /** A bounded async iterator of entries (see the module docs); options are checked now. */
     value: function iterate (options = {}) {

@@ -260,8 +260,9 @@ impl Stream {
         record(&self.inner.read_own_pending(&group, &consumer, count).await.map_err(to_js)?)
     }
 
-    /// Acknowledges entries (an id or an array of ids); resolves to how many were pending.
-    #[napi]
+    /// Acknowledges entries (an id or entry, or an array of them); resolves to how many were
+    /// pending. (`lib/stream.js` turns entries into their ids.)
+    #[napi(ts_args_type = "group: string, ids: string | StreamEntry | Array<string | StreamEntry>")]
     pub async fn ack(&self, group: String, ids: Either<String, Vec<String>>) -> napi::Result<f64> {
         let ids = ids_of(ids);
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();

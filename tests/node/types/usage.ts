@@ -79,7 +79,7 @@ async function streams (client: Client): Promise<number> {
   const event = entries[0].json<{ type: string }>()
   await s.createGroup('g', '0')
   const read = await s.readGroup('g', 'c', 10, 1000)
-  const acked: number = await s.ack('g', read.map((e) => e.id))
+  const acked: number = await s.ack('g', read.map((e) => e.id)) + await s.ack('g', read)
   const pending: import('redkit').PendingSummary = await s.pending('g')
   const idle: number = (await s.pendingEntries('g', 10, { minIdle: 100 }))[0].idle
   const claimed: import('redkit').Claimed = await s.claimIdle('g', 'c2', 60_000)
