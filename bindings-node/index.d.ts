@@ -31,6 +31,65 @@ export interface Release {
   count: number
 }
 
+/** One stream entry: its id and its fields as text (empty for an entry deleted while pending). */
+export interface StreamEntry {
+  /** `<ms>-<seq>`. */
+  id: string
+  fields: Record<string, string>
+}
+
+/** A consumer group of a stream. */
+export interface GroupInfo {
+  name: string
+  /** How many consumers it has. */
+  consumers: number
+  /** Entries delivered and not acknowledged. */
+  pending: number
+  /** The id of the last entry delivered to the group. */
+  lastDeliveredId: string
+  /** Entries not yet delivered to the group; null when Redis cannot tell. */
+  lag: number | null
+}
+
+/** A group's pending entries in summary. */
+export interface PendingSummary {
+  /** Entries delivered and not yet acknowledged. */
+  count: number
+  firstId: string | null
+  lastId: string | null
+  /** Pending entries per consumer (consumers with none are not listed). */
+  consumers: { name: string; count: number }[]
+}
+
+/** One pending entry of a group. */
+export interface PendingEntry {
+  id: string
+  /** The consumer holding it. */
+  consumer: string
+  /** Ms since it was last delivered. */
+  idle: number
+  /** How many times it was delivered. */
+  deliveries: number
+}
+
+/** What `claimIdle` took over. */
+export interface Claimed {
+  /** The entries now held by the claiming consumer. */
+  entries: StreamEntry[]
+  /** Where the next scan starts (`"0-0"` when the whole pending list was scanned). */
+  next: string
+  /** Pending ids whose entries were deleted from the stream (Redis dropped them). */
+  deleted: string[]
+}
+
+/** What `deadLetter` did. */
+export interface DeadLettered {
+  /** Ids copied to the dead-letter stream and acknowledged. */
+  moved: string[]
+  /** Ids acknowledged whose entries had already been deleted from the stream. */
+  dropped: string[]
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -61,6 +120,10 @@ export declare class Client {
   get backendName(): string
   /** A lock named `name`. */
   lock(name: string, options?: LockOptions | undefined | null): Lock
+  /** Pub/sub over this client. */
+  pubsub(options?: PubSubOptions | undefined | null): PubSub
+  /** The stream `name`, trimmed on every add as `options` say. */
+  stream(name: string, options?: StreamOptions | undefined | null): Stream
 }
 
 /** A distributed lock; one handle is one owner. */
@@ -92,6 +155,60 @@ export declare class Lock {
   get name(): string
   /** This owner's token. */
   get token(): string
+}
+
+/** Publishes, subscribes and asks services. */
+export declare class PubSub {
+  /**
+   * Publishes `payload` (a string, Buffer or number) on `channel`; resolves to how many
+   * subscribers received it (on a cluster: those on the node that ran it).
+   */
+  publish(channel: string, payload: string | Buffer | number): Promise<number>
+  /** Publishes `message` as JSON on `channel`; resolves to how many subscribers received it. */
+  publishJson(channel: string, message: unknown): Promise<number>
+  /**
+   * Publishes to a shard channel (SPUBLISH): on a cluster only the shard owning the channel's
+   * slot gets it. Plain subscribers of the channel do not receive it.
+   */
+  spublish(channel: string, payload: string | Buffer | number): Promise<number>
+  /**
+   * A `Subscription` to `channels` (a name or an array, at least one), confirmed by the
+   * server, on a connection of its own.
+   */
+  subscribe(channels: string | Array<string>): Promise<Subscription>
+  /** A `Subscription` to glob `patterns` (`news.*`; a pattern or an array, at least one). */
+  psubscribe(patterns: string | Array<string>): Promise<Subscription>
+  /** A `Subscription` to nothing yet, on a connection of its own. */
+  subscription(): Promise<Subscription>
+  /**
+   * Sends `body` (JSON) to `service` and waits up to `timeout` ms for the answer.
+   * `NotFoundError` at once when nobody serves it, `TimeoutError` when no answer came in time,
+   * or the error the handler failed with.
+   */
+  request(service: string, body: unknown, timeout: number): Promise<unknown>
+  /** A `Requester` for `service`: a reply channel of its own, kept for many requests. */
+  requester(service: string): Promise<Requester>
+}
+
+/**
+ * Sends requests to one service from a reply channel of its own (one round trip each);
+ * `close()` (or `await using`) unsubscribes it.
+ */
+export declare class Requester {
+  /**
+   * Sends `body` (JSON) and waits up to `timeout` ms for the answer (see `PubSub.request`);
+   * a late answer to an earlier request is skipped. Requests of one requester take turns.
+   */
+  request(body: unknown, timeout: number): Promise<unknown>
+  /**
+   * Waits for a request in progress, then unsubscribes the reply channel; later requests
+   * reject with `ConnectionError`. Closing twice is harmless.
+   */
+  close(): Promise<void>
+  /** The service it asks. */
+  get service(): string
+  /** The channel its answers come back on. */
+  get replyChannel(): string
 }
 
 /** An in-memory Redis 7 server with an optional manual (virtual) clock. */
@@ -131,6 +248,103 @@ export declare class Simulator {
   client(db?: number | undefined | null): Client
 }
 
+/** A stream and its dead-letter stream. */
+export declare class Stream {
+  /**
+   * Appends an entry with `fields` (an object of strings, numbers or UTF-8 Buffers, in its
+   * key order); resolves to its id. `trim` trims this add instead of the stream's own trim.
+   */
+  add(fields: Record<string, string | number | Buffer>, trim?: TrimOptions): Promise<string>
+  /** Appends `event` (JSON-able) as JSON in the `data` field; resolves to the entry's id. */
+  addJson(event: unknown): Promise<string>
+  /** Trims now to `maxLen` entries or ids from `minId`; resolves to how many were removed. */
+  trim(trim: TrimOptions): Promise<number>
+  /** The number of entries. */
+  len(): Promise<number>
+  /** Entries from `start` to `end` (ids, `-`, `+`, `(id` exclusive), oldest first. */
+  range(start?: string | undefined | null, end?: string | undefined | null, count?: number | undefined | null): Promise<StreamEntry[]>
+  /** Entries from `end` down to `start`, newest first. */
+  revRange(end?: string | undefined | null, start?: string | undefined | null, count?: number | undefined | null): Promise<StreamEntry[]>
+  /**
+   * Up to `count` (default 100) entries after id `after` (default `"$"`: new ones only),
+   * waiting up to `timeout` ms (default 0) for the first; empty when the wait ran out.
+   */
+  tail(after?: string | undefined | null, count?: number | undefined | null, timeout?: number | undefined | null): Promise<StreamEntry[]>
+  /**
+   * Creates consumer group `group` reading from `start` (default `"$"`: new entries; `"0"`:
+   * all); false if it existed.
+   */
+  createGroup(group: string, start?: string | undefined | null): Promise<boolean>
+  /** Deletes a group and its pending list; false if there was none. */
+  destroyGroup(group: string): Promise<boolean>
+  /** The stream's groups. */
+  groups(): Promise<GroupInfo[]>
+  /** Removes a consumer; resolves to how many entries it still had pending. */
+  deleteConsumer(group: string, consumer: string): Promise<number>
+  /**
+   * Delivers up to `count` (default 10) new entries of `group` to `consumer`, waiting up to
+   * `block` ms for the first (default: no wait); they stay pending until acked.
+   * `NotFoundError` without the group.
+   */
+  readGroup(group: string, consumer: string, count?: number | undefined | null, block?: number | undefined | null): Promise<StreamEntry[]>
+  /** Re-reads up to `count` (default 100) of `consumer`'s own pending entries, oldest first. */
+  readOwnPending(group: string, consumer: string, count?: number | undefined | null): Promise<StreamEntry[]>
+  /**
+   * Acknowledges entries (an id or entry, or an array of them); resolves to how many were
+   * pending. (`lib/stream.js` turns entries into their ids.)
+   */
+  ack(group: string, ids: string | StreamEntry | Array<string | StreamEntry>): Promise<number>
+  /** The group's pending entries in summary. */
+  pending(group: string): Promise<PendingSummary>
+  /**
+   * Up to `count` (default 100) pending entries, oldest first, of one `consumer` and idle at
+   * least `minIdle` ms when given.
+   */
+  pendingEntries(group: string, count?: number | undefined | null, options?: PendingEntriesOptions | undefined | null): Promise<PendingEntry[]>
+  /**
+   * Moves to `consumer` up to `count` (default 100) pending entries idle at least `minIdle`
+   * ms, scanning from `start` (default `"0-0"`); pass the result's `next` to continue.
+   */
+  claimIdle(group: string, consumer: string, minIdle: number, count?: number | undefined | null, start?: string | undefined | null): Promise<Claimed>
+  /**
+   * Moves pending entries delivered at least `maxDeliveries` times (and idle at least
+   * `minIdle` ms) to the dead-letter stream and acks them.
+   */
+  deadLetter(group: string, maxDeliveries: number, options?: DeadLetterOptions | undefined | null): Promise<DeadLettered>
+  /**
+   * Dead-lettered entries, oldest first, each with its fields plus `dead:id`, `dead:group`,
+   * `dead:consumer` and `dead:deliveries`.
+   */
+  deadLetters(count?: number | undefined | null): Promise<StreamEntry[]>
+  /** The stream's name. */
+  get name(): string
+}
+
+/** A live subscription on a connection of its own (see the module docs). */
+export declare class Subscription {
+  /** Adds channels (a name or an array, at least one). */
+  subscribe(channels: string | Array<string>): Promise<void>
+  /** Adds glob patterns (a pattern or an array, at least one). */
+  psubscribe(patterns: string | Array<string>): Promise<void>
+  /** Removes channels; all of them when none is given. */
+  unsubscribe(channels?: string | Array<string> | undefined | null): Promise<void>
+  /** Removes patterns; all of them when none is given. */
+  punsubscribe(patterns?: string | Array<string> | undefined | null): Promise<void>
+  /**
+   * The next message, waiting up to `timeout` ms of the backend's time (0 takes one only if
+   * it is already there; none: until one comes or the subscription is closed).
+   * `TimeoutError` when none came in time; null once closed.
+   */
+  nextMessage(timeout?: number | undefined | null): Promise<Message | null>
+  /**
+   * Unsubscribes from everything and closes the connection; waiting reads resolve to null
+   * and iterations end. Closing twice is harmless.
+   */
+  close(): Promise<void>
+  /** Whether `close()` was called. */
+  get closed(): boolean
+}
+
 /**
  * A client for `url`: `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS) or
  * `memory://` (a fresh simulator). Resolves once the server answered, rejects with
@@ -151,6 +365,14 @@ export interface ConnectOptions {
   retries?: number
   /** PEM root certificate(s) to trust for `rediss://`. */
   tlsRootCert?: Buffer
+}
+
+/** Options of `stream.deadLetter(group, maxDeliveries, options)`. */
+export interface DeadLetterOptions {
+  /** Only entries idle at least this many ms (default 0). */
+  minIdle?: number
+  /** How many pending entries to look at (default 100). */
+  count?: number
 }
 
 /** Options of `client.executeMany(...)`. */
@@ -178,10 +400,61 @@ export interface LockOptions {
   token?: string
 }
 
+/** A message received on a subscription; `lib/pubsub.js` adds `text()` and `json()`. */
+export interface Message {
+  /** The channel it was published to. */
+  channel: string
+  /** The pattern that matched it (pattern subscriptions), else null. */
+  pattern: string | null
+  /** The payload, byte for byte as published. */
+  payload: Buffer
+}
+
+/** Options of `stream.pendingEntries(group, count, options)`. */
+export interface PendingEntriesOptions {
+  /** Only this consumer's entries. */
+  consumer?: string
+  /** Only entries idle at least this many ms. */
+  minIdle?: number
+}
+
+/** Options of `client.pubsub(options)`. */
+export interface PubSubOptions {
+  /**
+   * Prefix of the request/response channels (default `redkit:`); plain channels are used
+   * exactly as given.
+   */
+  prefix?: string
+}
+
 /** Options of `new Simulator(...)`. */
 export interface SimulatorOptions {
   /** Time moves only when `advance(ms)` is called (default false: the system clock). */
   manualClock?: boolean
   /** Where a manual clock starts, in milliseconds since the epoch (default: now). */
   start?: number
+}
+
+/** Options of `client.stream(name, options)`. */
+export interface StreamOptions {
+  /** Trim on every add to this many entries (give `maxLen` or `minId`, not both). */
+  maxLen?: number
+  /** Trim on every add to ids from this one on. */
+  minId?: string
+  /** Redis's cheaper `~` trim (whole nodes only). */
+  approx?: boolean
+  /** Cap of the dead-letter stream. */
+  deadLetterMaxLen?: number
+  /** Key prefix (default `redkit:`). */
+  prefix?: string
+}
+
+/** How to trim: `{ maxLen }` or `{ minId }`, optionally `approx`. */
+export interface TrimOptions {
+  /** Keep the newest this many entries. */
+  maxLen?: number
+  /** Drop entries with ids lower than this one. */
+  minId?: string
+  /** Redis's cheaper `~` trim (whole nodes only). */
+  approx?: boolean
 }

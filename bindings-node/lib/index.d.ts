@@ -11,3 +11,51 @@ declare module '../index' {
     withLock<T>(fn: (held: Acquisition) => T | Promise<T>, timeout?: number): Promise<T>
   }
 }
+
+import type { StreamEntry, Message } from '../index'
+
+/** Options of `stream.iterate(...)`: a group and consumer, or neither (a tail after `after`). */
+export interface StreamIterateOptions {
+  /** Read new entries of this consumer group (with `consumer`). */
+  group?: string
+  consumer?: string
+  /** How long each read waits for entries, in ms of the backend's time (default 0). */
+  block?: number
+  /** End after this many entries (default: no limit). */
+  max?: number
+  /** Entries fetched per read (default 10). */
+  count?: number
+  /** The tail's start: entries after this id (default `"$"`: new ones only). */
+  after?: string
+  /** Ack each group entry once the loop asks for the next one (default false). */
+  ack?: boolean
+}
+
+declare module '../index' {
+  interface Stream {
+    /** A bounded async iterator of entries: ends when a read finds nothing within `block` ms,
+     * after `max` entries, or on `break`. */
+    iterate(options?: StreamIterateOptions): AsyncGenerator<StreamEntry, void, undefined>
+  }
+  interface StreamEntry {
+    /** The event this entry carries (written by `addJson`), decoded; throws SerializationError
+     * if it has none or it does not parse. */
+    json<T = unknown>(): T
+  }
+  interface Message {
+    /** The payload as UTF-8 text; throws SerializationError if it is not. */
+    text(): string
+    /** The payload parsed as JSON; throws SerializationError if it does not parse. */
+    json<T = unknown>(): T
+  }
+  interface Subscription extends AsyncIterable<Message> {
+    /** Messages until the subscription is closed, after `max`, or after `timeout` ms without one. */
+    listen(options?: { timeout?: number; max?: number }): AsyncGenerator<Message, void, undefined>
+    /** Closes the subscription (`await using`). */
+    [Symbol.asyncDispose](): Promise<void>
+  }
+  interface Requester {
+    /** Closes the requester (`await using`). */
+    [Symbol.asyncDispose](): Promise<void>
+  }
+}

@@ -12,5 +12,7 @@ const errors = require('./errors.js')
 const { lift, liftReply, ...errorClasses } = errors
 const api = adopt(native)
 require('./lock.js').install(api)
+require('./stream.js').install(api)
+require('./pubsub.js').install(api)
 
 module.exports = { ...api, ...errorClasses }

@@ -119,3 +119,10 @@ impl ToNapiValue for Reply {
         }
     }
 }
+
+impl Arg {
+    /// The bytes Redis receives for this argument.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+}

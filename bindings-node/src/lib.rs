@@ -13,4 +13,7 @@ mod client;
 mod convert;
 mod errors;
 mod lock;
+mod pubsub;
 mod record;
+mod stream;
+mod subscription;

@@ -9,16 +9,25 @@
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
-/// `value` as the JavaScript object napi-rs builds from JSON.
+/// `value` as the JavaScript object napi-rs builds from JSON (a list: each element so).
 pub fn record<T: Serialize>(value: &T) -> napi::Result<Json> {
     let json = serde_json::to_value(value)
         .map_err(|e| napi::Error::from_reason(format!("redkit internal error: result not serialisable: {e}")))?;
     Ok(match json {
+        // A list of results (entries, members …): each one by the same rule.
+        Json::Array(items) => Json::Array(items.into_iter().map(renamed).collect()),
+        other => renamed(other),
+    })
+}
+
+/// An object with its top-level fields renamed; anything else as it is.
+fn renamed(json: Json) -> Json {
+    match json {
         Json::Object(fields) => {
             Json::Object(fields.into_iter().map(|(k, v)| (js_name(&k), v)).collect::<Map<String, Json>>())
         }
         other => other,
-    })
+    }
 }
 
 /// A Rust field name as the JavaScript API spells it: `retry_after_ms` → `retryAfter`.

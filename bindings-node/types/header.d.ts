@@ -30,3 +30,62 @@ export interface Release {
   /** Holds left. */
   count: number
 }
+
+/** One stream entry: its id and its fields as text (empty for an entry deleted while pending). */
+export interface StreamEntry {
+  /** `<ms>-<seq>`. */
+  id: string
+  fields: Record<string, string>
+}
+
+/** A consumer group of a stream. */
+export interface GroupInfo {
+  name: string
+  /** How many consumers it has. */
+  consumers: number
+  /** Entries delivered and not acknowledged. */
+  pending: number
+  /** The id of the last entry delivered to the group. */
+  lastDeliveredId: string
+  /** Entries not yet delivered to the group; null when Redis cannot tell. */
+  lag: number | null
+}
+
+/** A group's pending entries in summary. */
+export interface PendingSummary {
+  /** Entries delivered and not yet acknowledged. */
+  count: number
+  firstId: string | null
+  lastId: string | null
+  /** Pending entries per consumer (consumers with none are not listed). */
+  consumers: { name: string; count: number }[]
+}
+
+/** One pending entry of a group. */
+export interface PendingEntry {
+  id: string
+  /** The consumer holding it. */
+  consumer: string
+  /** Ms since it was last delivered. */
+  idle: number
+  /** How many times it was delivered. */
+  deliveries: number
+}
+
+/** What `claimIdle` took over. */
+export interface Claimed {
+  /** The entries now held by the claiming consumer. */
+  entries: StreamEntry[]
+  /** Where the next scan starts (`"0-0"` when the whole pending list was scanned). */
+  next: string
+  /** Pending ids whose entries were deleted from the stream (Redis dropped them). */
+  deleted: string[]
+}
+
+/** What `deadLetter` did. */
+export interface DeadLettered {
+  /** Ids copied to the dead-letter stream and acknowledged. */
+  moved: string[]
+  /** Ids acknowledged whose entries had already been deleted from the stream. */
+  dropped: string[]
+}

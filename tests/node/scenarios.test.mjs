@@ -8,11 +8,14 @@ import { createRequire } from 'node:module'
 import { startRedis } from './support/redis-server.mjs'
 import { KINDS } from './scenarios/adapters.mjs'
 import { T0, World, loadAll, run } from './scenarios/runner.mjs'
+import { unsupported } from './scenarios/adapters.mjs'
+import './scenarios/streams.mjs'
+import './scenarios/pubsub.mjs'
 
 const redkit = createRequire(import.meta.url)('../../bindings-node')
 const scenarios = loadAll()
-const adapted = (sc) => [...sc.kinds].every((k) => KINDS.has(k))
-const missing = (sc) => [...sc.kinds].filter((k) => !KINDS.has(k)).join(', ')
+const adapted = (sc) => [...sc.kinds].every((k) => KINDS.has(k)) && unsupported(sc).length === 0
+const missing = (sc) => [...[...sc.kinds].filter((k) => !KINDS.has(k)), ...unsupported(sc)].join(', ')
 
 describe('scenarios on the simulator', () => {
   for (const sc of scenarios.filter((s) => s.backends.includes('sim'))) {

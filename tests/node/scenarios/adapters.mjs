@@ -73,3 +73,16 @@ export async function construct (kind, args, world) {
   if (!adapter) throw new Mismatch(`no Node adapter for ${kind}`)
   return adapter.construct(kind, args, world)
 }
+
+/** The `kind.method` calls of scenario `sc` its adapters list as not offered yet (an adapter's
+ * static `PENDING` set of method names): such a scenario runs as a todo. */
+export function unsupported (sc) {
+  const kinds = new Map(sc.steps.filter((s) => 'new' in s).map((s) => [s.as, s.new]))
+  const out = new Set()
+  for (const step of sc.steps.filter((s) => 'call' in s)) {
+    const [name, method] = step.call.split('.')
+    const kind = kinds.get(name)
+    if (FACTORIES.get(kind)?.PENDING?.has(method)) out.add(`${kind}.${method}`)
+  }
+  return [...out]
+}

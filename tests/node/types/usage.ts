@@ -69,3 +69,54 @@ async function main (): Promise<void> {
 
 void main
 void locks
+
+async function streams (client: Client): Promise<number> {
+  const s: import('redkit').Stream = client.stream('orders', { maxLen: 1000, approx: true, deadLetterMaxLen: 100 })
+  const id: string = await s.add({ sku: 'a', qty: 2, raw: Buffer.from('x') }, { minId: '0-1' })
+  await s.addJson({ type: 'created' })
+  const entries: import('redkit').StreamEntry[] = await s.range('-', '+', 10)
+  const fields: Record<string, string> = entries[0].fields
+  const event = entries[0].json<{ type: string }>()
+  await s.createGroup('g', '0')
+  const read = await s.readGroup('g', 'c', 10, 1000)
+  const acked: number = await s.ack('g', read.map((e) => e.id)) + await s.ack('g', read)
+  const pending: import('redkit').PendingSummary = await s.pending('g')
+  const idle: number = (await s.pendingEntries('g', 10, { minIdle: 100 }))[0].idle
+  const claimed: import('redkit').Claimed = await s.claimIdle('g', 'c2', 60_000)
+  const dead: import('redkit').DeadLettered = await s.deadLetter('g', 3, { minIdle: 1000 })
+  const lag: number | null = (await s.groups())[0].lag
+  for await (const e of s.iterate({ group: 'g', consumer: 'c', block: 100, max: 10, ack: true })) console.log(e.id)
+  console.log(id, fields, event.type, acked, pending.firstId, idle, claimed.next, dead.moved, lag)
+  // @ts-expect-error field values are strings, numbers or Buffers
+  await s.add({ nested: { a: 1 } })
+  // @ts-expect-error iterate options are typed
+  s.iterate({ grp: 'g' })
+  return s.len()
+}
+
+async function pubsub (client: Client): Promise<void> {
+  const ps: import('redkit').PubSub = client.pubsub({ prefix: 'app' })
+  const count: number = await ps.publish('news', Buffer.from('x'))
+  await ps.publishJson('news', { a: 1 })
+  await using sub = await ps.subscribe(['news', 'sport'])
+  await sub.psubscribe('news.*')
+  const m: import('redkit').Message | null = await sub.nextMessage(1000)
+  if (m !== null) {
+    const payload: Buffer = m.payload
+    const pattern: string | null = m.pattern
+    console.log(payload, pattern, m.text(), m.json<{ a: number }>().a)
+  }
+  for await (const msg of sub) console.log(msg.channel)
+  for await (const msg of sub.listen({ timeout: 100, max: 5 })) console.log(msg.channel)
+  await using requester = await ps.requester('svc')
+  const answer: unknown = await requester.request({ q: 1 }, 1000)
+  const direct: unknown = await ps.request('svc', [1, 2], 1000)
+  console.log(count, answer, direct, requester.replyChannel, sub.closed)
+  // @ts-expect-error a channel is a string or an array of strings
+  await ps.subscribe(7)
+  // @ts-expect-error a request needs a timeout
+  await ps.request('svc', 1)
+}
+
+void streams
+void pubsub
