@@ -105,6 +105,55 @@ async fn lock_guards_a_counter_on_redis() {
     check(&backend, seen).await;
 }
 
+/// Waiters queued behind a holder with a 60 s lease: each must be woken by a release (the one
+/// before it, or one by an owner that got the lock after waiting itself), never by a lease
+/// running out — every acquire is bounded by 5 s. A barging `try_acquire` between releases
+/// must not break the chain.
+async fn waiters_are_woken_in_a_chain(backend: BackendRef) {
+    let options = LockOptions::default().ttl(Duration::from_secs(60));
+    let holder = Lock::new(backend.clone(), "chain", options.clone()).expect("lock");
+    assert!(holder.try_acquire().await.expect("acquire").acquired);
+    let mut waiters = Vec::new();
+    for _ in 0..4 {
+        let lock = Lock::new(backend.clone(), "chain", options.clone()).expect("lock");
+        waiters.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let held = lock.acquire(Duration::from_secs(5)).await.expect("acquire");
+            assert!(held.acquired, "woken by a release within 5 s, not by the 60 s lease");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert!(lock.release().await.expect("release").released);
+            started.elapsed()
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(holder.release().await.expect("release").released);
+    // A barger takes the lock between two waiters' holds, once.
+    let barger = Lock::new(backend.clone(), "chain", options).expect("lock");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !barger.try_acquire().await.expect("try").acquired {
+        assert!(Instant::now() < deadline, "the barger got a turn");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(barger.release().await.expect("release").released);
+    for w in waiters {
+        let waited = w.await.expect("waiter");
+        assert!(waited < Duration::from_secs(5), "a waiter took {waited:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn waiters_are_woken_in_a_chain_on_the_simulator() {
+    waiters_are_woken_in_a_chain(sim_backend()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn waiters_are_woken_in_a_chain_on_redis() {
+    let Some(server) = support::RedisServer::start() else { return };
+    let url = format!("redis://127.0.0.1:{}/", server.port);
+    waiters_are_woken_in_a_chain(Arc::new(RedisBackend::connect(&url).await.expect("connect"))).await;
+}
+
 /// The counter under a Redlock over `instances` (the counter itself lives on the first).
 async fn hammer_redlock(what: &str, instances: Vec<BackendRef>) {
     let store = instances[0].clone();

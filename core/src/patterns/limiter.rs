@@ -326,6 +326,8 @@ struct Inner {
     options: LimiterOptions,
     /// The script's per-limit arguments, computed once.
     args: [Vec<u8>; 6],
+    /// `PREFIX:limiter:NAME:{`, the start of every key (built once: keys are made per call).
+    head: Vec<u8>,
     local: LocalFallback,
 }
 
@@ -417,9 +419,9 @@ impl Limiter {
     pub fn new(backend: BackendRef, name: &str, options: LimiterOptions) -> Result<Limiter> {
         keys::validate("limiter name", name)?;
         let args = script_args(&options)?;
-        Ok(Limiter {
-            inner: Arc::new(Inner { backend, name: name.to_string(), options, args, local: LocalFallback::default() }),
-        })
+        let head = format!("{}:limiter:{name}:{{", options.prefix).into_bytes();
+        let inner = Inner { backend, name: name.to_string(), options, args, head, local: LocalFallback::default() };
+        Ok(Limiter { inner: Arc::new(inner) })
     }
 
     /// The limiter's name.
@@ -432,10 +434,17 @@ impl Limiter {
         &self.inner.options
     }
 
-    /// The keys of `key`'s state: state, aux, block.
+    /// The keys of `key`'s state: `PREFIX:limiter:NAME:{KEY}` (as [`keys::base`] makes it),
+    /// then `:aux` and `:block` after it.
     fn keys_of(&self, key: &str) -> [Vec<u8>; 3] {
-        let (prefix, kind) = (&self.inner.options.prefix, format!("limiter:{}", self.inner.name));
-        [keys::base(prefix, &kind, key), keys::part(prefix, &kind, key, "aux"), keys::part(prefix, &kind, key, "block")]
+        let make = |suffix: &[u8]| {
+            let mut k = Vec::with_capacity(self.inner.head.len() + key.len() + suffix.len());
+            k.extend_from_slice(&self.inner.head);
+            k.extend_from_slice(key.as_bytes());
+            k.extend_from_slice(suffix);
+            k
+        };
+        [make(b"}"), make(b"}:aux"), make(b"}:block")]
     }
 
     /// Takes `cost` from `key`'s allowance if it fits (cost 0 only looks). A concurrency

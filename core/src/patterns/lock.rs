@@ -10,7 +10,9 @@
 //!   (`BLPOP`) that the release script pushes to, so a waiter takes the lock as soon as it is
 //!   released instead of polling. The wait is bounded by the caller's timeout and by the
 //!   holder's remaining lease: when the holder vanishes without releasing, the waiter retries
-//!   as its lease runs out;
+//!   as its lease runs out. Only the contended path pays for this: a refused waiter marks the
+//!   holder's hash, and only a marked lock's release signals (a waiter that gets the lock marks
+//!   its own hold, for whoever still waits behind it);
 //! - **fencing tokens**: every acquisition returns a number strictly greater than every earlier
 //!   one for the same lock name (`INCR` of a counter kept beside the lock, in the acquire
 //!   script). Pass it to the storage you protect and have it refuse writes with an older token:
@@ -26,7 +28,7 @@
 //!   lock expires by its TTL.
 //!
 //! Keys (one hash tag, so it runs on Redis Cluster): `PREFIX:lock:{NAME}` (a hash: token,
-//! count, fence; with the lease as TTL), `PREFIX:lock:{NAME}:fence` (the fencing counter, no
+//! count, fence, and `waiters` once someone waits; with the lease as TTL), `PREFIX:lock:{NAME}:fence` (the fencing counter, no
 //! TTL, a few bytes per lock name for good) and `PREFIX:lock:{NAME}:signal` (the wake-up list,
 //! short-lived). Each operation is one script call: one round trip.
 //!
@@ -209,6 +211,19 @@ impl Grant {
     }
 }
 
+/// How an acquire attempt relates to waiting (`lock_acquire`'s last argument): a refused
+/// caller that will wait registers with the holder, whose release then signals; one that has
+/// waited marks its own hold, since others may still wait behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// A single try: refused, it goes away.
+    No,
+    /// The first try of a blocking acquire: refused, it waits for a release.
+    Will,
+    /// A try after waiting.
+    Did,
+}
+
 /// Runs `lock_acquire` on one backend.
 pub(crate) async fn acquire_on(
     backend: &dyn Backend,
@@ -216,7 +231,13 @@ pub(crate) async fn acquire_on(
     token: &str,
     ttl_ms: u64,
     reentrant: bool,
+    wait: Wait,
 ) -> Result<Grant> {
+    let wait: &[u8] = match wait {
+        Wait::No => b"0",
+        Wait::Will => b"1",
+        Wait::Did => b"2",
+    };
     let reply = backend
         .script(
             &LOCK_ACQUIRE,
@@ -225,6 +246,7 @@ pub(crate) async fn acquire_on(
                 token.as_bytes().to_vec(),
                 ttl_ms.to_string().into_bytes(),
                 if reentrant { b"1" } else { b"0" }.to_vec(),
+                wait.to_vec(),
             ],
         )
         .await?;
@@ -443,7 +465,7 @@ impl Lock {
     /// Tries once, without waiting. Refused (`acquired: false`) while someone else holds the
     /// lock, and while this owner holds it unless the lock is reentrant.
     pub async fn try_acquire(&self) -> Result<Acquisition> {
-        Ok(self.grant().await?.acquisition())
+        Ok(self.grant(Wait::No).await?.acquisition())
     }
 
     /// Acquires, waiting up to `timeout` (of the backend's time). Wakes as soon as the holder
@@ -451,9 +473,13 @@ impl Lock {
     /// Returns `acquired: false` if the lock was still taken at the deadline. A non-reentrant
     /// owner that already holds the lock waits like anyone else (until its own lease ends).
     pub async fn acquire(&self, timeout: Duration) -> Result<Acquisition> {
-        acquire_with_wait(&*self.backend, &self.keys.signal, timeout, move || async move {
-            let g = self.grant().await?;
-            Ok((g.acquisition(), g.attempt()))
+        let mut wait = if timeout.is_zero() { Wait::No } else { Wait::Will };
+        acquire_with_wait(&*self.backend, &self.keys.signal, timeout, move || {
+            let this = std::mem::replace(&mut wait, Wait::Did);
+            async move {
+                let g = self.grant(this).await?;
+                Ok((g.acquisition(), g.attempt()))
+            }
         })
         .await
     }
@@ -546,8 +572,8 @@ impl Lock {
     }
 
     /// Runs the acquire script, and on a fresh acquisition starts the watchdog.
-    async fn grant(&self) -> Result<Grant> {
-        let g = acquire_on(&*self.backend, &self.keys, &self.token, self.ttl_ms, self.reentrant).await?;
+    async fn grant(&self, wait: Wait) -> Result<Grant> {
+        let g = acquire_on(&*self.backend, &self.keys, &self.token, self.ttl_ms, self.reentrant, wait).await?;
         if g.acquired {
             self.watch.holds.store(g.count.max(0) as u64, Ordering::SeqCst);
             if g.count == 1 {

@@ -39,7 +39,7 @@
 //! # Ok::<(), redkit::Error>(())
 //! ```
 
-use super::lock::{acquire_on, check_ms, extend_on, new_token, not_owned, random_below, release_on, LockKeys};
+use super::lock::{acquire_on, check_ms, extend_on, new_token, not_owned, random_below, release_on, LockKeys, Wait};
 use crate::backend::{Backend, BackendRef, BoxFuture};
 use crate::error::{Error, ErrorKind, Result};
 use crate::patterns::keys;
@@ -299,7 +299,8 @@ impl Redlock {
 
     async fn attempt(&self, attempts: u32) -> Result<RedlockAcquisition> {
         let started = Stopwatch::start();
-        let results = self.on_all(|b| Box::pin(acquire_on(b, &self.keys, &self.token, self.ttl_ms, false))).await;
+        let results =
+            self.on_all(|b| Box::pin(acquire_on(b, &self.keys, &self.token, self.ttl_ms, false, Wait::No))).await;
         let locked = results.iter().filter(|r| matches!(r, Ok(g) if g.acquired)).count();
         let validity = self.validity(self.ttl_ms, started.elapsed());
         let quorum = self.quorum();

@@ -100,6 +100,13 @@ struct Eval {
     tokens: f64,
     ts: f64,
     new_tat: f64,
+    /// sliding_log: the stored sequence (raw), entries weighing more than 1, the latest score,
+    /// the keys' last expiry, and whether the trim changed what aux must say.
+    seq: Option<Vec<u8>>,
+    heavy: f64,
+    last: Option<f64>,
+    exp: Option<f64>,
+    dirty: bool,
 }
 
 struct Now {
@@ -187,6 +194,75 @@ fn fixed_window(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &mut Eval) -> Result<()
     Ok(())
 }
 
+/// Lua's `sliding_log`: the log's usage from aux (sum, heavy, last) and the trim's count.
+fn sliding_log(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &mut Eval, now: &Now, cost: f64) -> Result<()> {
+    let member = |v: &Value| weight(v.as_bytes().unwrap_or_default());
+    let cut = s(now.ms - l.window);
+    let fields = Cmd::new("HMGET").arg(l.aux).arg("sum").arg("seq").arg("heavy").arg("last").arg("exp");
+    let a = value::array(env.call(fields)?)?;
+    let field = |i: usize| a.get(i).and_then(num);
+    let (mut used, mut heavy, mut last) = (field(0), field(2), field(3));
+    x.seq = a.get(1).and_then(Value::as_bytes).map(<[u8]>::to_vec);
+    x.exp = field(4);
+    match (used, heavy, last) {
+        (Some(u), Some(0.0), Some(_)) => {
+            let gone = value::int(&env.call(Cmd::new("ZREMRANGEBYSCORE").arg(l.key).arg("-inf").arg(&cut))?)? as f64;
+            used = Some((u - gone).max(0.0));
+            x.dirty = gone > 0.0;
+        }
+        (Some(mut u), Some(mut h), Some(_)) => {
+            let gone = value::array(env.call(Cmd::new("ZRANGEBYSCORE").arg(l.key).arg("-inf").arg(&cut))?)?;
+            if !gone.is_empty() {
+                env.call(Cmd::new("ZREMRANGEBYSCORE").arg(l.key).arg("-inf").arg(&cut))?;
+            }
+            for g in &gone {
+                let w = member(g);
+                u -= w;
+                if w > 1.0 {
+                    h -= 1.0;
+                }
+            }
+            (used, heavy) = (Some(u.max(0.0)), Some(h.max(0.0)));
+            x.dirty = !gone.is_empty();
+        }
+        _ => {
+            env.call(Cmd::new("ZREMRANGEBYSCORE").arg(l.key).arg("-inf").arg(&cut))?;
+            let all = value::array(env.call(Cmd::new("ZRANGE").arg(l.key).arg(0).arg(-1))?)?;
+            let (mut u, mut h) = (0.0, 0.0);
+            for w in all.iter().map(member) {
+                u += w;
+                if w > 1.0 {
+                    h += 1.0;
+                }
+            }
+            (used, heavy) = (Some(u), Some(h));
+            let newest = value::array(env.call(Cmd::new("ZRANGE").arg(l.key).arg(-1).arg(-1).arg("WITHSCORES"))?)?;
+            last = newest.get(1).map(|score| num(score).unwrap_or(now.ms));
+            x.exp = None;
+        }
+    }
+    let used = used.unwrap_or(0.0);
+    (x.used, x.heavy, x.last) = (used, heavy.unwrap_or(0.0), last);
+    x.avail = (l.limit - used).max(0.0);
+    x.retry = 0.0;
+    let need = used + cost - l.limit;
+    let mut freed = 0.0;
+    if need > 0.0 {
+        let first = value::array(env.call(Cmd::new("ZRANGE").arg(l.key).arg(0).arg(s(need - 1.0)).arg("WITHSCORES"))?)?;
+        for pair in first.chunks(2) {
+            freed += member(&pair[0]);
+            x.retry = pair.get(1).and_then(num).unwrap_or(now.ms) + l.window - now.ms;
+            if freed >= need {
+                break;
+            }
+        }
+    }
+    x.reset = last.map_or(0.0, |last| (last + l.window - now.ms).max(0.0));
+    x.reset_c = x.reset.max(l.window);
+    Ok(())
+}
+
+/// Lua's `log`: a concurrency limiter's leases.
 fn log(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &mut Eval, now: &Now, cost: f64, offset: f64) -> Result<()> {
     let member = |v: &Value| weight(v.as_bytes().unwrap_or_default());
     let cut = s(now.ms - offset);
@@ -345,7 +421,7 @@ fn evaluate(env: &mut Env<'_, '_>, l: &Limit<'_>, now: &Now, cost: f64) -> Resul
     } else {
         match l.algo {
             Algo::FixedWindow => fixed_window(env, l, &mut x)?,
-            Algo::SlidingLog => log(env, l, &mut x, now, cost, l.window)?,
+            Algo::SlidingLog => sliding_log(env, l, &mut x, now, cost)?,
             Algo::Concurrency => log(env, l, &mut x, now, cost, 0.0)?,
             Algo::SlidingWindow => sliding_window(env, l, &mut x, now, cost)?,
             Algo::TokenBucket => token_bucket(env, l, &mut x, now, cost)?,
@@ -372,22 +448,43 @@ fn commit(env: &mut Env<'_, '_>, l: &Limit<'_>, x: &Eval, now: &Now, cost: f64, 
                 }
             }
         }
-        Algo::SlidingLog | Algo::Concurrency => {
-            let (member, score) = if l.algo == Algo::SlidingLog {
-                let seq = value::int(&env.call(Cmd::new("HINCRBY").arg(l.aux).arg("seq").arg(1))?)? as f64;
-                (format!("{}:{}", s(seq), s(cost)).into_bytes(), now.ms)
-            } else {
-                let mut member = lease.to_vec();
-                member.extend_from_slice(format!(":{}", s(cost)).as_bytes());
-                (member, now.ms + l.window)
+        Algo::SlidingLog => {
+            let stored = x.seq.clone().unwrap_or_else(|| b"0".to_vec());
+            let seq = match num(&Value::Bulk(stored)) {
+                Some(n) if n == n.floor() => n + 1.0,
+                _ => value::int(&env.call(Cmd::new("HINCRBY").arg(l.aux).arg("seq").arg(1))?)? as f64,
             };
-            env.call(Cmd::new("ZADD").arg(l.key).arg(s(score)).arg(&member))?;
+            env.call(Cmd::new("ZADD").arg(l.key).arg(s(now.ms)).arg(format!("{}:{}", s(seq), s(cost))))?;
+            let heavy = x.heavy + if cost > 1.0 { 1.0 } else { 0.0 };
+            let last = x.last.unwrap_or(now.ms).max(now.ms);
+            let exp = now.ms + l.window;
+            env.call(
+                Cmd::new("HSET")
+                    .arg(l.aux)
+                    .arg("sum")
+                    .arg(s(x.used + cost))
+                    .arg("seq")
+                    .arg(s(seq))
+                    .arg("heavy")
+                    .arg(s(heavy))
+                    .arg("last")
+                    .arg(s(last))
+                    .arg("exp")
+                    .arg(s(exp)),
+            )?;
+            if x.exp != Some(exp) || x.used == 0.0 {
+                env.call(Cmd::new("PEXPIRE").arg(l.key).arg(s(l.window)))?;
+                env.call(Cmd::new("PEXPIRE").arg(l.aux).arg(s(l.window)))?;
+            }
+        }
+        Algo::Concurrency => {
+            let mut member = lease.to_vec();
+            member.extend_from_slice(format!(":{}", s(cost)).as_bytes());
+            env.call(Cmd::new("ZADD").arg(l.key).arg(s(now.ms + l.window)).arg(&member))?;
             env.call(Cmd::new("HSET").arg(l.aux).arg("sum").arg(s(x.used + cost)))?;
             env.call(Cmd::new("PEXPIRE").arg(l.key).arg(s(l.window)))?;
             env.call(Cmd::new("PEXPIRE").arg(l.aux).arg(s(l.window)))?;
-            if l.algo == Algo::Concurrency {
-                return Ok(member);
-            }
+            return Ok(member);
         }
         Algo::SlidingWindow => {
             env.call(
@@ -437,7 +534,10 @@ fn check(env: &mut Env<'_, '_>, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Va
             remaining = x.avail - cost;
             reset = x.reset_c;
             lease = commit(env, l, x, &now, cost, &args[2])?;
-        } else if !x.ok {
+        } else if x.dirty {
+            env.call(Cmd::new("HSET").arg(l.aux).arg("sum").arg(s(x.used)).arg("heavy").arg(s(x.heavy)))?;
+        }
+        if !record && !x.ok {
             retry = x.retry;
             if !peek && !x.blocked && l.block > 0.0 {
                 env.call(Cmd::new("SET").arg(l.bkey).arg("1").arg("PX").arg(s(l.block)))?;

@@ -14,7 +14,7 @@ use crate::command;
 use crate::error::Result;
 use crate::resp::Value;
 
-/// `lock_acquire`: KEYS lock, fence, signal; ARGV token, ttl ms, reentrant.
+/// `lock_acquire`: KEYS lock, fence, signal; ARGV token, ttl ms, reentrant, wait (0 | 1 | 2).
 pub static LOCK_ACQUIRE: Script = Script::new("lock_acquire", include_str!("lua/lock_acquire.lua"), lock_acquire);
 /// `lock_release`: KEYS lock, signal; ARGV token, signal ttl ms.
 pub static LOCK_RELEASE: Script = Script::new("lock_release", include_str!("lua/lock_release.lua"), lock_release);
@@ -71,24 +71,32 @@ fn ints(items: &[i64]) -> Value {
 
 fn lock_acquire(env: &mut Env<'_, '_>, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
     let ttl = positive(args.get(1), 15, TTL_ERROR)?;
-    let now = env.time_ms() as i64;
+    let wait = args.get(3).map(Vec::as_slice);
     let lock = key(keys, 0)?;
     let owner = value::opt_bytes(&env.call(command!("HGET", lock, "token"))?)?;
     let Some(owner) = owner else {
         let fence = value::int(&env.call(command!("INCR", key(keys, 1)?))?)?;
         let token = args.first().cloned().unwrap_or_default();
-        env.call(command!("HSET", lock, "token", token, "count", 1, "fence", fence))?;
+        if wait == Some(b"2") {
+            env.call(command!("HSET", lock, "token", token, "count", 1, "fence", fence, "waiters", 1))?;
+            env.call(command!("DEL", key(keys, 2)?))?;
+        } else {
+            env.call(command!("HSET", lock, "token", token, "count", 1, "fence", fence))?;
+        }
         env.call(command!("PEXPIRE", lock, ttl))?;
-        env.call(command!("DEL", key(keys, 2)?))?;
-        return Ok(ints(&[1, fence, 1, digits_value(ttl), now]));
+        return Ok(ints(&[1, fence, 1, digits_value(ttl), 0]));
     };
     if Some(&owner) == args.first() && args.get(2).is_some_and(|r| r == b"1") {
         let count = value::int(&env.call(command!("HINCRBY", lock, "count", 1))?)?;
         env.call(command!("PEXPIRE", lock, ttl))?;
         let stored = value::opt_bytes(&env.call(command!("HGET", lock, "fence"))?)?;
         let fence = tonumber(stored.as_deref().unwrap_or(b"0")).unwrap_or(0.0);
-        return Ok(ints(&[1, fence as i64, count, digits_value(ttl), now]));
+        return Ok(ints(&[1, fence as i64, count, digits_value(ttl), 0]));
     }
+    if matches!(wait, Some(b"1" | b"2")) {
+        env.call(command!("HSET", lock, "waiters", 1))?;
+    }
+    let now = env.time_ms() as i64;
     let pttl = value::int(&env.call(command!("PTTL", lock))?)?;
     Ok(ints(&[0, 0, 0, pttl, now]))
 }
@@ -96,18 +104,25 @@ fn lock_acquire(env: &mut Env<'_, '_>, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Re
 fn lock_release(env: &mut Env<'_, '_>, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
     let signal_ttl = positive(args.get(1), 15, SIGNAL_TTL_ERROR)?;
     let lock = key(keys, 0)?;
-    if !holds(env, lock, args.first())? {
+    let fields = value::array(env.call(command!("HMGET", lock, "token", "count", "waiters"))?)?;
+    let field = |i: usize| fields.get(i).map(value::opt_bytes).transpose().map(Option::flatten);
+    let owner = field(0)?;
+    if owner.is_none() || owner.as_ref() != args.first() {
         return Ok(Value::Int(-1));
     }
-    let count = value::int(&env.call(command!("HINCRBY", lock, "count", -1))?)?;
-    if count > 0 {
-        return Ok(Value::Int(count));
+    if field(1)?.as_deref() != Some(b"1") {
+        let count = value::int(&env.call(command!("HINCRBY", lock, "count", -1))?)?;
+        if count > 0 {
+            return Ok(Value::Int(count));
+        }
     }
-    let signal = key(keys, 1)?;
     env.call(command!("DEL", lock))?;
-    env.call(command!("DEL", signal))?;
-    env.call(command!("RPUSH", signal, 1))?;
-    env.call(command!("PEXPIRE", signal, signal_ttl))?;
+    if field(2)?.is_some() {
+        let signal = key(keys, 1)?;
+        env.call(command!("DEL", signal))?;
+        env.call(command!("RPUSH", signal, 1))?;
+        env.call(command!("PEXPIRE", signal, signal_ttl))?;
+    }
     Ok(Value::Int(0))
 }
 

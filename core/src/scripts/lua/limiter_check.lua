@@ -1,5 +1,6 @@
 -- limiter_check: one rate-limit decision over one or more limits, all or nothing.
--- KEYS, 3 per limit: state, aux (sliding_log and concurrency: hash of seq and sum), block.
+-- KEYS, 3 per limit: state, aux (sliding_log: hash of sum, seq, heavy, last; concurrency: sum),
+-- block.
 -- ARGV: cost, mode ('consume' | 'peek'), lease id (concurrency; unique, chosen by the caller),
 -- then 6 per limit:
 --   algorithm, limit, window_ms, p1, p2, block_ms
@@ -75,8 +76,63 @@ local function fixed_window(l, x)
   x.reset_c = left
 end
 
--- A log of entries "id:weight" scored by time: sliding_log (score = when, lives a window)
--- and concurrency (score = lease expiry).
+-- sliding_log: a log of entries "seq:weight" scored by when they were recorded. aux keeps the
+-- weights' running sum, the sequence, how many entries weigh more than 1 ('heavy'), the latest
+-- score ('last') and the expiry both keys were last given ('exp'), all read in one HMGET: while
+-- every entry weighs 1, the trim's count is what it freed, so a call costs O(log n + expired)
+-- and no read of the log itself, and calls within one millisecond set the TTLs once. Without
+-- them (state from elsewhere) the log is counted once.
+local function sliding_log(l, x)
+  local cut = s(now - l.window)
+  local a = redis.call('HMGET', l.aux, 'sum', 'seq', 'heavy', 'last', 'exp')
+  local used, heavy, last = num(a[1]), num(a[3]), num(a[4])
+  x.seq, x.exp = a[2], num(a[5])
+  if used and heavy == 0 and last then
+    local gone = redis.call('ZREMRANGEBYSCORE', l.key, '-inf', cut)
+    used = math.max(used - gone, 0)
+    x.dirty = gone > 0
+  elseif used and heavy and last then
+    local gone = redis.call('ZRANGEBYSCORE', l.key, '-inf', cut)
+    if #gone > 0 then redis.call('ZREMRANGEBYSCORE', l.key, '-inf', cut) end
+    for j = 1, #gone do
+      local w = weight(gone[j])
+      used = used - w
+      if w > 1 then heavy = heavy - 1 end
+    end
+    used, heavy = math.max(used, 0), math.max(heavy, 0)
+    x.dirty = #gone > 0
+  else
+    redis.call('ZREMRANGEBYSCORE', l.key, '-inf', cut)
+    local all = redis.call('ZRANGE', l.key, 0, -1)
+    used, heavy = 0, 0
+    for j = 1, #all do
+      local w = weight(all[j])
+      used = used + w
+      if w > 1 then heavy = heavy + 1 end
+    end
+    local newest = redis.call('ZRANGE', l.key, -1, -1, 'WITHSCORES')
+    last = #newest > 0 and (num(newest[2]) or now) or nil
+    x.exp = nil
+  end
+  x.used, x.heavy, x.last = used, heavy, last
+  x.avail = math.max(l.limit - used, 0)
+  x.retry = 0
+  local need, freed = used + cost - l.limit, 0
+  if need > 0 then
+    -- Every weight is at least 1: the oldest `need` entries free enough.
+    local first = redis.call('ZRANGE', l.key, 0, s(need - 1), 'WITHSCORES')
+    for j = 1, #first, 2 do
+      freed = freed + weight(first[j])
+      x.retry = (num(first[j + 1]) or now) + l.window - now
+      if freed >= need then break end
+    end
+  end
+  -- A log emptied by the trim has its last entry at or before the cut: reset is 0.
+  x.reset = last and math.max(last + l.window - now, 0) or 0
+  x.reset_c = math.max(x.reset, l.window)
+end
+
+-- concurrency: a log of leases "id:weight" scored by their expiry; aux keeps the weights' sum.
 local function log(l, x, offset)
   -- The weights' running sum lives in aux.sum: a call costs O(expired + what it must wait
   -- for), not O(log). Without a sum (state from elsewhere) the log is counted once.
@@ -179,7 +235,7 @@ local function evaluate(l)
     x.blocked = true
     x.avail, x.retry, x.reset, x.reset_c = 0, blocked, blocked, blocked
   elseif l.algo == 'fixed_window' then fixed_window(l, x)
-  elseif l.algo == 'sliding_log' then log(l, x, l.window)
+  elseif l.algo == 'sliding_log' then sliding_log(l, x)
   elseif l.algo == 'concurrency' then log(l, x, 0)
   elseif l.algo == 'sliding_window' then sliding_window(l, x)
   elseif l.algo == 'token_bucket' then token_bucket(l, x)
@@ -198,19 +254,28 @@ local function commit(l, x)
       redis.call('INCRBY', l.key, s(cost))
       if x.ttl < 0 then redis.call('PEXPIRE', l.key, s(l.window)) end
     end
-  elseif l.algo == 'sliding_log' or l.algo == 'concurrency' then
-    local member = lease_id .. ':' .. s(cost)
-    local score = now + l.window
-    if l.algo == 'sliding_log' then
-      -- The sequence lives exactly as long as the log, so ids never repeat within it.
-      member = s(redis.call('HINCRBY', l.aux, 'seq', 1)) .. ':' .. s(cost)
-      score = now
+  elseif l.algo == 'sliding_log' then
+    -- The sequence lives exactly as long as the log, so ids never repeat within it. A stored
+    -- sequence that is no plain count goes through HINCRBY, which rejects a corrupted one.
+    local seq = num(x.seq or '0')
+    if seq and seq == math.floor(seq) then seq = seq + 1 else seq = redis.call('HINCRBY', l.aux, 'seq', 1) end
+    redis.call('ZADD', l.key, s(now), s(seq) .. ':' .. s(cost))
+    local exp = now + l.window
+    redis.call('HSET', l.aux, 'sum', s(x.used + cost), 'seq', s(seq), 'heavy', s(x.heavy + (cost > 1 and 1 or 0)),
+      'last', s(math.max(x.last or now, now)), 'exp', s(exp))
+    -- Both keys already expire at `exp` when an earlier call in this millisecond set it (and
+    -- recorded an entry, so the log was not emptied by this call's trim).
+    if x.exp ~= exp or x.used == 0 then
+      redis.call('PEXPIRE', l.key, s(l.window))
+      redis.call('PEXPIRE', l.aux, s(l.window))
     end
-    redis.call('ZADD', l.key, s(score), member)
+  elseif l.algo == 'concurrency' then
+    local member = lease_id .. ':' .. s(cost)
+    redis.call('ZADD', l.key, s(now + l.window), member)
     redis.call('HSET', l.aux, 'sum', s(x.used + cost))
     redis.call('PEXPIRE', l.key, s(l.window))
     redis.call('PEXPIRE', l.aux, s(l.window))
-    if l.algo == 'concurrency' then return member end
+    return member
   elseif l.algo == 'sliding_window' then
     redis.call('HSET', l.key, 'w', s(x.id), 'cur', s(x.cur + cost), 'prev', s(x.prev))
     redis.call('PEXPIRE', l.key, s(2 * l.window - x.e))
@@ -237,7 +302,11 @@ for i = 1, n do
     remaining = x.avail - cost
     reset = x.reset_c
     lease = commit(l, x)
-  elseif not x.ok then
+  elseif x.dirty then
+    -- A sliding log trimmed without recording: its aux follows.
+    redis.call('HSET', l.aux, 'sum', s(x.used), 'heavy', s(x.heavy))
+  end
+  if not record and not x.ok then
     retry = x.retry
     if not peek and not x.blocked and l.block > 0 then
       redis.call('SET', l.bkey, '1', 'PX', s(l.block))
