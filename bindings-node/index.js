@@ -836,7 +836,14 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Client = nativeBinding.Client
+module.exports.Geo = nativeBinding.Geo
+module.exports.Leaderboard = nativeBinding.Leaderboard
+module.exports.Limiter = nativeBinding.Limiter
+module.exports.LimiterSet = nativeBinding.LimiterSet
 module.exports.Lock = nativeBinding.Lock
+module.exports.Redlock = nativeBinding.Redlock
+module.exports.Semaphore = nativeBinding.Semaphore
 module.exports.Simulator = nativeBinding.Simulator
 module.exports.connect = nativeBinding.connect
 module.exports.connectCluster = nativeBinding.connectCluster
+module.exports.redlock = nativeBinding.redlock

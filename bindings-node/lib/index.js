@@ -12,5 +12,7 @@ const errors = require('./errors.js')
 const { lift, liftReply, ...errorClasses } = errors
 const api = adopt(native)
 require('./lock.js').install(api)
+require('./semaphore.js').install(api)
+require('./redlock.js').install(api)
 
 module.exports = { ...api, ...errorClasses }

@@ -12,5 +12,10 @@
 mod client;
 mod convert;
 mod errors;
+mod geo;
+mod leaderboard;
+mod limiter;
 mod lock;
 mod record;
+mod redlock;
+mod semaphore;
