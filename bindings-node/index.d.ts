@@ -90,6 +90,93 @@ export interface DeadLettered {
   dropped: string[]
 }
 
+/** The result of taking a semaphore permit. When `acquired`, `await using` releases it at scope end. */
+export interface Permit {
+  acquired: boolean
+  /** The permit's token, for `release` and `extend` (null when refused). */
+  token: string | null
+  /** Permits still free after this call. */
+  available: number
+  /** When refused, ms until the earliest lease runs out (0 when granted). */
+  retryAfter: number
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** The result of acquiring or extending a Redlock. When `acquired`, `await using` releases it. */
+export interface RedlockAcquisition {
+  /** Whether the lock is held (a quorum granted it with validity left). */
+  acquired: boolean
+  /** How many masters granted it in the last attempt. */
+  locked: number
+  /** Grants needed: N/2+1. */
+  quorum: number
+  /** Ms the lock is safe to use from now (0 when not held). */
+  validity: number
+  /** Attempts made. */
+  attempts: number
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** One limit's answer to one call. */
+export interface Decision {
+  allowed: boolean
+  /** What is left after this call (cost units; GCRA: calls that could pass at once). */
+  remaining: number
+  /** The limit (GCRA: the burst), as `X-RateLimit-Limit` reports it. */
+  limit: number
+  /** Ms until the caller's state is back to empty. */
+  resetAfter: number
+  /** 0 when allowed; otherwise ms until this call would be allowed (`Retry-After`). */
+  retryAfter: number
+  /** A concurrency limiter's lease for an admitted call (for `release`), else null. */
+  lease: string | null
+}
+
+/** A LimiterSet's answer: allowed only if every limit allows. */
+export interface MultiDecision {
+  allowed: boolean
+  /** The longest wait among the limits that denied (0 when allowed). */
+  retryAfter: number
+  /** Each limit's decision, in the set's order. */
+  decisions: Decision[]
+}
+
+/** A leaderboard entry: ranks are 1-based. */
+export interface LeaderboardEntry {
+  member: string
+  score: number
+  rank: number
+}
+
+/** A numbered page of a leaderboard. */
+export interface LeaderboardPage {
+  /** 1-based. */
+  page: number
+  size: number
+  /** Members on the board. */
+  total: number
+  /** Pages of this size. */
+  pages: number
+  entries: LeaderboardEntry[]
+}
+
+/** A distance unit of the geo index. */
+export type GeoUnit = 'm' | 'km' | 'mi' | 'ft'
+
+/** Where a member of a geo index is, in degrees. */
+export interface Position {
+  longitude: number
+  latitude: number
+}
+
+/** A member a geo search found, its distance in the search's unit. */
+export interface GeoHit {
+  member: string
+  distance: number
+  longitude: number
+  latitude: number
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -118,12 +205,140 @@ export declare class Client {
   get simulator(): Simulator | null
   /** `"sim"`, `"redis"` or `"cluster"`. */
   get backendName(): string
+  /** A geo index named `name`. */
+  geo(name: string, options?: GeoOptions | undefined | null): Geo
+  /** A leaderboard named `name`. */
+  leaderboard(name: string, options?: LeaderboardOptions | undefined | null): Leaderboard
+  /** A limiter named `name`. */
+  limiter(name: string, options?: LimiterOptions | undefined | null): Limiter
   /** A lock named `name`. */
   lock(name: string, options?: LockOptions | undefined | null): Lock
   /** Pub/sub over this client. */
   pubsub(options?: PubSubOptions | undefined | null): PubSub
   /** The stream `name`, trimmed on every add as `options` say. */
   stream(name: string, options?: StreamOptions | undefined | null): Stream
+  /** A semaphore named `name` with `permits` holders at a time. */
+  semaphore(name: string, options?: SemaphoreOptions | undefined | null): Semaphore
+}
+
+/** A geo index: one sorted set. */
+export declare class Geo {
+  /** Places `member` at a position (moving it if it was elsewhere); true if it is new. */
+  add(member: string, longitude: number, latitude: number): Promise<boolean>
+  /**
+   * Places several `[member, longitude, latitude]`; resolves to how many are new. Nothing is
+   * written when any position is out of range.
+   */
+  addMany(places: Array<[string, number, number]>): Promise<number>
+  /** Removes `member`; true if it was there. */
+  remove(member: string): Promise<boolean>
+  /** Where `member` is, or null if it is not in the index. */
+  position(member: string): Promise<Position | null>
+  /** Where each member is, in the order asked, null for those not in the index. */
+  positions(members: Array<string>): Promise<Array<Position | null>>
+  /**
+   * The distance between two members in `unit` (default `m`), or null if either is not in
+   * the index.
+   */
+  distance(a: string, b: string, unit?: GeoUnit): Promise<number | null>
+  /**
+   * The members in an area, nearest first; rejects with `NotFoundError` when the centre
+   * member is not in the index.
+   */
+  search(query: GeoSearch): Promise<GeoHit[]>
+  /** How many members the index has. */
+  count(): Promise<number>
+  /** Deletes the whole index; true if it existed. */
+  clear(): Promise<boolean>
+  /** The index's name. */
+  get name(): string
+  /** The sorted set's key. */
+  get key(): string
+}
+
+/** A leaderboard: one sorted set. */
+export declare class Leaderboard {
+  /** Sets `member`'s score; true if the member is new to the board. */
+  add(member: string, score: number): Promise<boolean>
+  /**
+   * Sets several scores at once, given as `[member, score]` pairs or `{ member: score }`;
+   * resolves to how many members are new.
+   */
+  addMany(entries: Array<[string, number]> | Record<string, number>): Promise<number>
+  /**
+   * Sets `member`'s score only if it beats the one it has (or the member is new): a
+   * personal best. True if the board changed.
+   */
+  addIfBetter(member: string, score: number): Promise<boolean>
+  /** Adds `by` (default 1, may be negative) to `member`'s score; resolves to the new score. */
+  increment(member: string, by?: number | undefined | null): Promise<number>
+  /** Removes `member`; true if it was on the board. */
+  remove(member: string): Promise<boolean>
+  /** `member`'s score, or null if it is not on the board. */
+  score(member: string): Promise<number | null>
+  /** `member`'s entry (rank and score read together), or null if it is not on the board. */
+  rank(member: string): Promise<LeaderboardEntry | null>
+  /** The first `n` entries. */
+  top(n: number): Promise<LeaderboardEntry[]>
+  /**
+   * `member` with up to `k` entries above and `k` below it, in board order; rejects with
+   * `NotFoundError` when `member` is not on the board.
+   */
+  around(member: string, k: number): Promise<LeaderboardEntry[]>
+  /** Page `page` (1-based) of `size` entries, with the board's total. */
+  page(page: number, size: number): Promise<LeaderboardPage>
+  /** How many members the board has. */
+  count(): Promise<number>
+  /** Deletes the whole board; true if it existed. */
+  clear(): Promise<boolean>
+  /** The board's name. */
+  get name(): string
+  /** `highest_first` or `lowest_first`. */
+  get order(): 'highest_first' | 'lowest_first'
+  /** The sorted set's key. */
+  get key(): string
+}
+
+/** A rate limiter: one limit per caller key. */
+export declare class Limiter {
+  /**
+   * Takes `cost` (default 1) from `key`'s allowance if it fits: a `Decision` (a concurrency
+   * limiter's admitted call carries a `lease`).
+   */
+  consume(key: string, cost?: number | undefined | null): Promise<Decision>
+  /** Whether `cost` (default 1) would be allowed now, consuming nothing. */
+  peek(key: string, cost?: number | undefined | null): Promise<Decision>
+  /** Forgets everything about `key` (counts, tokens, leases, a block). */
+  reset(key: string): Promise<void>
+  /** Ends a concurrency lease; true if it was live. */
+  release(key: string, lease: string): Promise<boolean>
+  /** The limiter's name. */
+  get name(): string
+  /** The algorithm's name (`gcra` …). */
+  get algorithm(): string
+  /** The limit (cost units per window, a bucket's capacity, concurrent calls). */
+  get limit(): number
+  /** The window in ms. */
+  get window(): number
+}
+
+/**
+ * Several limiters of one client checked atomically: a call is allowed only if every limit
+ * allows it, and a denied call consumes from none.
+ */
+export declare class LimiterSet {
+  /** A set of limiters made by one client (distinct names or prefixes). */
+  constructor(limiters: Array<Limiter>)
+  /** Takes `cost` (default 1) from every limit if all allow it, from none otherwise. */
+  consume(key: string, cost?: number | undefined | null): Promise<MultiDecision>
+  /** Whether `cost` (default 1) would be allowed by every limit now, consuming nothing. */
+  peek(key: string, cost?: number | undefined | null): Promise<MultiDecision>
+  /** Forgets `key` in every limit. */
+  reset(key: string): Promise<void>
+  /** Ends a lease a concurrency limit of the set handed out; true if it was live. */
+  release(key: string, lease: string): Promise<boolean>
+  /** The names of the set's limiters, in order. */
+  get names(): Array<string>
 }
 
 /** A distributed lock; one handle is one owner. */
@@ -190,6 +405,31 @@ export declare class PubSub {
   requester(service: string): Promise<Requester>
 }
 
+/** A lock over several independent Redis masters. */
+export declare class Redlock {
+  /**
+   * Acquires with the retries: a `RedlockAcquisition` (`acquired`, `locked`, `quorum`,
+   * `validity`, `attempts`); when acquired it is disposable (`await using`).
+   */
+  acquire(): Promise<RedlockAcquisition>
+  /** One attempt, no retries. */
+  tryAcquire(): Promise<RedlockAcquisition>
+  /**
+   * Releases on every master; resolves to how many released a hold of this owner
+   * (rejects with `LockNotOwnedError` if none did).
+   */
+  release(): Promise<number>
+  /**
+   * Sets the lease on every master to `ttl` ms from now; needs the quorum (rejects with
+   * `LockNotOwnedError` otherwise: treat the lock as lost).
+   */
+  extend(ttl: number): Promise<RedlockAcquisition>
+  /** The quorum: N/2+1. */
+  get quorum(): number
+  /** The lock's name. */
+  get name(): string
+}
+
 /**
  * Sends requests to one service from a reply channel of its own (one round trip each);
  * `close()` (or `await using`) unsubscribes it.
@@ -209,6 +449,29 @@ export declare class Requester {
   get service(): string
   /** The channel its answers come back on. */
   get replyChannel(): string
+}
+
+/** A distributed counting semaphore. */
+export declare class Semaphore {
+  /**
+   * Takes a permit, waiting up to `timeout` ms (default: the semaphore's `blockingTimeout`;
+   * 0 tries once). A `Permit` (`acquired`, `token`, `available`, `retryAfter`); when granted
+   * it is disposable: `await using permit = await sem.acquire()` releases it at scope end.
+   */
+  acquire(timeout?: number | undefined | null): Promise<Permit>
+  /** Tries once without waiting. */
+  tryAcquire(): Promise<Permit>
+  /** Returns the permit `token`; rejects with `LockNotOwnedError` if it holds no live permit. */
+  release(token: string): Promise<void>
+  /**
+   * Renews the permit `token` for `lease` ms from now; rejects with `LockNotOwnedError` if
+   * it holds no live permit.
+   */
+  extend(token: string, lease: number): Promise<void>
+  /** How many permits are held now. */
+  count(): Promise<number>
+  /** The semaphore's name. */
+  get name(): string
 }
 
 /** An in-memory Redis 7 server with an optional manual (virtual) clock. */
@@ -381,6 +644,79 @@ export interface ExecuteManyOptions {
   transaction?: boolean
 }
 
+/** Options of `client.geo(name, options)`. */
+export interface GeoOptions {
+  /** Key prefix (default `redkit:`). */
+  prefix?: string
+}
+
+/**
+ * A search of `geo.search(query)`: a centre (`member`, or `longitude` and `latitude`) and an
+ * area (`radius`, or `width` and `height`), in `unit` (default `m`).
+ */
+export interface GeoSearch {
+  /** Centre at this member. */
+  member?: string
+  /** Centre at this point (with `latitude`). */
+  longitude?: number
+  /** Centre at this point (with `longitude`). */
+  latitude?: number
+  /** A circle of this radius. */
+  radius?: number
+  /** A box this wide (with `height`). */
+  width?: number
+  /** A box this high (with `width`). */
+  height?: number
+  /** The unit of the area and of the distances returned: `m` (default), `km`, `mi`, `ft`. */
+  unit?: GeoUnit
+  /** At most this many hits. */
+  count?: number
+  /** With `count`: the first hits found rather than the nearest (still sorted). */
+  any?: boolean
+  /** Farthest first instead of nearest first. */
+  farthestFirst?: boolean
+}
+
+/** Options of `client.leaderboard(name, options)`; durations in milliseconds. */
+export interface LeaderboardOptions {
+  /** `highest_first` (default: points) or `lowest_first` (race times). */
+  order?: 'highest_first' | 'lowest_first'
+  /** The board expires this long after its last write (default: never). */
+  ttl?: number
+  /** Key prefix (default `redkit:`). */
+  prefix?: string
+}
+
+/** Options of `client.limiter(name, options)`; durations in milliseconds. */
+export interface LimiterOptions {
+  /**
+   * `fixed_window` (default), `sliding_log`, `sliding_window`, `token_bucket`, `gcra` or
+   * `concurrency`.
+   */
+  algorithm?: 'fixed_window' | 'sliding_log' | 'sliding_window' | 'token_bucket' | 'gcra' | 'concurrency'
+  /** Calls (cost units) per window; a token bucket's capacity; concurrent calls (default 10). */
+  limit?: number
+  /** The window (default 1,000); a concurrency lease's lifetime. */
+  window?: number
+  /** GCRA: calls that may pass at once (default: the limit). */
+  burst?: number
+  /** Token bucket: tokens added every `refillInterval` (default: the limit). */
+  refill?: number
+  /** Token bucket: how often `refill` tokens are added (default: the window). */
+  refillInterval?: number
+  /** After a denial, deny the key this long (default 0). */
+  blockFor?: number
+  /**
+   * When Redis cannot be reached: `error` (reject, default), `open` (allow) or `closed`
+   * (deny).
+   */
+  onUnreachable?: 'error' | 'open' | 'closed'
+  /** Keep limiting in this process while Redis cannot be reached. */
+  localFallback?: boolean
+  /** Key prefix (default `redkit:`). */
+  prefix?: string
+}
+
 /** Options of `client.lock(name, options)`; durations in milliseconds. */
 export interface LockOptions {
   /**
@@ -424,6 +760,42 @@ export interface PubSubOptions {
    * Prefix of the request/response channels (default `redkit:`); plain channels are used
    * exactly as given.
    */
+  prefix?: string
+}
+
+/** A Redlock named `name` over the masters behind `clients`. */
+export declare function redlock(clients: Array<Client>, name: string, options?: RedlockOptions | undefined | null): Redlock
+
+/** Options of `redlock(clients, name, options)`; durations in milliseconds. */
+export interface RedlockOptions {
+  /** Lease on each master (default 10,000). */
+  ttl?: number
+  /** Share of the ttl assumed lost to clock drift (default 0.01). */
+  driftFactor?: number
+  /** Attempts after the first one in `acquire()` (default 3). */
+  retryCount?: number
+  /** Pause between attempts (default 200). */
+  retryDelay?: number
+  /** Random extra pause up to this (default 100). */
+  retryJitter?: number
+  /** Bound on each master's answer (default 100). */
+  instanceTimeout?: number
+  /** Key prefix (default `redkit:`). */
+  prefix?: string
+}
+
+/** Options of `client.semaphore(name, options)`; durations in milliseconds. */
+export interface SemaphoreOptions {
+  /** How many holders at a time (default 1). */
+  permits?: number
+  /**
+   * Lease of a permit (default 10,000): it frees itself this long after the acquire or the
+   * last extend unless released first.
+   */
+  lease?: number
+  /** How long `acquire()` waits by default (default 10,000; 0 tries once). */
+  blockingTimeout?: number
+  /** Key prefix (default `redkit:`). */
   prefix?: string
 }
 

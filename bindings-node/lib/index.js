@@ -14,5 +14,7 @@ const api = adopt(native)
 require('./lock.js').install(api)
 require('./stream.js').install(api)
 require('./pubsub.js').install(api)
+require('./semaphore.js').install(api)
+require('./redlock.js').install(api)
 
 module.exports = { ...api, ...errorClasses }

@@ -5,7 +5,9 @@ const redkit = createRequire(import.meta.url)('./index.js')
 
 export const {
   Simulator, Client, connect, connectCluster,
+  Lock, Semaphore, Redlock, Limiter, Leaderboard, Geo, Stream, PubSub, Subscription, Requester,
   RedkitError, ResponseError, ConnectionError, TimeoutError, LockNotOwnedError, InvalidArgumentError,
-  SerializationError, ProtocolError, StorageError, NotFoundError
+  SerializationError, ProtocolError, StorageError, NotFoundError,
+  redlock, LimiterSet
 } = redkit
 export default redkit

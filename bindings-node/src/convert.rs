@@ -126,3 +126,11 @@ impl Arg {
         self.0
     }
 }
+
+/// A count from JavaScript (permits, limit, cost …): a whole number ≥ 0.
+pub fn count(what: &str, n: f64) -> napi::Result<u64> {
+    if !n.is_finite() || n < 0.0 || n.fract() != 0.0 || n > 9.0e15 {
+        return Err(invalid(format!("{what} must be a whole number ≥ 0, got {n}")));
+    }
+    Ok(n as u64)
+}

@@ -12,8 +12,13 @@
 mod client;
 mod convert;
 mod errors;
+mod geo;
+mod leaderboard;
+mod limiter;
 mod lock;
 mod pubsub;
 mod record;
+mod redlock;
+mod semaphore;
 mod stream;
 mod subscription;

@@ -89,3 +89,90 @@ export interface DeadLettered {
   /** Ids acknowledged whose entries had already been deleted from the stream. */
   dropped: string[]
 }
+
+/** The result of taking a semaphore permit. When `acquired`, `await using` releases it at scope end. */
+export interface Permit {
+  acquired: boolean
+  /** The permit's token, for `release` and `extend` (null when refused). */
+  token: string | null
+  /** Permits still free after this call. */
+  available: number
+  /** When refused, ms until the earliest lease runs out (0 when granted). */
+  retryAfter: number
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** The result of acquiring or extending a Redlock. When `acquired`, `await using` releases it. */
+export interface RedlockAcquisition {
+  /** Whether the lock is held (a quorum granted it with validity left). */
+  acquired: boolean
+  /** How many masters granted it in the last attempt. */
+  locked: number
+  /** Grants needed: N/2+1. */
+  quorum: number
+  /** Ms the lock is safe to use from now (0 when not held). */
+  validity: number
+  /** Attempts made. */
+  attempts: number
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** One limit's answer to one call. */
+export interface Decision {
+  allowed: boolean
+  /** What is left after this call (cost units; GCRA: calls that could pass at once). */
+  remaining: number
+  /** The limit (GCRA: the burst), as `X-RateLimit-Limit` reports it. */
+  limit: number
+  /** Ms until the caller's state is back to empty. */
+  resetAfter: number
+  /** 0 when allowed; otherwise ms until this call would be allowed (`Retry-After`). */
+  retryAfter: number
+  /** A concurrency limiter's lease for an admitted call (for `release`), else null. */
+  lease: string | null
+}
+
+/** A LimiterSet's answer: allowed only if every limit allows. */
+export interface MultiDecision {
+  allowed: boolean
+  /** The longest wait among the limits that denied (0 when allowed). */
+  retryAfter: number
+  /** Each limit's decision, in the set's order. */
+  decisions: Decision[]
+}
+
+/** A leaderboard entry: ranks are 1-based. */
+export interface LeaderboardEntry {
+  member: string
+  score: number
+  rank: number
+}
+
+/** A numbered page of a leaderboard. */
+export interface LeaderboardPage {
+  /** 1-based. */
+  page: number
+  size: number
+  /** Members on the board. */
+  total: number
+  /** Pages of this size. */
+  pages: number
+  entries: LeaderboardEntry[]
+}
+
+/** A distance unit of the geo index. */
+export type GeoUnit = 'm' | 'km' | 'mi' | 'ft'
+
+/** Where a member of a geo index is, in degrees. */
+export interface Position {
+  longitude: number
+  latitude: number
+}
+
+/** A member a geo search found, its distance in the search's unit. */
+export interface GeoHit {
+  member: string
+  distance: number
+  longitude: number
+  latitude: number
+}

@@ -11,6 +11,8 @@ import { T0, World, loadAll, run } from './scenarios/runner.mjs'
 import { unsupported } from './scenarios/adapters.mjs'
 import './scenarios/streams.mjs'
 import './scenarios/pubsub.mjs'
+import './scenarios/limits.mjs'
+import './scenarios/rankings.mjs'
 
 const redkit = createRequire(import.meta.url)('../../bindings-node')
 const scenarios = loadAll()

@@ -50,6 +50,7 @@ export class World {
     this.sim = sim
     this.redisUrl = redisUrl
     this.clients = new Map()
+    this.dead = null
   }
 
   /** The scenario's client (db 0) or `other(db)`: an independent database. */
@@ -60,9 +61,20 @@ export class World {
     return this.clients.get(db)
   }
 
+  /** A client whose every call fails with a connection error: one of a simulator refusing
+   * connections, on the scenario's clock (`advance` moves it too). */
+  unreachable () {
+    if (!this.dead) {
+      this.dead = new this.redkit.Simulator(this.sim ? { manualClock: true, start: this.sim.now() } : {})
+      this.dead.refuseConnections(true)
+    }
+    return this.dead.client()
+  }
+
   async advance (ms) {
     if (this.sim) {
       this.sim.advance(ms)
+      this.dead?.advance(ms)
       await sleep(2) // let tasks woken by the advance run
     } else {
       await sleep(ms)

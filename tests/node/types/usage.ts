@@ -7,6 +7,10 @@ import {
   Acquisition, Client, ConnectionError, InvalidArgumentError, Lock, LockNotOwnedError, RedisReply, RedkitError, Release,
   ResponseError, Simulator, connect
 } from 'redkit'
+import {
+  Decision, Geo, GeoHit, Leaderboard, LeaderboardEntry, LeaderboardPage, Limiter, LimiterSet, MultiDecision, Permit,
+  Position, Redlock, RedlockAcquisition, Semaphore, TimeoutError, redlock
+} from 'redkit'
 
 async function locks (client: Client): Promise<number | null> {
   const lock: Lock = client.lock('report', { ttl: 30_000, blockingTimeout: 5000, reentrant: true, watchdog: false })
@@ -120,3 +124,70 @@ async function pubsub (client: Client): Promise<void> {
 
 void streams
 void pubsub
+
+async function limits (client: Client, other: Client): Promise<void> {
+  const sem: Semaphore = client.semaphore('pool', { permits: 3, lease: 10_000, blockingTimeout: 500, prefix: 'app:' })
+  const permit: Permit = await sem.acquire(100)
+  if (permit.acquired && permit.token !== null) {
+    await sem.extend(permit.token, 20_000)
+    await sem.release(permit.token)
+  }
+  await (await sem.tryAcquire())[Symbol.asyncDispose]()
+  const held: number = await sem.withPermit(async (p: Permit) => p.available, 1000)
+  const inUse: number = await sem.count()
+
+  const rl: Redlock = redlock([client, other], 'invoice', { ttl: 5000, retryCount: 2, retryDelay: 100, driftFactor: 0.01 })
+  const got: RedlockAcquisition = await rl.acquire()
+  const validity: number = got.validity
+  await rl.tryAcquire()
+  await rl.extend(5000)
+  const released: number = await rl.release()
+  const quorum: number = rl.quorum
+  const fromWork: string = await rl.withLock(async (h: RedlockAcquisition) => `${h.locked}/${h.quorum}`)
+
+  const limiter: Limiter = client.limiter('api', { algorithm: 'gcra', limit: 10, window: 1000, burst: 5, onUnreachable: 'open' })
+  const d: Decision = await limiter.consume('user:1', 2)
+  const wait: number = d.allowed ? 0 : d.retryAfter + d.resetAfter
+  await limiter.peek('user:1')
+  await limiter.reset('user:1')
+  const conc = client.limiter('conc', { algorithm: 'concurrency', limit: 2 })
+  const lease: string | null = (await conc.consume('k')).lease
+  if (lease !== null) await conc.release('k', lease)
+  const set = new LimiterSet([limiter, conc])
+  const m: MultiDecision = await set.consume('user:1')
+  const each: Decision[] = m.decisions
+
+  const board: Leaderboard = client.leaderboard('game', { order: 'lowest_first', ttl: 86_400_000 })
+  await board.addMany([['ann', 1], ['bob', 2]])
+  await board.addMany({ cy: 3 })
+  const rank: LeaderboardEntry | null = await board.rank('ann')
+  const top: LeaderboardEntry[] = await board.top(10)
+  const page: LeaderboardPage = await board.page(1, 20)
+  const score: number | null = await board.score('ann')
+
+  const geo: Geo = client.geo('shops')
+  await geo.addMany([['a', 2.35, 48.85]])
+  const where: Position | null = await geo.position('a')
+  const km: number | null = await geo.distance('a', 'b', 'km')
+  const hits: GeoHit[] = await geo.search({ longitude: 2.35, latitude: 48.85, radius: 5, unit: 'km', count: 10, farthestFirst: true })
+
+  try {
+    await sem.withPermit(() => 1, 0)
+  } catch (e) {
+    if (e instanceof TimeoutError) console.log(e.kind)
+  }
+  console.log(held, inUse, validity, released, quorum, fromWork, wait, each, rank, top, page, score, where, km, hits)
+
+  // @ts-expect-error release needs the permit's token
+  await sem.release()
+  // @ts-expect-error an unknown algorithm is refused
+  client.limiter('x', { algorithm: 'leaky_bucket' })
+  // @ts-expect-error redlock takes clients, not URLs
+  redlock(['redis://127.0.0.1'], 'x')
+  // @ts-expect-error a unit is m, km, mi or ft
+  await geo.distance('a', 'b', 'parsecs')
+  // @ts-expect-error leaderboard entries are [member, score] pairs
+  await board.addMany([['ann']])
+}
+
+void limits
