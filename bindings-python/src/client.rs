@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 use pyo3::IntoPyObjectExt;
 use redkit::backend::{BackendRef, ClusterBackend, Cmd, RedisBackend, RedisOptions, SimBackend};
+use redkit::resp::Value;
 use redkit::sim::{Clock, Simulator as CoreSimulator};
 use std::sync::Arc;
 
@@ -200,18 +201,25 @@ impl Client {
         transaction: bool,
         raise_on_error: bool,
     ) -> PyResult<Py<PyAny>> {
-        let cmds = commands
-            .try_iter()?
-            .map(|c| command(c?.try_iter()?.collect::<PyResult<Vec<_>>>()?))
-            .collect::<PyResult<Vec<Cmd>>>()?;
-        let backend = self.backend.clone();
-        self.mode.run_with(py, async move { backend.pipeline(cmds, transaction).await }, move |py, replies| {
+        let cmds = match commands.cast::<PyList>() {
+            Ok(list) => list.iter().map(|c| command_of(&c)).collect::<PyResult<Vec<Cmd>>>()?,
+            Err(_) => commands.try_iter()?.map(|c| command_of(&c?)).collect::<PyResult<Vec<Cmd>>>()?,
+        };
+        let convert = move |py: Python<'_>, replies: Vec<Value>| {
             let items = replies
                 .into_iter()
                 .map(|v| if raise_on_error { reply_to_py(py, v) } else { value_to_py(py, v, true) })
                 .collect::<PyResult<Vec<_>>>()?;
             PyList::new(py, items)?.into_py_any(py)
-        })
+        };
+        if let (Mode::Sync, Some(sim)) = (self.mode, &self.direct) {
+            if cmds.iter().all(|c| c.blocking_timeout().is_none()) {
+                let replies = py.detach(|| sim.pipeline_now(&cmds, transaction)).map_err(crate::errors::to_py_err)?;
+                return convert(py, replies);
+            }
+        }
+        let backend = self.backend.clone();
+        self.mode.run_with(py, async move { backend.pipeline(cmds, transaction).await }, convert)
     }
 
     /// True for a `redkit.aio` client (methods return awaitables).
@@ -237,9 +245,25 @@ impl Client {
     }
 }
 
+/// A command of `execute_many`: a tuple, a list or any other iterable of arguments. Tuples and
+/// lists are read in place (an iterator object per command would also wake Python's GC).
+fn command_of(c: &Bound<'_, PyAny>) -> PyResult<Cmd> {
+    if let Ok(t) = c.cast::<PyTuple>() {
+        return command(t.iter());
+    }
+    if let Ok(l) = c.cast::<PyList>() {
+        return command(l.iter());
+    }
+    command(c.try_iter()?.collect::<PyResult<Vec<_>>>()?)
+}
+
 /// A command from Python arguments: `execute("SET", "k", 1)`.
 fn command<'py>(args: impl IntoIterator<Item = Bound<'py, PyAny>>) -> PyResult<Cmd> {
-    let argv = args.into_iter().map(|a| arg_bytes(&a)).collect::<PyResult<Vec<_>>>()?;
+    let args = args.into_iter();
+    let mut argv = Vec::with_capacity(args.size_hint().0);
+    for a in args {
+        argv.push(arg_bytes(&a)?);
+    }
     if argv.is_empty() {
         return Err(PyValueError::new_err("a command needs at least its name"));
     }

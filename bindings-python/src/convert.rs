@@ -7,6 +7,7 @@
 use crate::errors::to_py_err;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PySet, PyString};
 use pyo3::IntoPyObjectExt;
 use redkit::resp::Value;
@@ -26,7 +27,7 @@ pub fn arg_bytes(a: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     }
     if a.is_instance_of::<PyInt>() {
         return Ok(match a.extract::<i64>() {
-            Ok(i) => i.to_string().into_bytes(),
+            Ok(i) => int_bytes(i),
             Err(_) => a.str()?.to_cow()?.as_bytes().to_vec(),
         });
     }
@@ -43,6 +44,28 @@ pub fn arg_bytes(a: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         "a Redis argument must be bytes, str, int or float, not {}",
         a.get_type().name()?
     )))
+}
+
+/// The decimal text of `i` (what `str(i)` gives), without the formatting machinery of
+/// `to_string`: an int argument is on the hot path of `execute`.
+fn int_bytes(i: i64) -> Vec<u8> {
+    let mut digits = [0u8; 20];
+    let mut n = i.unsigned_abs();
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut out = Vec::with_capacity(digits.len() - start + 1);
+    if i < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[start..]);
+    out
 }
 
 /// A reply as Python values: bytes, int, float, bool, list, dict (RESP3 maps), set, None; an
@@ -63,6 +86,7 @@ pub fn value_to_py(py: Python<'_>, v: Value, errors_as_values: bool) -> PyResult
     };
     match v {
         Value::Int(i) => i.into_py_any(py),
+        Value::Simple(b) if b == b"OK" => Ok(ok(py)),
         Value::Bulk(b) | Value::Simple(b) | Value::DoubleText(b) => PyBytes::new(py, &b).into_py_any(py),
         Value::Verbatim { text, .. } => PyBytes::new(py, &text).into_py_any(py),
         Value::Nil | Value::NilArray => Ok(py.None()),
@@ -93,6 +117,12 @@ pub fn value_to_py(py: Python<'_>, v: Value, errors_as_values: bool) -> PyResult
         Value::Error(e) => Err(to_py_err(Error::new(ErrorKind::Reply, String::from_utf8_lossy(&e)))),
         other => PyBytes::new(py, other.to_text().as_bytes()).into_py_any(py),
     }
+}
+
+/// `b"OK"`, the most common reply, made once (bytes are immutable, so one object serves all).
+fn ok(py: Python<'_>) -> Py<PyAny> {
+    static OK: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    OK.get_or_init(py, || PyBytes::new(py, b"OK").into_any().unbind()).clone_ref(py)
 }
 
 /// A duration in seconds: int, float or `datetime.timedelta`.

@@ -156,6 +156,36 @@ async fn pipelines_keep_error_replies_in_place_and_transactions_unwrap_exec() {
     assert_eq!(replies, vec![Value::Int(1), Value::Int(2)]);
 }
 
+/// `pipeline_now` (one lock for the whole batch) answers exactly what `pipeline` answers: error
+/// replies in place, a transaction unwrapped or aborted, pub/sub replies, a QUIT half-way.
+#[tokio::test]
+async fn pipeline_now_answers_what_pipeline_answers() {
+    let batches = vec![
+        (vec![command!("SET", "k", "v"), command!("LPUSH", "k", "x"), command!("GET", "k")], false),
+        (vec![command!("INCR", "n"), command!("INCR", "n"), command!("HSET", "h", "f", 1.5)], true),
+        (vec![command!("INCR", "n"), command!("NOSUCH"), command!("INCR", "n")], true),
+        (vec![command!("SET", "k", "v"), command!("LPUSH", "k", "x")], true),
+        (vec![command!("SUBSCRIBE", "a", "b"), command!("PING"), command!("UNSUBSCRIBE")], false),
+        (
+            vec![
+                command!("ZADD", "z", 1, "m"),
+                command!("ZSCORE", "z", "m"),
+                command!("RPUSH", "q", 1),
+                command!("BLPOP", "q", 1),
+            ],
+            false,
+        ),
+        (vec![command!("SET", "k", "v"), command!("QUIT"), command!("GET", "k")], false),
+    ];
+    let (_sa, a) = manual();
+    let (_sb, b) = manual();
+    for (cmds, atomic) in batches {
+        let slow = a.pipeline(cmds.clone(), atomic).await.map_err(|e| e.to_string());
+        let now = b.pipeline_now(&cmds, atomic).map_err(|e| e.to_string());
+        assert_eq!(now, slow, "{cmds:?} atomic={atomic}");
+    }
+}
+
 #[tokio::test]
 async fn replies_have_resp2_shapes() {
     let (_sim, b) = manual();

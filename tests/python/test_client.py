@@ -47,6 +47,23 @@ def test_execute_many_and_transactions(client: redkit.Client) -> None:
         client.execute_many([("LPUSH", "b", 1)])
 
 
+@pytest.mark.parametrize("n", [0, 7, -7, 10**18, 2**63 - 1, -(2**63), 2**64, -(2**70)])
+def test_int_arguments_are_their_decimal_text(client: redkit.Client, n: int) -> None:
+    assert client.execute("SET", "n", n) == b"OK"
+    assert client.execute("GET", "n") == str(n).encode()
+
+
+def test_execute_many_takes_tuples_lists_and_iterables(client: redkit.Client) -> None:
+    commands = iter([("SET", "t", 1), ["INCR", "t"], iter(["INCRBY", "t", 2]), ("GET", "t")])
+    assert client.execute_many(commands) == [b"OK", 2, 4, b"4"]
+    assert client.execute_many((c for c in [("INCR", "t")]), transaction=True) == [5]
+    with pytest.raises(ValueError, match="at least its name"):
+        client.execute_many([()])
+    with pytest.raises(redkit.ResponseError, match="EXECABORT"):
+        client.execute_many([("INCR", "t"), ("NOSUCHCOMMAND",)], transaction=True)
+    assert client.execute("GET", "t") == b"5"
+
+
 def test_resp3_map_is_a_dict() -> None:
     sim = redkit.Simulator()
     hello = sim.client().execute("HELLO", 3)

@@ -58,16 +58,22 @@ impl Cmd {
                 .filter(|s| s.is_finite() && *s >= 0.0)
                 .map(Duration::from_secs_f64)
         };
-        let name = self.name();
-        match name.as_str() {
-            "BLPOP" | "BRPOP" | "BZPOPMIN" | "BZPOPMAX" | "BRPOPLPUSH" | "BLMOVE" => seconds(self.args.last()?),
-            "BLMPOP" | "BZMPOP" => seconds(self.args.get(1)?),
-            "XREAD" | "XREADGROUP" => {
-                let i = self.args.iter().position(|a| a.eq_ignore_ascii_case(b"BLOCK"))?;
-                let ms = std::str::from_utf8(self.args.get(i + 1)?).ok()?.parse::<u64>().ok()?;
-                Some(Duration::from_millis(ms))
-            }
-            _ => None,
+        // On the path of every raw command: compare the name in place, no upper-cased copy.
+        let name = self.args.first()?;
+        if !matches!(name.first(), Some(b'b' | b'B' | b'x' | b'X')) {
+            return None;
+        }
+        let is = |names: &[&str]| names.iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes()));
+        if is(&["BLPOP", "BRPOP", "BZPOPMIN", "BZPOPMAX", "BRPOPLPUSH", "BLMOVE"]) {
+            seconds(self.args.last()?)
+        } else if is(&["BLMPOP", "BZMPOP"]) {
+            seconds(self.args.get(1)?)
+        } else if is(&["XREAD", "XREADGROUP"]) {
+            let i = self.args.iter().position(|a| a.eq_ignore_ascii_case(b"BLOCK"))?;
+            let ms = std::str::from_utf8(self.args.get(i + 1)?).ok()?.parse::<u64>().ok()?;
+            Some(Duration::from_millis(ms))
+        } else {
+            None
         }
     }
 }

@@ -107,6 +107,26 @@ impl SimBackend {
         self.finish(c, v).and_then(reply_to_result)
     }
 
+    /// [`Backend::pipeline`] right now on this thread, with no future: the commands run back to
+    /// back under one lock ([`Connection::execute_batch`]). The fast path of a binding's raw
+    /// `execute_many`; the same replies and errors as [`Backend::pipeline`].
+    #[cfg(not(target_family = "wasm"))]
+    pub fn pipeline_now(&self, cmds: &[Cmd], atomic: bool) -> Result<Vec<Value>> {
+        let mut c = self.checkout()?;
+        let (multi, exec) = (vec![b"MULTI".to_vec()], vec![b"EXEC".to_vec()]);
+        let wrapped = atomic
+            .then_some(&multi[..])
+            .into_iter()
+            .chain(cmds.iter().map(Cmd::args))
+            .chain(atomic.then_some(&exec[..]));
+        let out: Vec<Value> = c.execute_batch(wrapped).into_iter().map(Value::into_resp2).collect();
+        if let Some(Value::Error(e)) = out.iter().find(|v| matches!(v, Value::Error(e) if is_dead(e))) {
+            return Err(dead_or_reply(e.clone()));
+        }
+        self.checkin(c);
+        pipeline_replies(out, atomic)
+    }
+
     fn finish(&self, c: Connection, v: Value) -> Result<Value> {
         match v {
             Value::Error(e) if is_dead(&e) => Err(dead_or_reply(e)),
@@ -126,6 +146,19 @@ async fn run_on(c: &mut Connection, argv: &[Vec<u8>]) -> Value {
         Submitted::Blocked => c.reply().await.unwrap_or(Value::NilArray),
     };
     v.into_resp2()
+}
+
+/// A pipeline's replies: as they are, or for a transaction (MULTI … EXEC) EXEC's.
+fn pipeline_replies(mut out: Vec<Value>, atomic: bool) -> Result<Vec<Value>> {
+    if !atomic {
+        return Ok(out);
+    }
+    match out.pop() {
+        Some(Value::Array(replies)) => Ok(replies),
+        Some(Value::Error(e)) => Err(dead_or_reply(e)),
+        Some(Value::NilArray) => Err(Error::new(ErrorKind::Reply, "EXECABORT transaction aborted")),
+        other => Err(Error::new(ErrorKind::Protocol, format!("unexpected EXEC reply {other:?}"))),
+    }
 }
 
 fn is_dead(e: &[u8]) -> bool {
@@ -158,15 +191,7 @@ impl Backend for SimBackend {
                 out.push(v);
             }
             self.checkin(c);
-            if !atomic {
-                return Ok(out);
-            }
-            match out.pop() {
-                Some(Value::Array(replies)) => Ok(replies),
-                Some(Value::Error(e)) => Err(dead_or_reply(e)),
-                Some(Value::NilArray) => Err(Error::new(ErrorKind::Reply, "EXECABORT transaction aborted")),
-                other => Err(Error::new(ErrorKind::Protocol, format!("unexpected EXEC reply {other:?}"))),
-            }
+            pipeline_replies(out, atomic)
         })
     }
 

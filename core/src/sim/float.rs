@@ -55,11 +55,12 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
         return None;
     }
     let s = std::str::from_utf8(b).ok()?;
-    let lower = s.to_ascii_lowercase();
-    match lower.as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => return Some(f64::INFINITY),
-        "-inf" | "-infinity" => return Some(f64::NEG_INFINITY),
-        _ => {}
+    let is = |names: &[&str]| names.iter().any(|n| b.eq_ignore_ascii_case(n.as_bytes()));
+    if is(&["inf", "+inf", "infinity", "+infinity"]) {
+        return Some(f64::INFINITY);
+    }
+    if is(&["-inf", "-infinity"]) {
+        return Some(f64::NEG_INFINITY);
     }
     // strtod accepts hex floats too, but Rust's parser and Redis's callers almost never see them;
     // reject anything that is not plain decimal so NaN spellings never get through.

@@ -197,7 +197,7 @@ impl Simulator {
             st.stats.connections += 1;
             let mut client = Client::new(id, now);
             client.authenticated = !st.config.requires_auth();
-            st.clients.insert(id, client);
+            st.clients.insert(id, Box::new(client));
         }
         drop(st);
         Connection { sim: self.clone(), id }
@@ -385,6 +385,50 @@ impl Connection {
             Submitted::Reply(v) => v,
             Submitted::Blocked => self.wait(None).unwrap_or(Value::NilArray),
         }
+    }
+
+    /// Runs a pipeline: the commands back to back under one acquisition of the lock and one
+    /// read of the clock, as Redis runs the commands it read from a socket in one event-loop
+    /// iteration with nothing of another client in between. A command that blocks releases the
+    /// lock and waits like [`Connection::execute`] (the clock is read again after it). Returns
+    /// the replies in order, each exactly what [`Connection::execute`] would have returned.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn execute_batch<'a>(&mut self, argvs: impl IntoIterator<Item = &'a [Vec<u8>]>) -> Vec<Value> {
+        let argvs = argvs.into_iter();
+        let mut out = Vec::with_capacity(argvs.size_hint().0);
+        let mut st = self.sim.lock();
+        if st.faults.latency_ms > 0 {
+            // Injected latency is per command: take the one-by-one path.
+            drop(st);
+            return argvs.map(|argv| self.execute_argv(argv)).collect();
+        }
+        let mut now = self.sim.shared.clock.now_us();
+        for argv in argvs {
+            let (blocked, before) =
+                st.clients.get(&self.id).map_or((false, 0), |c| (c.blocked.is_some(), c.pushes.len()));
+            if blocked {
+                out.push(Value::error("ERR connection is blocked by a previous command"));
+                continue;
+            }
+            let v = match dispatch::run(&mut st, self.id, argv, now) {
+                Outcome::Reply(v) => v,
+                Outcome::Silent => {
+                    st.clients.get_mut(&self.id).and_then(|c| c.pushes.remove(before)).unwrap_or(Value::NilArray)
+                }
+                Outcome::Blocked => {
+                    drop(st);
+                    self.sim.shared.notify();
+                    let v = self.wait(None).unwrap_or(Value::NilArray);
+                    st = self.sim.lock();
+                    now = self.sim.shared.clock.now_us();
+                    v
+                }
+            };
+            out.push(v);
+        }
+        drop(st);
+        self.sim.shared.notify();
+        out
     }
 
     /// Runs a command; a command that would block answers an error instead (no threads to wait

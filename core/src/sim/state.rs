@@ -38,7 +38,8 @@ pub struct State {
     /// Configuration.
     pub config: Config,
     /// Connected clients by id (the client running a command is temporarily out of this map).
-    pub clients: HashMap<u64, Client, foldhash::fast::FixedState>,
+    /// Boxed: every command takes its client out and puts it back, which moves only a pointer.
+    pub clients: HashMap<u64, Box<Client>, foldhash::fast::FixedState>,
     /// Next CLIENT ID.
     pub next_client_id: u64,
     /// INFO stats.

@@ -412,7 +412,7 @@ fn unknown_type(ty: &[u8]) -> CmdError {
 
 /// Every client, the caller included, in id order.
 fn all_clients<'a>(st: &'a State, me: &'a Client) -> Vec<&'a Client> {
-    let mut v: Vec<&Client> = st.clients.values().chain(std::iter::once(me)).collect();
+    let mut v: Vec<&Client> = st.clients.values().map(|c| &**c).chain(std::iter::once(me)).collect();
     v.sort_by_key(|c| c.id);
     v
 }

@@ -40,8 +40,11 @@ pub const FAMILIES: &[&[Command]] = &[
     memory::COMMANDS,
 ];
 
-fn table() -> &'static HashMap<&'static str, &'static Command> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static Command>> = OnceLock::new();
+/// Name → command. Looked up once per command: a fast hasher, not SipHash (names are ours).
+type Table = HashMap<&'static str, &'static Command, foldhash::fast::FixedState>;
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| FAMILIES.iter().flat_map(|f| f.iter()).map(|c| (c.name, c)).collect())
 }
 

@@ -119,9 +119,8 @@ fn parse_hex_float(b: &[u8]) -> Option<f64> {
 /// no leading space, no NaN, and overflow/underflow (ERANGE) rejected.
 pub fn parse_score(b: &[u8]) -> Option<f64> {
     let v = parse_strtod(b)?;
-    let lower = b.to_ascii_lowercase();
-    let is_inf_text = lower.ends_with(b"inf") || lower.ends_with(b"infinity");
-    if v.is_infinite() && !is_inf_text {
+    let ends_with = |suffix: &[u8]| b.len() >= suffix.len() && b[b.len() - suffix.len()..].eq_ignore_ascii_case(suffix);
+    if v.is_infinite() && !(ends_with(b"inf") || ends_with(b"infinity")) {
         return None;
     }
     if v == 0.0 && has_nonzero_mantissa(b) {
@@ -501,11 +500,10 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Vec<u8>], mut f: AddFlags) -> CmdResult {
     }
     let scores = rest.chunks(2).map(|p| arg_score(&p[0])).collect::<Result<Vec<f64>, _>>()?;
     let limits = listpack_limits(ctx);
-    let exists = ctx.get_zset(key)?.is_some();
-    if !exists && f.xx {
-        return Ok(if f.incr { Value::Nil } else { Value::Int(0) });
-    }
-    if !exists {
+    if ctx.get_zset(key)?.is_none() {
+        if f.xx {
+            return Ok(if f.incr { Value::Nil } else { Value::Int(0) });
+        }
         // Redis 7.0 picks the encoding from the first member's length only.
         let mut z = ZSet::default();
         if limits.0 == 0 || rest[1].len() > limits.1 {
@@ -513,7 +511,7 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Vec<u8>], mut f: AddFlags) -> CmdResult {
         }
         ctx.set_value(key, RValue::ZSet(Box::new(z)));
     }
-    let z = ctx.zset_or_create(key)?;
+    let Some(z) = ctx.get_zset(key)? else { return Err(errors::wrong_type()) };
     let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
     let mut last = 0.0;
     let mut nan = false;
