@@ -835,8 +835,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Cache = nativeBinding.Cache
 module.exports.Client = nativeBinding.Client
+module.exports.Drainer = nativeBinding.Drainer
 module.exports.Lock = nativeBinding.Lock
+module.exports.SessionStore = nativeBinding.SessionStore
 module.exports.Simulator = nativeBinding.Simulator
 module.exports.connect = nativeBinding.connect
 module.exports.connectCluster = nativeBinding.connectCluster

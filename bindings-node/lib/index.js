@@ -12,5 +12,6 @@ const errors = require('./errors.js')
 const { lift, liftReply, ...errorClasses } = errors
 const api = adopt(native)
 require('./lock.js').install(api)
+require('./cache.js').install(api)
 
 module.exports = { ...api, ...errorClasses }

@@ -6,6 +6,7 @@ const redkit = createRequire(import.meta.url)('./index.js')
 export const {
   Simulator, Client, connect, connectCluster,
   RedkitError, ResponseError, ConnectionError, TimeoutError, LockNotOwnedError, InvalidArgumentError,
-  SerializationError, ProtocolError, StorageError, NotFoundError
+  SerializationError, ProtocolError, StorageError, NotFoundError,
+  Cache, Drainer, SessionStore
 } = redkit
 export default redkit

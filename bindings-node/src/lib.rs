@@ -9,8 +9,12 @@
 // checks the test build, where they would look unused.
 #![cfg_attr(test, allow(dead_code))]
 
+mod cache;
+mod callback;
 mod client;
 mod convert;
 mod errors;
+mod json;
 mod lock;
 mod record;
+mod session;

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module'
 import { startRedis } from './support/redis-server.mjs'
 import { KINDS } from './scenarios/adapters.mjs'
 import { T0, World, loadAll, run } from './scenarios/runner.mjs'
+import './scenarios/cache_session.mjs'
 
 const redkit = createRequire(import.meta.url)('../../bindings-node')
 const scenarios = loadAll()
