@@ -165,6 +165,13 @@ export declare class Cache {
   stats(): CacheStats
   /** How many entries the local tier holds (0 without one). */
   localLen(): number
+  /**
+   * Releases this cache object: its local tier's invalidation subscription ends (once
+   * running calls and drainers are done), and further calls reject with
+   * `InvalidArgumentError`. Entries stay in Redis. Without it, that happens when the object
+   * is garbage-collected.
+   */
+  close(): void
   /** The cache's name. */
   get name(): string
   /** The default entry TTL in ms, or null. */

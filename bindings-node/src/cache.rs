@@ -72,7 +72,8 @@ pub struct DrainOptions {
 /// A cache over Redis whose values are JSON (Buffers stored tagged, see the README).
 #[napi]
 pub struct Cache {
-    inner: CoreCache,
+    /// The core cache until `close()`: its local tier's subscription ends with the last clone.
+    inner: std::sync::RwLock<Option<CoreCache>>,
     name: String,
     ttl: Option<Duration>,
 }
@@ -110,7 +111,7 @@ impl Client {
         let inner =
             napi::bindgen_prelude::within_runtime_if_available(|| CoreCache::new(self.backend.clone(), &name, core))
                 .map_err(to_js)?;
-        Ok(Cache { inner, name, ttl })
+        Ok(Cache { inner: std::sync::RwLock::new(Some(inner)), name, ttl })
     }
 }
 
@@ -149,6 +150,12 @@ fn drain_options(o: Option<DrainOptions>) -> napi::Result<CoreDrain> {
 }
 
 impl Cache {
+    /// The core cache (a cheap clone), or `InvalidArgumentError` once closed.
+    fn core(&self) -> napi::Result<CoreCache> {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        inner.clone().ok_or_else(|| crate::errors::invalid(format!("cache {:?} is closed", self.name)))
+    }
+
     /// An entry's settings: a number is its TTL; an object `{ ttl, tags }`; the TTL defaults to
     /// the cache's.
     fn entry(&self, options: Option<Either<f64, EntryOptions>>) -> napi::Result<SetOptions> {
@@ -169,7 +176,7 @@ impl Cache {
     /// The fresh value of `key`, or null (missing, expired, stale, or a cached absence).
     #[napi(ts_return_type = "Promise<any>")]
     pub async fn get(&self, key: String) -> napi::Result<JsJson> {
-        Ok(JsJson(self.inner.get::<Json>(&key).await.map_err(to_js)?.unwrap_or(Json::Null)))
+        Ok(JsJson(self.core()?.get::<Json>(&key).await.map_err(to_js)?.unwrap_or(Json::Null)))
     }
 
     /// Stores `value` under `key`; `options` is the TTL in ms or `{ ttl, tags }`.
@@ -181,13 +188,13 @@ impl Cache {
         options: Option<Either<f64, EntryOptions>>,
     ) -> napi::Result<()> {
         let opts = self.entry(options)?;
-        self.inner.set_with(&key, &value.0, opts).await.map_err(to_js)
+        self.core()?.set_with(&key, &value.0, opts).await.map_err(to_js)
     }
 
     /// Deletes `key` here and in every process's local tier; true if it existed.
     #[napi]
     pub async fn delete(&self, key: String) -> napi::Result<bool> {
-        self.inner.delete(&key).await.map_err(to_js)
+        self.core()?.delete(&key).await.map_err(to_js)
     }
 
     /// Cache-aside with stampede protection: the cached value of `key`, or what `loader()`
@@ -211,7 +218,7 @@ impl Cache {
             let v = loader.call(vec![]).await?;
             Ok((!v.is_null()).then_some(v))
         };
-        let found = self.inner.get_or_set_with::<Json, _, _>(&key, load, opts).await.map_err(to_js)?;
+        let found = self.core()?.get_or_set_with::<Json, _, _>(&key, load, opts).await.map_err(to_js)?;
         Ok(JsJson(found.unwrap_or(Json::Null)))
     }
 
@@ -229,7 +236,7 @@ impl Cache {
         options: Option<Either<f64, EntryOptions>>,
     ) -> napi::Result<()> {
         let (opts, sink) = (self.entry(options)?, JsSink(sink));
-        self.inner.write_through(&key, value.0, opts, &|batch| sink.write(batch)).await.map_err(to_js)
+        self.core()?.write_through(&key, value.0, opts, &|batch| sink.write(batch)).await.map_err(to_js)
     }
 
     /// Write-behind: caches `value` and queues the write on the cache's durable stream in the
@@ -242,14 +249,14 @@ impl Cache {
         options: Option<Either<f64, EntryOptions>>,
     ) -> napi::Result<()> {
         let opts = self.entry(options)?;
-        self.inner.write_behind(&key, &value.0, opts).await.map_err(to_js)
+        self.core()?.write_behind(&key, &value.0, opts).await.map_err(to_js)
     }
 
     /// Write-behind delete: removes `key` and queues the delete for the sink; true if it
     /// existed.
     #[napi]
     pub async fn delete_behind(&self, key: String) -> napi::Result<bool> {
-        self.inner.delete_behind(&key).await.map_err(to_js)
+        self.core()?.delete_behind(&key).await.map_err(to_js)
     }
 
     /// One write-behind drain pass: retries writes pending for `retryAfter`, reads up to
@@ -263,7 +270,8 @@ impl Cache {
     )]
     pub async fn drain_behind(&self, sink: Callback, options: Option<DrainOptions>) -> napi::Result<Json> {
         let (sink, opts) = (JsSink(sink), drain_options(options)?);
-        let mut report = self.inner.drain_behind::<Json, _>(&|batch| sink.write(batch), &opts).await.map_err(to_js)?;
+        let mut report =
+            self.core()?.drain_behind::<Json, _>(&|batch| sink.write(batch), &opts).await.map_err(to_js)?;
         report.error = report.error.map(|m| report_text(&m));
         record(&report)
     }
@@ -274,43 +282,52 @@ impl Cache {
     pub fn spawn_drainer(&self, sink: Callback, options: Option<DrainOptions>) -> napi::Result<Drainer> {
         let (sink, opts) = (JsSink(sink), drain_options(options)?);
         let write = Arc::new(move |batch: Vec<Write<Json>>| sink.write(batch));
+        let cache = self.core()?;
         // Called on the JavaScript thread: a Redis backend spawns on napi-rs's tokio runtime.
-        let inner =
-            napi::bindgen_prelude::within_runtime_if_available(|| self.inner.spawn_drainer::<Json, _>(write, opts))
-                .map_err(to_js)?;
+        let inner = napi::bindgen_prelude::within_runtime_if_available(|| cache.spawn_drainer::<Json, _>(write, opts))
+            .map_err(to_js)?;
         Ok(Drainer { inner })
     }
 
     /// Drops every entry tagged `tag`; resolves to how many were removed.
     #[napi]
     pub async fn invalidate_tag(&self, tag: String) -> napi::Result<f64> {
-        Ok(self.inner.invalidate_tag(&tag).await.map_err(to_js)? as f64)
+        Ok(self.core()?.invalidate_tag(&tag).await.map_err(to_js)? as f64)
     }
 
     /// Drops every entry whose key starts with `prefix` (SCAN + UNLINK, never KEYS); resolves to
     /// how many were removed.
     #[napi]
     pub async fn invalidate_prefix(&self, prefix: String) -> napi::Result<f64> {
-        Ok(self.inner.invalidate_prefix(&prefix).await.map_err(to_js)? as f64)
+        Ok(self.core()?.invalidate_prefix(&prefix).await.map_err(to_js)? as f64)
     }
 
     /// Invalidates the whole cache in O(1) by bumping its namespace version; resolves to the new
     /// version.
     #[napi]
     pub async fn invalidate_all(&self) -> napi::Result<f64> {
-        Ok(self.inner.invalidate_all().await.map_err(to_js)? as f64)
+        Ok(self.core()?.invalidate_all().await.map_err(to_js)? as f64)
     }
 
     /// This cache object's counters so far (not a Promise).
     #[napi(ts_return_type = "CacheStats")]
     pub fn stats(&self) -> napi::Result<Json> {
-        record(&self.inner.stats())
+        record(&self.core()?.stats())
     }
 
     /// How many entries the local tier holds (0 without one).
     #[napi]
     pub fn local_len(&self) -> u32 {
-        u32::try_from(self.inner.local_len()).unwrap_or(u32::MAX)
+        self.core().map_or(0, |c| u32::try_from(c.local_len()).unwrap_or(u32::MAX))
+    }
+
+    /// Releases this cache object: its local tier's invalidation subscription ends (once
+    /// running calls and drainers are done), and further calls reject with
+    /// `InvalidArgumentError`. Entries stay in Redis. Without it, that happens when the object
+    /// is garbage-collected.
+    #[napi]
+    pub fn close(&self) {
+        self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     /// The cache's name.

@@ -161,6 +161,10 @@ for (const [backend, make] of Object.entries(backends)) {
       assert.equal(await cache.get('k'), 'v')
       assert.equal(cache.localLen(), 1)
       assert.ok(cache.stats().localHits >= 1)
+      cache.close()
+      assert.equal(cache.localLen(), 0)
+      await assert.rejects(cache.get('k'), InvalidArgumentError)
+      assert.equal(await client.cache('local', { ttl: 10_000 }).get('k'), 'v', 'closing keeps the entries')
     })
 
     test('wrap memoises an async function by its arguments', async () => {

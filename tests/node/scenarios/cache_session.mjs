@@ -44,7 +44,8 @@ class CacheAdapter extends Adapter {
           const sleeper = await this.world.client(SLEEP_DB)
           await sleeper.execute('BLPOP', SLEEP_KEY, (wait / 1000).toFixed(3))
         } else {
-          await sleep(wait)
+          // setTimeout may fire a millisecond early; the server must measure the full load_ms
+          await sleep(wait + 3)
         }
       }
       if (error !== null) throw new this.world.redkit.ConnectionError(error)
@@ -96,8 +97,11 @@ class CacheAdapter extends Adapter {
     this.drainer = null
   }
 
+  /** Ends the cache object's local-tier subscription now, not when it is garbage-collected
+   * (a later scenario on the same server counts pub/sub clients). */
   async close () {
     this.do_stop_drainer()
+    this.obj.close()
   }
 }
 
