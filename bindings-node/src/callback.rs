@@ -12,9 +12,8 @@
 //!   the core only sees an error of kind `Io` whose message ends with a mark `[#17]`, and
 //!   [`to_js`] swaps the kept original back in when the method fails. The originals are kept
 //!   in a small registry under that number, so every caller the core hands that error to gets
-//!   it — the callers of a cache's single flight that shared a failed load included.
-//!   (A thrown value that is not an `Error` — `throw 'oops'` — arrives as an `Error` with its
-//!   text: napi-rs re-throws only error objects as they are.)
+//!   it — the callers of a cache's single flight that shared a failed load included. That holds
+//!   for thrown values that are not `Error`s too (`throw 'oops'`, `Promise.reject(obj)`).
 //! - Nothing here can bring the process down: a call after the function's environment is gone
 //!   (the tsfn is closing), or whose answer never comes, is an ordinary core error.
 //! - The function does not keep Node's event loop alive by itself (a weak tsfn): a pending

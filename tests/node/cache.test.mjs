@@ -80,6 +80,9 @@ for (const [backend, make] of Object.entries(backends)) {
       // a synchronous throw, a rejected Promise, a redkit error: each as itself
       await assert.rejects(cache.getOrSet('k', () => { throw thrown }), (e) => e === thrown)
       await assert.rejects(cache.getOrSet('k', () => Promise.reject(thrown)), (e) => e === thrown)
+      const plain = { reason: 'not an Error' }
+      await assert.rejects(cache.getOrSet('k', () => { throw plain }), (e) => e === plain)
+      await assert.rejects(cache.getOrSet('k', () => Promise.reject('text')), (e) => e === 'text')
       const mine = new ConnectionError('upstream')
       await assert.rejects(cache.getOrSet('k', async () => { throw mine }), (e) => e === mine)
       assert.equal(await cache.get('k'), null)
@@ -222,4 +225,22 @@ test('a drainer whose sink keeps throwing never crashes the process', async () =
   await cache.writeBehind('k', 1)
   await until(() => calls >= 3)
   drainer.stop()
+})
+
+test('a sink whose worker thread is gone is an error for the drainer, not a crash', async () => {
+  const { Worker } = await import('node:worker_threads')
+  const addon = createRequire(import.meta.url).resolve('../../bindings-node')
+  const code = `
+    const redkit = require(${JSON.stringify(addon)})
+    const cache = new redkit.Simulator().client().cache('gone', { ttl: 10000 })
+    cache.spawnDrainer(() => { throw new Error('sink') }, { poll: 5, retryAfter: 5 })
+    cache.writeBehind('k', 1).then(() => require('node:worker_threads').parentPort.postMessage('ready'))
+  `
+  const worker = new Worker(code, { eval: true })
+  await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject) })
+  await sleep(30)
+  await worker.terminate()
+  await sleep(100) // the drainer keeps calling a sink whose environment is gone
+  const cache = new Simulator().client().cache('after', { ttl: 1000 })
+  assert.equal(await cache.getOrSet('k', () => 'still alive'), 'still alive')
 })
