@@ -177,6 +177,70 @@ export interface GeoHit {
   latitude: number
 }
 
+/** One write handed to a cache sink: `value` is null (and `deleted` true) for a delete. */
+export interface Write {
+  key: string
+  value: any
+  deleted: boolean
+}
+
+/** What one write-behind drain pass did. */
+export interface DrainReport {
+  /** Writes the sink accepted. */
+  written: number
+  /** Writes claimed again after a failed or abandoned batch. */
+  retried: number
+  /** Writes of a batch the sink refused (still pending). */
+  failed: number
+  /** Writes moved to the dead-letter stream. */
+  deadLettered: number
+  /** The sink's error message, when it threw. */
+  error: string | null
+}
+
+/** A cache object's counters since it was made. */
+export interface CacheStats {
+  hits: number
+  misses: number
+  loads: number
+  stale: number
+  earlyRefreshes: number
+  localHits: number
+  coalesced: number
+  waited: number
+}
+
+/** A live session. */
+export interface SessionData {
+  /** The session id (never show it where a token is expected). */
+  id: string
+  /** What the client holds: the id, or `id.mac` signed with the current secret. */
+  token: string
+  user: string | null
+  /** Creation time, ms since the epoch (server clock). */
+  createdAt: number
+  /** The absolute deadline, ms since the epoch. */
+  expiresAt: number
+  /** Time left in ms before the session ends if nothing touches it. */
+  ttl: number
+  data: Record<string, any>
+}
+
+/** The result of `sessions.create()`. */
+export interface CreatedSession {
+  session: SessionData
+  /** Ids of the user's oldest sessions evicted to respect `maxPerUser`. */
+  evicted: string[]
+}
+
+/** One of a user's sessions as `sessions.list()` reports it. */
+export interface SessionInfo {
+  id: string
+  createdAt: number
+  expiresAt: number
+  ttl: number
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -185,8 +249,85 @@ export interface GeoHit {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A cache over Redis whose values are JSON (Buffers stored tagged, see the README). */
+export declare class Cache {
+  /** The fresh value of `key`, or null (missing, expired, stale, or a cached absence). */
+  get(key: string): Promise<any>
+  /** Stores `value` under `key`; `options` is the TTL in ms or `{ ttl, tags }`. */
+  set(key: string, value: unknown, options?: number | EntryOptions): Promise<void>
+  /** Deletes `key` here and in every process's local tier; true if it existed. */
+  delete(key: string): Promise<boolean>
+  /**
+   * Cache-aside with stampede protection: the cached value of `key`, or what `loader()`
+   * (plain or async) returns, stored with `options` (TTL in ms or `{ ttl, tags }`).
+   * Concurrent callers share one load (in this process; other processes wait on a short
+   * lock). `null`/`undefined` from the loader is "no value" (cached for `negativeTtl` if
+   * set). What the loader throws reaches every caller sharing that load as itself, and is
+   * not cached.
+   */
+  getOrSet(key: string, loader: () => unknown, options?: number | EntryOptions): Promise<any>
+  /**
+   * Write-through: `sink([{ key, value, deleted: false }])` (the store behind the cache)
+   * first, then the cache. If the sink throws, the key is dropped from the cache and the
+   * sink's error rejects this call.
+   */
+  writeThrough(key: string, value: unknown, sink: (writes: Write[]) => unknown, options?: number | EntryOptions): Promise<void>
+  /**
+   * Write-behind: caches `value` and queues the write on the cache's durable stream in the
+   * same step; `drainBehind` or `spawnDrainer` deliver it to a sink.
+   */
+  writeBehind(key: string, value: unknown, options?: number | EntryOptions): Promise<void>
+  /**
+   * Write-behind delete: removes `key` and queues the delete for the sink; true if it
+   * existed.
+   */
+  deleteBehind(key: string): Promise<boolean>
+  /**
+   * One write-behind drain pass: retries writes pending for `retryAfter`, reads up to
+   * `batch` new ones and hands them to `sink` (plain or async, called with an array of
+   * `{ key, value, deleted }`) as one batch, acknowledged when it returns. A sink error is
+   * reported in `error` (the writes stay pending); a write tried `maxAttempts` times goes
+   * to the dead-letter stream.
+   */
+  drainBehind(sink: (writes: Write[]) => unknown, options?: DrainOptions): Promise<DrainReport>
+  /**
+   * Starts a background drainer running `drainBehind` passes with these options until
+   * `drainer.stop()`, sleeping `poll` ms when idle. It does not keep the process alive.
+   */
+  spawnDrainer(sink: (writes: Write[]) => unknown, options?: DrainOptions): Drainer
+  /** Drops every entry tagged `tag`; resolves to how many were removed. */
+  invalidateTag(tag: string): Promise<number>
+  /**
+   * Drops every entry whose key starts with `prefix` (SCAN + UNLINK, never KEYS); resolves to
+   * how many were removed.
+   */
+  invalidatePrefix(prefix: string): Promise<number>
+  /**
+   * Invalidates the whole cache in O(1) by bumping its namespace version; resolves to the new
+   * version.
+   */
+  invalidateAll(): Promise<number>
+  /** This cache object's counters so far (not a Promise). */
+  stats(): CacheStats
+  /** How many entries the local tier holds (0 without one). */
+  localLen(): number
+  /**
+   * Releases this cache object: its local tier's invalidation subscription ends (once
+   * running calls and drainers are done), and further calls reject with
+   * `InvalidArgumentError`. Entries stay in Redis. Without it, that happens when the object
+   * is garbage-collected.
+   */
+  close(): void
+  /** The cache's name. */
+  get name(): string
+  /** The default entry TTL in ms, or null. */
+  get ttl(): number | null
+}
+
 /** A connection to Redis or a simulator, and the factory of every pattern. */
 export declare class Client {
+  /** A cache named `name`. */
+  cache(name: string, options?: CacheOptions | undefined | null): Cache
   /**
    * Runs one command: bulk strings come back as strings (UTF-8), integers as numbers, nil
    * as null, arrays as arrays; an error reply rejects with `ResponseError`. Blocking
@@ -215,10 +356,18 @@ export declare class Client {
   lock(name: string, options?: LockOptions | undefined | null): Lock
   /** Pub/sub over this client. */
   pubsub(options?: PubSubOptions | undefined | null): PubSub
-  /** The stream `name`, trimmed on every add as `options` say. */
-  stream(name: string, options?: StreamOptions | undefined | null): Stream
   /** A semaphore named `name` with `permits` holders at a time. */
   semaphore(name: string, options?: SemaphoreOptions | undefined | null): Semaphore
+  /** The stream `name`, trimmed on every add as `options` say. */
+  stream(name: string, options?: StreamOptions | undefined | null): Stream
+  /** A session store (see `SessionStore`). */
+  sessions(options?: SessionOptions | undefined | null): SessionStore
+}
+
+/** A background write-behind drainer (`cache.spawnDrainer`). */
+export declare class Drainer {
+  /** Stops it after its current batch. */
+  stop(): void
 }
 
 /** A geo index: one sorted set. */
@@ -474,6 +623,57 @@ export declare class Semaphore {
   get name(): string
 }
 
+/**
+ * A store of server-side sessions. Tokens are the session id (43 URL-safe characters from the
+ * OS CSPRNG) or, with a `secret`, `id.mac` signed with HMAC-SHA256 and checked before Redis is
+ * asked. Session data is an object of JSON values (Buffers stored tagged), one hash field each.
+ */
+export declare class SessionStore {
+  /**
+   * Creates a session (for `user`, holding `data`). With `maxPerUser`, the user's oldest
+   * sessions beyond it are evicted in the same step: resolves to `{ session, evicted }`.
+   */
+  create(options?: CreateOptions | undefined | null): Promise<CreatedSession>
+  /**
+   * The live session `token` names (sliding its idle TTL), or null when it ended or never
+   * existed. A malformed, unsigned or forged token rejects with `InvalidArgumentError`.
+   */
+  get(token: string): Promise<SessionData | null>
+  /**
+   * One field's value (sliding the TTL), null when unset; `NotFoundError` if the session
+   * ended.
+   */
+  getField(token: string, field: string): Promise<any>
+  /**
+   * Sets one field (sliding the TTL); resolves to the session's TTL in ms. `NotFoundError`
+   * if the session ended.
+   */
+  setField(token: string, field: string, value: unknown): Promise<number>
+  /** Sets every key of `data` at once; resolves to the TTL in ms. */
+  setFields(token: string, data: Record<string, unknown>): Promise<number>
+  /** Removes `fields` (sliding the TTL); resolves to the TTL in ms. */
+  deleteFields(token: string, fields: Array<string>): Promise<number>
+  /** Slides the idle TTL without reading; resolves to the TTL in ms. */
+  touch(token: string): Promise<number>
+  /**
+   * Moves the session to a fresh id keeping its data, user, creation time and deadline (do
+   * it at login: the fixation defence); the old token dies in the same step. Resolves to the
+   * new session; `NotFoundError` if it ended.
+   */
+  regenerate(token: string): Promise<SessionData>
+  /** Ends the session; false if there was none. */
+  destroy(token: string): Promise<boolean>
+  /** The user's live sessions, oldest first. */
+  list(user: string): Promise<SessionInfo[]>
+  /**
+   * Ends every session of `user` but the one `keep` (a token) names ("log out everywhere
+   * else"); resolves to how many ended.
+   */
+  revokeAll(user: string, keep?: string | undefined | null): Promise<number>
+  /** The store's name. */
+  get name(): string
+}
+
 /** An in-memory Redis 7 server with an optional manual (virtual) clock. */
 export declare class Simulator {
   constructor(options?: SimulatorOptions | undefined | null)
@@ -608,6 +808,28 @@ export declare class Subscription {
   get closed(): boolean
 }
 
+/** Options of `client.cache(name, options)`; durations in milliseconds. */
+export interface CacheOptions {
+  /** Default entry TTL for calls that give none (without it every write needs a `ttl`). */
+  ttl?: number
+  /** Key prefix (default `redkit`). */
+  prefix?: string
+  /** Lifetime of the cross-process load lock (default 5,000). */
+  lockTtl?: number
+  /** How long another process's load is waited for before loading here (default 5,000). */
+  lockWait?: number
+  /** XFetch's β: 0 never recomputes early, 1 (default) the paper's, larger is eagerer. */
+  beta?: number
+  /** Stale-while-revalidate window after an entry's TTL (default 0: off). */
+  stale?: number
+  /** How long a loader's "no value" (null/undefined) is cached (default: not cached). */
+  negativeTtl?: number
+  /** Entries of the in-process tier (default 0: none), kept coherent by pub/sub. */
+  localCapacity?: number
+  /** Longest stay of an entry in the local tier (default 60,000). */
+  localTtl?: number
+}
+
 /**
  * A client for `url`: `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS) or
  * `memory://` (a fresh simulator). Resolves once the server answered, rejects with
@@ -630,12 +852,40 @@ export interface ConnectOptions {
   tlsRootCert?: Buffer
 }
 
+/** Options of `sessions.create(options)`. */
+export interface CreateOptions {
+  /** The user the session belongs to (listed and revoked by it); none: anonymous. */
+  user?: string
+  /** The session's data: an object, one field per key. */
+  data?: Record<string, unknown>
+}
+
 /** Options of `stream.deadLetter(group, maxDeliveries, options)`. */
 export interface DeadLetterOptions {
   /** Only entries idle at least this many ms (default 0). */
   minIdle?: number
   /** How many pending entries to look at (default 100). */
   count?: number
+}
+
+/** Options of `drainBehind` and `spawnDrainer`. */
+export interface DrainOptions {
+  /** Most writes handed to the sink at once (default 100). */
+  batch?: number
+  /** How long a failed batch stays pending before it is retried, in ms (default 5,000). */
+  retryAfter?: number
+  /** How long the background drainer sleeps when idle, in ms (default 100). */
+  poll?: number
+  /** Deliveries of one write before it goes to the dead-letter stream (default 5). */
+  maxAttempts?: number
+}
+
+/** Per-entry options of `set`, `getOrSet`, `writeThrough`, `writeBehind`. */
+export interface EntryOptions {
+  /** How long the entry is fresh, in ms (default: the cache's `ttl`). */
+  ttl?: number
+  /** Tags to invalidate the entry by (`invalidateTag`). */
+  tags?: Array<string>
 }
 
 /** Options of `client.executeMany(...)`. */
@@ -796,6 +1046,24 @@ export interface SemaphoreOptions {
   /** How long `acquire()` waits by default (default 10,000; 0 tries once). */
   blockingTimeout?: number
   /** Key prefix (default `redkit:`). */
+  prefix?: string
+}
+
+/** Options of `client.sessions(options)`; durations in milliseconds. */
+export interface SessionOptions {
+  /** The store's name (default `"sessions"`): stores of different names never meet. */
+  name?: string
+  /** A session ends after this long without a read, write or touch (default 30 min). */
+  idleTtl?: number
+  /** A session ends this long after creation whatever its activity (default 24 h). */
+  lifetime?: number
+  /** The most sessions one user may hold; creating one more evicts the oldest. */
+  maxPerUser?: number
+  /** With a secret (≥ 32 bytes), clients hold HMAC-signed tokens `id.mac` instead of ids. */
+  secret?: string | Buffer
+  /** Secrets being rotated out: tokens they signed stay valid (and come back re-signed). */
+  previousSecrets?: Array<string | Buffer>
+  /** Key prefix (default `redkit`). */
   prefix?: string
 }
 

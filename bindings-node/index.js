@@ -835,7 +835,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Cache = nativeBinding.Cache
 module.exports.Client = nativeBinding.Client
+module.exports.Drainer = nativeBinding.Drainer
 module.exports.Geo = nativeBinding.Geo
 module.exports.Leaderboard = nativeBinding.Leaderboard
 module.exports.Limiter = nativeBinding.Limiter
@@ -845,6 +847,7 @@ module.exports.PubSub = nativeBinding.PubSub
 module.exports.Redlock = nativeBinding.Redlock
 module.exports.Requester = nativeBinding.Requester
 module.exports.Semaphore = nativeBinding.Semaphore
+module.exports.SessionStore = nativeBinding.SessionStore
 module.exports.Simulator = nativeBinding.Simulator
 module.exports.Stream = nativeBinding.Stream
 module.exports.Subscription = nativeBinding.Subscription

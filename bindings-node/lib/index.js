@@ -16,5 +16,6 @@ require('./stream.js').install(api)
 require('./pubsub.js').install(api)
 require('./semaphore.js').install(api)
 require('./redlock.js').install(api)
+require('./cache.js').install(api)
 
 module.exports = { ...api, ...errorClasses }

@@ -8,6 +8,7 @@ export const {
   Lock, Semaphore, Redlock, Limiter, Leaderboard, Geo, Stream, PubSub, Subscription, Requester,
   RedkitError, ResponseError, ConnectionError, TimeoutError, LockNotOwnedError, InvalidArgumentError,
   SerializationError, ProtocolError, StorageError, NotFoundError,
-  redlock, LimiterSet
+  redlock, LimiterSet,
+  Cache, Drainer, SessionStore
 } = redkit
 export default redkit

@@ -9,10 +9,13 @@
 // checks the test build, where they would look unused.
 #![cfg_attr(test, allow(dead_code))]
 
+mod cache;
+mod callback;
 mod client;
 mod convert;
 mod errors;
 mod geo;
+mod json;
 mod leaderboard;
 mod limiter;
 mod lock;
@@ -20,5 +23,6 @@ mod pubsub;
 mod record;
 mod redlock;
 mod semaphore;
+mod session;
 mod stream;
 mod subscription;

@@ -176,3 +176,67 @@ export interface GeoHit {
   longitude: number
   latitude: number
 }
+
+/** One write handed to a cache sink: `value` is null (and `deleted` true) for a delete. */
+export interface Write {
+  key: string
+  value: any
+  deleted: boolean
+}
+
+/** What one write-behind drain pass did. */
+export interface DrainReport {
+  /** Writes the sink accepted. */
+  written: number
+  /** Writes claimed again after a failed or abandoned batch. */
+  retried: number
+  /** Writes of a batch the sink refused (still pending). */
+  failed: number
+  /** Writes moved to the dead-letter stream. */
+  deadLettered: number
+  /** The sink's error message, when it threw. */
+  error: string | null
+}
+
+/** A cache object's counters since it was made. */
+export interface CacheStats {
+  hits: number
+  misses: number
+  loads: number
+  stale: number
+  earlyRefreshes: number
+  localHits: number
+  coalesced: number
+  waited: number
+}
+
+/** A live session. */
+export interface SessionData {
+  /** The session id (never show it where a token is expected). */
+  id: string
+  /** What the client holds: the id, or `id.mac` signed with the current secret. */
+  token: string
+  user: string | null
+  /** Creation time, ms since the epoch (server clock). */
+  createdAt: number
+  /** The absolute deadline, ms since the epoch. */
+  expiresAt: number
+  /** Time left in ms before the session ends if nothing touches it. */
+  ttl: number
+  data: Record<string, any>
+}
+
+/** The result of `sessions.create()`. */
+export interface CreatedSession {
+  session: SessionData
+  /** Ids of the user's oldest sessions evicted to respect `maxPerUser`. */
+  evicted: string[]
+}
+
+/** One of a user's sessions as `sessions.list()` reports it. */
+export interface SessionInfo {
+  id: string
+  createdAt: number
+  expiresAt: number
+  ttl: number
+}

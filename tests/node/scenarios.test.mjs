@@ -13,6 +13,7 @@ import './scenarios/streams.mjs'
 import './scenarios/pubsub.mjs'
 import './scenarios/limits.mjs'
 import './scenarios/rankings.mjs'
+import './scenarios/cache_session.mjs'
 
 const redkit = createRequire(import.meta.url)('../../bindings-node')
 const scenarios = loadAll()

@@ -11,6 +11,9 @@ import {
   Decision, Geo, GeoHit, Leaderboard, LeaderboardEntry, LeaderboardPage, Limiter, LimiterSet, MultiDecision, Permit,
   Position, Redlock, RedlockAcquisition, Semaphore, TimeoutError, redlock
 } from 'redkit'
+import type {
+  Cache, CacheStats, CreatedSession, DrainReport, Drainer, SessionData, SessionInfo, SessionStore, Write
+} from 'redkit'
 
 async function locks (client: Client): Promise<number | null> {
   const lock: Lock = client.lock('report', { ttl: 30_000, blockingTimeout: 5000, reentrant: true, watchdog: false })
@@ -191,3 +194,39 @@ async function limits (client: Client, other: Client): Promise<void> {
 }
 
 void limits
+async function cachesAndSessions (client: Client): Promise<void> {
+  const cache: Cache = client.cache('users', { ttl: 60_000, localCapacity: 100, negativeTtl: 1000 })
+  await cache.set('k', { n: 1 }, { ttl: 1000, tags: ['t'] })
+  await cache.set('raw', Buffer.from('x'), 500)
+  const v: unknown = await cache.get('k')
+  const loaded: unknown = await cache.getOrSet('u:1', async () => ({ id: 1 }), { tags: ['users'] })
+  const removed: number = await cache.invalidateTag('users') + await cache.invalidatePrefix('u:') + await cache.invalidateAll()
+  await cache.writeThrough('k', 1, async (writes: Write[]) => { console.log(writes[0].key, writes[0].deleted) })
+  await cache.writeBehind('k', 2)
+  const report: DrainReport = await cache.drainBehind((writes) => { console.log(writes.length) }, { batch: 10, retryAfter: 1000 })
+  const drainer: Drainer = cache.spawnDrainer(() => {}, { poll: 100 })
+  drainer.stop()
+  const stats: CacheStats = cache.stats()
+  const price = cache.wrap(async (sku: string, qty: number) => sku.length * qty, { name: 'price', tags: (sku) => [sku] })
+  const p: number | null = await price('A1', 2)
+  const key: string = price.key('A1', 2)
+  await price.invalidate('A1', 2)
+  cache.close()
+
+  const store: SessionStore = client.sessions({ name: 'web', idleTtl: 1800_000, secret: Buffer.alloc(32), maxPerUser: 5 })
+  const { session, evicted }: CreatedSession = await store.create({ user: 'ada', data: { theme: 'dark' } })
+  const read: SessionData | null = await store.get(session.token)
+  const ttl: number = await store.setField(session.token, 'cart', [1, 2]) + await store.deleteFields(session.token, ['cart'])
+  const all: SessionInfo[] = await store.list('ada')
+  const revoked: number = await store.revokeAll('ada', session.token)
+  console.log(v, loaded, removed, report.deadLettered, stats.hits, p, key, evicted, read?.data, ttl, all, revoked)
+
+  // @ts-expect-error a loader is a function
+  await cache.getOrSet('k', 42)
+  // @ts-expect-error wrap's key function takes the wrapped function's arguments
+  cache.wrap(async (n: number) => n, { key: (s: string) => s })
+  // @ts-expect-error tokens are strings
+  await store.get(42)
+}
+
+void cachesAndSessions
