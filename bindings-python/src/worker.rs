@@ -43,6 +43,10 @@ const GRACE: Duration = Duration::from_millis(500);
 struct Control {
     max_jobs: Option<u64>,
     started: AtomicU64,
+    /// The core worker, told to stop reserving the moment `max_jobs` handlers started (the
+    /// supervisor's shutdown may run later, and a slot acks and reserves in one call). Cleared
+    /// when the run ends: the worker's handlers hold this `Control`.
+    worker: Mutex<Option<WorkerHandle>>,
     stop: AtomicBool,
     drain_ms: AtomicU64,
     wake: Notify,
@@ -81,6 +85,9 @@ impl Control {
     fn job_started(&self) {
         self.started.fetch_add(1, Ordering::AcqRel);
         if self.should_stop() {
+            if let Some(w) = &*self.worker.lock().unwrap_or_else(|p| p.into_inner()) {
+                w.stop();
+            }
             self.wake.notify_waiters();
         }
     }
@@ -131,6 +138,7 @@ async fn supervise(run: Arc<Run>) {
         Err(_) => Report { drained: false, abandoned: run.handle.stats().in_flight },
     };
     *c.report.lock().unwrap_or_else(|p| p.into_inner()) = Some(report);
+    c.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
     c.finished.store(true, Ordering::Release);
     c.done.notify_waiters();
 }
@@ -253,6 +261,7 @@ impl Worker {
         let control = Arc::new(Control {
             max_jobs,
             started: AtomicU64::new(0),
+            worker: Mutex::new(None),
             stop: AtomicBool::new(false),
             drain_ms: AtomicU64::new(self.shutdown_timeout.as_millis() as u64),
             wake: Notify::new(),
@@ -268,6 +277,7 @@ impl Worker {
             let _context = runtime().enter();
             w.start().map_err(to_py_err)?
         };
+        *control.worker.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle.clone());
         let run = Arc::new(Run { handle, control });
         spawn(supervise(run.clone()));
         *slot = Some(run.clone());

@@ -57,6 +57,12 @@ async fn every_pattern_operation_is_one_round_trip() {
     let job = one_trip!(r, "queue reserve", queue.reserve()).expect("a job");
     one_trip!(r, "queue heartbeat", queue.heartbeat(&job, Duration::from_secs(30)));
     one_trip!(r, "queue ack", queue.ack(&job, json!("done")));
+    one_trip!(r, "queue enqueue", queue.enqueue("t", json!({"n": 2}), JobOptions::default()));
+    one_trip!(r, "queue enqueue", queue.enqueue("t", json!({"n": 3}), JobOptions::default()));
+    let second = one_trip!(r, "queue reserve", queue.reserve()).expect("a job");
+    let lease = Duration::from_secs(30);
+    let (acked, next) = one_trip!(r, "queue ack_and_reserve", queue.ack_and_reserve(&second, json!(2), 1, lease));
+    assert!(acked.is_ok() && next.jobs.len() == 1, "{acked:?} {next:?}");
     one_trip!(r, "queue counts", queue.counts());
     one_trip!(r, "queue get", queue.get(&job.id));
 

@@ -18,7 +18,9 @@
 //!
 //! Every operation is one script call (one round trip), except a reserve that fires cron
 //! repeats: it then sends one more call per fired cron to store its next fire time, which is
-//! computed in Rust (scripts stay small and deterministic).
+//! computed in Rust (scripts stay small and deterministic). A busy consumer acks a job and
+//! reserves the next in the same call ([`Queue::ack_and_reserve`], as the worker does), so it
+//! pays one round trip per job.
 //!
 //! ```
 //! use redkit::backend::{block_on, SimBackend};
@@ -625,7 +627,45 @@ impl Queue {
         let lease_ms = check_ms("lease", lease, 1)?;
         let reply =
             self.run(&scripts::RESERVE, vec![count.to_string().into_bytes(), lease_ms.to_string().into_bytes()]);
-        let mut parts = value::array(reply.await?)?.into_iter();
+        self.reservation(value::array(reply.await?)?.into_iter()).await
+    }
+
+    /// Completes a reserved job with `result` (as [`Queue::ack`]) and reserves up to `count`
+    /// (1–1000) more under a `lease` (as [`Queue::reserve_many`]), in one round trip: a busy
+    /// consumer pays one round trip per job instead of two. The reserve happens whether or not
+    /// the ack found its lease, so the jobs reserved are never lost to an ack error: the outer
+    /// error is the call's (the backend failed or refused; then nothing is known to be acked
+    /// or reserved, and whatever was reserved comes back when its lease expires), the inner
+    /// one the ack's, as [`Queue::ack`] reports it.
+    pub async fn ack_and_reserve(
+        &self,
+        job: &ReservedJob,
+        result: Json,
+        count: usize,
+        lease: Duration,
+    ) -> Result<(Result<Acked>, Reservation)> {
+        if count == 0 || count > 1000 {
+            return Err(invalid(format!("count must be 1..=1000, got {count}")));
+        }
+        let lease_ms = check_ms("lease", lease, 1)?;
+        let ttl = ms(self.inner.options.result_ttl);
+        let args = [
+            job.id.as_bytes().to_vec(),
+            job.token.as_bytes().to_vec(),
+            serde_json::to_vec(&result)?,
+            ttl.to_string().into_bytes(),
+            count.to_string().into_bytes(),
+            lease_ms.to_string().into_bytes(),
+        ];
+        let mut parts = value::array(self.run(&scripts::ACK_NEXT, args.to_vec()).await?)?.into_iter();
+        let status = value::int(&parts.next().unwrap_or(Value::Nil))?;
+        let acked = lease_status(status, &job.id).map(|()| Acked { completed_at_ms: status.max(0) as u64 });
+        Ok((acked, self.reservation(parts).await?))
+    }
+
+    /// A reservation from a reply's `now, wait_hint_ms, jobs, crons`; schedules the next run of
+    /// each fired cron repeat (one more round trip each).
+    async fn reservation(&self, mut parts: impl Iterator<Item = Value>) -> Result<Reservation> {
         let mut next = || parts.next().unwrap_or(Value::Nil);
         let (now, hint, jobs, crons) = (next(), next(), next(), next());
         let now_ms = u64_of(Some(&now))?;
@@ -842,5 +882,53 @@ impl Queue {
         let secs = value::int(t.first().unwrap_or(&Value::Nil))?;
         let micros = value::int(t.get(1).unwrap_or(&Value::Nil))?;
         Ok((secs.max(0) as u64) * 1000 + (micros.max(0) as u64) / 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{block_on, SimBackend};
+    use crate::sim::{Clock, Simulator};
+    use serde_json::json;
+
+    fn queue(lease: Duration) -> Queue {
+        let backend = Arc::new(SimBackend::new(Simulator::with_clock(Clock::manual(1_700_000_000_000))));
+        Queue::new(backend, "q", QueueOptions::default().lease(lease)).unwrap()
+    }
+
+    #[test]
+    fn ack_and_reserve_acks_then_hands_out_the_next_job_even_after_a_lost_lease() {
+        let q = queue(Duration::from_secs(30));
+        block_on(async {
+            for i in 0..3 {
+                q.enqueue("t", json!(i), JobOptions::default()).await?;
+            }
+            let first = q.reserve().await?.expect("a job");
+            let lease = Duration::from_secs(5);
+            let (acked, next) = q.ack_and_reserve(&first, json!("one"), 1, lease).await?;
+            assert!(acked.is_ok());
+            assert_eq!(q.get(&first.id).await?.result, Some(json!("one")));
+            let second = next.jobs.into_iter().next().expect("the next job");
+            assert_eq!((second.data.clone(), second.lease_deadline_ms), (json!(1), next.now_ms + 5000));
+            assert_eq!(next.next_due_in, Some(lease), "the lease just granted is the next thing due");
+
+            let stranger = ReservedJob { token: "forged".into(), ..second.clone() };
+            let (acked, next) = q.ack_and_reserve(&stranger, json!(null), 2, lease).await?;
+            assert_eq!(acked.map_err(|e| e.kind), Err(ErrorKind::LockNotOwned));
+            assert_eq!(next.jobs.len(), 1, "the reserve happens whatever the ack found");
+            assert_eq!(q.get(&second.id).await?.state, JobState::Active);
+
+            let (acked, next) = q.ack_and_reserve(&second, json!(2), 1, lease).await?;
+            assert!(acked.is_ok() && next.jobs.is_empty());
+            let c = q.counts().await?;
+            assert_eq!((c.waiting, c.active, c.completed), (0, 1, 2));
+            assert_eq!(
+                q.ack_and_reserve(&second, json!(2), 0, lease).await.map_err(|e| e.kind).err(),
+                Some(ErrorKind::InvalidArgument)
+            );
+            Ok::<_, Error>(())
+        })
+        .unwrap();
     }
 }

@@ -5,7 +5,9 @@
 //! its own), so it runs wherever the backend runs, wasm32 included. An idle worker waits on a
 //! BLPOP of the queue's wake-up list, which every enqueue, retry and resume pushes to; the wait
 //! is bounded by the time until the next delayed job, lease deadline or repeat falls due (as
-//! the reserve script reports it) and by [`WorkerOptions::idle_wait`].
+//! the reserve script reports it) and by [`WorkerOptions::idle_wait`]. A slot whose job
+//! succeeded acks it and reserves its next job in one round trip ([`Queue::ack_and_reserve`]);
+//! the main loop reserves only for slots left free.
 //!
 //! A handler returns `Ok(result)` (the job is acked with it) or `Err(message)` (the job fails:
 //! retried after its backoff or dead-lettered). A job whose type has no handler is
@@ -381,8 +383,29 @@ async fn heartbeats(shared: Arc<Shared>, job: ReservedJob) -> Infallible {
     std::future::pending().await
 }
 
-/// Runs one job: the handler raced against its heartbeats and a kill; then ack or fail.
-async fn run_job(shared: Arc<Shared>, job: ReservedJob) {
+/// Runs jobs in one slot: the handler raced against its heartbeats and a kill, then ack or
+/// fail. A successful job is acked together with the reservation of the next one (one round
+/// trip per job while there is work; the main loop reserves only for free slots), so the slot
+/// goes on with that job; it is freed when no job came, on a failure, or once stopping.
+async fn run_job(shared: Arc<Shared>, mut job: ReservedJob) {
+    loop {
+        let next = run_one(&shared, job).await;
+        match next {
+            Some(j) => job = j,
+            None => break,
+        }
+    }
+    shared.update(|s| {
+        s.in_flight -= 1;
+        // A pending wait_idle needs a reserve after the last job ends: wake an idle loop.
+        if s.in_flight == 0 && s.idle_cycle <= s.idle_after {
+            s.poke = true;
+        }
+    });
+}
+
+/// Runs one job and settles it; returns the next job reserved with its ack, if any.
+async fn run_one(shared: &Arc<Shared>, job: ReservedJob) -> Option<ReservedJob> {
     let handler = shared.handlers.get(&job.job_type).cloned();
     let outcome = match &handler {
         None => Some(Err(format!("no handler for job type {:?}", job.job_type))),
@@ -397,9 +420,17 @@ async fn run_job(shared: Arc<Shared>, job: ReservedJob) {
         }
     };
     let queue = &shared.queue;
+    let mut next = None;
     let counter = match outcome {
         None => None,
-        Some(Ok(result)) => Some(queue.ack(&job, result).await.map(|_| &shared.completed)),
+        Some(Ok(result)) if shared.lock().stopping => Some(queue.ack(&job, result).await.map(|_| &shared.completed)),
+        Some(Ok(result)) => match queue.ack_and_reserve(&job, result, 1, shared.lease).await {
+            Ok((acked, reservation)) => {
+                next = reservation.jobs.into_iter().next();
+                Some(acked.map(|_| &shared.completed))
+            }
+            Err(e) => Some(Err(e)),
+        },
         // Without a handler, retrying cannot help: dead-letter at once (requeue it later).
         Some(Err(message)) => {
             Some(queue.fail_by_id(&job.id, &job.token, &message, handler.is_some()).await.map(|_| &shared.failed))
@@ -411,13 +442,7 @@ async fn run_job(shared: Arc<Shared>, job: ReservedJob) {
         Some(Err(_)) => shared.lost.fetch_add(1, Ordering::Relaxed),
         None => 0,
     };
-    shared.update(|s| {
-        s.in_flight -= 1;
-        // A pending wait_idle needs a reserve after the last job ends: wake an idle loop.
-        if s.in_flight == 0 && s.idle_cycle <= s.idle_after {
-            s.poke = true;
-        }
-    });
+    next
 }
 
 impl WorkerHandle {
@@ -432,10 +457,17 @@ impl WorkerHandle {
         }
     }
 
+    /// Stops reserving, at once and without waiting: no job is reserved after this returns
+    /// (a reserve already sent still hands its jobs to handlers); jobs in flight finish and
+    /// are acked or failed as usual. [`WorkerHandle::shutdown`] also waits for them.
+    pub fn stop(&self) {
+        self.shared.update(|s| s.stopping = true);
+    }
+
     /// Stops reserving and waits up to `timeout` for the jobs in flight to finish (they are
     /// acked or failed as usual). Jobs still running after it are abandoned to their leases.
     pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
-        self.shared.update(|s| s.stopping = true);
+        self.stop();
         let drained = self.shared.until(|s| s.in_flight == 0 && s.loop_done);
         let drained = matches!(select(drained, self.shared.queue.backend().sleep(timeout)).await, Either::Left(()));
         let abandoned = self.shared.lock().in_flight as u64;

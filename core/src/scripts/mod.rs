@@ -138,6 +138,7 @@ const ALL: &[&Script] = &[
     &queue::RECOVER,
     &queue::HEARTBEAT,
     &queue::ACK,
+    &queue::ACK_NEXT,
     &queue::FAIL,
     &queue::REQUEUE,
     &queue::PAUSE,

@@ -54,6 +54,7 @@ macro_rules! queue_lua {
             include_str!("lua/queue_common.lua"),
             include_str!("lua/queue_repeat.lua"),
             include_str!("lua/queue_lease.lua"),
+            include_str!("lua/queue_take.lua"),
             include_str!(concat!("lua/", $file))
         )
     };
@@ -69,6 +70,8 @@ pub static RECOVER: Script = Script::new("queue_recover", queue_lua!("queue_reco
 pub static HEARTBEAT: Script = Script::new("queue_heartbeat", queue_lua!("queue_heartbeat.lua"), heartbeat);
 /// Completes a held job, keeping its result for a TTL.
 pub static ACK: Script = Script::new("queue_ack", queue_lua!("queue_ack.lua"), ack);
+/// Completes a held job and reserves the next ones, in one call.
+pub static ACK_NEXT: Script = Script::new("queue_ack_next", queue_lua!("queue_ack_next.lua"), ack_next);
 /// Fails a held job: retry after backoff, or dead-letter.
 pub static FAIL: Script = Script::new("queue_fail", queue_lua!("queue_fail.lua"), fail);
 /// Moves dead jobs back to wait.
@@ -255,11 +258,19 @@ impl<'x, 'a, 'b> Q<'x, 'a, 'b> {
         if n <= 0 || self.paused()? {
             return Ok(());
         }
-        let tokens = vec!["1"; n.min(WAKE_MAX) as usize];
-        let c = cmd("LPUSH").arg(self.key(WAKE)).arg(tokens);
-        self.call(c)?;
-        let c = cmd("LTRIM").arg(self.key(WAKE)).arg(0).arg(WAKE_MAX - 1);
+        let c = cmd("LLEN").arg(self.key(WAKE));
+        let n = n.min(WAKE_MAX - int(&self.call(c)?));
+        if n <= 0 {
+            return Ok(());
+        }
+        let c = cmd("LPUSH").arg(self.key(WAKE)).arg(vec!["1"; n as usize]);
         self.call(c).map(drop)
+    }
+
+    /// `head`: the lowest score in a sorted set (`None` when it is empty).
+    fn head(&mut self, set: usize) -> Result<Option<f64>> {
+        let c = cmd("ZRANGE").arg(self.key(set)).arg(0).arg(0).arg("WITHSCORES");
+        Ok(self.call(c).map(array)?.get(1).and_then(num))
     }
 
     fn promote(&mut self) -> Result<i64> {
@@ -282,23 +293,24 @@ impl<'x, 'a, 'b> Q<'x, 'a, 'b> {
             self.call(c)?;
             let c = cmd("HDEL").arg(self.key(JOBS)).arg(field(id, "l"));
             self.call(c)?;
-            let attempts = num(&self.hget(id, "a")?).unwrap_or(0.0);
-            let max = num(&self.hget(id, "m")?).unwrap_or(1.0);
-            if attempts >= max {
+            let v = self.hmget(JOBS, id, &["a", "m", "p"])?;
+            let get = |i: usize| v.get(i).and_then(num);
+            if get(0).unwrap_or(0.0) >= get(1).unwrap_or(1.0) {
                 self.bury(id)?;
                 dead += 1;
             } else {
-                self.push_wait(id)?;
+                self.push_wait_with(id, Some(get(2).unwrap_or(0.0)))?;
                 requeued += 1;
             }
         }
         Ok((requeued, dead))
     }
 
-    /// `add_job`: stores a validated job due at `due`; 1 if it waits now.
-    /// `opts` are type, data, priority, max attempts, backoff kind, backoff ms, jitter.
+    /// `add_job`: stores a validated job due at `due`, its state in the same write; 1 if it
+    /// waits now. `opts` are type, data, priority, max attempts, backoff kind, backoff ms, jitter.
     fn add_job(&mut self, id: &[u8], opts: [&[u8]; 7], due: i64) -> Result<i64> {
         let [t, d, p, m, b, w, j] = opts;
+        let delayed = due > self.now;
         let mut c = cmd("HSET").arg(self.key(JOBS));
         for (letter, v) in [("t", t), ("d", d), ("p", p), ("m", m), ("b", b), ("w", w), ("j", j), ("a", b"0")] {
             c.push(field(id, letter));
@@ -306,15 +318,17 @@ impl<'x, 'a, 'b> Q<'x, 'a, 'b> {
         }
         c.push(field(id, "c"));
         c.push(self.now);
+        c.push(field(id, "s"));
+        c.push(if delayed { "delayed" } else { "waiting" });
         self.call(c)?;
-        if due > self.now {
+        if delayed {
             let c = cmd("ZADD").arg(self.key(DELAYED)).arg(due).arg(id);
-            self.call(c)?;
-            self.set_state(id, "delayed")?;
-            return Ok(0);
+            return self.call(c).map(|_| 0);
         }
-        self.push_wait_with(id, tonumber(p))?;
-        Ok(1)
+        let seq = int(&self.call(cmd("INCR").arg(self.key(SEQ)))?);
+        let score = (MAX_PRIORITY - tonumber(p).unwrap_or(0.0) as i64) * PRIORITY_SPAN + seq;
+        let c = cmd("ZADD").arg(self.key(WAIT)).arg(score).arg(id);
+        self.call(c).map(|_| 1)
     }
 
     fn fire_repeats(&mut self) -> Result<(Vec<Value>, i64)> {
@@ -371,6 +385,91 @@ impl<'x, 'a, 'b> Q<'x, 'a, 'b> {
         }
         Ok(0)
     }
+
+    /// `complete` of queue_lease.lua: acks `id` held with `token`, keeping `result` for `ttl`
+    /// ms, and purges expired results. The completion time, -1 (no job) or -2 (not held).
+    fn complete(&mut self, id: &[u8], token: &[u8], result: &[u8], ttl: i64) -> Result<i64> {
+        let status = self.held(id, token)?;
+        if status != 0 {
+            return Ok(status);
+        }
+        let c = cmd("ZREM").arg(self.key(ACTIVE)).arg(id);
+        self.call(c)?;
+        if ttl > 0 {
+            let c = cmd("HSET")
+                .arg(self.key(JOBS))
+                .arg(field(id, "s"))
+                .arg("completed")
+                .arg(field(id, "r"))
+                .arg(result)
+                .arg(field(id, "f"))
+                .arg(self.now);
+            self.call(c)?;
+            let c = cmd("HDEL").arg(self.key(JOBS)).arg(field(id, "l"));
+            self.call(c)?;
+            let c = cmd("ZADD").arg(self.key(DONE)).arg(self.now + ttl).arg(id);
+            self.call(c)?;
+        } else {
+            self.drop_job(id)?;
+        }
+        self.purge_done(100)?;
+        Ok(self.now)
+    }
+
+    /// `take` of queue_take.lua: the due work, then up to `count` jobs reserved under a `lease`
+    /// of that many ms. `{now, wait_hint_ms, jobs, crons}`.
+    fn take(&mut self, count: i64, lease: i64) -> Result<Vec<Value>> {
+        let now = self.now as f64;
+        let mut delayed = self.head(DELAYED)?;
+        if delayed.is_some_and(|at| at <= now) {
+            self.promote()?;
+            delayed = self.head(DELAYED)?;
+        }
+        let (mut requeued, mut active) = (0, self.head(ACTIVE)?);
+        if active.is_some_and(|at| at <= now) {
+            requeued = self.recover()?.0;
+            active = self.head(ACTIVE)?;
+        }
+        let (mut crons, mut created, mut repeats) = (Vec::new(), 0, self.head(REPEAT)?);
+        if repeats.is_some_and(|at| at <= now) {
+            (crons, created) = self.fire_repeats()?;
+            repeats = self.head(REPEAT)?;
+        }
+        self.wake(requeued + created)?;
+        let mut jobs = Vec::new();
+        if !self.paused()? {
+            let c = cmd("ZPOPMIN").arg(self.key(WAIT)).arg(count);
+            let popped = self.call(c).map(array)?;
+            let deadline = self.now + lease;
+            for id in popped.iter().step_by(2).filter_map(Value::as_bytes) {
+                let token = int(&self.call(cmd("INCR").arg(self.key(SEQ)))?).to_string();
+                let mut v = self.hmget(JOBS, id, &["t", "d", "m", "a"])?.into_iter();
+                let mut next = || v.next().unwrap_or(Value::Nil);
+                let (t, d, m, a) = (next(), next(), next(), next());
+                let attempts = num(&a).unwrap_or(0.0) as i64 + 1;
+                let c = cmd("HSET")
+                    .arg(self.key(JOBS))
+                    .arg(field(id, "a"))
+                    .arg(attempts)
+                    .arg(field(id, "s"))
+                    .arg("active")
+                    .arg(field(id, "l"))
+                    .arg(&token);
+                self.call(c)?;
+                let c = cmd("ZADD").arg(self.key(ACTIVE)).arg(deadline).arg(id);
+                self.call(c)?;
+                let job =
+                    vec![Value::bulk(id), t, d, Value::Int(attempts), m, Value::bulk(token), Value::Int(deadline)];
+                jobs.push(Value::Array(job));
+            }
+            if !jobs.is_empty() && active.is_none_or(|at| (deadline as f64) < at) {
+                active = Some(deadline as f64);
+            }
+        }
+        let hint = [delayed, active, repeats].into_iter().flatten().map(|at| (at - now).max(0.0) as i64).min();
+        let hint = Value::Int(hint.unwrap_or(-1));
+        Ok(vec![Value::Int(self.now), hint, Value::Array(jobs), Value::Array(crons)])
+    }
 }
 
 fn arg(args: &[Vec<u8>], i: usize) -> &[u8] {
@@ -421,41 +520,7 @@ fn reserve(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
     let mut q = Q::new(env, keys)?;
     let count = int_arg(arg(args, 0), "count", 1, 1000)?;
     let lease = int_arg(arg(args, 1), "lease_ms", 1, MAX_DELAY_MS)?;
-    q.promote()?;
-    let (requeued, _) = q.recover()?;
-    let (crons, created) = q.fire_repeats()?;
-    q.wake(requeued + created)?;
-    let mut jobs = Vec::new();
-    if !q.paused()? {
-        let c = cmd("ZPOPMIN").arg(q.key(WAIT)).arg(count);
-        let popped = q.call(c).map(array)?;
-        for id in popped.iter().step_by(2).filter_map(Value::as_bytes) {
-            let token = int(&q.call(cmd("INCR").arg(q.key(SEQ)))?).to_string();
-            let c = cmd("HINCRBY").arg(q.key(JOBS)).arg(field(id, "a")).arg(1);
-            let attempts = q.call(c)?;
-            let c = cmd("HSET").arg(q.key(JOBS)).arg(field(id, "s")).arg("active").arg(field(id, "l")).arg(&token);
-            q.call(c)?;
-            let c = cmd("ZADD").arg(q.key(ACTIVE)).arg(q.now + lease).arg(id);
-            q.call(c)?;
-            let mut v = q.hmget(JOBS, id, &["t", "d", "m"])?.into_iter();
-            let mut next = || v.next().unwrap_or(Value::Nil);
-            let (t, d, m) = (next(), next(), next());
-            let deadline = Value::Int(q.now + lease);
-            jobs.push(Value::Array(vec![Value::bulk(id), t, d, attempts, m, Value::bulk(token), deadline]));
-        }
-    }
-    let mut hint = -1;
-    for set in [DELAYED, ACTIVE, REPEAT] {
-        let c = cmd("ZRANGE").arg(q.key(set)).arg(0).arg(0).arg("WITHSCORES");
-        let first = q.call(c).map(array)?;
-        if let Some(score) = first.get(1).and_then(num) {
-            let d = (score - q.now as f64).max(0.0) as i64;
-            if hint < 0 || d < hint {
-                hint = d;
-            }
-        }
-    }
-    Ok(Value::Array(vec![Value::Int(q.now), Value::Int(hint), Value::Array(jobs), Value::Array(crons)]))
+    q.take(count, lease).map(Value::Array)
 }
 
 fn recover_script(env: &mut Env, keys: &[Vec<u8>], _args: &[Vec<u8>]) -> Result<Value> {
@@ -483,32 +548,18 @@ fn heartbeat(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value>
 fn ack(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
     let mut q = Q::new(env, keys)?;
     let ttl = int_arg(arg(args, 3), "result_ttl_ms", 0, MAX_DELAY_MS)?;
-    let id = arg(args, 0);
-    let status = q.held(id, arg(args, 1))?;
-    if status != 0 {
-        return Ok(Value::Int(status));
-    }
-    let c = cmd("ZREM").arg(q.key(ACTIVE)).arg(id);
-    q.call(c)?;
-    if ttl > 0 {
-        let c = cmd("HSET")
-            .arg(q.key(JOBS))
-            .arg(field(id, "s"))
-            .arg("completed")
-            .arg(field(id, "r"))
-            .arg(arg(args, 2))
-            .arg(field(id, "f"))
-            .arg(q.now);
-        q.call(c)?;
-        let c = cmd("HDEL").arg(q.key(JOBS)).arg(field(id, "l"));
-        q.call(c)?;
-        let c = cmd("ZADD").arg(q.key(DONE)).arg(q.now + ttl).arg(id);
-        q.call(c)?;
-    } else {
-        q.drop_job(id)?;
-    }
-    q.purge_done(100)?;
-    Ok(Value::Int(q.now))
+    q.complete(arg(args, 0), arg(args, 1), arg(args, 2), ttl).map(Value::Int)
+}
+
+fn ack_next(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
+    let mut q = Q::new(env, keys)?;
+    let ttl = int_arg(arg(args, 3), "result_ttl_ms", 0, MAX_DELAY_MS)?;
+    let count = int_arg(arg(args, 4), "count", 1, 1000)?;
+    let lease = int_arg(arg(args, 5), "lease_ms", 1, MAX_DELAY_MS)?;
+    let status = q.complete(arg(args, 0), arg(args, 1), arg(args, 2), ttl)?;
+    let mut reply = vec![Value::Int(status)];
+    reply.extend(q.take(count, lease)?);
+    Ok(Value::Array(reply))
 }
 
 /// The retry delay of queue_fail.lua: fixed or exponential, capped, minus the jitter share.

@@ -84,17 +84,30 @@ local function bury(id)
   redis.call('HDEL', K_JOBS, f(id, 'l'))
 end
 
--- Pushes up to WAKE_MAX wake-up tokens for `n` newly waiting jobs, unless paused.
+-- Tops the wake-up list up by `n` tokens for `n` newly waiting jobs (it holds at most WAKE_MAX),
+-- unless paused. A full list (no worker took its tokens) costs no write.
 local function wake(n)
   if n <= 0 or redis.call('EXISTS', K_PAUSED) == 1 then
     return
   end
+  n = math.min(n, WAKE_MAX - redis.call('LLEN', K_WAKE))
+  if n <= 0 then
+    return
+  end
   local tokens = {}
-  for i = 1, math.min(n, WAKE_MAX) do
+  for i = 1, n do
     tokens[i] = '1'
   end
   redis.call('LPUSH', K_WAKE, unpack(tokens))
-  redis.call('LTRIM', K_WAKE, 0, WAKE_MAX - 1)
+end
+
+-- The lowest score in zset `key` (nil when it is empty).
+local function head(key)
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if #first == 0 then
+    return nil
+  end
+  return tonumber(first[2])
 end
 
 -- Moves due delayed jobs to wait; returns how many.
@@ -115,29 +128,31 @@ local function recover()
     redis.call('ZREM', K_ACTIVE, id)
     redis.call('HSET', K_JOBS, f(id, 'e'), 'lease expired')
     redis.call('HDEL', K_JOBS, f(id, 'l'))
-    local attempts = tonumber(redis.call('HGET', K_JOBS, f(id, 'a'))) or 0
-    local max = tonumber(redis.call('HGET', K_JOBS, f(id, 'm'))) or 1
-    if attempts >= max then
+    local v = redis.call('HMGET', K_JOBS, f(id, 'a'), f(id, 'm'), f(id, 'p'))
+    if (tonumber(v[1]) or 0) >= (tonumber(v[2]) or 1) then
       bury(id)
       dead = dead + 1
     else
-      push_wait(id)
+      push_wait(id, tonumber(v[3]) or 0)
       requeued = requeued + 1
     end
   end
   return requeued, dead
 end
 
--- Stores a new job (already validated) due at `due`; returns 1 if it waits now.
+-- Stores a new job (already validated) due at `due`, its state in the same write; returns 1 if
+-- it waits now.
 local function add_job(id, jtype, data, p, m, b, w, j, due)
+  local delayed = due > now
   redis.call('HSET', K_JOBS, f(id, 't'), jtype, f(id, 'd'), data, f(id, 'p'), p, f(id, 'm'), m,
-    f(id, 'b'), b, f(id, 'w'), w, f(id, 'j'), j, f(id, 'a'), 0, f(id, 'c'), now)
-  if due > now then
+    f(id, 'b'), b, f(id, 'w'), w, f(id, 'j'), j, f(id, 'a'), 0, f(id, 'c'), now,
+    f(id, 's'), delayed and 'delayed' or 'waiting')
+  if delayed then
     redis.call('ZADD', K_DELAYED, due, id)
-    redis.call('HSET', K_JOBS, f(id, 's'), 'delayed')
     return 0
   end
-  push_wait(id, tonumber(p))
+  local seq = redis.call('INCR', K_SEQ)
+  redis.call('ZADD', K_WAIT, (MAX_PRIORITY - (tonumber(p) or 0)) * PRIORITY_SPAN + seq, id)
   return 1
 end
 
