@@ -358,10 +358,10 @@ export declare class Client {
   pubsub(options?: PubSubOptions | undefined | null): PubSub
   /** A semaphore named `name` with `permits` holders at a time. */
   semaphore(name: string, options?: SemaphoreOptions | undefined | null): Semaphore
-  /** The stream `name`, trimmed on every add as `options` say. */
-  stream(name: string, options?: StreamOptions | undefined | null): Stream
   /** A session store (see `SessionStore`). */
   sessions(options?: SessionOptions | undefined | null): SessionStore
+  /** The stream `name`, trimmed on every add as `options` say. */
+  stream(name: string, options?: StreamOptions | undefined | null): Stream
 }
 
 /** A background write-behind drainer (`cache.spawnDrainer`). */
