@@ -552,6 +552,13 @@ export declare class PubSub {
   request(service: string, body: unknown, timeout: number): Promise<unknown>
   /** A `Requester` for `service`: a reply channel of its own, kept for many requests. */
   requester(service: string): Promise<Requester>
+  /**
+   * Serves `service` in the background until `stop()`: each request's JSON body is passed to
+   * `handler` (plain or async), whose return value is the answer; what it throws is sent back
+   * as an error (a redkit error keeps its kind, a `TypeError`/`RangeError` is
+   * `invalid_argument`, anything else `reply`). Requests are answered one at a time.
+   */
+  serve(service: string, handler: (body: any) => unknown): Promise<Responder>
 }
 
 /** A lock over several independent Redis masters. */
@@ -598,6 +605,23 @@ export declare class Requester {
   get service(): string
   /** The channel its answers come back on. */
   get replyChannel(): string
+}
+
+/** A background responder made by `PubSub.serve`; `stop()` (or `await using`) ends it. */
+export declare class Responder {
+  /**
+   * Stops serving: waits (up to 10 s) for the request in progress, then unsubscribes, so
+   * later requests fail fast with `NotFoundError`. Stopping twice is harmless.
+   */
+  stop(): Promise<void>
+  /** How many requests it has handled (counted before each answer is sent). */
+  get served(): number
+  /** How many times it subscribed again after losing its connection. */
+  get resubscribed(): number
+  /** Whether it is still serving (until `stop()`). */
+  get running(): boolean
+  /** The service it answers. */
+  get service(): string
 }
 
 /** A distributed counting semaphore. */

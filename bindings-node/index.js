@@ -846,6 +846,7 @@ module.exports.Lock = nativeBinding.Lock
 module.exports.PubSub = nativeBinding.PubSub
 module.exports.Redlock = nativeBinding.Redlock
 module.exports.Requester = nativeBinding.Requester
+module.exports.Responder = nativeBinding.Responder
 module.exports.Semaphore = nativeBinding.Semaphore
 module.exports.SessionStore = nativeBinding.SessionStore
 module.exports.Simulator = nativeBinding.Simulator

@@ -5,7 +5,7 @@ const redkit = createRequire(import.meta.url)('./index.js')
 
 export const {
   Simulator, Client, connect, connectCluster,
-  Lock, Semaphore, Redlock, Limiter, Leaderboard, Geo, Stream, PubSub, Subscription, Requester,
+  Lock, Semaphore, Redlock, Limiter, Leaderboard, Geo, Stream, PubSub, Subscription, Requester, Responder,
   RedkitError, ResponseError, ConnectionError, TimeoutError, LockNotOwnedError, InvalidArgumentError,
   SerializationError, ProtocolError, StorageError, NotFoundError,
   redlock, LimiterSet,

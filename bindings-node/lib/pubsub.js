@@ -5,10 +5,12 @@
  * messages (`for await (const msg of sub)` until it is closed; `sub.listen({ timeout, max })`
  * ends earlier) and, like a requester, disposable (`await using sub = await ps.subscribe(...)`
  * closes it). Leaving a loop does not close the subscription: `close()` does, and wakes every
- * pending read, so nothing is left keeping Node alive.
+ * pending read, so nothing is left keeping Node alive. `serve(service, handler)` hands the addon
+ * the handler wrapped so that its failure arrives as an error kind and message (see
+ * src/pubsub.rs); a responder is disposable too (`await using` stops it).
  */
 
-const { SerializationError, TimeoutError } = require('./errors.js')
+const { RedkitError, SerializationError, TimeoutError } = require('./errors.js')
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
@@ -49,11 +51,36 @@ async function * messages (sub, timeout, max) {
   }
 }
 
+/** What a requester gets for a handler's thrown value `e`: its kind and message. */
+function failure (e) {
+  if (e instanceof RedkitError) return { kind: e.kind, message: e.message }
+  if (e instanceof TypeError || e instanceof RangeError) return { kind: 'invalid_argument', message: e.message }
+  if (e instanceof Error) return { kind: 'reply', message: `${e.name}: ${e.message}` }
+  return { kind: 'reply', message: String(e) }
+}
+
+/** `handler` answering `{ ok }` or `{ error }` (never throwing), as src/pubsub.rs reads it. */
+function outcomes (handler) {
+  if (typeof handler !== 'function') throw new TypeError('serve: the handler must be a function')
+  return async (body) => {
+    try {
+      return { ok: await handler(body) }
+    } catch (e) {
+      return { error: failure(e) }
+    }
+  }
+}
+
 function define (proto, name, value) {
   Object.defineProperty(proto, name, { value, writable: true, configurable: true })
 }
 
-function install ({ Subscription, Requester }) {
+function install ({ PubSub, Subscription, Requester, Responder }) {
+  const nativeServe = PubSub.prototype.serve
+  define(PubSub.prototype, 'serve', function serve (service, handler) {
+    return nativeServe.call(this, service, outcomes(handler))
+  })
+  define(Responder.prototype, Symbol.asyncDispose, function () { return this.stop() })
   const next = Subscription.prototype.nextMessage
   define(Subscription.prototype, 'nextMessage', async function nextMessage (...args) {
     return message(await next.apply(this, args))

@@ -1,19 +1,24 @@
 //! `client.pubsub(options)` → `PubSub`: publish (strings, Buffers, numbers or JSON), sharded
 //! publish, subscriptions (`subscription.rs`), and the requesting side of request/response over
 //! pub/sub — `request` with a timeout that fails at once when nobody serves, and a kept
-//! `Requester`. Bodies and answers are JSON values.
+//! `Requester`, and the serving side: `serve(service, handler)` → `Responder`. Bodies and
+//! answers are JSON values.
 //!
-//! Serving (`PubSub::serve`) needs a JavaScript handler called from the core's tasks; it waits
-//! for the binding's shared callback module rather than growing a second one here.
+//! A handler's failure must reach the requester as an error kind and message, which only the
+//! JavaScript side can read off a thrown value: `lib/pubsub.js` hands this file the user's
+//! handler wrapped so that it answers `{ ok: answer }` or `{ error: { kind, message } }`.
 
+use crate::callback::Callback;
 use crate::client::Client;
 use crate::convert::{millis, Arg};
 use crate::errors::to_js;
 use crate::subscription::{names, Subscription};
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
-use redkit::backend::BackendRef;
-use redkit::patterns::pubsub::{PubSub as CorePubSub, PubSubOptions as CoreOptions, Requester as CoreRequester};
+use redkit::backend::{BackendRef, BoxFuture};
+use redkit::patterns::pubsub::{
+    PubSub as CorePubSub, PubSubOptions as CoreOptions, Requester as CoreRequester, Responder as CoreResponder,
+};
 use redkit::{Error, ErrorKind};
 use serde_json::Value as Json;
 use std::sync::Arc;
@@ -111,6 +116,99 @@ impl PubSub {
         let r = self.inner.requester(&service).await.map_err(to_js)?;
         let reply_channel = r.reply_channel().to_string();
         Ok(Requester { inner: Arc::new(tokio::sync::Mutex::new(Some(r))), service, reply_channel })
+    }
+
+    /// Serves `service` in the background until `stop()`: each request's JSON body is passed to
+    /// `handler` (plain or async), whose return value is the answer; what it throws is sent back
+    /// as an error (a redkit error keeps its kind, a `TypeError`/`RangeError` is
+    /// `invalid_argument`, anything else `reply`). Requests are answered one at a time.
+    #[napi(ts_args_type = "service: string, handler: (body: any) => unknown")]
+    pub async fn serve(&self, service: String, handler: Callback) -> napi::Result<Responder> {
+        let responder = self.inner.serve(&service, answer(handler)).await.map_err(to_js)?;
+        Ok(Responder { inner: std::sync::Mutex::new(Some(responder)), stopped: Default::default(), service })
+    }
+}
+
+/// A responder's handler for the core: the wrapped JavaScript handler's `{ ok }` or
+/// `{ error: { kind, message } }` as the answer or the error the requester gets.
+fn answer(handler: Callback) -> impl Fn(Json) -> BoxFuture<'static, redkit::Result<Json>> + Send + Sync + 'static {
+    move |body| {
+        let handler = handler.clone();
+        Box::pin(async move {
+            let outcome = handler.call(vec![body]).await?;
+            let error = outcome.get("error").filter(|e| !e.is_null());
+            match (error, outcome.get("ok")) {
+                (Some(e), _) => Err(Error::new(
+                    ErrorKind::named(e.get("kind").and_then(Json::as_str).unwrap_or("reply")),
+                    e.get("message").and_then(Json::as_str).unwrap_or("the handler failed").to_string(),
+                )),
+                (None, ok) => Ok(ok.cloned().unwrap_or(Json::Null)),
+            }
+        })
+    }
+}
+
+/// Counts a responder had when it was stopped.
+#[derive(Default, Clone, Copy)]
+struct Stopped {
+    served: u64,
+    resubscribed: u64,
+}
+
+/// A background responder made by `PubSub.serve`; `stop()` (or `await using`) ends it.
+#[napi]
+pub struct Responder {
+    inner: std::sync::Mutex<Option<CoreResponder>>,
+    stopped: std::sync::Mutex<Stopped>,
+    service: String,
+}
+
+impl Responder {
+    fn counts(&self) -> Stopped {
+        match self.inner.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            Some(r) => Stopped { served: r.served(), resubscribed: r.resubscribed() },
+            None => *self.stopped.lock().unwrap_or_else(|p| p.into_inner()),
+        }
+    }
+}
+
+#[napi]
+impl Responder {
+    /// Stops serving: waits (up to 10 s) for the request in progress, then unsubscribes, so
+    /// later requests fail fast with `NotFoundError`. Stopping twice is harmless.
+    #[napi]
+    pub async fn stop(&self) -> napi::Result<()> {
+        let counts = self.counts();
+        let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        *self.stopped.lock().unwrap_or_else(|p| p.into_inner()) = counts;
+        match taken {
+            Some(r) => r.stop().await.map_err(to_js),
+            None => Ok(()),
+        }
+    }
+
+    /// How many requests it has handled (counted before each answer is sent).
+    #[napi(getter)]
+    pub fn served(&self) -> f64 {
+        self.counts().served as f64
+    }
+
+    /// How many times it subscribed again after losing its connection.
+    #[napi(getter)]
+    pub fn resubscribed(&self) -> f64 {
+        self.counts().resubscribed as f64
+    }
+
+    /// Whether it is still serving (until `stop()`).
+    #[napi(getter)]
+    pub fn running(&self) -> bool {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(CoreResponder::is_running)
+    }
+
+    /// The service it answers.
+    #[napi(getter)]
+    pub fn service(&self) -> String {
+        self.service.clone()
     }
 }
 

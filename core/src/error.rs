@@ -41,6 +41,16 @@ impl ErrorKind {
             ErrorKind::NotFound => "not_found",
         }
     }
+
+    /// The kind named `name` as [`ErrorKind::as_str`] spells it; [`ErrorKind::Reply`] for a
+    /// name this version does not know (a kind that crossed a wire from a newer peer).
+    pub fn named(name: &str) -> ErrorKind {
+        use ErrorKind::*;
+        [Reply, Connection, Timeout, LockNotOwned, InvalidArgument, Serialization, Protocol, Io, NotFound]
+            .into_iter()
+            .find(|k| k.as_str() == name)
+            .unwrap_or(Reply)
+    }
 }
 
 /// The core's error: a kind plus a message.

@@ -285,6 +285,18 @@ async fn keys_of(b: &dyn Backend) -> Result<BTreeSet<Vec<u8>>, String> {
     keys.iter().map(|k| value::bytes(k).map_err(|e| e.to_string())).collect()
 }
 
+/// A ZRANGE WITHSCORES reply as (member, score) pairs in member order.
+fn by_member(items: &[Value]) -> Vec<(&Value, &Value)> {
+    let mut pairs: Vec<_> = items.chunks(2).filter_map(|p| Some((p.first()?, p.get(1)?))).collect();
+    pairs.sort_by(|a, b| a.0.as_bytes().cmp(&b.0.as_bytes()));
+    pairs
+}
+
+/// The same members with scores within `near`.
+fn same_pairs(a: Vec<(&Value, &Value)>, b: Vec<(&Value, &Value)>, near: i64) -> bool {
+    a.len() == b.len() && a.iter().zip(&b).all(|((ma, sa), (mb, sb))| ma == mb && same(sa, sb, near))
+}
+
 /// Compares both keyspaces; the differences, one line each.
 async fn compare_keyspaces(redis: &dyn Backend, sim: &dyn Backend, near: i64) -> Result<Vec<String>, String> {
     let (rk, sk) = (keys_of(redis).await?, keys_of(sim).await?);
@@ -307,11 +319,16 @@ async fn compare_keyspaces(redis: &dyn Backend, sim: &dyn Backend, near: i64) ->
             continue;
         }
         let id_near = near.max(STREAM_ID_TOLERANCE_MS);
-        let values_same = r.items.len() == s.items.len()
-            && r.items.iter().zip(&s.items).all(|(a, b)| {
-                let n = if r.kind == "stream" { id_near } else { near };
-                same(a, b, n)
-            });
+        let values_same = if r.kind == "zset" && near > 0 {
+            // Scores within `near` may order members differently: a zset is member → score.
+            same_pairs(by_member(&r.items), by_member(&s.items), near)
+        } else {
+            r.items.len() == s.items.len()
+                && r.items.iter().zip(&s.items).all(|(a, b)| {
+                    let n = if r.kind == "stream" { id_near } else { near };
+                    same(a, b, n)
+                })
+        };
         if !values_same {
             diffs.push(format!("{name} ({}): redis {:?}\n      sim   {:?}", r.kind, r.items, s.items));
         }

@@ -154,6 +154,43 @@ for (const [backend, make] of Object.entries(backends)) {
       await assert.rejects(async () => ps.publish('c', {}), TypeError)
       await assert.rejects(ps.subscribe([]), InvalidArgumentError)
     })
+
+    test('serve answers requests with a plain or async handler; stop makes requests fail fast', async () => {
+      const ps = (await make()).pubsub()
+      const doubler = await ps.serve('double', (n) => n * 2)
+      const slowEcho = await ps.serve('echo', async (body) => {
+        await sleep(5)
+        return { got: body }
+      })
+      assert.equal(await ps.request('double', 21, 2000), 42)
+      assert.deepEqual(await ps.request('echo', [1, 'a'], 2000), { got: [1, 'a'] })
+      assert.equal(doubler.served, 1)
+      assert.equal(doubler.service, 'double')
+      assert.equal(doubler.running, true)
+      await doubler.stop()
+      await doubler.stop()
+      assert.equal(doubler.running, false)
+      assert.equal(doubler.served, 1, 'the count survives stop()')
+      await assert.rejects(ps.request('double', 1, 2000), NotFoundError)
+      await slowEcho[Symbol.asyncDispose]()
+      await assert.rejects(ps.request('echo', 1, 2000), NotFoundError)
+    })
+
+    test('what a handler throws reaches the requester as its kind and message', async () => {
+      const ps = (await make()).pubsub()
+      const responders = [
+        await ps.serve('refuse', () => { throw new InvalidArgumentError('no thanks') }),
+        await ps.serve('typed', () => { throw new TypeError('bad body') }),
+        await ps.serve('plain', async () => { throw new Error('boom') }),
+        await ps.serve('odd', () => { throw 'a string' }) // eslint-disable-line no-throw-literal
+      ]
+      await assert.rejects(ps.request('refuse', 1, 2000), (e) => e instanceof InvalidArgumentError && /no thanks/.test(e.message))
+      await assert.rejects(ps.request('typed', 1, 2000), (e) => e instanceof InvalidArgumentError && /bad body/.test(e.message))
+      await assert.rejects(ps.request('plain', 1, 2000), (e) => e.kind === 'reply' && /Error: boom/.test(e.message))
+      await assert.rejects(ps.request('odd', 1, 2000), (e) => e.kind === 'reply' && /a string/.test(e.message))
+      for (const r of responders) await r.stop()
+      assert.throws(() => ps.serve('x', 'not a function'), TypeError)
+    })
   })
 }
 

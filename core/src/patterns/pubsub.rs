@@ -388,16 +388,6 @@ struct ErrorBody {
     message: String,
 }
 
-/// The kind named `name` (as [`ErrorKind::as_str`] spells it); [`ErrorKind::Reply`] for a
-/// name this version does not know.
-fn kind_named(name: &str) -> ErrorKind {
-    use ErrorKind::*;
-    [Reply, Connection, Timeout, LockNotOwned, InvalidArgument, Serialization, Protocol, Io, NotFound]
-        .into_iter()
-        .find(|k| k.as_str() == name)
-        .unwrap_or(Reply)
-}
-
 impl Requester {
     /// The channel answers come back on.
     pub fn reply_channel(&self) -> &str {
@@ -434,7 +424,7 @@ impl Requester {
         };
         match answer {
             ResponseEnvelope { error: Some(e), .. } => {
-                Err(Error::new(kind_named(&e.kind), format!("{}: {}", self.service, e.message)))
+                Err(Error::new(ErrorKind::named(&e.kind), format!("{}: {}", self.service, e.message)))
             }
             ResponseEnvelope { body, .. } => Ok(serde_json::from_value(body.unwrap_or(serde_json::Value::Null))?),
         }
@@ -701,8 +691,8 @@ mod tests {
     #[test]
     fn error_kinds_round_trip_by_name() {
         for k in [ErrorKind::Timeout, ErrorKind::InvalidArgument, ErrorKind::NotFound, ErrorKind::Serialization] {
-            assert_eq!(kind_named(k.as_str()), k);
+            assert_eq!(ErrorKind::named(k.as_str()), k);
         }
-        assert_eq!(kind_named("something_new"), ErrorKind::Reply);
+        assert_eq!(ErrorKind::named("something_new"), ErrorKind::Reply);
     }
 }

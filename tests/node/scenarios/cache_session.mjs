@@ -9,16 +9,10 @@
  * lists what it received as `{key, value}`, `fail_sink` makes its next `times` writes throw).
  * The sink is a plain function, the loader an async one, so both kinds of callback are used.
  *
- * Backend time: on the simulator the loader waits with a BLPOP on a key nobody pushes to (a
- * wait parked on the manual clock, which `advance` ends; on its own client, database 15, so it
- * holds up nothing else); on a real server backend time is real time, so it sleeps.
+ * The loader waits in backend time (`World.sleep`: parked on the simulator's manual clock, real
+ * time on a server).
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Adapter, options, register } from './adapters.mjs'
-
-/** The database whose client the simulated loader's wait uses, and the key it waits on. */
-const SLEEP_DB = 15
-const SLEEP_KEY = 'scenario:loader:sleep'
 
 class CacheAdapter extends Adapter {
   constructor (obj, world) {
@@ -39,15 +33,7 @@ class CacheAdapter extends Adapter {
     return async () => {
       this.loads += 1
       const wait = deadline === null ? 0 : deadline - this.now()
-      if (wait >= 1) {
-        if (this.world.sim) {
-          const sleeper = await this.world.client(SLEEP_DB)
-          await sleeper.execute('BLPOP', SLEEP_KEY, (wait / 1000).toFixed(3))
-        } else {
-          // setTimeout may fire a millisecond early; the server must measure the full load_ms
-          await sleep(wait + 3)
-        }
-      }
+      await this.world.sleep(wait)
       if (error !== null) throw new this.world.redkit.ConnectionError(error)
       return value
     }

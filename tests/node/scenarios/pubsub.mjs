@@ -2,20 +2,35 @@
  * Scenario adapters for pub/sub (pubsub.json), after tests/python/scenarios/messaging.py: the
  * adapter keeps what a scenario opens by name — subscriptions (`subscribe` / `psubscribe` with
  * `as`, adding to that subscription if it exists; `next` / `next_json` and `unsubscribe` /
- * `punsubscribe` with `subscription`) and requesters (`requester` with `as`; `request` with
- * `requester`) — and closes them at the end of the scenario.
- *
- * Responders (`serve`, `served`, `resubscribed`, `stop`) need a JavaScript handler called from
- * the core, which waits for the binding's callback module: those methods are listed in
- * `PENDING`, and scenarios using them run as todos.
+ * `punsubscribe` with `subscription`), requesters (`requester` with `as`; `request` with
+ * `requester`) and responders (`serve` with `service` and a canned `handler`: `echo`; `add`,
+ * which takes `{"a": int, "b": int}` and refuses any other body with a SerializationError;
+ * `fail`, which throws InvalidArgumentError; `slow`, which answers its body after `delay_ms` of
+ * backend time — then `served`, `resubscribed` and `stop`) — and closes them at the end.
  */
 import { Adapter, options, register } from './adapters.mjs'
 import { Mismatch } from './matcher.mjs'
 
-class PubSubAdapter extends Adapter {
-  /** Methods the Node binding does not offer yet. */
-  static PENDING = new Set(['serve', 'served', 'resubscribed', 'stop'])
+/** The canned responder handlers (see the module docs). */
+function canned (name, world, delayMs, redkit) {
+  const handlers = {
+    echo: (body) => body,
+    add: (body) => {
+      const ok = body !== null && typeof body === 'object' && ['a', 'b'].every((k) => Number.isInteger(body[k]))
+      if (!ok) throw new redkit.SerializationError(`expected {"a": int, "b": int}, got ${JSON.stringify(body)}`)
+      return body.a + body.b
+    },
+    fail: () => { throw new redkit.InvalidArgumentError('refused by the handler') },
+    slow: async (body) => {
+      await world.sleep(delayMs)
+      return body
+    }
+  }
+  if (!(name in handlers)) throw new Mismatch(`unknown handler ${name}`)
+  return handlers[name]
+}
 
+class PubSubAdapter extends Adapter {
   /** `new pubsub {prefix}`: `client.pubsub({ prefix })` (no name). */
   static async construct (kind, args, world) {
     const client = await world.client()
@@ -26,13 +41,39 @@ class PubSubAdapter extends Adapter {
     super(obj, world)
     this.subscriptions = new Map()
     this.requesters = new Map()
+    this.responders = new Map()
   }
 
-  /** End of the scenario: closes the subscriptions and requesters it left open. */
+  /** End of the scenario: stops the responders and closes what it left open. */
   async close () {
+    for (const r of this.responders.values()) await r.stop()
     for (const s of [...this.subscriptions.values(), ...this.requesters.values()]) await s.close()
+    this.responders.clear()
     this.subscriptions.clear()
     this.requesters.clear()
+  }
+
+  responder (service) {
+    const r = this.responders.get(service)
+    if (!r) throw new Mismatch(`no responder named ${service}`)
+    return r
+  }
+
+  async do_serve ({ service, handler, delay_ms: delay = 0 }) {
+    this.responders.set(service, await this.obj.serve(service, canned(handler, this.world, delay, this.world.redkit)))
+  }
+
+  async do_served ({ service }) {
+    return this.responder(service).served
+  }
+
+  async do_resubscribed ({ service }) {
+    return this.responder(service).resubscribed
+  }
+
+  async do_stop ({ service }) {
+    await this.responder(service).stop()
+    this.responders.delete(service)
   }
 
   subscription (name) {

@@ -16,6 +16,9 @@ export const SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.met
 export const T0 = 1_700_000_000_000
 /** Real-time bound on any one step. */
 export const STEP_LIMIT_MS = 10_000
+/** The database, and the key, of `World.sleep`'s wait on the simulator. */
+const SLEEP_DB = 15
+const SLEEP_KEY = 'scenario:sleep'
 
 /** Every scenario of every file: `{ file, name, backends, steps, kinds }`. */
 export function loadAll () {
@@ -69,6 +72,20 @@ export class World {
       this.dead.refuseConnections(true)
     }
     return this.dead.client()
+  }
+
+  /** Waits `ms` of backend time: on the simulator a BLPOP on a key nobody pushes to, on its
+   * own client (database 15, so it holds up nothing else), parked on the manual clock until an
+   * `advance` ends it; on a real server real time (setTimeout may fire a millisecond early, and
+   * the server must see the full wait). */
+  async sleep (ms) {
+    if (ms < 1) return
+    if (this.sim) {
+      const sleeper = await this.client(SLEEP_DB)
+      await sleeper.execute('BLPOP', SLEEP_KEY, (ms / 1000).toFixed(3))
+    } else {
+      await sleep(ms + 3)
+    }
   }
 
   async advance (ms) {

@@ -118,7 +118,10 @@ async function pubsub (client: Client): Promise<void> {
   await using requester = await ps.requester('svc')
   const answer: unknown = await requester.request({ q: 1 }, 1000)
   const direct: unknown = await ps.request('svc', [1, 2], 1000)
-  console.log(count, answer, direct, requester.replyChannel, sub.closed)
+  await using responder = await ps.serve('svc', async (body: { q: number }) => body.q + 1)
+  const served: number = responder.served
+  const running: boolean = responder.running
+  console.log(count, answer, direct, requester.replyChannel, sub.closed, served, running)
   // @ts-expect-error a channel is a string or an array of strings
   await ps.subscribe(7)
   // @ts-expect-error a request needs a timeout
