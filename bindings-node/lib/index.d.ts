@@ -68,6 +68,10 @@ declare module '../index' {
     /** Closes the requester (`await using`). */
     [Symbol.asyncDispose](): Promise<void>
   }
+  interface Worker {
+    /** Closes the worker gracefully (`await using`). */
+    [Symbol.asyncDispose](): Promise<void>
+  }
 }
 
 /** Options of `cache.wrap(fn, options)`. */
