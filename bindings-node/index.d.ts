@@ -464,6 +464,19 @@ export declare class Client {
   stream(name: string, options?: StreamOptions | undefined | null): Stream
 }
 
+/** A parsed cron expression (`minute hour day-of-month month day-of-week`, UTC). */
+export declare class Cron {
+  /** Parses `expr`; `InvalidArgumentError` naming the bad field. */
+  constructor(expr: string)
+  /**
+   * The first fire time strictly after `after` (ms since the epoch), in ms since the epoch;
+   * null if it never fires.
+   */
+  nextAfter(after: number): number | null
+  /** The expression as given. */
+  get source(): string
+}
+
 /** A background write-behind drainer (`cache.spawnDrainer`). */
 export declare class Drainer {
   /** Stops it after its current batch. */

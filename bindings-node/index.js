@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.Cache = nativeBinding.Cache
 module.exports.Client = nativeBinding.Client
+module.exports.Cron = nativeBinding.Cron
 module.exports.Drainer = nativeBinding.Drainer
 module.exports.Geo = nativeBinding.Geo
 module.exports.Leaderboard = nativeBinding.Leaderboard

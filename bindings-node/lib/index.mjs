@@ -10,6 +10,6 @@ export const {
   SerializationError, ProtocolError, StorageError, NotFoundError,
   redlock, LimiterSet,
   Cache, Drainer, SessionStore,
-  Queue, Worker
+  Queue, Worker, Cron
 } = redkit
 export default redkit

@@ -13,6 +13,7 @@ mod cache;
 mod callback;
 mod client;
 mod convert;
+mod cron;
 mod errors;
 mod geo;
 mod json;

@@ -149,3 +149,13 @@ describe('queue on a manual clock', () => {
     assert.equal((await q.getJob(again.id)).error, 'lease expired')
   })
 })
+
+test('Cron parses five-field expressions and tells the next fire time (UTC)', () => {
+  const c = new redkit.Cron('*/15 9 * * 1-5')
+  assert.equal(c.source, '*/15 9 * * 1-5')
+  const monday = Date.UTC(2024, 0, 1, 8, 59) // a Monday
+  assert.equal(c.nextAfter(monday), Date.UTC(2024, 0, 1, 9, 0))
+  assert.equal(c.nextAfter(Date.UTC(2024, 0, 1, 9, 45)), Date.UTC(2024, 0, 2, 9, 0))
+  assert.throws(() => new redkit.Cron('61 * * * *'), InvalidArgumentError)
+  assert.throws(() => new redkit.Cron(5), TypeError)
+})

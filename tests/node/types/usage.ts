@@ -264,6 +264,9 @@ async function queuesAndWorkers (client: Client): Promise<void> {
   q.worker(42)
   // @ts-expect-error enqueue's options are an object
   await q.enqueue(1, 'email')
+  const cron = new (await import('redkit')).Cron('*/5 * * * *')
+  const next: number | null = cron.nextAfter(Date.now())
+  console.log(cron.source, next)
 }
 
 void queuesAndWorkers
