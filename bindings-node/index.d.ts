@@ -241,6 +241,104 @@ export interface SessionInfo {
   ttl: number
 }
 
+/** The outcome of `queue.enqueue()`. */
+export interface Enqueued {
+  id: string
+  /** False when a job with this id already existed (nothing was added). */
+  added: boolean
+}
+
+/** A reserved job (and what a worker's handler receives). */
+export interface Job {
+  id: string
+  jobType: string
+  data: any
+  /** Which attempt this is (1 for the first run). */
+  attempts: number
+  maxAttempts: number
+  /** The lease token: proves this reservation in heartbeat, ack and fail. */
+  token: string
+  /** When the lease ends unless extended, ms since the epoch. */
+  leaseDeadline: number
+}
+
+/** What `queue.reserveMany()` returned. */
+export interface Reservation {
+  jobs: Job[]
+  /** Ms until the next delayed job, lease deadline or repeat falls due; null if none. */
+  nextDueIn: number | null
+  /** The server time of the reserve, ms since the epoch. */
+  now: number
+}
+
+export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'dead'
+
+/** The outcome of `queue.fail()`. */
+export interface Failed {
+  state: JobState
+  /** When the retry is due (ms since the epoch); null when dead. */
+  retryAt: number | null
+}
+
+/** What `queue.recoverStalled()` did. */
+export interface Recovered {
+  requeued: number
+  dead: number
+  promoted: number
+}
+
+/** Jobs per state. */
+export interface Counts {
+  waiting: number
+  delayed: number
+  active: number
+  completed: number
+  dead: number
+  paused: boolean
+  repeatable: number
+}
+
+/** A job as `queue.getJob()` sees it. */
+export interface JobInfo {
+  id: string
+  state: JobState
+  jobType: string
+  data: any
+  priority: number
+  attempts: number
+  maxAttempts: number
+  error: string | null
+  result: any
+  createdAt: number
+  finishedAt: number | null
+  /** Delayed: when it is due; active: its lease deadline; completed: when its result expires. */
+  dueAt: number | null
+}
+
+/** The outcome of `queue.addRepeatable()`. */
+export interface Repeatable {
+  name: string
+  added: boolean
+  /** Its first run, ms since the epoch. */
+  nextRunAt: number
+}
+
+/** A worker's counters. */
+export interface WorkerStats {
+  completed: number
+  failed: number
+  lost: number
+  inFlight: number
+}
+
+/** How a worker's shutdown ended. */
+export interface ShutdownReport {
+  /** True when every job in flight finished in time. */
+  drained: boolean
+  /** Jobs still running when the time ran out (left to their leases). */
+  abandoned: number
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -356,12 +454,27 @@ export declare class Client {
   lock(name: string, options?: LockOptions | undefined | null): Lock
   /** Pub/sub over this client. */
   pubsub(options?: PubSubOptions | undefined | null): PubSub
+  /** A job queue named `name`. */
+  queue(name: string, options?: QueueOptions | undefined | null): Queue
   /** A semaphore named `name` with `permits` holders at a time. */
   semaphore(name: string, options?: SemaphoreOptions | undefined | null): Semaphore
   /** A session store (see `SessionStore`). */
   sessions(options?: SessionOptions | undefined | null): SessionStore
   /** The stream `name`, trimmed on every add as `options` say. */
   stream(name: string, options?: StreamOptions | undefined | null): Stream
+}
+
+/** A parsed cron expression (`minute hour day-of-month month day-of-week`, UTC). */
+export declare class Cron {
+  /** Parses `expr`; `InvalidArgumentError` naming the bad field. */
+  constructor(expr: string)
+  /**
+   * The first fire time strictly after `after` (ms since the epoch), in ms since the epoch;
+   * null if it never fires.
+   */
+  nextAfter(after: number): number | null
+  /** The expression as given. */
+  get source(): string
 }
 
 /** A background write-behind drainer (`cache.spawnDrainer`). */
@@ -559,6 +672,75 @@ export declare class PubSub {
    * `invalid_argument`, anything else `reply`). Requests are answered one at a time.
    */
   serve(service: string, handler: (body: any) => unknown): Promise<Responder>
+}
+
+/** A job queue. */
+export declare class Queue {
+  /**
+   * Enqueues one job with `data` (JSON); resolves to `{ id, added }` (`added` false when
+   * the `id` already existed).
+   */
+  enqueue(data?: unknown, options?: JobOptions): Promise<Enqueued>
+  /** Enqueues many jobs in one round trip, all or none; resolves to one `Enqueued` each. */
+  enqueueBulk(jobs: Array<BulkJob>): Promise<Enqueued[]>
+  /**
+   * Reserves the next ready job under a lease; resolves to a `Job`, or null when nothing is
+   * ready or the queue is paused.
+   */
+  reserve(options?: LeaseOptions | undefined | null): Promise<Job | null>
+  /** Reserves up to `count` jobs in one round trip; resolves to a `Reservation`. */
+  reserveMany(n: number, options?: LeaseOptions | undefined | null): Promise<Reservation>
+  /**
+   * Extends a reserved job's lease; resolves to the new deadline (ms since the epoch).
+   * `LockNotOwnedError` if the lease was lost.
+   */
+  heartbeat(job: JobRef | string, options?: HeartbeatOptions): Promise<number>
+  /**
+   * Completes a reserved job with `result` (JSON, kept for the result TTL); resolves to when
+   * it completed (ms since the epoch).
+   */
+  ack(job: JobRef | string, result?: unknown, options?: AckOptions): Promise<number>
+  /**
+   * Fails a reserved job with `error`: retried after its backoff while attempts remain
+   * (`retry: false`: dead-lettered at once). Resolves to a `Failed`.
+   */
+  fail(job: JobRef | string, error?: string, options?: FailOptions): Promise<Failed>
+  /**
+   * Moves dead letters back to wait with their attempts reset: the given `ids`, or up to
+   * `limit` (default 1,000) of the oldest. Resolves to how many moved.
+   */
+  requeueDead(ids?: Array<string> | undefined | null, limit?: number | undefined | null): Promise<number>
+  /**
+   * Returns jobs whose lease expired and promotes due delayed jobs now (every reserve does
+   * this too); resolves to a `Recovered`.
+   */
+  recoverStalled(): Promise<Recovered>
+  /** Stops handing out jobs; resolves to whether this changed anything. */
+  pause(): Promise<boolean>
+  /** Hands out jobs again; resolves to whether this changed anything. */
+  resume(): Promise<boolean>
+  /** Jobs per state. */
+  counts(): Promise<Counts>
+  /** Looks a job up; `NotFoundError` if there is none (or its result expired). */
+  getJob(id: string): Promise<JobInfo>
+  /**
+   * Adds (or replaces) the repeatable job `name`, run `every` ms or on a `cron` expression
+   * (UTC); resolves to a `Repeatable`.
+   */
+  addRepeatable(name: string, data: unknown, options: RepeatOptions): Promise<Repeatable>
+  /** Removes a repeatable job (runs already created stay); resolves to whether it existed. */
+  removeRepeatable(name: string): Promise<boolean>
+  /** The queue's name. */
+  get name(): string
+  /** The default lease of a reserve, in ms. */
+  get defaultLease(): number
+  /** How long completed jobs and their results are kept, in ms. */
+  get resultTtl(): number
+  /**
+   * A worker running `handler` (a function of the job, or an object of job type → function)
+   * for this queue's jobs. Not started: use `run()` or `start()`.
+   */
+  worker(handler: ((job: Job) => unknown) | Record<string, (job: Job) => unknown>, options?: WorkerOptions): Worker
 }
 
 /** A lock over several independent Redis masters. */
@@ -832,6 +1014,61 @@ export declare class Subscription {
   get closed(): boolean
 }
 
+/** A queue worker running JavaScript handlers. */
+export declare class Worker {
+  /**
+   * Runs until `maxJobs` jobs were started (and finished), `timeout` ms passed, or `stop()`
+   * / `close()` was called; then shuts down gracefully. Resolves to the run's `WorkerStats`.
+   */
+  run(options?: RunOptions | undefined | null): Promise<WorkerStats>
+  /**
+   * Starts a run in the background (stop it with `close()`); `maxJobs` ends it after that
+   * many jobs. Throws if one is going on.
+   */
+  start(maxJobs?: number | undefined | null): void
+  /** Asks a run to stop gracefully without waiting; does nothing when not running. */
+  stop(): void
+  /**
+   * Stops and waits for the jobs in flight to finish, up to `timeout` ms (default: the
+   * worker's `shutdownTimeout`). Resolves to a `ShutdownReport`.
+   */
+  close(timeout?: number | undefined | null): Promise<ShutdownReport>
+  /** Stops at once as a crash would: jobs in flight are abandoned to their leases. */
+  kill(): void
+  /**
+   * Waits up to `timeout` ms until the running worker has nothing in flight and found the
+   * queue empty; resolves to whether it did.
+   */
+  waitIdle(timeout: number): Promise<boolean>
+  /** The current (or last) run's `WorkerStats`. */
+  stats(): WorkerStats
+  /** Whether a run is going on. */
+  get running(): boolean
+  /** How many jobs run at once. */
+  get concurrency(): number
+}
+
+/** Options of `ack`. */
+export interface AckOptions {
+  /** The lease token when the job is given by id. */
+  token?: string
+}
+
+/** One job of `enqueueBulk`: its data and options. */
+export interface BulkJob {
+  /** The job's data (JSON). */
+  data?: unknown
+  jobType?: string
+  id?: string
+  priority?: number
+  delay?: number
+  runAt?: number
+  maxAttempts?: number
+  backoff?: number
+  backoffKind?: string
+  jitter?: number
+}
+
 /** Options of `client.cache(name, options)`; durations in milliseconds. */
 export interface CacheOptions {
   /** Default entry TTL for calls that give none (without it every write needs a `ttl`). */
@@ -918,6 +1155,14 @@ export interface ExecuteManyOptions {
   transaction?: boolean
 }
 
+/** Options of `fail`. */
+export interface FailOptions {
+  /** False: dead-letter at once instead of retrying (default true). */
+  retry?: boolean
+  /** The lease token when the job is given by id. */
+  token?: string
+}
+
 /** Options of `client.geo(name, options)`. */
 export interface GeoOptions {
   /** Key prefix (default `redkit:`). */
@@ -951,6 +1196,44 @@ export interface GeoSearch {
   farthestFirst?: boolean
 }
 
+/** Options of `heartbeat`. */
+export interface HeartbeatOptions {
+  /** The new lease in ms (default: the queue's). */
+  lease?: number
+  token?: string
+}
+
+/** Options of one job (`enqueue`, `enqueueBulk`'s items, `addRepeatable`). */
+export interface JobOptions {
+  /** The job type (default `"default"`): which worker handler runs it. */
+  jobType?: string
+  /** A de-duplication id: enqueuing an existing id adds nothing. */
+  id?: string
+  /** Higher runs first (0..=65535, default 0). */
+  priority?: number
+  /** Run no earlier than this many ms from now. */
+  delay?: number
+  /** Run no earlier than this time (ms since the epoch: `Date.now() + …`, `+date`). */
+  runAt?: number
+  /** Attempts before the job is dead-lettered (default 3). */
+  maxAttempts?: number
+  /** Base retry delay in ms (default 1,000). */
+  backoff?: number
+  /** `"exponential"` (default) or `"fixed"`. */
+  backoffKind?: string
+  /** Random spread of retry delays, 0..=1 (default 0). */
+  jitter?: number
+}
+
+/**
+ * A reserved job as `ack`, `fail` and `heartbeat` name it: a `Job` (or anything with its `id`
+ * and `token`).
+ */
+export interface JobRef {
+  id: string
+  token: string
+}
+
 /** Options of `client.leaderboard(name, options)`; durations in milliseconds. */
 export interface LeaderboardOptions {
   /** `highest_first` (default: points) or `lowest_first` (race times). */
@@ -959,6 +1242,12 @@ export interface LeaderboardOptions {
   ttl?: number
   /** Key prefix (default `redkit:`). */
   prefix?: string
+}
+
+/** Options of `reserve` / `reserveMany` / `heartbeat`. */
+export interface LeaseOptions {
+  /** The lease in ms (default: the queue's). */
+  lease?: number
 }
 
 /** Options of `client.limiter(name, options)`; durations in milliseconds. */
@@ -1037,6 +1326,16 @@ export interface PubSubOptions {
   prefix?: string
 }
 
+/** Options of `client.queue(name, options)`; durations in milliseconds. */
+export interface QueueOptions {
+  /** Default lease (visibility timeout) of a reserve (default 30,000). */
+  lease?: number
+  /** How long completed jobs and their results are kept. */
+  resultTtl?: number
+  /** Key prefix. */
+  prefix?: string
+}
+
 /** A Redlock named `name` over the masters behind `clients`. */
 export declare function redlock(clients: Array<Client>, name: string, options?: RedlockOptions | undefined | null): Redlock
 
@@ -1056,6 +1355,28 @@ export interface RedlockOptions {
   instanceTimeout?: number
   /** Key prefix (default `redkit:`). */
   prefix?: string
+}
+
+/** Options of `addRepeatable`: exactly one of `every` / `cron`, plus a job's options. */
+export interface RepeatOptions {
+  /** Run every this many ms (the first run one interval after adding). */
+  every?: number
+  /** Or on a five-field cron expression (UTC). */
+  cron?: string
+  jobType?: string
+  priority?: number
+  maxAttempts?: number
+  backoff?: number
+  backoffKind?: string
+  jitter?: number
+}
+
+/** Options of `run`. */
+export interface RunOptions {
+  /** Stop after this many jobs were started (and finished). */
+  maxJobs?: number
+  /** Stop after this many ms (real time). */
+  timeout?: number
 }
 
 /** Options of `client.semaphore(name, options)`; durations in milliseconds. */
@@ -1121,4 +1442,18 @@ export interface TrimOptions {
   minId?: string
   /** Redis's cheaper `~` trim (whole nodes only). */
   approx?: boolean
+}
+
+/** Options of `queue.worker(handler, options)`; durations in milliseconds. */
+export interface WorkerOptions {
+  /** Jobs run at once (default 1). */
+  concurrency?: number
+  /** Lease of each reserve (default: the queue's). */
+  lease?: number
+  /** How often a running job's lease is extended (default: a third of the lease). */
+  heartbeat?: number
+  /** Longest wait between reserves when the queue looks empty. */
+  idleWait?: number
+  /** How long `close()` waits for jobs in flight by default (default 30,000). */
+  shutdownTimeout?: number
 }

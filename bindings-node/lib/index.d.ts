@@ -72,6 +72,10 @@ declare module '../index' {
     /** Stops the responder (`await using`). */
     [Symbol.asyncDispose](): Promise<void>
   }
+  interface Worker {
+    /** Closes the worker gracefully (`await using`). */
+    [Symbol.asyncDispose](): Promise<void>
+  }
 }
 
 /** Options of `cache.wrap(fn, options)`. */

@@ -17,5 +17,6 @@ require('./pubsub.js').install(api)
 require('./semaphore.js').install(api)
 require('./redlock.js').install(api)
 require('./cache.js').install(api)
+require('./queue.js').install(api)
 
 module.exports = { ...api, ...errorClasses }

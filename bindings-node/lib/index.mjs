@@ -9,6 +9,7 @@ export const {
   RedkitError, ResponseError, ConnectionError, TimeoutError, LockNotOwnedError, InvalidArgumentError,
   SerializationError, ProtocolError, StorageError, NotFoundError,
   redlock, LimiterSet,
-  Cache, Drainer, SessionStore
+  Cache, Drainer, SessionStore,
+  Queue, Worker, Cron
 } = redkit
 export default redkit

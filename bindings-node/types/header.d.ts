@@ -240,3 +240,101 @@ export interface SessionInfo {
   expiresAt: number
   ttl: number
 }
+
+/** The outcome of `queue.enqueue()`. */
+export interface Enqueued {
+  id: string
+  /** False when a job with this id already existed (nothing was added). */
+  added: boolean
+}
+
+/** A reserved job (and what a worker's handler receives). */
+export interface Job {
+  id: string
+  jobType: string
+  data: any
+  /** Which attempt this is (1 for the first run). */
+  attempts: number
+  maxAttempts: number
+  /** The lease token: proves this reservation in heartbeat, ack and fail. */
+  token: string
+  /** When the lease ends unless extended, ms since the epoch. */
+  leaseDeadline: number
+}
+
+/** What `queue.reserveMany()` returned. */
+export interface Reservation {
+  jobs: Job[]
+  /** Ms until the next delayed job, lease deadline or repeat falls due; null if none. */
+  nextDueIn: number | null
+  /** The server time of the reserve, ms since the epoch. */
+  now: number
+}
+
+export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'dead'
+
+/** The outcome of `queue.fail()`. */
+export interface Failed {
+  state: JobState
+  /** When the retry is due (ms since the epoch); null when dead. */
+  retryAt: number | null
+}
+
+/** What `queue.recoverStalled()` did. */
+export interface Recovered {
+  requeued: number
+  dead: number
+  promoted: number
+}
+
+/** Jobs per state. */
+export interface Counts {
+  waiting: number
+  delayed: number
+  active: number
+  completed: number
+  dead: number
+  paused: boolean
+  repeatable: number
+}
+
+/** A job as `queue.getJob()` sees it. */
+export interface JobInfo {
+  id: string
+  state: JobState
+  jobType: string
+  data: any
+  priority: number
+  attempts: number
+  maxAttempts: number
+  error: string | null
+  result: any
+  createdAt: number
+  finishedAt: number | null
+  /** Delayed: when it is due; active: its lease deadline; completed: when its result expires. */
+  dueAt: number | null
+}
+
+/** The outcome of `queue.addRepeatable()`. */
+export interface Repeatable {
+  name: string
+  added: boolean
+  /** Its first run, ms since the epoch. */
+  nextRunAt: number
+}
+
+/** A worker's counters. */
+export interface WorkerStats {
+  completed: number
+  failed: number
+  lost: number
+  inFlight: number
+}
+
+/** How a worker's shutdown ended. */
+export interface ShutdownReport {
+  /** True when every job in flight finished in time. */
+  drained: boolean
+  /** Jobs still running when the time ran out (left to their leases). */
+  abandoned: number
+}

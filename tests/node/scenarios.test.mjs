@@ -14,6 +14,7 @@ import './scenarios/pubsub.mjs'
 import './scenarios/limits.mjs'
 import './scenarios/rankings.mjs'
 import './scenarios/cache_session.mjs'
+import './scenarios/queues.mjs'
 
 const redkit = createRequire(import.meta.url)('../../bindings-node')
 const scenarios = loadAll()

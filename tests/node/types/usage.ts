@@ -233,3 +233,43 @@ async function cachesAndSessions (client: Client): Promise<void> {
 }
 
 void cachesAndSessions
+
+async function queuesAndWorkers (client: Client): Promise<void> {
+  const q: import('redkit').Queue = client.queue('jobs', { lease: 30_000, resultTtl: 3600_000 })
+  const e: import('redkit').Enqueued = await q.enqueue({ to: 'ann' }, { jobType: 'email', priority: 5, delay: 1000, maxAttempts: 5, backoff: 500, backoffKind: 'fixed', jitter: 0.1 })
+  const bulk: import('redkit').Enqueued[] = await q.enqueueBulk([{ data: 1 }, { data: 2, runAt: Date.now() + 60_000 }])
+  const job: import('redkit').Job | null = await q.reserve({ lease: 5000 })
+  const r: import('redkit').Reservation = await q.reserveMany(10)
+  if (job) {
+    const until: number = await q.heartbeat(job, { lease: 10_000 })
+    const done: number = await q.ack(job, { ok: true })
+    const failed: import('redkit').Failed = await q.fail(job.id, 'boom', { token: job.token, retry: false })
+    console.log(until, done, failed.state, failed.retryAt)
+  }
+  const counts: import('redkit').Counts = await q.counts()
+  const info: import('redkit').JobInfo = await q.getJob(e.id)
+  const rep: import('redkit').Repeatable = await q.addRepeatable('tick', null, { cron: '*/5 * * * *' })
+  const moved: number = await q.requeueDead(undefined, 100)
+  const paused: boolean = (await q.pause()) && (await q.resume()) && (await q.removeRepeatable('tick'))
+  const rec: import('redkit').Recovered = await q.recoverStalled()
+  console.log(bulk, r.jobs, r.nextDueIn, counts.waiting, info.state, rep.nextRunAt, moved, paused, rec.requeued)
+
+  const worker: import('redkit').Worker = q.worker(async (j) => j.data, { concurrency: 4, lease: 10_000, shutdownTimeout: 5000 })
+  const stats: import('redkit').WorkerStats = await worker.run({ maxJobs: 10, timeout: 1000 })
+  const byType = q.worker({ email: (j) => `sent to ${j.data.to}`, resize: async () => null })
+  byType.start()
+  const idle: boolean = await byType.waitIdle(1000)
+  const report: import('redkit').ShutdownReport = await byType.close(2000)
+  await worker[Symbol.asyncDispose]()
+  console.log(stats.inFlight, idle, report.drained, byType.running, byType.concurrency)
+
+  // @ts-expect-error a handler is a function (or an object of them)
+  q.worker(42)
+  // @ts-expect-error enqueue's options are an object
+  await q.enqueue(1, 'email')
+  const cron = new (await import('redkit')).Cron('*/5 * * * *')
+  const next: number | null = cron.nextAfter(Date.now())
+  console.log(cron.source, next)
+}
+
+void queuesAndWorkers
