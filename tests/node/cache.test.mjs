@@ -4,27 +4,16 @@
  * same object, callbacks that misbehave, tags/prefix/namespace invalidation, write-through,
  * write-behind with a background drainer, the local tier, cache.wrap, and argument errors.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startRedis } from './support/redis-server.mjs'
+import { withBackends } from './support/backends.mjs'
 
 const redkit = createRequire(import.meta.url)('../../bindings-node')
 const { Simulator, connect, InvalidArgumentError, ConnectionError } = redkit
 
-let server
-before(async () => { server = await startRedis() })
-after(async () => { await server?.stop() })
-
-const backends = {
-  sim: async () => new Simulator().client(),
-  redis: async () => {
-    const c = await connect(server.url)
-    await c.execute('FLUSHALL')
-    return c
-  }
-}
+const backends = withBackends()
 
 /** Polls `check` every 10 ms until it is truthy (at most `ms`). */
 async function until (check, ms = 3000) {

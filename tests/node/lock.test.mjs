@@ -2,26 +2,15 @@
  * The lock's JavaScript forms on the simulator and on a redis-server of its own: disposable
  * acquisitions, withLock, fencing tokens across owners, errors and argument checks.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import { startRedis } from './support/redis-server.mjs'
+import { withBackends } from './support/backends.mjs'
 
 const redkit = createRequire(import.meta.url)('../../bindings-node')
 const { Simulator, connect, LockNotOwnedError, TimeoutError, InvalidArgumentError } = redkit
 
-let server
-before(async () => { server = await startRedis() })
-after(async () => { await server?.stop() })
-
-const backends = {
-  sim: async () => new Simulator().client(),
-  redis: async () => {
-    const c = await connect(server.url)
-    await c.execute('FLUSHALL')
-    return c
-  }
-}
+const backends = withBackends()
 
 for (const [backend, make] of Object.entries(backends)) {
   describe(`lock on ${backend}`, () => {

@@ -5,31 +5,20 @@
  * using`, requests with no responder and requesters, errors and argument checks, and a child
  * process that exits by itself once its subscription is closed (no handle left behind).
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startRedis } from './support/redis-server.mjs'
+import { withBackends } from './support/backends.mjs'
 
 const redkit = createRequire(import.meta.url)('../../bindings-node')
 const { Simulator, connect, TimeoutError, NotFoundError, InvalidArgumentError, SerializationError, ConnectionError } = redkit
 const PACKAGE = fileURLToPath(new URL('../../bindings-node', import.meta.url))
 
-let server
-before(async () => { server = await startRedis() })
-after(async () => { await server?.stop() })
-
-const backends = {
-  sim: async () => new Simulator().client(),
-  redis: async () => {
-    const c = await connect(server.url)
-    await c.execute('FLUSHALL')
-    return c
-  }
-}
+const backends = withBackends()
 
 for (const [backend, make] of Object.entries(backends)) {
   describe(`pubsub on ${backend}`, () => {

@@ -4,27 +4,16 @@
  * a manual clock, regenerate, per-user listing, revoke-all, the per-user cap, signed tokens,
  * and errors.
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startRedis } from './support/redis-server.mjs'
+import { withBackends } from './support/backends.mjs'
 
 const redkit = createRequire(import.meta.url)('../../bindings-node')
 const { Simulator, connect, InvalidArgumentError, NotFoundError } = redkit
 
-let server
-before(async () => { server = await startRedis() })
-after(async () => { await server?.stop() })
-
-const backends = {
-  sim: async () => new Simulator().client(),
-  redis: async () => {
-    const c = await connect(server.url)
-    await c.execute('FLUSHALL')
-    return c
-  }
-}
+const backends = withBackends()
 
 const SECRET = '0123456789abcdef0123456789abcdef'
 

@@ -4,30 +4,19 @@
  * tail and a group (bounded waits, `break`, `return()`, acks), errors and argument checks, and a
  * child process that ends by itself once its iteration is over (no handle left behind).
  */
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
-import { startRedis } from './support/redis-server.mjs'
+import { withBackends } from './support/backends.mjs'
 
 const redkit = createRequire(import.meta.url)('../../bindings-node')
 const { Simulator, connect, NotFoundError, InvalidArgumentError, SerializationError, ResponseError } = redkit
 const PACKAGE = fileURLToPath(new URL('../../bindings-node', import.meta.url))
 
-let server
-before(async () => { server = await startRedis() })
-after(async () => { await server?.stop() })
-
-const backends = {
-  sim: async () => new Simulator().client(),
-  redis: async () => {
-    const c = await connect(server.url)
-    await c.execute('FLUSHALL')
-    return c
-  }
-}
+const backends = withBackends()
 
 for (const [backend, make] of Object.entries(backends)) {
   describe(`stream on ${backend}`, () => {
