@@ -19,8 +19,9 @@ use crate::record::record;
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 use redkit::patterns::queue::{Queue as CoreQueue, ReservedJob};
-use redkit::patterns::worker::{HandlerResult, Worker as CoreWorker, WorkerHandle, WorkerOptions as CoreOptions};
-use serde::Serialize;
+use redkit::patterns::worker::{
+    HandlerResult, ShutdownReport, Worker as CoreWorker, WorkerHandle, WorkerOptions as CoreOptions, WorkerStats,
+};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,33 +58,12 @@ pub struct RunOptions {
     pub timeout: Option<f64>,
 }
 
-/// How a run ended (`ShutdownReport` in JS).
-#[derive(Serialize, Clone, Copy)]
-struct Report {
-    drained: bool,
-    abandoned: u64,
-}
-
-/// `WorkerStats` of a worker that never ran.
-#[derive(Serialize)]
-struct NoStats {
-    completed: u64,
-    failed: u64,
-    lost: u64,
-    in_flight: u64,
-}
-
 /// What ends one run, and its end.
 struct Control {
-    max_jobs: Option<u64>,
-    started: AtomicU64,
-    /// The core worker, told to stop reserving the moment `maxJobs` handlers started; cleared
-    /// when the run ends (its handlers hold this `Control`).
-    worker: Mutex<Option<WorkerHandle>>,
     stop: watch::Sender<bool>,
     drain_ms: AtomicU64,
     /// `Some` once the run ended.
-    done: watch::Sender<Option<Report>>,
+    done: watch::Sender<Option<ShutdownReport>>,
 }
 
 impl Control {
@@ -91,22 +71,12 @@ impl Control {
         self.stop.send_replace(true);
     }
 
-    fn job_started(&self) {
-        let n = self.started.fetch_add(1, Ordering::AcqRel) + 1;
-        if self.max_jobs.is_some_and(|m| n >= m) {
-            if let Some(w) = &*self.worker.lock().unwrap_or_else(|p| p.into_inner()) {
-                w.stop();
-            }
-            self.request_stop();
-        }
-    }
-
     fn finished(&self) -> bool {
         self.done.borrow().is_some()
     }
 
     /// Waits (bounded by the drain time plus grace, in real time) for the run's end.
-    async fn ended(&self) -> Option<Report> {
+    async fn ended(&self) -> Option<ShutdownReport> {
         let mut rx = self.done.subscribe();
         let bound = Duration::from_millis(self.drain_ms.load(Ordering::Acquire)) + GRACE * 2;
         let _ = tokio::time::timeout(bound, rx.wait_for(Option::is_some)).await;
@@ -121,22 +91,30 @@ struct Run {
     control: Arc<Control>,
 }
 
-/// Waits for a stop request, then shuts the core worker down (bounded) and records how.
+impl Run {
+    /// Resolves when a stop was requested or the core worker stopped by itself (`maxJobs`).
+    async fn stopping(&self) {
+        let mut stop = self.control.stop.subscribe();
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => {}
+            () = self.handle.stopped() => {}
+        }
+    }
+}
+
+/// Waits for the run to stop, then shuts the core worker down (bounded by the backend's clock
+/// and by real time) and records how.
 async fn supervise(run: Arc<Run>) {
-    let c = &run.control;
-    let _ = c.stop.subscribe().wait_for(|s| *s).await;
-    let drain = Duration::from_millis(c.drain_ms.load(Ordering::Acquire));
-    let report = match tokio::time::timeout(drain + GRACE, run.handle.shutdown(drain)).await {
-        Ok(r) => Report { drained: r.drained, abandoned: r.abandoned },
-        Err(_) => Report { drained: false, abandoned: run.handle.stats().in_flight },
-    };
-    c.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
-    c.done.send_replace(Some(report));
+    run.stopping().await;
+    let drain = Duration::from_millis(run.control.drain_ms.load(Ordering::Acquire));
+    let report = tokio::time::timeout(drain + GRACE, run.handle.shutdown(drain))
+        .await
+        .unwrap_or_else(|_| ShutdownReport::abandoning(run.handle.stats().in_flight));
+    run.control.done.send_replace(Some(report));
 }
 
 /// Calls the handler with the job and turns its result or throw into the core's.
-async fn call(cb: Callback, control: Arc<Control>, job: ReservedJob) -> HandlerResult {
-    control.job_started();
+async fn call(cb: Callback, job: ReservedJob) -> HandlerResult {
     let job = record(&job).map_err(|e| e.reason)?;
     cb.call(vec![job]).await.map_err(|e| report_text(&e.message))
 }
@@ -199,20 +177,20 @@ impl Worker {
             return Err(crate::errors::tagged(redkit::ErrorKind::InvalidArgument, "this worker is already running"));
         }
         let control = Arc::new(Control {
-            max_jobs,
-            started: AtomicU64::new(0),
-            worker: Mutex::new(None),
             stop: watch::channel(false).0,
             drain_ms: AtomicU64::new(self.shutdown_timeout.as_millis() as u64),
             done: watch::channel(None).0,
         });
-        let mut w = CoreWorker::new(&self.queue, self.options.clone());
+        let options = match max_jobs {
+            Some(n) => self.options.clone().max_jobs(n),
+            None => self.options.clone(),
+        };
+        let mut w = CoreWorker::new(&self.queue, options);
         for (job_type, cb) in &self.handlers {
-            let (cb, c) = (cb.clone(), control.clone());
-            w = w.handle(job_type, move |job| call(cb.clone(), c.clone(), job));
+            let cb = cb.clone();
+            w = w.handle(job_type, move |job| call(cb.clone(), job));
         }
         let handle = napi::bindgen_prelude::within_runtime_if_available(|| w.start()).map_err(to_js)?;
-        *control.worker.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle.clone());
         let run = Arc::new(Run { handle, control });
         napi::bindgen_prelude::spawn(supervise(run.clone()));
         *slot = Some(run.clone());
@@ -220,10 +198,7 @@ impl Worker {
     }
 
     fn stats_of(run: Option<&Arc<Run>>) -> napi::Result<Json> {
-        match run {
-            Some(r) => record(&r.handle.stats()),
-            None => record(&NoStats { completed: 0, failed: 0, lost: 0, in_flight: 0 }),
-        }
+        record(&run.map_or_else(WorkerStats::default, |r| r.handle.stats()))
     }
 }
 
@@ -246,18 +221,14 @@ impl Worker {
         let max_jobs = o.max_jobs.map(|n| count("maxJobs", n)).transpose()?;
         let timeout = o.timeout.map(|ms| millis("timeout", ms)).transpose()?;
         let run = self.start_run(max_jobs)?;
-        let c = &run.control;
-        let stopped = async { c.stop.subscribe().wait_for(|s| *s).await.map(drop) };
         match timeout {
             Some(t) => {
-                let _ = tokio::time::timeout(t, stopped).await;
+                let _ = tokio::time::timeout(t, run.stopping()).await;
             }
-            None => {
-                let _ = stopped.await;
-            }
+            None => run.stopping().await,
         }
-        c.request_stop();
-        c.ended().await;
+        run.control.request_stop();
+        run.control.ended().await;
         Self::stats_of(Some(&run))
     }
 
@@ -282,14 +253,14 @@ impl Worker {
     #[napi(ts_return_type = "Promise<ShutdownReport>")]
     pub async fn close(&self, timeout: Option<f64>) -> napi::Result<Json> {
         let timeout = timeout.map(|ms| millis("timeout", ms)).transpose()?;
-        let Some(run) = self.current() else { return record(&Report { drained: true, abandoned: 0 }) };
+        let Some(run) = self.current() else { return record(&ShutdownReport::abandoning(0)) };
         if let Some(t) = timeout {
             if !run.control.finished() {
                 run.control.drain_ms.store(t.as_millis() as u64, Ordering::Release);
             }
         }
         run.control.request_stop();
-        record(&run.control.ended().await.unwrap_or(Report { drained: false, abandoned: run.handle.stats().in_flight }))
+        record(&run.control.ended().await.unwrap_or_else(|| ShutdownReport::abandoning(run.handle.stats().in_flight)))
     }
 
     /// Stops at once as a crash would: jobs in flight are abandoned to their leases.

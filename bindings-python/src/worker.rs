@@ -26,8 +26,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use redkit::patterns::queue::{Queue as CoreQueue, ReservedJob};
-use redkit::patterns::worker::{HandlerResult, Worker as CoreWorker, WorkerHandle, WorkerOptions};
-use serde::Serialize;
+use redkit::patterns::worker::{
+    HandlerResult, ShutdownReport, Worker as CoreWorker, WorkerHandle, WorkerOptions, WorkerStats,
+};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,55 +42,18 @@ const GRACE: Duration = Duration::from_millis(500);
 
 /// What ends a run and what its end was.
 struct Control {
-    max_jobs: Option<u64>,
-    started: AtomicU64,
-    /// The core worker, told to stop reserving the moment `max_jobs` handlers started (the
-    /// supervisor's shutdown may run later, and a slot acks and reserves in one call). Cleared
-    /// when the run ends: the worker's handlers hold this `Control`.
-    worker: Mutex<Option<WorkerHandle>>,
     stop: AtomicBool,
     drain_ms: AtomicU64,
     wake: Notify,
     finished: AtomicBool,
     done: Notify,
-    report: Mutex<Option<Report>>,
-}
-
-/// `redkit.results.ShutdownReport`'s fields (the core's own struct cannot be built here when a
-/// shutdown runs out of real time).
-#[derive(Serialize, Clone, Copy)]
-struct Report {
-    drained: bool,
-    abandoned: u64,
-}
-
-/// `redkit.results.WorkerStats` of a worker that never ran.
-#[derive(Serialize)]
-struct NoStats {
-    completed: u64,
-    failed: u64,
-    lost: u64,
-    in_flight: u64,
+    report: Mutex<Option<ShutdownReport>>,
 }
 
 impl Control {
-    fn should_stop(&self) -> bool {
-        self.stop.load(Ordering::Acquire) || self.max_jobs.is_some_and(|m| self.started.load(Ordering::Acquire) >= m)
-    }
-
     fn request_stop(&self) {
         self.stop.store(true, Ordering::Release);
         self.wake.notify_waiters();
-    }
-
-    fn job_started(&self) {
-        self.started.fetch_add(1, Ordering::AcqRel);
-        if self.should_stop() {
-            if let Some(w) = &*self.worker.lock().unwrap_or_else(|p| p.into_inner()) {
-                w.stop();
-            }
-            self.wake.notify_waiters();
-        }
     }
 
     /// Resolves once `ready` holds (checked whenever `notify` fires).
@@ -128,17 +92,19 @@ struct Run {
     control: Arc<Control>,
 }
 
-/// Waits for a stop request, then shuts the core worker down (bounded) and records how.
+/// Waits for a stop request or the core worker stopping by itself (`max_jobs`), then shuts it
+/// down (bounded by the backend's clock and by real time) and records how.
 async fn supervise(run: Arc<Run>) {
     let c = &run.control;
-    c.until(&c.wake, Control::should_stop).await;
+    tokio::select! {
+        () = c.until(&c.wake, |c| c.stop.load(Ordering::Acquire)) => {}
+        () = run.handle.stopped() => {}
+    }
     let drain = c.drain();
-    let report = match tokio::time::timeout(drain + GRACE, run.handle.shutdown(drain)).await {
-        Ok(r) => Report { drained: r.drained, abandoned: r.abandoned },
-        Err(_) => Report { drained: false, abandoned: run.handle.stats().in_flight },
-    };
+    let report = tokio::time::timeout(drain + GRACE, run.handle.shutdown(drain))
+        .await
+        .unwrap_or_else(|_| ShutdownReport::abandoning(run.handle.stats().in_flight));
     *c.report.lock().unwrap_or_else(|p| p.into_inner()) = Some(report);
-    c.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
     c.finished.store(true, Ordering::Release);
     c.done.notify_waiters();
 }
@@ -167,16 +133,13 @@ async fn call(cb: Callback, job: ReservedJob) -> HandlerResult {
     }
 }
 
-/// The core handler for one Python callable: counts the start, then calls it on the blocking
-/// pool.
+/// The core handler for one Python callable: calls it on the blocking pool.
 fn handler(
     cb: Callback,
-    control: Arc<Control>,
 ) -> impl Fn(ReservedJob) -> std::pin::Pin<Box<dyn Future<Output = HandlerResult> + Send>> + Send + Sync + 'static {
     move |job| {
-        let (cb, control) = (cb.clone(), control.clone());
+        let cb = cb.clone();
         Box::pin(async move {
-            control.job_started();
             let task = runtime().spawn_blocking(move || redkit::backend::block_on(call(cb, job)));
             task.await.unwrap_or_else(|_| Err("the handler panicked".to_string()))
         })
@@ -259,9 +222,6 @@ impl Worker {
             }
         }
         let control = Arc::new(Control {
-            max_jobs,
-            started: AtomicU64::new(0),
-            worker: Mutex::new(None),
             stop: AtomicBool::new(false),
             drain_ms: AtomicU64::new(self.shutdown_timeout.as_millis() as u64),
             wake: Notify::new(),
@@ -269,15 +229,18 @@ impl Worker {
             done: Notify::new(),
             report: Mutex::new(None),
         });
-        let mut w = CoreWorker::new(&self.queue, self.options.clone());
+        let options = match max_jobs {
+            Some(n) => self.options.clone().max_jobs(n),
+            None => self.options.clone(),
+        };
+        let mut w = CoreWorker::new(&self.queue, options);
         for (job_type, cb) in &self.handlers {
-            w = w.handle(job_type, handler(cb.clone(), control.clone()));
+            w = w.handle(job_type, handler(cb.clone()));
         }
         let handle = {
             let _context = runtime().enter();
             w.start().map_err(to_py_err)?
         };
-        *control.worker.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle.clone());
         let run = Arc::new(Run { handle, control });
         spawn(supervise(run.clone()));
         *slot = Some(run.clone());
@@ -285,7 +248,7 @@ impl Worker {
     }
 
     /// Asks the current run to stop and returns a future of its end (bounded).
-    fn stop_and_wait(&self, timeout: Option<Duration>) -> impl Future<Output = redkit::Result<Option<Report>>> {
+    fn stop_and_wait(&self, timeout: Option<Duration>) -> impl Future<Output = redkit::Result<Option<ShutdownReport>>> {
         let run = self.current();
         if let (Some(r), Some(t)) = (&run, timeout) {
             r.control.drain_ms.store(t.as_millis() as u64, Ordering::Release);
@@ -303,10 +266,7 @@ impl Worker {
     }
 
     fn stats_of(py: Python<'_>, run: Option<&Arc<Run>>) -> PyResult<Py<PyAny>> {
-        match run {
-            Some(r) => record(py, "WorkerStats", &r.handle.stats()),
-            None => record(py, "WorkerStats", &NoStats { completed: 0, failed: 0, lost: 0, in_flight: 0 }),
-        }
+        record(py, "WorkerStats", &run.map_or_else(WorkerStats::default, |r| r.handle.stats()))
     }
 }
 
@@ -328,8 +288,8 @@ impl Drop for StopOnDrop {
     }
 }
 
-fn report(py: Python<'_>, r: Option<Report>) -> PyResult<Py<PyAny>> {
-    record(py, "ShutdownReport", &r.unwrap_or(Report { drained: true, abandoned: 0 }))
+fn report(py: Python<'_>, r: Option<ShutdownReport>) -> PyResult<Py<PyAny>> {
+    record(py, "ShutdownReport", &r.unwrap_or(ShutdownReport::abandoning(0)))
 }
 
 #[pymethods]

@@ -75,11 +75,21 @@ pub struct WorkerOptions {
     pub heartbeat: Option<Duration>,
     /// The longest an idle worker waits for a wake-up before reserving again (default 1 s).
     pub idle_wait: Duration,
+    /// Stop after taking this many jobs (default: no limit): the worker reserves no more than
+    /// that in all, stops reserving once it has them, and lets them finish — as RQ's
+    /// `max_jobs`. [`WorkerHandle::stopped`] resolves at that moment.
+    pub max_jobs: Option<u64>,
 }
 
 impl Default for WorkerOptions {
     fn default() -> Self {
-        WorkerOptions { concurrency: 1, lease: None, heartbeat: None, idle_wait: Duration::from_secs(1) }
+        WorkerOptions {
+            concurrency: 1,
+            lease: None,
+            heartbeat: None,
+            idle_wait: Duration::from_secs(1),
+            max_jobs: None,
+        }
     }
 }
 
@@ -111,6 +121,13 @@ impl WorkerOptions {
         self.idle_wait = d;
         self
     }
+
+    /// Sets how many jobs the worker takes before it stops by itself.
+    #[must_use]
+    pub fn max_jobs(mut self, n: u64) -> Self {
+        self.max_jobs = Some(n);
+        self
+    }
 }
 
 /// A worker being configured: add handlers, then [`Worker::start`].
@@ -126,8 +143,8 @@ impl std::fmt::Debug for Worker {
     }
 }
 
-/// Counters of a running worker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Counters of a running worker (all zero for one that never ran).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct WorkerStats {
     /// Jobs acked.
@@ -151,6 +168,14 @@ pub struct ShutdownReport {
     pub abandoned: u64,
 }
 
+impl ShutdownReport {
+    /// A report of `abandoned` jobs left running (drained when none): what a binding reports
+    /// when it bounds a shutdown by its own clock, or for a worker that never ran.
+    pub fn abandoning(abandoned: u64) -> ShutdownReport {
+        ShutdownReport { drained: abandoned == 0, abandoned }
+    }
+}
+
 #[derive(Default)]
 struct State {
     limit: usize,
@@ -158,6 +183,13 @@ struct State {
     stopping: bool,
     killed: bool,
     loop_done: bool,
+    /// [`WorkerOptions::max_jobs`] (`u64::MAX` without a limit).
+    max_jobs: u64,
+    /// Jobs reserved so far.
+    taken: u64,
+    /// Jobs that reserves under way may still bring (counted against `max_jobs` beforehand,
+    /// so concurrent reserves never take more than it allows).
+    claimed: u64,
     /// Reserves begun so far.
     cycles: u64,
     /// The latest reserve that found nothing while no job was in flight.
@@ -167,6 +199,30 @@ struct State {
     /// Set by [`WorkerHandle::wait_idle`]: end an idle wait and reserve again now.
     poke: bool,
     wakers: Vec<Waker>,
+}
+
+impl State {
+    /// How many more jobs a reserve may ask for ([`WorkerOptions::max_jobs`]).
+    fn left(&self) -> u64 {
+        self.max_jobs.saturating_sub(self.taken + self.claimed)
+    }
+
+    /// Claims up to `want` jobs for a reserve about to be sent; returns how many it may ask for.
+    fn claim(&mut self, want: usize) -> usize {
+        let granted = want.min(usize::try_from(self.left()).unwrap_or(usize::MAX));
+        self.claimed += granted as u64;
+        granted
+    }
+
+    /// Settles a claim of `claimed` jobs of which the reserve brought `got`; taking the last
+    /// job allowed stops the worker.
+    fn settle(&mut self, claimed: usize, got: usize) {
+        self.claimed -= claimed as u64;
+        self.taken += got as u64;
+        if self.taken >= self.max_jobs {
+            self.stopping = true;
+        }
+    }
 }
 
 struct Shared {
@@ -282,7 +338,11 @@ impl Worker {
             lease,
             heartbeat,
             idle_wait: o.idle_wait,
-            state: Mutex::new(State { limit: o.concurrency, ..State::default() }),
+            state: Mutex::new(State {
+                limit: o.concurrency,
+                max_jobs: o.max_jobs.unwrap_or(u64::MAX),
+                ..State::default()
+            }),
             completed: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             lost: AtomicU64::new(0),
@@ -297,13 +357,14 @@ async fn main_loop(shared: Arc<Shared>) {
     let backend = shared.queue.backend().clone();
     let mut error_backoff = Duration::from_millis(50);
     loop {
-        shared.until(|s| s.stopping || s.in_flight < s.limit).await;
+        shared.until(|s| s.stopping || (s.in_flight < s.limit && s.left() > 0)).await;
         let free = {
-            let s = shared.lock();
+            let mut s = shared.lock();
             if s.stopping {
                 break;
             }
-            shared.concurrency.saturating_sub(s.in_flight)
+            let free = shared.concurrency.saturating_sub(s.in_flight);
+            s.claim(free)
         };
         if free == 0 {
             continue;
@@ -315,6 +376,11 @@ async fn main_loop(shared: Arc<Shared>) {
             s.cycles
         };
         let reserved = select(shared.queue.reserve_many(free, shared.lease), shared.until(|s| s.stopping)).await;
+        let got = match &reserved {
+            Either::Left(Ok(r)) => r.jobs.len(),
+            _ => 0,
+        };
+        shared.update(|s| s.settle(free, got));
         let reservation = match reserved {
             Either::Right(()) => break,
             Either::Left(Ok(r)) => r,
@@ -404,6 +470,13 @@ async fn run_job(shared: Arc<Shared>, mut job: ReservedJob) {
     });
 }
 
+/// Whether a slot may reserve its next job with its ack (not stopping, `max_jobs` not
+/// reached); if so the job is claimed.
+fn claim_next(shared: &Shared) -> bool {
+    let mut s = shared.lock();
+    !s.stopping && s.claim(1) == 1
+}
+
 /// Runs one job and settles it; returns the next job reserved with its ack, if any.
 async fn run_one(shared: &Arc<Shared>, job: ReservedJob) -> Option<ReservedJob> {
     let handler = shared.handlers.get(&job.job_type).cloned();
@@ -423,14 +496,19 @@ async fn run_one(shared: &Arc<Shared>, job: ReservedJob) -> Option<ReservedJob> 
     let mut next = None;
     let counter = match outcome {
         None => None,
-        Some(Ok(result)) if shared.lock().stopping => Some(queue.ack(&job, result).await.map(|_| &shared.completed)),
-        Some(Ok(result)) => match queue.ack_and_reserve(&job, result, 1, shared.lease).await {
-            Ok((acked, reservation)) => {
-                next = reservation.jobs.into_iter().next();
-                Some(acked.map(|_| &shared.completed))
+        Some(Ok(result)) if !claim_next(shared) => Some(queue.ack(&job, result).await.map(|_| &shared.completed)),
+        Some(Ok(result)) => {
+            let acked = queue.ack_and_reserve(&job, result, 1, shared.lease).await;
+            let got = acked.as_ref().map_or(0, |(_, r)| r.jobs.len());
+            shared.update(|s| s.settle(1, got));
+            match acked {
+                Ok((acked, reservation)) => {
+                    next = reservation.jobs.into_iter().next();
+                    Some(acked.map(|_| &shared.completed))
+                }
+                Err(e) => Some(Err(e)),
             }
-            Err(e) => Some(Err(e)),
-        },
+        }
         // Without a handler, retrying cannot help: dead-letter at once (requeue it later).
         Some(Err(message)) => {
             Some(queue.fail_by_id(&job.id, &job.token, &message, handler.is_some()).await.map(|_| &shared.failed))
@@ -462,6 +540,12 @@ impl WorkerHandle {
     /// are acked or failed as usual. [`WorkerHandle::shutdown`] also waits for them.
     pub fn stop(&self) {
         self.shared.update(|s| s.stopping = true);
+    }
+
+    /// Resolves once the worker stopped reserving: [`WorkerHandle::stop`], a kill, a shutdown,
+    /// or its [`WorkerOptions::max_jobs`] taken. Jobs in flight may still be running.
+    pub fn stopped(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.shared.until(|s| s.stopping)
     }
 
     /// Stops reserving and waits up to `timeout` for the jobs in flight to finish (they are
