@@ -350,6 +350,40 @@ test('the window ends on the manual clock: denied, then admitted again', async (
   })
 })
 
+test('a client that leaves while the limiter decides gets its lease released at once', async () => {
+  const { client } = manual()
+  const real = client.limiter('leaving', { algorithm: 'concurrency', limit: 1, window: 30_000 })
+  let asked, answer
+  const askedP = new Promise((resolve) => { asked = resolve })
+  const gate = new Promise((resolve) => { answer = resolve })
+  const released = []
+  const limiter = {
+    name: real.name,
+    limit: real.limit,
+    window: real.window,
+    algorithm: real.algorithm,
+    consume: async (key, cost) => { asked(); await gate; return real.consume(key, cost) },
+    release: async (key, lease) => { released.push(lease); return real.release(key, lease) },
+    reset: (key) => real.reset(key)
+  }
+  let routed = 0
+  const a = express()
+  a.use(rateLimit({ limiter, keyGenerator: () => 'k' }))
+  a.get('/', (req, res) => { routed++; res.end() })
+  await withServer(a, async (url) => {
+    const abort = new AbortController()
+    const leaving = fetch(url, { signal: abort.signal }).catch((e) => e.name)
+    await askedP
+    abort.abort()
+    assert.equal(await leaving, 'AbortError')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    answer()
+    await until(() => released.length === 1)
+    assert.equal((await real.peek('k')).allowed, true, 'the slot is free')
+    assert.equal(routed, 1, 'next() still runs; the route writes nowhere')
+  })
+})
+
 test('failOpen: false hands the backend error to express, true lets the request through', async () => {
   const dead = new Simulator()
   dead.refuseConnections(true)
