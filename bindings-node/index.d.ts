@@ -601,6 +601,8 @@ export declare class LimiterSet {
   release(key: string, lease: string): Promise<boolean>
   /** The names of the set's limiters, in order. */
   get names(): Array<string>
+  /** The set's limiters, in order (their limits and windows, e.g. for `RateLimit-Policy`). */
+  get limiters(): Array<Limiter>
 }
 
 /** A distributed lock; one handle is one owner. */

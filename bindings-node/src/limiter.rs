@@ -191,6 +191,12 @@ impl LimiterSet {
     pub fn names(&self) -> Vec<String> {
         self.inner.limiters().iter().map(|l| l.name().to_string()).collect()
     }
+
+    /// The set's limiters, in order (their limits and windows, e.g. for `RateLimit-Policy`).
+    #[napi(getter)]
+    pub fn limiters(&self) -> Vec<Limiter> {
+        self.inner.limiters().iter().map(|l| Limiter { inner: l.clone() }).collect()
+    }
 }
 
 /// A `MultiDecision` whose `decisions` are JavaScript `Decision`s too (`record` leaves nested

@@ -63,6 +63,7 @@ for (const [backend, make] of Object.entries(backends)) {
       const perMinute = client.limiter('m', { limit: 2, window: 60_000 })
       const set = new LimiterSet([perSecond, perMinute])
       assert.deepEqual(set.names, ['s', 'm'])
+      assert.deepEqual(set.limiters.map((l) => [l.name, l.limit, l.window]), [['s', 3, 1000], ['m', 2, 60_000]])
       const ok = await set.consume('u')
       assert.equal(ok.allowed, true)
       assert.equal(ok.retryAfter, 0)

@@ -273,3 +273,38 @@ async function queuesAndWorkers (client: Client): Promise<void> {
 }
 
 void queuesAndWorkers
+
+async function expressRateLimit (client: Client): Promise<void> {
+  const express = (await import('express')).default
+  const { rateLimit } = await import('redkit/express')
+  type Request = import('express').Request
+  type Response = import('express').Response
+  const app = express()
+  const perUser = rateLimit<Request, Response>({
+    limiter: client.limiter('api', { algorithm: 'gcra', limit: 100, window: 60_000 }),
+    keyGenerator: (req) => req.get('x-api-key') ?? req.ip ?? 'anonymous',
+    cost: (req) => (req.method === 'POST' ? 5 : 1),
+    skip: async (req) => req.path === '/health',
+    standardHeaders: 'draft-8',
+    legacyHeaders: true,
+    failOpen: true,
+    onError: (err, req) => console.warn(req.path, err),
+    handler: (req, res, _next, options) => {
+      const info: import('redkit/express').RateLimitInfo | undefined = (req as Request & { rateLimit?: import('redkit/express').RateLimitInfo }).rateLimit
+      res.status(options.statusCode ?? 429).json({ retryAfter: info?.retryAfter, resetTime: info?.resetTime.toISOString() })
+    }
+  })
+  app.use(perUser)
+  const set = new LimiterSet([client.limiter('s', { limit: 10, window: 1000 }), client.limiter('slots', { algorithm: 'concurrency', limit: 4 })])
+  app.use('/upload', rateLimit({ limiter: set, standardHeaders: true, message: { error: 'busy' }, statusCode: 503 }))
+  const plain: import('redkit/express').RateLimitMiddleware = rateLimit({ limiter: set, requestPropertyName: 'quota' })
+  await plain.resetKey('127.0.0.1')
+  const limiters: Limiter[] = set.limiters
+  console.log(limiters.length)
+  // @ts-expect-error standardHeaders is a known draft or a boolean
+  rateLimit({ limiter: set, standardHeaders: 'draft-9' })
+  // @ts-expect-error the limiter is a Limiter or LimiterSet, not its name
+  rateLimit({ limiter: 'api' })
+}
+
+void expressRateLimit

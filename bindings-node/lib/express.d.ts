@@ -1,0 +1,2 @@
+/** `redkit/express`: Express (and Connect-style) integrations. */
+export * from './rate-limit'
