@@ -339,6 +339,23 @@ export interface ShutdownReport {
   abandoned: number
 }
 
+/** One job of `enqueueBulk`: its data and a job's options, in one object. */
+export interface BulkJob extends JobOptions {
+  /** The job's data (JSON). */
+  data?: unknown
+}
+
+/**
+ * Options of `addRepeatable`: exactly one of `every` / `cron`, plus a job's options but its
+ * `id`, `delay` and `runAt` (each run is a job of its own, created when due).
+ */
+export interface RepeatOptions extends Omit<JobOptions, 'id' | 'delay' | 'runAt'> {
+  /** Run every this many ms (the first run one interval after adding). */
+  every?: number
+  /** Or on a five-field cron expression (UTC). */
+  cron?: string
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -1056,21 +1073,6 @@ export interface AckOptions {
   token?: string
 }
 
-/** One job of `enqueueBulk`: its data and options. */
-export interface BulkJob {
-  /** The job's data (JSON). */
-  data?: unknown
-  jobType?: string
-  id?: string
-  priority?: number
-  delay?: number
-  runAt?: number
-  maxAttempts?: number
-  backoff?: number
-  backoffKind?: string
-  jitter?: number
-}
-
 /** Options of `client.cache(name, options)`; durations in milliseconds. */
 export interface CacheOptions {
   /** Default entry TTL for calls that give none (without it every write needs a `ttl`). */
@@ -1357,20 +1359,6 @@ export interface RedlockOptions {
   instanceTimeout?: number
   /** Key prefix (default `redkit:`). */
   prefix?: string
-}
-
-/** Options of `addRepeatable`: exactly one of `every` / `cron`, plus a job's options. */
-export interface RepeatOptions {
-  /** Run every this many ms (the first run one interval after adding). */
-  every?: number
-  /** Or on a five-field cron expression (UTC). */
-  cron?: string
-  jobType?: string
-  priority?: number
-  maxAttempts?: number
-  backoff?: number
-  backoffKind?: string
-  jitter?: number
 }
 
 /** Options of `run`. */

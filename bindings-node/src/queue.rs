@@ -9,7 +9,8 @@ use crate::convert::{count, millis};
 use crate::errors::{invalid, to_js, type_error};
 use crate::json::JsJson;
 use crate::record::record;
-use napi::bindgen_prelude::Either;
+use napi::bindgen_prelude::{Either, FromNapiValue, Object};
+use napi::{sys, ValueType};
 use napi_derive::napi;
 use redkit::patterns::queue::{
     Backoff, JobOptions as CoreJob, NewJob, Queue as CoreQueue, QueueOptions as CoreOptions, Schedule,
@@ -57,21 +58,39 @@ pub struct JobOptions {
     pub jitter: Option<f64>,
 }
 
-/// One job of `enqueueBulk`: its data and options.
-#[napi(object)]
+/// One job of `enqueueBulk` (`BulkJob` in TypeScript): its `data` and a job's options, read
+/// from one object.
 pub struct BulkJob {
-    /// The job's data (JSON).
-    #[napi(ts_type = "unknown")]
-    pub data: Option<JsJson>,
-    pub job_type: Option<String>,
-    pub id: Option<String>,
-    pub priority: Option<u32>,
-    pub delay: Option<f64>,
-    pub run_at: Option<f64>,
-    pub max_attempts: Option<u32>,
-    pub backoff: Option<f64>,
-    pub backoff_kind: Option<String>,
-    pub jitter: Option<f64>,
+    data: Json,
+    options: JobOptions,
+}
+
+/// `value` as an object holding a job's options and more (`what` names it in the
+/// `TypeError` for anything else).
+///
+/// # Safety
+/// `env` and `value` must be the live ones napi-rs hands an argument conversion.
+unsafe fn with_job_options<'a>(
+    env: sys::napi_env,
+    value: sys::napi_value,
+    what: &str,
+) -> napi::Result<(Object<'a>, JobOptions)> {
+    let mut ty = 0;
+    // SAFETY: per this function's contract.
+    let typed = unsafe { sys::napi_typeof(env, value, &mut ty) };
+    if typed != sys::Status::napi_ok || ValueType::from(ty) != ValueType::Object {
+        return Err(type_error(format!("{what} must be an object")));
+    }
+    // SAFETY: per this function's contract; the value is an object.
+    unsafe { Ok((Object::from_napi_value(env, value)?, JobOptions::from_napi_value(env, value)?)) }
+}
+
+impl FromNapiValue for BulkJob {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: napi-rs hands the live argument.
+        let (object, options) = unsafe { with_job_options(env, value, "each job of enqueueBulk")? };
+        Ok(BulkJob { data: object.get::<JsJson>("data")?.map_or(Json::Null, |d| d.0), options })
+    }
 }
 
 /// A reserved job as `ack`, `fail` and `heartbeat` name it: a `Job` (or anything with its `id`
@@ -90,20 +109,38 @@ pub struct LeaseOptions {
     pub lease: Option<f64>,
 }
 
-/// Options of `addRepeatable`: exactly one of `every` / `cron`, plus a job's options.
-#[napi(object)]
-#[derive(Default)]
+/// Options of `addRepeatable` (`RepeatOptions` in TypeScript): exactly one of `every` (ms) /
+/// `cron` (five fields, UTC), plus a job's options but its `id`, `delay` and `runAt` (each run
+/// is a job of its own, created when due), read from one object.
 pub struct RepeatOptions {
-    /// Run every this many ms (the first run one interval after adding).
-    pub every: Option<f64>,
-    /// Or on a five-field cron expression (UTC).
-    pub cron: Option<String>,
-    pub job_type: Option<String>,
-    pub priority: Option<u32>,
-    pub max_attempts: Option<u32>,
-    pub backoff: Option<f64>,
-    pub backoff_kind: Option<String>,
-    pub jitter: Option<f64>,
+    every: Option<f64>,
+    cron: Option<String>,
+    options: JobOptions,
+}
+
+impl FromNapiValue for RepeatOptions {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        // SAFETY: napi-rs hands the live argument.
+        let (object, options) = unsafe { with_job_options(env, value, "addRepeatable's options")? };
+        Ok(RepeatOptions { every: object.get("every")?, cron: object.get("cron")?, options })
+    }
+}
+
+impl RepeatOptions {
+    /// The schedule and the runs' options; a wrong combination rejects (`TypeError`).
+    fn split(self) -> napi::Result<(Schedule, String, CoreJob)> {
+        let schedule = match (self.every, self.cron) {
+            (Some(ms), None) => Schedule::Every(millis("every", ms)?),
+            (None, Some(c)) => Schedule::Cron(c),
+            _ => return Err(type_error("addRepeatable needs exactly one of every and cron")),
+        };
+        let o = &self.options;
+        if o.id.is_some() || o.delay.is_some() || o.run_at.is_some() {
+            return Err(type_error("a repeatable job takes no id, delay or runAt: each run is a job of its own"));
+        }
+        let (job_type, options) = self.options.split()?;
+        Ok((schedule, job_type, options))
+    }
 }
 
 /// A job queue.
@@ -132,21 +169,9 @@ impl Client {
     }
 }
 
-/// The parts of a job's options every entry point shares.
-struct Opts {
-    id: Option<String>,
-    priority: Option<u32>,
-    delay: Option<f64>,
-    run_at: Option<f64>,
-    max_attempts: Option<u32>,
-    backoff: Option<f64>,
-    backoff_kind: Option<String>,
-    jitter: Option<f64>,
-}
-
-impl Opts {
-    /// The core's options (its own checks run on enqueue).
-    fn build(self) -> napi::Result<CoreJob> {
+impl JobOptions {
+    /// The job type and the core's options (its own checks run on enqueue).
+    fn split(self) -> napi::Result<(String, CoreJob)> {
         let priority = self.priority.unwrap_or(0);
         let priority =
             u16::try_from(priority).map_err(|_| invalid(format!("priority must be 0..=65535, got {priority}")))?;
@@ -171,42 +196,14 @@ impl Opts {
                 return Err(type_error(format!("backoffKind must be \"exponential\" or \"fixed\", got {other:?}")))
             }
         });
-        Ok(o)
-    }
-}
-
-impl JobOptions {
-    fn split(self) -> napi::Result<(String, CoreJob)> {
-        let o = Opts {
-            id: self.id,
-            priority: self.priority,
-            delay: self.delay,
-            run_at: self.run_at,
-            max_attempts: self.max_attempts,
-            backoff: self.backoff,
-            backoff_kind: self.backoff_kind,
-            jitter: self.jitter,
-        };
-        Ok((self.job_type.unwrap_or_else(|| DEFAULT_JOB_TYPE.into()), o.build()?))
+        Ok((self.job_type.unwrap_or_else(|| DEFAULT_JOB_TYPE.into()), o))
     }
 }
 
 impl BulkJob {
     fn into_new(self) -> napi::Result<NewJob> {
-        let data = self.data.map_or(Json::Null, |d| d.0);
-        let (job_type, o) = JobOptions {
-            job_type: self.job_type,
-            id: self.id,
-            priority: self.priority,
-            delay: self.delay,
-            run_at: self.run_at,
-            max_attempts: self.max_attempts,
-            backoff: self.backoff,
-            backoff_kind: self.backoff_kind,
-            jitter: self.jitter,
-        }
-        .split()?;
-        Ok(NewJob::new(job_type, data, o))
+        let (job_type, o) = self.options.split()?;
+        Ok(NewJob::new(job_type, self.data, o))
     }
 }
 
@@ -356,21 +353,7 @@ impl Queue {
         data: Option<JsJson>,
         options: RepeatOptions,
     ) -> napi::Result<Json> {
-        let schedule = match (options.every, options.cron) {
-            (Some(ms), None) => Schedule::Every(millis("every", ms)?),
-            (None, Some(c)) => Schedule::Cron(c),
-            _ => return Err(type_error("addRepeatable needs exactly one of every and cron")),
-        };
-        let (job_type, o) = JobOptions {
-            job_type: options.job_type,
-            priority: options.priority,
-            max_attempts: options.max_attempts,
-            backoff: options.backoff,
-            backoff_kind: options.backoff_kind,
-            jitter: options.jitter,
-            ..JobOptions::default()
-        }
-        .split()?;
+        let (schedule, job_type, o) = options.split()?;
         let data = data.map_or(Json::Null, |d| d.0);
         record(&self.inner.add_repeatable(&name, &job_type, data, schedule, o).await.map_err(to_js)?)
     }

@@ -338,3 +338,20 @@ export interface ShutdownReport {
   /** Jobs still running when the time ran out (left to their leases). */
   abandoned: number
 }
+
+/** One job of `enqueueBulk`: its data and a job's options, in one object. */
+export interface BulkJob extends JobOptions {
+  /** The job's data (JSON). */
+  data?: unknown
+}
+
+/**
+ * Options of `addRepeatable`: exactly one of `every` / `cron`, plus a job's options but its
+ * `id`, `delay` and `runAt` (each run is a job of its own, created when due).
+ */
+export interface RepeatOptions extends Omit<JobOptions, 'id' | 'delay' | 'runAt'> {
+  /** Run every this many ms (the first run one interval after adding). */
+  every?: number
+  /** Or on a five-field cron expression (UTC). */
+  cron?: string
+}
