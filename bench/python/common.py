@@ -4,14 +4,15 @@ redis-server of our own on a free loopback port, and the results table with rati
 from __future__ import annotations
 
 import importlib.metadata
-import shutil
-import socket
 import statistics
-import subprocess
-import tempfile
+import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "python"))
+import redis_server  # noqa: E402  (the tests' own: one way to start a server)
 
 #: Real time each measurement runs for (at most), and the most iterations it may do.
 RUN_FOR = 0.3
@@ -114,40 +115,15 @@ def print_table(title: str, rows: list[Row]) -> None:
         )
 
 
-class RedisServer:
-    """A redis-server on a free loopback port, stopped by PID."""
+class RedisServer(redis_server.RedisServer):
+    """The tests' redis-server of our own (``tests/python/redis_server.py``); a benchmark run
+    without one ends with the reason."""
 
     def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise SystemExit("redis-server is not installed (make setup installs it)")
-        self.dir = tempfile.mkdtemp(prefix="redkit-bench-")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.process: Optional[subprocess.Popen[bytes]] = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.dir],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.url = f"redis://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.02)
-        self.stop()
-        raise SystemExit("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=5)
-        self.process = None
-        shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            super().__init__(prefix="redkit-bench-")
+        except RuntimeError as e:
+            raise SystemExit(str(e)) from e
 
 
 def lock_cycles(ours: Any, theirs: Any) -> tuple[Callable[[int], None], Callable[[int], None]]:

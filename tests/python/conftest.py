@@ -8,70 +8,30 @@ are skipped.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from typing import Iterator
 
 import pytest
+import redis_server
+from redis_server import free_port
 
 import redkit
 
+__all__ = ["RedisServer", "free_port"]
 
-class RedisServer:
-    """A redis-server of our own on 127.0.0.1, with its URL."""
+
+class RedisServer(redis_server.RedisServer):
+    """``redis_server.RedisServer`` for tests: a missing binary fails under CI and skips
+    elsewhere; a server that does not start fails the test."""
 
     def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
+        try:
+            super().__init__(prefix="redkit-py-redis-")
+        except redis_server.RedisServerMissing as e:
             if os.environ.get("CI"):
-                pytest.fail("redis-server is not installed (make setup installs it)")
-            pytest.skip("redis-server is not installed")
-        self.dir = tempfile.mkdtemp(prefix="redkit-py-redis-")
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.dir],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.url = f"redis://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                self.stop()
-                pytest.fail(f"redis-server did not start on port {self.port}")
-            time.sleep(0.02)
-
-    def flush(self) -> None:
-        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
-            s.sendall(b"FLUSHALL\r\n")
-            s.recv(16)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+                pytest.fail(str(e))
+            pytest.skip(str(e))
+        except RuntimeError as e:
+            pytest.fail(str(e))
 
 
 @pytest.fixture(scope="session")

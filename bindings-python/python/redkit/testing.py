@@ -607,8 +607,12 @@ class FakeAsyncLock(redis.asyncio.lock.Lock):
     lua_reacquire = _AsyncWatchedScript("reacquire")  # type: ignore[assignment]
 
 
-class FakeRedis(redis.Redis):
-    """``redis.Redis`` on a ``FakeServer`` (see the module docs for the arguments)."""
+class _OnFakeServer:
+    """What ``FakeRedis`` and ``FakeAsyncRedis`` share: fakeredis's constructor arguments (see the
+    module docs) and a ``lock()`` whose default class runs its scripts here."""
+
+    _lock_class: type
+    server: FakeServer
 
     def __init__(
         self,
@@ -622,48 +626,46 @@ class FakeRedis(redis.Redis):
     ) -> None:
         _check_server_type(server_type)
         self.server, single = _prepare(args, kwargs, server, connected)
-        super().__init__(*args, **kwargs)
+        self._connect(args, kwargs, single)
+
+    def _connect(self, args: Any, kwargs: Any, single: bool) -> None:
+        """redis-py's own ``__init__`` with the pool's connections made fakes."""
+        raise NotImplementedError
+
+    def lock(self, name: Any, *args: Any, **kwargs: Any) -> Any:
+        """redis-py's ``lock()``, with this client's fake Lock as the default ``lock_class``."""
+        if len(args) < 5 and kwargs.get("lock_class") is None:  # lock_class is the 6th parameter
+            kwargs["lock_class"] = self._lock_class
+        return super().lock(name, *args, **kwargs)  # type: ignore[misc]
+
+
+class FakeRedis(_OnFakeServer, redis.Redis):
+    """``redis.Redis`` on a ``FakeServer`` (see the module docs for the arguments)."""
+
+    _lock_class = FakeLock
+
+    def _connect(self, args: Any, kwargs: Any, single: bool) -> None:
+        redis.Redis.__init__(self, *args, **kwargs)
         _adopt(self.connection_pool, FakeConnection, self.server)
         if single:
             # Made here, not by redis-py's __init__, which would connect before the pool is a fake's.
             try:
                 self.connection = self.connection_pool.get_connection()
             except TypeError:  # redis-py < 5.3 wants a command name
-                self.connection = self.connection_pool.get_connection("_")
+                self.connection = self.connection_pool.get_connection("_")  # type: ignore[call-arg]
             self._single_connection_client = True  # redis-py >= 6
             self.single_connection_client = True  # redis-py 5
-
-    def lock(self, name: Any, *args: Any, **kwargs: Any) -> Any:
-        """redis-py's ``lock()``, with ``FakeLock`` as the default ``lock_class``."""
-        if len(args) < 5 and kwargs.get("lock_class") is None:  # lock_class is the 6th parameter
-            kwargs["lock_class"] = FakeLock
-        return super().lock(name, *args, **kwargs)
 
 
 class FakeStrictRedis(FakeRedis):
     """``redis.StrictRedis`` (the same class as ``redis.Redis`` since redis-py 3) on a ``FakeServer``."""
 
 
-class FakeAsyncRedis(redis.asyncio.Redis):
+class FakeAsyncRedis(_OnFakeServer, redis.asyncio.Redis):  # type: ignore[misc]  # redis-py's own bases differ on command_info
     """``redis.asyncio.Redis`` on a ``FakeServer`` (see the module docs for the arguments)."""
 
-    def __init__(
-        self,
-        *args: Any,
-        server: Optional[FakeServer] = None,
-        version: Any = None,
-        connected: Optional[bool] = None,
-        server_type: str = "redis",
-        lua_modules: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        _check_server_type(server_type)
-        self.server, single = _prepare(args, kwargs, server, connected)
-        super().__init__(*args, single_connection_client=single, **kwargs)
-        _adopt(self.connection_pool, FakeAsyncConnection, self.server)
+    _lock_class = FakeAsyncLock
 
-    def lock(self, name: Any, *args: Any, **kwargs: Any) -> Any:
-        """redis-py's ``lock()``, with ``FakeAsyncLock`` as the default ``lock_class``."""
-        if len(args) < 5 and kwargs.get("lock_class") is None:  # lock_class is the 6th parameter
-            kwargs["lock_class"] = FakeAsyncLock
-        return super().lock(name, *args, **kwargs)
+    def _connect(self, args: Any, kwargs: Any, single: bool) -> None:
+        redis.asyncio.Redis.__init__(self, *args, single_connection_client=single, **kwargs)
+        _adopt(self.connection_pool, FakeAsyncConnection, self.server)
