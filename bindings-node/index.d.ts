@@ -1042,7 +1042,8 @@ export declare class Worker {
   run(options?: RunOptions | undefined | null): Promise<WorkerStats>
   /**
    * Starts a run in the background (stop it with `close()`); `maxJobs` ends it after that
-   * many jobs. Throws if one is going on.
+   * many jobs. The process stays alive until the run ends, as with a BullMQ worker. Throws
+   * if one is going on.
    */
   start(maxJobs?: number | undefined | null): void
   /** Asks a run to stop gracefully without waiting; does nothing when not running. */

@@ -9,7 +9,8 @@
 //! One start is a *run*: a supervisor task waits for a stop request (`stop()`, `close()`,
 //! `maxJobs` handlers started, `run`'s timeout) and then shuts the core worker down gracefully,
 //! bounded by `shutdownTimeout` in real time as well as the backend's (a manual clock would
-//! otherwise never end it). Nothing here holds Node's event loop open but a pending Promise.
+//! otherwise never end it). Nothing here holds Node's event loop open but a pending Promise;
+//! `lib/queue.js` keeps the process alive while a run begun with `start()` lasts.
 
 use crate::callback::{report_text, Callback};
 use crate::convert::{count, millis};
@@ -233,7 +234,8 @@ impl Worker {
     }
 
     /// Starts a run in the background (stop it with `close()`); `maxJobs` ends it after that
-    /// many jobs. Throws if one is going on.
+    /// many jobs. The process stays alive until the run ends, as with a BullMQ worker. Throws
+    /// if one is going on.
     #[napi]
     pub fn start(&self, max_jobs: Option<f64>) -> napi::Result<()> {
         let max_jobs = max_jobs.map(|n| count("maxJobs", n)).transpose()?;

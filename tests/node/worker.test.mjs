@@ -164,6 +164,20 @@ test('Node exits by itself after close()', async () => {
   assert.equal(stdout.trim(), 'closed')
 })
 
+test('a started worker keeps Node alive until its run ends, as a BullMQ worker does', async () => {
+  // Nothing but the worker holds the loop: the job is enqueued after start() from a timer
+  // that does not, and the run ends by itself once it has taken maxJobs.
+  const code = `
+    const { Simulator } = require(${JSON.stringify(PACKAGE)})
+    const q = new Simulator().client().queue('alive')
+    const w = q.worker(job => { console.log('ran ' + job.data); return null })
+    w.start(1)
+    setTimeout(() => { q.enqueue(7) }, 300).unref()
+  `
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', code], { timeout: 10_000 })
+  assert.equal(stdout.trim(), 'ran 7')
+})
+
 test('wrong arguments: TypeError', async () => {
   const q = new redkit.Simulator().client().queue('args')
   assert.throws(() => q.worker('nope'), TypeError)
