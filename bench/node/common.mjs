@@ -19,12 +19,17 @@ export const PASSES = 3
 /** redkit's Node package, from the repository's built addon (bindings-node). */
 export const redkit = require('../../bindings-node/lib/index.js')
 
+/** Warm-up before each measurement: up to this many calls within WARM_FOR ms (JIT, connections, scripts). */
+export const WARM_CALLS = 200
+export const WARM_FOR = 30
+
 /**
  * Awaits `op(i)` until `runFor` ms passed (or MAX_OPS operations); returns operations per
- * second, counting `perCall` per call (a pipeline of 1,000 counts 1,000). One call warms up.
+ * second, counting `perCall` per call (a pipeline of 1,000 counts 1,000). Warms up first.
  */
 export async function rate (op, perCall = 1, runFor = RUN_FOR) {
-  await op(0)
+  const warm = performance.now()
+  for (let i = 0; i < WARM_CALLS && (i === 0 || performance.now() - warm < WARM_FOR); i++) await op(i)
   const start = performance.now()
   let calls = 0
   while (calls * perCall < MAX_OPS) {
@@ -78,7 +83,7 @@ export function anchor (pkg, what = '') {
 
 const num = (x) => Math.round(x).toLocaleString('en-US')
 
-export function printTable (title, rows) {
+export function printTable (title, rows, notes = []) {
   console.log(`\n${title}`)
   console.log(`${'workload'.padEnd(44)} ${'redkit/s'.padStart(11)} ${'anchor'.padEnd(40)} ${'anchor/s'.padStart(10)} ${'ratio'.padStart(7)}  target`)
   for (const r of rows) {
@@ -87,4 +92,5 @@ export function printTable (title, rows) {
     console.log(`${r.workload.padEnd(44)} ${num(r.ours).padStart(11)} ${r.anchorName.padEnd(40)} ${num(r.anchor).padStart(10)} ` +
       `${ratio.toFixed(1).padStart(6)}x  >= ${r.target}x ${mark}`)
   }
+  for (const note of notes) console.log(`  note: ${note}`)
 }

@@ -4,6 +4,9 @@
  * `RateLimiterRedis` (a fixed window too: one EVALSHA of SET NX + INCRBY + PTTL), same limit,
  * window and keys, every call allowed — and a lock acquire+release cycle — redkit's
  * `tryAcquire` + `release` vs redlock 4.2 on that one instance with `retryCount: 0` (try once).
+ * A first row, a diagnostic with parity as its target, times one bare round trip (PING through
+ * `execute` vs ioredis's `ping()`): what each call costs before any pattern logic, the floor
+ * under the two pattern rows.
  */
 import Redis from 'ioredis'
 import Redlock from 'redlock'
@@ -11,6 +14,11 @@ import { RateLimiterRedis } from 'rate-limiter-flexible'
 import { anchor, rate, redkit, row } from './common.mjs'
 
 const TARGET = 1.5
+/** What differs between the sides, printed under the table. */
+export const NOTES = [
+  'one connection each side (redkit: its multiplexed one; rate-limiter-flexible and redlock: one ioredis)',
+  'each operation is one EVALSHA round trip on both sides; redkit\'s lock is fenced (its script also counts a fence)'
+]
 /** High enough that no call in the run is denied: both sides take their "allowed" path. */
 const LIMIT = 1_000_000_000
 const WINDOW_S = 60
@@ -40,6 +48,8 @@ export async function rows (server) {
   }
 
   const out = [
+    await row('redis: PING round trip (calls)', () => rate(() => client.execute('PING')), anchor('ioredis', 'ping'),
+      () => rate(() => ioredis.ping()), 1),
     await row('redis: limiter decision (calls)', () => rate(ourDecision), anchor('rate-limiter-flexible', 'RateLimiterRedis'),
       () => rate(theirDecision), TARGET),
     await row('redis: lock acquire+release (cycles)', () => rate(ourCycle), anchor('redlock', '(1 instance)'),

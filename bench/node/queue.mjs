@@ -3,9 +3,8 @@
  * default options) on a fresh queue each round — add one by one (each awaited), bulk add (one
  * `enqueueBulk` / `addBulk` of 1,000), and a worker draining 2,000 jobs put there beforehand at
  * concurrency 50 with a handler returning `job.data.i`, timed from start until every job
- * completed and the worker closed. Connections differ by design: redkit's queue and worker
- * share the client's one connection; BullMQ's Queue has one, its Worker a second plus a
- * blocking one.
+ * completed and the worker closed. Connections differ by design (NOTES, printed with the
+ * table).
  */
 import Redis from 'ioredis'
 import { Queue, Worker } from 'bullmq'
@@ -13,6 +12,12 @@ import { performance } from 'node:perf_hooks'
 import { anchor, batchRate, redkit, row } from './common.mjs'
 
 const TARGET = 2
+/** What differs between the sides, printed under the table. */
+export const NOTES = [
+  'connections: redkit\'s queue and worker share the client\'s multiplexed one (plus pooled ones for blocking ' +
+    'waits); BullMQ\'s Queue and Worker share the one ioredis passed in, and the Worker opens a blocking one',
+  'default job options both sides (BullMQ keeps completed jobs; redkit keeps results for its resultTtl)'
+]
 const ADD_N = 1_000
 const BULK_N = 1_000
 const DRAIN_N = 2_000

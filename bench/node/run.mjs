@@ -18,8 +18,8 @@ console.log(`Node ${process.version} benchmarks — anchors: ${versions}; load a
 printTable('Node: the simulator through the native client vs ioredis-mock', await simulator.rows())
 const server = await startRedis()
 try {
-  printTable(`Node: patterns on a real redis-server (${server.url})`, await patternsRedis.rows(server))
-  printTable('Node: queue vs BullMQ on the same redis-server', await queue.rows(server))
+  printTable(`Node: patterns on a real redis-server (${server.url})`, await patternsRedis.rows(server), patternsRedis.NOTES)
+  printTable('Node: queue vs BullMQ on the same redis-server', await queue.rows(server), queue.NOTES)
 } finally {
   await server.stop()
 }
