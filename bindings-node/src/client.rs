@@ -2,10 +2,17 @@
 //!
 //! A `Client` is a core backend; the pattern factories (`client.lock(...)` …) live beside each
 //! pattern's class, in its own file, as further `#[napi] impl Client` blocks.
+//!
+//! Raw commands on a simulator run right on the JavaScript thread and return an already
+//! settled Promise: a napi `async fn` would hop to the tokio runtime and back through a
+//! threadsafe function for every call, which costs far more than the command itself (tens of
+//! µs against one). Blocking commands, a simulator with injected latency (it sleeps per
+//! command) and real backends still go through the runtime.
 
 use crate::convert::{argv, millis, Arg, Reply, Strings};
 use crate::errors::{invalid, to_js};
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, PromiseRaw, ToNapiValue};
+use napi::Env;
 use napi_derive::napi;
 use redkit::backend::{BackendRef, ClusterBackend, Cmd, RedisBackend, RedisOptions, SimBackend};
 use redkit::resp::Value;
@@ -157,15 +164,42 @@ impl Client {
         Ok(Client { backend: backend.clone(), sim: Some(sim.clone()), direct: Some(backend) })
     }
 
-    async fn run(&self, args: Vec<Arg>) -> napi::Result<Value> {
-        let cmd = Cmd::from_argv(argv(args)?);
+    /// The simulator when a command may run right now on this thread: not while latency is
+    /// injected (that sleeps per command and would stall the event loop).
+    fn direct_now(&self) -> Option<&SimBackend> {
+        let sim = self.direct.as_deref()?;
+        (sim.simulator().lock().faults.latency_ms == 0).then_some(sim)
+    }
+
+    /// One command as a Promise: settled before returning on the simulator's fast path, else
+    /// resolved by the runtime.
+    fn run<'env>(&self, env: &'env Env, args: Vec<Arg>, strings: Strings) -> napi::Result<PromiseRaw<'env, Reply>> {
+        let cmd = match argv(args) {
+            Ok(argv) => Cmd::from_argv(argv),
+            Err(e) => return PromiseRaw::reject(env, e),
+        };
+        let reply = move |value| Reply { value, strings };
         let blocking = cmd.blocking_timeout().is_some();
-        match (&self.direct, blocking) {
-            (Some(sim), false) => sim.execute_now(cmd.args()),
-            (_, true) => self.backend.blocking(cmd).await,
-            (_, false) => self.backend.command(cmd).await,
+        if let (Some(sim), false) = (self.direct_now(), blocking) {
+            return settled(env, sim.execute_now(cmd.args()).map(reply));
         }
-        .map_err(to_js)
+        let backend = self.backend.clone();
+        env.spawn_future(async move {
+            match blocking {
+                true => backend.blocking(cmd).await,
+                false => backend.command(cmd).await,
+            }
+            .map(reply)
+            .map_err(to_js)
+        })
+    }
+}
+
+/// A Promise already resolved with `result`'s value or rejected with its error.
+fn settled<T: ToNapiValue>(env: &Env, result: redkit::Result<T>) -> napi::Result<PromiseRaw<'_, T>> {
+    match result {
+        Ok(v) => PromiseRaw::resolve(env, v),
+        Err(e) => PromiseRaw::reject(env, to_js(e)),
     }
 }
 
@@ -175,29 +209,38 @@ impl Client {
     /// as null, arrays as arrays; an error reply rejects with `ResponseError`. Blocking
     /// commands (BLPOP …) need a timeout > 0.
     #[napi(ts_args_type = "...args: Array<string | Buffer | number>", ts_return_type = "Promise<RedisReply>")]
-    pub async fn execute(&self, args: Vec<Arg>) -> napi::Result<Reply> {
-        Ok(Reply { value: self.run(args).await?, strings: Strings::Text })
+    pub fn execute<'env>(&self, env: &'env Env, args: Vec<Arg>) -> napi::Result<PromiseRaw<'env, Reply>> {
+        self.run(env, args, Strings::Text)
     }
 
     /// `execute` with bulk strings as `Buffer`s, byte for byte.
     #[napi(ts_args_type = "...args: Array<string | Buffer | number>", ts_return_type = "Promise<RedisReply<Buffer>>")]
-    pub async fn execute_buffer(&self, args: Vec<Arg>) -> napi::Result<Reply> {
-        Ok(Reply { value: self.run(args).await?, strings: Strings::Buffers })
+    pub fn execute_buffer<'env>(&self, env: &'env Env, args: Vec<Arg>) -> napi::Result<PromiseRaw<'env, Reply>> {
+        self.run(env, args, Strings::Buffers)
     }
 
     /// Runs several commands in one round trip and resolves to their replies in order; an
     /// error reply inside is an `Error` in its place (the others still ran). With
     /// `{ transaction: true }` they run in MULTI/EXEC: all or none.
     #[napi(ts_return_type = "Promise<Array<RedisReply | Error>>")]
-    pub async fn execute_many(
+    pub fn execute_many<'env>(
         &self,
+        env: &'env Env,
         commands: Vec<Vec<Arg>>,
         options: Option<ExecuteManyOptions>,
-    ) -> napi::Result<Vec<Reply>> {
-        let cmds = commands.into_iter().map(|c| argv(c).map(Cmd::from_argv)).collect::<napi::Result<Vec<_>>>()?;
+    ) -> napi::Result<PromiseRaw<'env, Vec<Reply>>> {
+        let cmds = match commands.into_iter().map(|c| argv(c).map(Cmd::from_argv)).collect::<napi::Result<Vec<_>>>() {
+            Ok(cmds) => cmds,
+            Err(e) => return PromiseRaw::reject(env, e),
+        };
         let transaction = options.and_then(|o| o.transaction).unwrap_or(false);
-        let replies = self.backend.pipeline(cmds, transaction).await.map_err(to_js)?;
-        Ok(replies.into_iter().map(|value| Reply { value, strings: Strings::Text }).collect())
+        let replies =
+            |values: Vec<Value>| values.into_iter().map(|value| Reply { value, strings: Strings::Text }).collect();
+        if let Some(sim) = self.direct_now().filter(|_| cmds.iter().all(|c| c.blocking_timeout().is_none())) {
+            return settled(env, sim.pipeline_now(&cmds, transaction).map(replies));
+        }
+        let backend = self.backend.clone();
+        env.spawn_future(async move { backend.pipeline(cmds, transaction).await.map(replies).map_err(to_js) })
     }
 
     /// The simulator behind this client, or null for a real Redis.

@@ -220,3 +220,85 @@ test('ES module import gives the same classes', async () => {
   assert.equal(esm.default.connect, redkit.connect)
   assert.equal(await new esm.Simulator().client().execute('PING'), 'PONG')
 })
+
+describe('raw commands on a simulator run on the JavaScript thread', () => {
+  /** What a call gave, comparable across runs: a value (errors inside it as class and text) or a rejection. */
+  const shape = (v) => v instanceof Error ? { error: v.constructor.name, message: v.message } : Array.isArray(v) ? v.map(shape) : v
+  async function outcomes (c) {
+    const calls = [
+      () => c.execute('SET', 'k', 'v'),
+      () => c.execute('GET', 'k'),
+      () => c.execute('INCR', 'k'),
+      () => c.execute('NOSUCHCOMMAND', 'x'),
+      () => c.execute('RPUSH', 'l', 'a', 2, Buffer.from('b')),
+      () => c.execute('LRANGE', 'l', 0, -1),
+      () => c.executeBuffer('LPOP', 'l'),
+      () => c.execute('BLPOP', 'l', 1),
+      () => c.execute('HSET', 'h', 'f', 1.5),
+      () => c.execute('HGETALL', 'h'),
+      () => c.execute(),
+      () => c.executeMany([['SET', 'a', 1], ['LPUSH', 'a', 'x'], ['INCR', 'a']]),
+      () => c.executeMany([['INCR', 'a'], ['GET', 'a']], { transaction: true }),
+      () => c.executeMany([['INCR', 'a'], ['NOSUCHCOMMAND']], { transaction: true }),
+      () => c.executeMany([['GET', 'a'], []]),
+      () => c.executeMany([])
+    ]
+    const out = []
+    for (const call of calls) {
+      const p = call()
+      assert.ok(p instanceof Promise, 'a Promise, never a synchronous throw, for a well-typed call')
+      out.push(await p.then(shape, (e) => ({ rejected: e.constructor.name, message: e.message })))
+    }
+    return out
+  }
+
+  test('the same replies and errors as through the runtime', async () => {
+    const fast = new Simulator()
+    const slow = new Simulator()
+    slow.setLatency(1) // injected latency takes the runtime path
+    const expected = await outcomes(slow.client())
+    assert.deepEqual(await outcomes(fast.client()), expected)
+    assert.deepEqual(expected[2], { rejected: 'ResponseError', message: 'ERR value is not an integer or out of range' })
+    assert.equal(expected[10].rejected, 'TypeError')
+    assert.deepEqual(expected[11][1], { error: 'ResponseError', message: 'WRONGTYPE Operation against a key holding the wrong kind of value' })
+    assert.equal(expected[13].rejected, 'ResponseError')
+    assert.equal(expected[14].rejected, 'TypeError')
+  })
+
+  test('commands run in call order, done when the call returns', async () => {
+    const sim = new Simulator()
+    const c = sim.client()
+    const pending = []
+    for (let i = 0; i < 100; i++) pending.push(c.execute('RPUSH', 'order', i))
+    const other = sim.client()
+    assert.equal(await other.execute('LLEN', 'order'), 100)
+    assert.deepEqual(await Promise.all(pending), Array.from({ length: 100 }, (_, i) => i + 1))
+    assert.deepEqual(await c.execute('LRANGE', 'order', 0, -1), Array.from({ length: 100 }, (_, i) => String(i)))
+  })
+
+  test('blocking commands still wait off the thread, alone or in a pipeline', async () => {
+    const sim = new Simulator()
+    const c = sim.client()
+    const alone = c.execute('BLPOP', 'q1', 5)
+    const piped = c.executeMany([['SET', 'before', 1], ['BLPOP', 'q2', 5]])
+    let settled = false
+    Promise.all([alone, piped]).then(() => { settled = true }, () => { settled = true })
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    assert.equal(settled, false)
+    await c.execute('RPUSH', 'q1', 'one')
+    await c.execute('RPUSH', 'q2', 'two')
+    assert.deepEqual(await alone, ['q1', 'one'])
+    assert.deepEqual(await piped, ['OK', ['q2', 'two']])
+  })
+
+  test('injected latency is spent off the JavaScript thread', async () => {
+    const sim = new Simulator()
+    const c = sim.client()
+    sim.setLatency(200)
+    const t0 = Date.now()
+    const reply = c.execute('PING')
+    assert.ok(Date.now() - t0 < 150, 'execute returned before the latency passed')
+    assert.equal(await reply, 'PONG')
+    assert.ok(Date.now() - t0 >= 190)
+  })
+})
