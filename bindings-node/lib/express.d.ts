@@ -1,0 +1,1 @@
+export { RedkitStore, RedkitStoreOptions, StoredSession } from './session-store'

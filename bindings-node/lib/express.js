@@ -1,0 +1,1 @@
+exports.RedkitStore = require('./session-store.js').RedkitStore

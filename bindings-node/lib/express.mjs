@@ -1,0 +1,1 @@
+export { RedkitStore } from './session-store.js'
