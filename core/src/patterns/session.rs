@@ -75,6 +75,10 @@
 //!     assert!(store.get(&token).await.unwrap().is_none());
 //!     assert_eq!(store.list("ada").await.unwrap()[0].id, fresh.id);
 //!     assert_eq!(store.revoke_all("ada", None).await.unwrap(), 1);
+//!     // A framework's own id (express-session, Flask), with the cookie's max age as idle TTL.
+//!     store.save("k3Jx9-framework-id", Some("ada"), &json!({"views": 1}), Some(Duration::from_secs(600))).await.unwrap();
+//!     assert_eq!(store.ids().await.unwrap(), vec!["k3Jx9-framework-id".to_string()]);
+//!     assert_eq!(store.clear().await.unwrap(), 1);
 //! });
 //! ```
 
