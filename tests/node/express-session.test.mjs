@@ -146,6 +146,22 @@ for (const [backend, make] of Object.entries(backends)) {
   })
 }
 
+test('the callback interface directly: numeric user ids, an expired cookie, promises without a callback', async () => {
+  const store = new RedkitStore({ client: manual().client, userOf: (s) => s.accountId })
+  const cookie = { originalMaxAge: 60_000, expires: new Date(Date.now() + 60_000).toISOString(), httpOnly: true, path: '/' }
+  await new Promise((resolve, reject) => store.set('sid-1', { cookie, accountId: 42 }, (e) => e ? reject(e) : resolve()))
+  await store.set('sid-2', { cookie, accountId: 42 })
+  assert.deepEqual((await store.sessions.list('42')).length, 2, 'a numeric user id is indexed as its text')
+  assert.deepEqual(await store.get('sid-1'), { cookie, accountId: 42 })
+  const expired = { ...cookie, expires: new Date(Date.now() - 1000).toISOString() }
+  await store.set('sid-2', { cookie: expired, accountId: 42 })
+  assert.equal(await store.get('sid-2'), null, 'saving with an expired cookie destroys the session')
+  await new Promise((resolve, reject) => store.touch('never-saved', {}, (e) => e ? reject(e) : resolve()))
+  assert.equal(await store.destroyUser(42), 1)
+  const bad = await new Promise((resolve) => store.set('has space', { cookie }, resolve))
+  assert.equal(bad.kind, 'invalid_argument')
+})
+
 describe('express-session on a manual clock', () => {
   test('a session ends after the cookie maxAge without requests, and every request slides it', async () => {
     const { sim, client } = manual()
