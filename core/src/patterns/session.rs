@@ -29,8 +29,9 @@
 //!   store *with* a secret refuses `save`: its ids are its own, signed, and a framework that
 //!   mints ids signs its cookie itself (express-session's `secret`), so a second signature
 //!   would protect nothing while making the store's tokens and the framework's ids disagree.
-//!   An id names one session for all time (frameworks mint 128 bits or more of randomness):
-//!   re-saving an id whose session ended under another user leaves it in that user's index.
+//!   An id re-saved after its session ended may still sit in its former user's index: `list`
+//!   and `revoke_all` check each session's owner, so it is dropped there, never listed or
+//!   revoked as that user's.
 //! - **All sessions** ([`SessionStore::ids`], [`SessionStore::all`], [`SessionStore::count`],
 //!   [`SessionStore::clear`]): an index of every session, a sorted set `…:all` in the store's
 //!   hash tag scored by each session's absolute deadline, written by `create`, `save` and
@@ -609,7 +610,8 @@ impl SessionStore {
 
     /// The user's live sessions, oldest first (ended ones are pruned from the index).
     pub async fn list(&self, user: &str) -> Result<Vec<SessionInfo>> {
-        let reply = self.run(&scripts::LIST, vec![self.user_key(user)?], vec![self.session_prefix.clone()]).await?;
+        let args = vec![self.session_prefix.clone(), user.as_bytes().to_vec()];
+        let reply = self.run(&scripts::LIST, vec![self.user_key(user)?], args).await?;
         let number = |v: &Value| -> Result<u64> { Ok(opt_float(v)?.unwrap_or(0.0).max(0.0) as u64) };
         array(reply)?
             .into_iter()
@@ -631,7 +633,7 @@ impl SessionStore {
     /// everywhere else"); returns how many live sessions ended.
     pub async fn revoke_all(&self, user: &str, keep: Option<&str>) -> Result<u64> {
         let keep = keep.map(|t| self.id_of(t)).transpose()?.unwrap_or_default();
-        let args = vec![self.session_prefix.clone(), keep.as_bytes().to_vec()];
+        let args = vec![self.session_prefix.clone(), keep.as_bytes().to_vec(), user.as_bytes().to_vec()];
         let reply = self.run(&scripts::REVOKE, vec![self.user_key(user)?], args).await?;
         Ok(int(&reply)?.max(0) as u64)
     }
@@ -892,6 +894,19 @@ mod tests {
         // once a session's hash is gone); it expires with the last of their deadlines.
         let left = block_on(s.backend.command(crate::command!("KEYS", "*"))).unwrap();
         assert_eq!(left, Value::Array(vec![Value::bulk("redkit:session:{web}:user:bob")]));
+    }
+
+    #[test]
+    fn an_id_re_saved_under_another_user_is_never_listed_or_revoked_as_the_former_users() {
+        let sim = sim();
+        let s = store(&sim, SessionOptions::default().idle_ttl(Duration::from_secs(10)));
+        block_on(s.save("reused", Some("ada"), &json!({}), None)).unwrap();
+        sim.advance_ms(10_001);
+        block_on(s.save("reused", Some("bob"), &json!({"mine": true}), None)).unwrap();
+        assert_eq!(block_on(s.revoke_all("ada", None)).unwrap(), 0);
+        assert!(block_on(s.list("ada")).unwrap().is_empty());
+        assert_eq!(block_on(s.list("bob")).unwrap().len(), 1);
+        assert_eq!(block_on(s.get("reused")).unwrap().expect("bob's").user.as_deref(), Some("bob"));
     }
 
     #[test]

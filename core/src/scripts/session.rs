@@ -239,7 +239,12 @@ fn list(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
     for pair in items.chunks(2) {
         let id = bytes(&pair[0])?;
         let key = joined(arg(args, 0), &id);
-        let ttl = env.call(command!("PTTL", &key))?;
+        let mut ttl = env.call(command!("PTTL", &key))?;
+        if let Some(user) = args.get(1) {
+            if int(&ttl)? != -2 && env.call(command!("HGET", &key, "m:user"))?.as_bytes() != Some(user.as_slice()) {
+                ttl = Value::Int(-2);
+            }
+        }
         if int(&ttl)? == -2 {
             env.call(command!("ZREM", index, &id))?;
         } else {
@@ -257,7 +262,14 @@ fn revoke(env: &mut Env, keys: &[Vec<u8>], args: &[Vec<u8>]) -> Result<Value> {
     for id in array(env.call(command!("ZRANGE", index, 0, -1))?)? {
         let id = bytes(&id)?;
         if id != arg(args, 1) {
-            n += int(&env.call(command!("DEL", joined(arg(args, 0), &id)))?)?;
+            let key = joined(arg(args, 0), &id);
+            let owned = match args.get(2) {
+                None => true,
+                Some(user) => env.call(command!("HGET", &key, "m:user"))?.as_bytes() == Some(user.as_slice()),
+            };
+            if owned {
+                n += int(&env.call(command!("DEL", &key))?)?;
+            }
             env.call(command!("ZREM", index, &id))?;
         }
     }
