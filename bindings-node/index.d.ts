@@ -895,6 +895,24 @@ export declare class SessionStore {
    * else"); resolves to how many ended.
    */
   revokeAll(user: string, keep?: string | undefined | null): Promise<number>
+  /**
+   * Creates or replaces the session under `id`, an id the caller (a web framework) minted:
+   * 1–128 characters of `A-Z a-z 0-9 - _ + / =`. `data` replaces all of its fields; a live
+   * session keeps its creation time and deadline. A store with a `secret` refuses it
+   * (`InvalidArgumentError`). Resolves to `{ session, evicted }`.
+   */
+  save(id: string, options?: SaveOptions | undefined | null): Promise<CreatedSession>
+  /** Every live session's id (walked in batches; ended ones are pruned on the way). */
+  ids(): Promise<Array<string>>
+  /** Every live session with its data, read without sliding any TTL. */
+  all(): Promise<SessionData[]>
+  /** How many live sessions the store holds. */
+  count(): Promise<number>
+  /**
+   * Deletes every session of the store (and its users' indexes); resolves to how many live
+   * sessions it deleted.
+   */
+  clear(): Promise<number>
   /** The store's name. */
   get name(): string
 }
@@ -1368,6 +1386,19 @@ export interface RunOptions {
   maxJobs?: number
   /** Stop after this many ms (real time). */
   timeout?: number
+}
+
+/** Options of `sessions.save(id, options)`. */
+export interface SaveOptions {
+  /** The user the session belongs to; none: anonymous (a save without it unindexes it). */
+  user?: string
+  /** The session's data, replacing all of it: an object, one field per key. */
+  data?: Record<string, unknown>
+  /**
+   * This session's own idle TTL in ms (e.g. a cookie's maxAge); reads and touches slide by
+   * it. Default: the store's `idleTtl`.
+   */
+  idleTtl?: number
 }
 
 /** Options of `client.semaphore(name, options)`; durations in milliseconds. */

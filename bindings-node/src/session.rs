@@ -1,6 +1,8 @@
 //! `client.sessions(options)` → `SessionStore`: the core's server-side sessions (unguessable ids
 //! or HMAC-signed tokens with secret rotation, sliding idle TTL plus an absolute lifetime,
-//! per-field JSON data, regenerate, per-user listing, revocation and cap).
+//! per-field JSON data, regenerate, per-user listing, revocation and cap), plus `save` under an
+//! id a web framework minted and the store-wide `ids`/`all`/`count`/`clear` that
+//! express-session's Store interface asks for (`lib/session-store.js` maps that interface).
 
 use crate::client::Client;
 use crate::convert::millis;
@@ -42,6 +44,19 @@ pub struct CreateOptions {
     /// The session's data: an object, one field per key.
     #[napi(ts_type = "Record<string, unknown>")]
     pub data: Option<JsJson>,
+}
+
+/// Options of `sessions.save(id, options)`.
+#[napi(object)]
+pub struct SaveOptions {
+    /// The user the session belongs to; none: anonymous (a save without it unindexes it).
+    pub user: Option<String>,
+    /// The session's data, replacing all of it: an object, one field per key.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub data: Option<JsJson>,
+    /// This session's own idle TTL in ms (e.g. a cookie's maxAge); reads and touches slide by
+    /// it. Default: the store's `idleTtl`.
+    pub idle_ttl: Option<f64>,
 }
 
 /// A store of server-side sessions. Tokens are the session id (43 URL-safe characters from the
@@ -181,6 +196,45 @@ impl SessionStore {
     #[napi]
     pub async fn revoke_all(&self, user: String, keep: Option<String>) -> napi::Result<f64> {
         Ok(self.inner.revoke_all(&user, keep.as_deref()).await.map_err(to_js)? as f64)
+    }
+
+    /// Creates or replaces the session under `id`, an id the caller (a web framework) minted:
+    /// 1–128 characters of `A-Z a-z 0-9 - _ + / =`. `data` replaces all of its fields; a live
+    /// session keeps its creation time and deadline. A store with a `secret` refuses it
+    /// (`InvalidArgumentError`). Resolves to `{ session, evicted }`.
+    #[napi(ts_return_type = "Promise<CreatedSession>")]
+    pub async fn save(&self, id: String, options: Option<SaveOptions>) -> napi::Result<JsJson> {
+        let (user, data, idle) =
+            options.map_or((None, Json::Null, None), |o| (o.user, o.data.map_or(Json::Null, |d| d.0), o.idle_ttl));
+        let idle = idle.map(|v| millis("idleTtl", v)).transpose()?;
+        let saved = self.inner.save(&id, user.as_deref(), &data, idle).await.map_err(to_js)?;
+        Ok(JsJson(json!({ "session": session(&saved.session)?.0, "evicted": saved.evicted })))
+    }
+
+    /// Every live session's id (walked in batches; ended ones are pruned on the way).
+    #[napi]
+    pub async fn ids(&self) -> napi::Result<Vec<String>> {
+        self.inner.ids().await.map_err(to_js)
+    }
+
+    /// Every live session with its data, read without sliding any TTL.
+    #[napi(ts_return_type = "Promise<SessionData[]>")]
+    pub async fn all(&self) -> napi::Result<JsJson> {
+        let all = self.inner.all().await.map_err(to_js)?;
+        Ok(JsJson(Json::Array(all.iter().map(|s| session(s).map(|j| j.0)).collect::<napi::Result<_>>()?)))
+    }
+
+    /// How many live sessions the store holds.
+    #[napi]
+    pub async fn count(&self) -> napi::Result<f64> {
+        Ok(self.inner.count().await.map_err(to_js)? as f64)
+    }
+
+    /// Deletes every session of the store (and its users' indexes); resolves to how many live
+    /// sessions it deleted.
+    #[napi]
+    pub async fn clear(&self) -> napi::Result<f64> {
+        Ok(self.inner.clear().await.map_err(to_js)? as f64)
     }
 
     /// The store's name.

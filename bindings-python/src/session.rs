@@ -1,6 +1,7 @@
 //! `client.sessions(...)` → `SessionStore`: the core's server-side sessions (unguessable ids or
 //! HMAC-signed tokens with secret rotation, sliding idle TTL plus an absolute lifetime,
-//! per-field JSON data, regenerate, per-user listing, revocation and cap).
+//! per-field JSON data, regenerate, per-user listing, revocation and cap), plus `save` under an
+//! id a web framework minted (Flask, Django) and the store-wide `ids`/`all`/`count`/`clear`.
 
 use crate::client::Client;
 use crate::convert::{to_seconds, Seconds};
@@ -11,7 +12,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use pyo3::IntoPyObjectExt;
-use redkit::patterns::session::{Session, SessionOptions, SessionStore as CoreStore};
+use redkit::patterns::session::{Created, Session, SessionOptions, SessionStore as CoreStore};
 use serde_json::Value as Json;
 use std::sync::Arc;
 
@@ -90,6 +91,14 @@ fn session(py: Python<'_>, s: Session) -> PyResult<Py<PyAny>> {
     py.import("redkit.results")?.getattr("Session")?.call((), Some(&kw))?.into_py_any(py)
 }
 
+/// A core `Created` as `redkit.results.Created`.
+fn created(py: Python<'_>, created: Created) -> PyResult<Py<PyAny>> {
+    let kw = PyDict::new(py);
+    kw.set_item("evicted", PyList::new(py, &created.evicted)?)?;
+    kw.set_item("session", session(py, created.session)?)?;
+    py.import("redkit.results")?.getattr("Created")?.call((), Some(&kw))?.into_py_any(py)
+}
+
 /// Data for a session: a dict (or None) as a JSON object.
 fn data(d: Option<&Bound<'_, PyAny>>) -> PyResult<Json> {
     match d {
@@ -110,12 +119,54 @@ impl SessionStore {
     #[pyo3(signature = (user = None, data = None))]
     fn create(&self, py: Python<'_>, user: Option<String>, data: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let (s, data) = (self.inner.clone(), self::data(data)?);
-        self.mode.run_with(py, async move { s.create(user.as_deref(), &data).await }, |py, created| {
-            let kw = PyDict::new(py);
-            kw.set_item("evicted", PyList::new(py, &created.evicted)?)?;
-            kw.set_item("session", session(py, created.session)?)?;
-            py.import("redkit.results")?.getattr("Created")?.call((), Some(&kw))?.into_py_any(py)
+        self.mode.run_with(py, async move { s.create(user.as_deref(), &data).await }, created)
+    }
+
+    /// Creates or replaces the session under `id`, an id the caller (a web framework) minted:
+    /// 1 to 128 characters of `A-Z a-z 0-9 - _ + / =`. `data` (a dict) replaces all of its
+    /// fields; a live session keeps its creation time and deadline; `idle_ttl` (seconds) is
+    /// this session's own idle TTL, which reads and touches slide by. A store with a `secret`
+    /// refuses it (`InvalidArgumentError`). Returns a `Created`.
+    #[pyo3(signature = (id, *, user = None, data = None, idle_ttl = None))]
+    fn save(
+        &self,
+        py: Python<'_>,
+        id: String,
+        user: Option<String>,
+        data: Option<&Bound<'_, PyAny>>,
+        idle_ttl: Option<Seconds>,
+    ) -> PyResult<Py<PyAny>> {
+        let (s, data) = (self.inner.clone(), self::data(data)?);
+        let idle = idle_ttl.map(|d| d.0);
+        self.mode.run_with(py, async move { s.save(&id, user.as_deref(), &data, idle).await }, created)
+    }
+
+    /// Every live session's id (walked in batches; ended ones are pruned on the way).
+    fn ids(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let s = self.inner.clone();
+        self.mode.run(py, async move { s.ids().await })
+    }
+
+    /// Every live session with its data, as `Session`s, read without sliding any TTL.
+    fn all(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let s = self.inner.clone();
+        self.mode.run_with(py, async move { s.all().await }, |py, all| {
+            let items = all.into_iter().map(|x| session(py, x)).collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)?.into_py_any(py)
         })
+    }
+
+    /// How many live sessions the store holds (a walk of the store's index, hence a method).
+    fn count(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let s = self.inner.clone();
+        self.mode.run(py, async move { s.count().await })
+    }
+
+    /// Deletes every session of the store (and its users' indexes); returns how many live
+    /// sessions it deleted.
+    fn clear(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let s = self.inner.clone();
+        self.mode.run(py, async move { s.clear().await })
     }
 
     /// The live session `token` names (sliding its idle TTL), or None when it ended or never

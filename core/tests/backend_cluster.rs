@@ -159,3 +159,36 @@ async fn an_unreachable_cluster_is_a_connection_error_quickly() {
     assert_eq!(e.kind, ErrorKind::Connection, "{e}");
     assert!(start.elapsed() < Duration::from_secs(3), "took {:?}", start.elapsed());
 }
+
+/// Session stores whose hash tags land on different nodes: save under framework ids (with the
+/// undeclared-but-same-slot keys the scripts touch: user indexes, evicted sessions), the
+/// batched walks of the all-sessions index, revoke and clear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_stores_work_on_every_node() {
+    use redkit::patterns::session::{SessionOptions, SessionStore, BATCH};
+    let Some(nodes) = start_cluster() else { return };
+    let urls = urls(&nodes);
+    let refs: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let opts = RedisOptions::default().call_timeout(Duration::from_secs(3));
+    let cluster: redkit::backend::BackendRef =
+        Arc::new(ClusterBackend::with_options(&refs, opts).await.expect("connect to the cluster"));
+    let mut owners = std::collections::HashSet::new();
+    for name in ["a", "b", "c", "d"] {
+        owners.insert(slot_of(format!("{{{name}}}").as_bytes()) / 5462);
+        let store = SessionStore::new(cluster.clone(), name, SessionOptions::default().max_per_user(3)).unwrap();
+        let n = BATCH + 5;
+        for i in 0..n {
+            let user = (i % 2 == 0).then_some("ada");
+            store.save(&format!("sid{i}"), user, &serde_json::json!({"i": i}), None).await.unwrap();
+        }
+        assert_eq!(store.list("ada").await.unwrap().len(), 3, "{name}: the cap evicted on save");
+        let live = n - (n.div_ceil(2) - 3);
+        assert_eq!(store.count().await.unwrap(), live as u64, "{name}");
+        assert_eq!(store.ids().await.unwrap().len(), live);
+        assert_eq!(store.all().await.unwrap().len(), live);
+        assert_eq!(store.revoke_all("ada", None).await.unwrap(), 3);
+        assert_eq!(store.clear().await.unwrap(), (live - 3) as u64);
+        assert_eq!(store.count().await.unwrap(), 0);
+    }
+    assert!(owners.len() >= 2, "the stores span several nodes");
+}

@@ -1,6 +1,7 @@
 """Sessions: create/get/fields/touch/regenerate/destroy, idle TTL and absolute lifetime on the
 virtual clock, per-user listing, revocation and cap, signed tokens and secret rotation, the
-asyncio API and errors."""
+asyncio API and errors; save under framework-minted ids (Flask, Django) with its own idle TTL,
+and the store-wide ids/all/count/clear."""
 
 from __future__ import annotations
 
@@ -137,7 +138,7 @@ def test_errors(client: redkit.Client) -> None:
     with pytest.raises(TypeError, match="not JSON-serialisable"):
         store.create("u", {"when": object()})
     with pytest.raises(redkit.InvalidArgumentError, match="malformed"):
-        store.get("short")
+        store.get("not an id")
     with pytest.raises(redkit.InvalidArgumentError, match="unsigned"):
         store.get("a.b")
     gone = store.create().token
@@ -183,3 +184,73 @@ async def test_async_sessions(aclient: redkit.aio.Client) -> None:
     assert await store.destroy(fresh.token) is False
     with pytest.raises(redkit.NotFoundError):
         await store.touch(fresh.token)
+
+
+def test_save_under_a_framework_id(sim: redkit.Simulator) -> None:
+    store = sim.client().sessions("flask", idle_ttl=60, lifetime=100, max_per_user=2)
+    first = store.save("sid-0123456789abcdef", user="ada", data={"n": 1, "blob": b"\x00"}, idle_ttl=5)
+    assert isinstance(first, redkit.Created) and first.evicted == []
+    assert first.session.token == first.session.id == "sid-0123456789abcdef"
+    assert first.session.ttl == 5
+    sim.advance(4)
+    assert store.touch("sid-0123456789abcdef") == 5  # slides by its own idle TTL
+    sim.advance(4)
+    again = store.save("sid-0123456789abcdef", user="ada", data={"n": 2})
+    assert again.session.created_at == first.session.created_at
+    assert again.session.expires_at == first.session.expires_at
+    assert again.session.ttl == 60  # no own TTL any more: the store's
+    got = store.get("sid-0123456789abcdef")
+    assert got is not None and got.data == {"n": 2} and got.user == "ada"
+    sim.advance(93)
+    assert store.get("sid-0123456789abcdef") is None  # the lifetime counts from the first save
+    with pytest.raises(redkit.InvalidArgumentError, match="session id"):
+        store.save("has space")
+    with pytest.raises(redkit.InvalidArgumentError):
+        store.save("x", idle_ttl=0)
+    with pytest.raises(TypeError, match="dict"):
+        store.save("x", data=[1])  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        store.save("x", "ada")  # type: ignore[misc]
+    signed = sim.client().sessions("flask", secret=SECRET)
+    with pytest.raises(redkit.InvalidArgumentError, match="secret"):
+        signed.save("x")
+
+
+def test_ids_all_count_clear(client: redkit.Client) -> None:
+    store = client.sessions("django")
+    other = client.sessions("other")
+    other.save("elsewhere")
+    store.save("a1", user="ada", data={"x": 1})
+    store.save("b2", data={"y": b"\x01"})
+    token = store.create("ada").token
+    assert sorted(store.ids()) == sorted(["a1", "b2", token])
+    assert store.count() == 3
+    everything = {s.id: s for s in store.all()}
+    assert set(everything) == {"a1", "b2", token}
+    assert all(isinstance(s, redkit.Session) for s in everything.values())
+    assert everything["a1"].data == {"x": 1} and everything["a1"].user == "ada"
+    assert everything["b2"].data == {"y": b"\x01"} and everything["b2"].user is None
+    assert store.destroy("b2")
+    assert store.count() == 2
+    assert store.clear() == 2
+    assert (store.ids(), store.count(), store.list("ada")) == ([], 0, [])
+    assert other.ids() == ["elsewhere"]
+
+
+def test_ended_sessions_leave_the_index(sim: redkit.Simulator) -> None:
+    store = sim.client().sessions("web", idle_ttl=1)
+    store.save("short")
+    store.save("long", idle_ttl=10)
+    sim.advance(2)
+    assert store.ids() == ["long"] and store.count() == 1
+
+
+async def test_async_save_and_store_wide(aclient: redkit.aio.Client) -> None:
+    store = aclient.sessions("aio")
+    saved = await store.save("aio-sid", user="ada", data={"k": "v"}, idle_ttl=30)
+    assert saved.session.ttl == 30
+    assert await store.ids() == ["aio-sid"]
+    assert await store.count() == 1
+    assert [s.data for s in await store.all()] == [{"k": "v"}]
+    assert await store.clear() == 1
+    assert await store.count() == 0

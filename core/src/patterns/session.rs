@@ -17,6 +17,38 @@
 //! - **Per-user index**: a sorted set of ids by creation time; `create` prunes ended sessions
 //!   from it and evicts the oldest beyond [`SessionOptions::max_per_user`] in the same script.
 //!
+//! - **Framework ids** ([`SessionStore::save`]): express-session, Flask and Django mint the id
+//!   themselves and ask the store to save under it. `save` creates or replaces the session under
+//!   that id in one script: the data replaces every field, the user is (re)indexed with the same
+//!   cap eviction as `create`, the absolute lifetime counts from the *first* save and survives
+//!   replaces, and an optional per-session idle TTL (express-session passes the cookie's
+//!   `maxAge`) is stored with the session so later reads and touches slide by it. Such ids are
+//!   used raw: 1 to 128 characters of `A-Z a-z 0-9 - _ + / =` (URL-safe and standard base64,
+//!   hex, UUIDs) — nothing that could reach the key layout (`{`, `}`, `:`, `.`, whitespace,
+//!   control bytes). Every method taking a token accepts them on a store without a secret. A
+//!   store *with* a secret refuses `save`: its ids are its own, signed, and a framework that
+//!   mints ids signs its cookie itself (express-session's `secret`), so a second signature
+//!   would protect nothing while making the store's tokens and the framework's ids disagree.
+//!   An id re-saved after its session ended may still sit in its former user's index: `list`
+//!   and `revoke_all` check each session's owner, so it is dropped there, never listed or
+//!   revoked as that user's.
+//! - **All sessions** ([`SessionStore::ids`], [`SessionStore::all`], [`SessionStore::count`],
+//!   [`SessionStore::clear`]): an index of every session, a sorted set `…:all` in the store's
+//!   hash tag scored by each session's absolute deadline, written by `create`, `save` and
+//!   `regenerate` and cleaned by `destroy`. It is pruned lazily: `create`/`save` drop entries
+//!   past their deadline (one `ZREMRANGEBYSCORE`, so the index never holds more than the
+//!   sessions created within one lifetime), and the walks drop ids whose session ended early
+//!   (idle, revoked, evicted). Why not `SCAN`: it walks the whole database (every store and
+//!   every other key) for each call, cannot run inside a script, and on a cluster must be sent
+//!   to the node owning the store's slot; the index is one slot, read in order in batches of
+//!   [`BATCH`] ids per script, so every loop is bounded and Redis is never blocked long. A walk
+//!   is not a snapshot: a session created during it may or may not appear, and one destroyed
+//!   by another client during it can make a later batch skip an id. `clear` deletes batch by
+//!   batch (each session, its user's whole index, its entry) until the index is empty; the index
+//!   of a user whose sessions all ended on their own stays until it expires (it names no live
+//!   session, and a session's user is unknown once its hash is gone). Sessions created before
+//!   this index existed are not listed until saved again.
+//!
 //! All keys of a store share its hash tag (`redkit:session:{NAME}:…`), so each operation is one
 //! script in one cluster slot; a store is therefore one slot's worth of sessions — use several
 //! stores (e.g. one per tenant) to spread a very large population over a cluster.
@@ -44,6 +76,10 @@
 //!     assert!(store.get(&token).await.unwrap().is_none());
 //!     assert_eq!(store.list("ada").await.unwrap()[0].id, fresh.id);
 //!     assert_eq!(store.revoke_all("ada", None).await.unwrap(), 1);
+//!     // A framework's own id (express-session, Flask), with the cookie's max age as idle TTL.
+//!     store.save("k3Jx9-framework-id", Some("ada"), &json!({"views": 1}), Some(Duration::from_secs(600))).await.unwrap();
+//!     assert_eq!(store.ids().await.unwrap(), vec!["k3Jx9-framework-id".to_string()]);
+//!     assert_eq!(store.clear().await.unwrap(), 1);
 //! });
 //! ```
 
@@ -72,6 +108,13 @@ const MAX_TTL: Duration = Duration::from_millis(1_000_000_000_000);
 const MAX_CAP: u32 = 1_000_000;
 /// The shortest secret for signed tokens: as long as the HMAC-SHA256 output.
 const MIN_SECRET: usize = 32;
+/// The longest caller-chosen id [`SessionStore::save`] accepts.
+pub const MAX_ID_LEN: usize = 128;
+/// How many index entries one script of a walk or a clear handles.
+pub const BATCH: usize = 200;
+/// The most batches one walk or clear runs before giving up (a store growing faster than it
+/// is walked).
+const MAX_BATCHES: usize = 1_000_000;
 
 fn invalid(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidArgument, msg)
@@ -197,7 +240,7 @@ impl Session {
     }
 }
 
-/// The result of [`SessionStore::create`].
+/// The result of [`SessionStore::create`] and [`SessionStore::save`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Created {
@@ -228,6 +271,7 @@ pub struct SessionStore {
     backend: BackendRef,
     session_prefix: Vec<u8>,
     user_prefix: Vec<u8>,
+    all_key: Vec<u8>,
     idle_ms: u64,
     lifetime_ms: u64,
     cap: u32,
@@ -284,6 +328,12 @@ fn field_args(map: &Map<String, Json>) -> Result<Vec<Vec<u8>>> {
     Ok(out)
 }
 
+/// Whether `id` is acceptable as a caller-chosen id (see the module doc).
+fn framework_id(id: &str) -> bool {
+    (1..=MAX_ID_LEN).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'='))
+}
+
 fn not_found() -> Error {
     Error::new(ErrorKind::NotFound, "no live session with this id")
 }
@@ -310,6 +360,7 @@ impl SessionStore {
             backend,
             session_prefix: keys::part(&options.prefix, "session", name, "id:"),
             user_prefix: keys::part(&options.prefix, "session", name, "user:"),
+            all_key: keys::part(&options.prefix, "session", name, "all"),
             idle_ms,
             lifetime_ms,
             cap,
@@ -352,7 +403,11 @@ impl SessionStore {
             (true, Some(_)) => return Err(invalid("this store's session ids are unsigned")),
             (false, None) => return Err(invalid("the session token is not signed")),
         };
-        let well_formed = id.len() == ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let well_formed = if sig.is_some() {
+            id.len() == ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        } else {
+            framework_id(id)
+        };
         if !well_formed {
             return Err(invalid("malformed session id"));
         }
@@ -393,7 +448,7 @@ impl SessionStore {
     pub async fn create<T: Serialize + ?Sized>(&self, user: Option<&str>, data: &T) -> Result<Created> {
         let id = Self::new_id()?;
         let token = self.token(&id)?;
-        let mut keys = vec![self.key(&id)];
+        let mut keys = vec![self.key(&id), self.all_key.clone()];
         if let Some(u) = user {
             keys.push(self.user_key(u)?);
         }
@@ -537,7 +592,8 @@ impl SessionStore {
             self.idle_ms.to_string().into_bytes(),
             self.user_prefix.clone(),
         ];
-        let reply = self.run(&scripts::REGENERATE, vec![self.key(old), self.key(&new)], args).await?;
+        let keys = vec![self.key(old), self.key(&new), self.all_key.clone()];
+        let reply = self.run(&scripts::REGENERATE, keys, args).await?;
         if reply.is_nil() {
             return Err(not_found());
         }
@@ -548,13 +604,14 @@ impl SessionStore {
     pub async fn destroy(&self, token: &str) -> Result<bool> {
         let id = self.id_of(token)?;
         let args = vec![id.as_bytes().to_vec(), self.user_prefix.clone()];
-        let reply = self.run(&scripts::DESTROY, vec![self.key(id)], args).await?;
+        let reply = self.run(&scripts::DESTROY, vec![self.key(id), self.all_key.clone()], args).await?;
         Ok(int(&reply)? == 1)
     }
 
     /// The user's live sessions, oldest first (ended ones are pruned from the index).
     pub async fn list(&self, user: &str) -> Result<Vec<SessionInfo>> {
-        let reply = self.run(&scripts::LIST, vec![self.user_key(user)?], vec![self.session_prefix.clone()]).await?;
+        let args = vec![self.session_prefix.clone(), user.as_bytes().to_vec()];
+        let reply = self.run(&scripts::LIST, vec![self.user_key(user)?], args).await?;
         let number = |v: &Value| -> Result<u64> { Ok(opt_float(v)?.unwrap_or(0.0).max(0.0) as u64) };
         array(reply)?
             .into_iter()
@@ -576,8 +633,300 @@ impl SessionStore {
     /// everywhere else"); returns how many live sessions ended.
     pub async fn revoke_all(&self, user: &str, keep: Option<&str>) -> Result<u64> {
         let keep = keep.map(|t| self.id_of(t)).transpose()?.unwrap_or_default();
-        let args = vec![self.session_prefix.clone(), keep.as_bytes().to_vec()];
+        let args = vec![self.session_prefix.clone(), keep.as_bytes().to_vec(), user.as_bytes().to_vec()];
         let reply = self.run(&scripts::REVOKE, vec![self.user_key(user)?], args).await?;
         Ok(int(&reply)?.max(0) as u64)
+    }
+
+    /// Creates or replaces the session under `id`, an id the caller (a web framework) chose:
+    /// `data` (a value serialising to a JSON object, or null) replaces all of its fields, `user`
+    /// indexes it (evicting that user's oldest sessions beyond the cap, never this one), and
+    /// `idle_ttl`, when given, becomes this session's own idle TTL, which later reads and
+    /// touches slide by. A live session keeps its creation time and absolute deadline; an
+    /// absent or ended one starts a new lifetime. Ids: see the module doc; a store with a
+    /// secret refuses this ([`ErrorKind::InvalidArgument`]).
+    pub async fn save<T: Serialize + ?Sized>(
+        &self,
+        id: &str,
+        user: Option<&str>,
+        data: &T,
+        idle_ttl: Option<Duration>,
+    ) -> Result<Created> {
+        if !self.secrets.is_empty() {
+            return Err(invalid(
+                "save() takes ids minted by the caller, which a store with a secret does not accept: \
+                 drop the secret (the framework signs its own cookie) or use create()",
+            ));
+        }
+        if !framework_id(id) {
+            return Err(invalid(format!(
+                "a session id must be 1 to {MAX_ID_LEN} characters of A-Z a-z 0-9 - _ + / =, got {id:?}"
+            )));
+        }
+        let own = idle_ttl.map(|d| ttl_ms("a session's idle_ttl", d)).transpose()?;
+        let mut keys = vec![self.key(id), self.all_key.clone()];
+        if let Some(u) = user {
+            keys.push(self.user_key(u)?);
+        }
+        let mut args = vec![
+            id.as_bytes().to_vec(),
+            self.idle_ms.to_string().into_bytes(),
+            self.lifetime_ms.to_string().into_bytes(),
+            user.unwrap_or_default().as_bytes().to_vec(),
+            self.cap.to_string().into_bytes(),
+            self.session_prefix.clone(),
+            self.user_prefix.clone(),
+            own.map(|ms| ms.to_string()).unwrap_or_default().into_bytes(),
+        ];
+        let data = object(data)?;
+        args.extend(field_args(&data)?);
+        let reply = array(self.run(&scripts::SAVE, keys, args).await?)?;
+        let [created, deadline, ttl, evicted] = <[Value; 4]>::try_from(reply)
+            .map_err(|r| Error::new(ErrorKind::Protocol, format!("session_save replied {r:?}")))?;
+        let ms = |v: &Value| -> Result<u64> { Ok(int(v)?.max(0) as u64) };
+        Ok(Created {
+            session: Session {
+                id: id.to_string(),
+                token: id.to_string(),
+                user: user.map(str::to_string),
+                created_at_ms: ms(&created)?,
+                expires_at_ms: ms(&deadline)?,
+                ttl: Duration::from_millis(ms(&ttl)?),
+                data,
+            },
+            evicted: array(evicted)?.iter().map(text).collect::<Result<Vec<_>>>()?,
+        })
+    }
+
+    /// Walks the all-sessions index in batches, handing each batch's rows to `each`.
+    async fn walk(&self, with_data: bool, mut each: impl FnMut(Vec<Value>) -> Result<()>) -> Result<()> {
+        let mut offset = 0u64;
+        for _ in 0..MAX_BATCHES {
+            let args = vec![
+                self.session_prefix.clone(),
+                offset.to_string().into_bytes(),
+                BATCH.to_string().into_bytes(),
+                if with_data { b"1".to_vec() } else { b"0".to_vec() },
+            ];
+            let reply = array(self.run(&scripts::SCAN, vec![self.all_key.clone()], args).await?)?;
+            let [next, rows] = <[Value; 2]>::try_from(reply)
+                .map_err(|r| Error::new(ErrorKind::Protocol, format!("session_scan replied {r:?}")))?;
+            each(array(rows)?)?;
+            offset = int(&next)?.max(0) as u64;
+            if offset == 0 {
+                return Ok(());
+            }
+        }
+        Err(Error::new(ErrorKind::Protocol, "the session index kept growing faster than it could be walked"))
+    }
+
+    /// The id of every live session of the store (in deadline order; not a snapshot: see the
+    /// module doc). Ended sessions found on the way are dropped from the index.
+    pub async fn ids(&self) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        self.walk(false, |rows| {
+            for row in rows {
+                ids.push(text(&row)?);
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(ids)
+    }
+
+    /// Every live session of the store with its data, read without sliding any TTL (what
+    /// express-session's `all` asks for).
+    pub async fn all(&self) -> Result<Vec<Session>> {
+        let mut rows = Vec::new();
+        self.walk(true, |batch| {
+            rows.extend(batch);
+            Ok(())
+        })
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let mut row = array(row)?;
+                if row.len() != 3 {
+                    return Err(Error::new(ErrorKind::Protocol, format!("session_scan row {row:?}")));
+                }
+                let id = text(&row[0])?;
+                self.session_from(&id, Value::Array(row.split_off(1)))
+            })
+            .collect()
+    }
+
+    /// How many live sessions the store holds (a walk of its index: O(sessions)).
+    pub async fn count(&self) -> Result<u64> {
+        let mut n = 0u64;
+        self.walk(false, |rows| {
+            n += rows.len() as u64;
+            Ok(())
+        })
+        .await?;
+        Ok(n)
+    }
+
+    /// Deletes every session of the store with the indexes of their users, batch by batch;
+    /// returns how many live sessions it deleted. Not atomic as a whole: a session saved while
+    /// it runs may survive.
+    pub async fn clear(&self) -> Result<u64> {
+        let mut n = 0u64;
+        for _ in 0..MAX_BATCHES {
+            let args = vec![self.session_prefix.clone(), self.user_prefix.clone(), BATCH.to_string().into_bytes()];
+            let reply = array(self.run(&scripts::CLEAR, vec![self.all_key.clone()], args).await?)?;
+            let [deleted, left] = <[Value; 2]>::try_from(reply)
+                .map_err(|r| Error::new(ErrorKind::Protocol, format!("session_clear replied {r:?}")))?;
+            n += int(&deleted)?.max(0) as u64;
+            if int(&left)? <= 0 {
+                return Ok(n);
+            }
+        }
+        Err(Error::new(ErrorKind::Protocol, "the session index kept growing faster than it could be cleared"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{block_on, SimBackend};
+    use crate::sim::{Clock, Simulator};
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn store(sim: &Simulator, options: SessionOptions) -> SessionStore {
+        SessionStore::new(Arc::new(SimBackend::new(sim.clone())), "web", options).expect("store")
+    }
+
+    fn sim() -> Simulator {
+        Simulator::with_clock(Clock::manual(1_000_000))
+    }
+
+    #[test]
+    fn save_creates_then_replaces_keeping_the_lifetime() {
+        let sim = sim();
+        let s = store(&sim, SessionOptions::default().lifetime(Duration::from_secs(100)));
+        let first = block_on(s.save("sid-1", Some("ada"), &json!({"a": 1, "b": 2}), None)).unwrap().session;
+        assert_eq!((first.id.as_str(), first.token.as_str()), ("sid-1", "sid-1"));
+        assert_eq!(first.expires_at_ms, first.created_at_ms + 100_000);
+        sim.advance_ms(10_000);
+        let again = block_on(s.save("sid-1", Some("ada"), &json!({"a": 3}), None)).unwrap().session;
+        assert_eq!((again.created_at_ms, again.expires_at_ms), (first.created_at_ms, first.expires_at_ms));
+        assert_eq!(again.ttl, Duration::from_secs(90), "the idle TTL is capped by the deadline");
+        let read = block_on(s.get("sid-1")).unwrap().expect("live");
+        assert_eq!(read.data, json!({"a": 3}).as_object().unwrap().clone(), "data replaced, b gone");
+        assert_eq!(read.user.as_deref(), Some("ada"));
+        assert_eq!(block_on(s.list("ada")).unwrap().len(), 1, "replacing does not index it twice");
+        sim.advance_ms(90_000);
+        assert!(block_on(s.get("sid-1")).unwrap().is_none(), "the lifetime counts from the first save");
+        let fresh = block_on(s.save("sid-1", None, &json!({}), None)).unwrap().session;
+        assert_eq!(fresh.created_at_ms, 1_100_000, "an ended session starts a new lifetime");
+        assert!(block_on(s.list("ada")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_sessions_own_idle_ttl_slides_reads_and_touches() {
+        let sim = sim();
+        let s = store(&sim, SessionOptions::default());
+        let saved = block_on(s.save("short", None, &json!({"n": 1}), Some(Duration::from_secs(5)))).unwrap();
+        assert_eq!(saved.session.ttl, Duration::from_secs(5));
+        sim.advance_ms(4_000);
+        assert_eq!(block_on(s.touch("short")).unwrap(), Duration::from_secs(5));
+        sim.advance_ms(4_000);
+        assert_eq!(block_on(s.get("short")).unwrap().expect("slid").ttl, Duration::from_secs(5));
+        sim.advance_ms(5_001);
+        assert!(block_on(s.get("short")).unwrap().is_none());
+        block_on(s.save("default", None, &json!({}), None)).unwrap();
+        assert_eq!(block_on(s.touch("default")).unwrap(), Duration::from_secs(1800));
+    }
+
+    #[test]
+    fn changing_user_moves_the_index_entry_and_the_cap_never_evicts_the_saved_one() {
+        let sim = sim();
+        let s = store(&sim, SessionOptions::default().max_per_user(2));
+        block_on(s.save("a", None, &json!({}), None)).unwrap();
+        block_on(s.save("a", Some("ada"), &json!({}), None)).unwrap();
+        sim.advance_ms(1);
+        block_on(s.save("b", Some("ada"), &json!({}), None)).unwrap();
+        sim.advance_ms(1);
+        let again = block_on(s.save("b", Some("ada"), &json!({"x": 1}), None)).unwrap();
+        assert!(again.evicted.is_empty(), "a replace does not count against itself");
+        sim.advance_ms(1);
+        let third = block_on(s.save("c", Some("ada"), &json!({}), None)).unwrap();
+        assert_eq!(third.evicted, vec!["a".to_string()]);
+        block_on(s.save("b", Some("bob"), &json!({}), None)).unwrap();
+        let ids = |u| block_on(s.list(u)).unwrap().into_iter().map(|i| i.id).collect::<Vec<_>>();
+        assert_eq!(ids("ada"), vec!["c".to_string()]);
+        assert_eq!(ids("bob"), vec!["b".to_string()]);
+        let mut all = block_on(s.ids()).unwrap();
+        all.sort();
+        assert_eq!(all, vec!["b".to_string(), "c".to_string()], "the evicted one left the index");
+    }
+
+    #[test]
+    fn ids_all_count_and_clear_cover_every_session_over_many_batches() {
+        let sim = sim();
+        let s = store(&sim, SessionOptions::default().idle_ttl(Duration::from_secs(60)));
+        let n = BATCH * 2 + 17;
+        for i in 0..n {
+            block_on(s.save(&format!("s{i}"), Some(if i % 2 == 0 { "ada" } else { "bob" }), &json!({"i": i}), None))
+                .unwrap();
+        }
+        let created = block_on(s.create(None, &json!({"made": true}))).unwrap().session.id;
+        assert_eq!(block_on(s.count()).unwrap(), n as u64 + 1);
+        let ids = block_on(s.ids()).unwrap();
+        assert_eq!(ids.len(), n + 1);
+        assert!(ids.contains(&created), "create indexes too");
+        assert!(block_on(s.destroy("s3")).unwrap());
+        let fresh = block_on(s.regenerate("s5")).unwrap().id;
+        let all = block_on(s.all()).unwrap();
+        assert_eq!(all.len(), n);
+        assert!(all.iter().any(|x| x.id == fresh && x.data["i"] == json!(5) && x.user.as_deref() == Some("bob")));
+        assert!(!all.iter().any(|x| x.id == "s3" || x.id == "s5"));
+        // all() reads without sliding: the idle TTLs still run out.
+        sim.advance_ms(59_000);
+        block_on(s.all()).unwrap();
+        block_on(s.touch("s0")).unwrap();
+        sim.advance_ms(2_000);
+        assert_eq!(block_on(s.ids()).unwrap(), vec!["s0".to_string()], "ended sessions are pruned");
+        assert_eq!(block_on(s.clear()).unwrap(), 1);
+        assert_eq!(block_on(s.count()).unwrap(), 0);
+        // Left: bob's index, naming only sessions that ended on their own (its user is unknown
+        // once a session's hash is gone); it expires with the last of their deadlines.
+        let left = block_on(s.backend.command(crate::command!("KEYS", "*"))).unwrap();
+        assert_eq!(left, Value::Array(vec![Value::bulk("redkit:session:{web}:user:bob")]));
+    }
+
+    #[test]
+    fn an_id_re_saved_under_another_user_is_never_listed_or_revoked_as_the_former_users() {
+        let sim = sim();
+        let s = store(&sim, SessionOptions::default().idle_ttl(Duration::from_secs(10)));
+        block_on(s.save("reused", Some("ada"), &json!({}), None)).unwrap();
+        sim.advance_ms(10_001);
+        block_on(s.save("reused", Some("bob"), &json!({"mine": true}), None)).unwrap();
+        assert_eq!(block_on(s.revoke_all("ada", None)).unwrap(), 0);
+        assert!(block_on(s.list("ada")).unwrap().is_empty());
+        assert_eq!(block_on(s.list("bob")).unwrap().len(), 1);
+        assert_eq!(block_on(s.get("reused")).unwrap().expect("bob's").user.as_deref(), Some("bob"));
+    }
+
+    #[test]
+    fn framework_ids_are_validated_and_refused_by_a_signed_store() {
+        let sim = sim();
+        let s = store(&sim, SessionOptions::default());
+        for bad in ["", "a b", "a{b}", "a:b", "a.b", "é", &"x".repeat(MAX_ID_LEN + 1)] {
+            let e = block_on(s.save(bad, None, &json!({}), None)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidArgument, "{bad:?}");
+        }
+        for good in ["x", "Ab-_+/=9", &"x".repeat(MAX_ID_LEN), "3f2a1c9e-2b7d-4c1a-9e8f-0a1b2c3d4e5f"] {
+            block_on(s.save(good, None, &json!({}), None)).unwrap();
+            assert!(block_on(s.get(good)).unwrap().is_some());
+            assert!(block_on(s.destroy(good)).unwrap());
+        }
+        let e = block_on(s.save("x", None, &json!({}), Some(Duration::ZERO))).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidArgument);
+        let signed = store(&sim, SessionOptions::default().secret([7u8; 32]));
+        let e = block_on(signed.save("x", None, &json!({}), None)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidArgument);
+        assert!(e.to_string().contains("secret"), "{e}");
     }
 }

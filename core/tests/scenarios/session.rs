@@ -66,6 +66,14 @@ impl Object for Store {
                 "destroy" => json(&s.destroy(&args.str("token")?).await?),
                 "list" => json(&s.list(&args.str("user")?).await?),
                 "revoke_all" => json(&s.revoke_all(&args.str("user")?, args.opt_str("keep").as_deref()).await?),
+                "save" => {
+                    let (id, user) = (args.str("id")?, args.opt_str("user"));
+                    json(&s.save(&id, user.as_deref(), &data(), args.opt_ms("idle_ttl_ms")).await?)
+                }
+                "ids" => json(&s.ids().await?),
+                "all" => json(&s.all().await?),
+                "count" => json(&s.count().await?),
+                "clear" => json(&s.clear().await?),
                 _ => Err(unknown_method("session", &method)),
             }
         })

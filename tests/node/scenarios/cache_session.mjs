@@ -101,6 +101,10 @@ class SessionAdapter extends Adapter {
   do_create (args) {
     return this.obj.create(args)
   }
+
+  do_save ({ id, idle_ttl_ms: idleTtl, ...rest }) {
+    return this.obj.save(id, { ...rest, idleTtl })
+  }
 }
 
 register('cache', CacheAdapter)

@@ -308,3 +308,34 @@ async function expressRateLimit (client: Client): Promise<void> {
 }
 
 void expressRateLimit
+
+/** `redkit/express`: RedkitStore as express-session's store, and its own methods. */
+async function expressSessions (client: Client): Promise<void> {
+  const { RedkitStore } = await import('redkit/express')
+  const session = (await import('express-session')).default
+  const store = new RedkitStore({
+    client,
+    name: 'web',
+    maxPerUser: 5,
+    lifetime: 7 * 24 * 3600 * 1000,
+    userOf: (s) => s.userId,
+    ttl: (s) => (s.cookie.maxAge ?? 60_000)
+  })
+  const middleware = session({ store, secret: 'keyboard cat', resave: false, saveUninitialized: false })
+  const asStore: import('express-session').Store = store
+  store.get('sid', (err, s) => console.log(err, s?.cookie))
+  store.destroyUser('ada', { except: 'sid' }, (err, ended) => console.log(err, ended))
+  const ended: number = await store.destroyUser(42)
+  const ids: string[] = await store.ids()
+  const n: number = await store.length()
+  const all = await store.all()
+  const saved: import('redkit').CreatedSession = await store.sessions.save('sid', { user: 'ada', idleTtl: 1000 })
+  const count: number = await store.sessions.count()
+  console.log(middleware, asStore, ended, ids, n, all[0]?.id, saved.evicted, count, await store.sessions.clear())
+  // @ts-expect-error a client is required
+  new RedkitStore({ name: 'web' })
+  // @ts-expect-error userOf maps a session to a user id
+  new RedkitStore({ client, userOf: 'user' })
+}
+
+void expressSessions

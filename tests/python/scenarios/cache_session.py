@@ -158,6 +158,18 @@ class SessionAdapter(Adapter):
                 raise redkit.InvalidArgumentError(str(e)) from e
             raise
 
+    async def do_save(
+        self, id: str, user: Optional[str] = None, data: Any = None, idle_ttl_ms: Optional[int] = None
+    ) -> Any:
+        idle = None if idle_ttl_ms is None else idle_ttl_ms / 1000
+        try:
+            return await resolved(self.obj.save(id, user=user, data=data, idle_ttl=idle))
+        except TypeError as e:
+            # As in do_create: non-object data is refused as a TypeError before the core.
+            if data is not None and not isinstance(data, dict):
+                raise redkit.InvalidArgumentError(str(e)) from e
+            raise
+
     async def do_delete_fields(self, token: str, fields: list[str]) -> Any:
         ttl = await resolved(self.obj.delete_fields(token, *fields))
         return round(ttl * 1000, 3)

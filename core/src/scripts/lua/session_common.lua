@@ -18,9 +18,11 @@ local function now_ms()
 end
 
 -- The session's new TTL after sliding it, or nil when there is no live session at key (one past
--- its absolute deadline is deleted and dropped from its user's index).
+-- its absolute deadline is deleted and dropped from its user's index). A session saved with its
+-- own idle TTL (`m:idle`) slides by that instead of the store's `idle`.
 local function touch(key, id, idle, user_prefix)
-  local meta = redis.call('HMGET', key, 'm:deadline', 'm:user')
+  local meta = redis.call('HMGET', key, 'm:deadline', 'm:user', 'm:idle')
+  idle = ms_arg(meta[3], 1) or idle
   local deadline = tonumber(meta[1])
   if not deadline or deadline ~= math.floor(deadline) then return nil end
   local now = now_ms()
@@ -34,3 +36,8 @@ local function touch(key, id, idle, user_prefix)
   return ttl
 end
 
+
+-- Keeps an index key alive at least `ms` more (never shortens it: other sessions need it).
+local function extend(key, ms)
+  if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+end
