@@ -9,23 +9,54 @@ const { lift, liftReply } = require('./errors.js')
 
 /** Methods taking rest arguments that the addon receives as one array. */
 const REST = new Set(['execute', 'executeBuffer'])
-/** Methods whose reply may hold error replies to lift. */
+/**
+ * Raw commands: the addon returns the reply itself when the command ran right away (on a
+ * simulator, see src/client.rs), else a Promise; their replies may hold error replies to lift.
+ */
 const RAW = new Set(['execute', 'executeBuffer', 'executeMany'])
 
+function rethrow (e) { throw lift(e) }
+
+/** A raw command's reply, ready to resolve: error replies inside arrays (EXEC, pipelines) lifted. */
+function settle (reply) {
+  return Promise.resolve(Array.isArray(reply) ? liftReply(reply) : reply)
+}
+
 function guard (fn, name) {
-  const rest = REST.has(name)
-  const raw = RAW.has(name)
-  const wrapped = function (...args) {
-    let result
-    try {
-      result = rest ? fn.call(this, args) : fn.apply(this, args)
-    } catch (e) {
-      throw lift(e)
+  let wrapped
+  if (RAW.has(name)) {
+    wrapped = REST.has(name)
+      ? function (...args) {
+        let result
+        try {
+          result = fn.call(this, args)
+        } catch (e) {
+          throw lift(e)
+        }
+        return result instanceof Promise ? result.then(liftReply, rethrow) : settle(result)
+      }
+      : function (...args) {
+        let result
+        try {
+          result = fn.apply(this, args)
+        } catch (e) {
+          throw lift(e)
+        }
+        return result instanceof Promise ? result.then(liftReply, rethrow) : settle(result)
+      }
+  } else {
+    wrapped = function (...args) {
+      let result
+      try {
+        result = fn.apply(this, args)
+      } catch (e) {
+        throw lift(e)
+      }
+      if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+        return result.catch(rethrow)
+      }
+      return result
     }
-    if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
-      return raw ? result.then(liftReply, (e) => { throw lift(e) }) : result.catch((e) => { throw lift(e) })
-    }
-    return result
   }
   Object.defineProperty(wrapped, 'name', { value: name })
   return wrapped
