@@ -7,8 +7,12 @@
 
 const { lift, liftReply } = require('./errors.js')
 
-/** Methods taking rest arguments that the addon receives as one array. */
-const REST = new Set(['execute', 'executeBuffer'])
+/**
+ * Methods taking rest arguments that the addon receives as one array, or, up to 4 of them, one
+ * by one through `executeShort(buffers, n, a, b, c, d)` (napi reads a call's arguments at once,
+ * an array's one element at a time).
+ */
+const REST = new Map([['execute', false], ['executeBuffer', true]])
 /**
  * Raw commands: the addon returns the reply itself when the command ran right away (on a
  * simulator, see src/client.rs), else a Promise; their replies may hold error replies to lift.
@@ -22,14 +26,18 @@ function settle (reply) {
   return Promise.resolve(Array.isArray(reply) ? liftReply(reply) : reply)
 }
 
-function guard (fn, name) {
+function guard (fn, name, natives) {
   let wrapped
   if (RAW.has(name)) {
+    const short = natives && natives.executeShort
+    const buffers = REST.get(name)
     wrapped = REST.has(name)
       ? function (...args) {
         let result
         try {
-          result = fn.call(this, args)
+          result = args.length <= 4 && short
+            ? short.call(this, buffers, args.length, args[0], args[1], args[2], args[3])
+            : fn.call(this, args)
         } catch (e) {
           throw lift(e)
         }
@@ -63,10 +71,12 @@ function guard (fn, name) {
 }
 
 function patchMethods (target) {
-  for (const name of Object.getOwnPropertyNames(target)) {
-    if (name === 'constructor' || name === 'prototype') continue
+  const names = Object.getOwnPropertyNames(target).filter((n) => n !== 'constructor' && n !== 'prototype')
+  // The addon's own functions, read before any is patched (a guard may call another's original).
+  const natives = Object.fromEntries(names.map((n) => [n, Object.getOwnPropertyDescriptor(target, n).value]))
+  for (const name of names) {
     const d = Object.getOwnPropertyDescriptor(target, name)
-    if (typeof d.value === 'function') Object.defineProperty(target, name, { ...d, value: guard(d.value, name) })
+    if (typeof d.value === 'function') Object.defineProperty(target, name, { ...d, value: guard(d.value, name, natives) })
   }
 }
 

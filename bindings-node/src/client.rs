@@ -11,8 +11,8 @@
 //! deferred with a persistent handle). Blocking commands, a simulator with injected latency
 //! (it sleeps per command) and real backends still go through the runtime and return a Promise.
 
-use crate::convert::{argv, millis, Arg, Reply, Strings};
-use crate::errors::{invalid, to_js};
+use crate::convert::{argv, millis, Arg, Reply, Slot, Strings};
+use crate::errors::{invalid, to_js, type_error};
 use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi::Either;
 use napi::Env;
@@ -218,6 +218,27 @@ impl Client {
     #[napi(ts_args_type = "...args: Array<string | Buffer | number>", ts_return_type = "Promise<RedisReply>")]
     pub fn execute<'env>(&self, env: &'env Env, args: Vec<Arg>) -> napi::Result<Now<'env, Reply>> {
         self.run(env, args, Strings::Text)
+    }
+
+    /// `execute` (`buffers` false) or `executeBuffer` (true) of a command of `n` ≤ 4 arguments
+    /// passed one by one: `lib/adopt.js`'s entry for short commands, as napi reads a call's
+    /// arguments at once but an array's one element at a time. Not part of the typed API.
+    #[napi(skip_typescript)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn execute_short<'env>(
+        &self,
+        env: &'env Env,
+        buffers: bool,
+        n: u32,
+        a: Slot,
+        b: Slot,
+        c: Slot,
+        d: Slot,
+    ) -> napi::Result<Now<'env, Reply>> {
+        // A `null` or `undefined` among the first `n` is a wrong argument, as in `execute`.
+        let given = [a, b, c, d].into_iter().take(n as usize).map(|s| s.0).collect::<Option<Vec<Arg>>>();
+        let args = given.ok_or_else(|| type_error("command arguments must be strings, Buffers or numbers"))?;
+        self.run(env, args, if buffers { Strings::Buffers } else { Strings::Text })
     }
 
     /// `execute` with bulk strings as `Buffer`s, byte for byte.

@@ -16,8 +16,32 @@ impl FromNapiValue for Arg {
     // first, then copies). Anything else takes napi-rs's own checked conversions; their
     // failure gets a message in JavaScript's terms.
     unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
-        let mut kind = sys::ValueType::napi_undefined;
-        unsafe { sys::napi_typeof(env, value, &mut kind) };
+        unsafe { Arg::read(env, value, type_of(env, value)) }
+    }
+}
+
+/// An argument slot of a fixed-arity entry (`executeShort`): `None` for `undefined` or `null`
+/// (the caller decides whether the slot was passed), with a single type check.
+pub struct Slot(pub Option<Arg>);
+
+impl FromNapiValue for Slot {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        Ok(Slot(match type_of(env, value) {
+            sys::ValueType::napi_undefined | sys::ValueType::napi_null => None,
+            kind => Some(unsafe { Arg::read(env, value, kind) }?),
+        }))
+    }
+}
+
+fn type_of(env: sys::napi_env, value: sys::napi_value) -> sys::napi_valuetype {
+    let mut kind = sys::ValueType::napi_undefined;
+    // SAFETY: `env` and `value` are the live ones napi-rs handed to `from_napi_value`.
+    unsafe { sys::napi_typeof(env, value, &mut kind) };
+    kind
+}
+
+impl Arg {
+    unsafe fn read(env: sys::napi_env, value: sys::napi_value, kind: sys::napi_valuetype) -> napi::Result<Self> {
         match kind {
             sys::ValueType::napi_string => unsafe { utf8(env, value) }.map(Arg),
             sys::ValueType::napi_number => arg_bytes(Either3::C(unsafe { f64::from_napi_value(env, value) }?)).map(Arg),
