@@ -26,6 +26,24 @@ function settle (reply) {
   return Promise.resolve(Array.isArray(reply) ? liftReply(reply) : reply)
 }
 
+/**
+ * `executeMany`'s commands laid end to end for the addon's `executeLaidOut`: [all arguments,
+ * a Uint32Array of each command's count], or undefined when they are not an array of arrays
+ * (the addon's `executeMany` then reports what is wrong).
+ */
+function layOut (commands) {
+  if (!Array.isArray(commands)) return undefined
+  const lengths = new Uint32Array(commands.length)
+  const args = []
+  for (let i = 0; i < commands.length; i++) {
+    const command = commands[i]
+    if (!Array.isArray(command)) return undefined
+    lengths[i] = command.length
+    for (let j = 0; j < command.length; j++) args.push(command[j])
+  }
+  return [args, lengths]
+}
+
 function guard (fn, name, natives) {
   let wrapped
   if (RAW.has(name)) {
@@ -46,7 +64,8 @@ function guard (fn, name, natives) {
       : function (...args) {
         let result
         try {
-          result = fn.apply(this, args)
+          const laid = name === 'executeMany' && natives && natives.executeLaidOut ? layOut(args[0]) : undefined
+          result = laid ? natives.executeLaidOut.call(this, laid[0], laid[1], args[1]) : fn.apply(this, args)
         } catch (e) {
           throw lift(e)
         }

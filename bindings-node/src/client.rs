@@ -13,7 +13,7 @@
 
 use crate::convert::{argv, millis, Arg, Reply, Slot, Strings};
 use crate::errors::{invalid, to_js, type_error};
-use napi::bindgen_prelude::{Buffer, PromiseRaw};
+use napi::bindgen_prelude::{Buffer, PromiseRaw, Uint32Array};
 use napi::Either;
 use napi::Env;
 use napi_derive::napi;
@@ -270,6 +270,23 @@ impl Client {
         let backend = self.backend.clone();
         env.spawn_future(async move { backend.pipeline(cmds, transaction).await.map(replies).map_err(to_js) })
             .map(Either::B)
+    }
+
+    /// `executeMany` of commands laid end to end: `args` holds all their arguments, `lengths`
+    /// how many each takes. `lib/adopt.js`'s entry for arrays of arrays, as napi reads one
+    /// array element at a time (one array instead of one per command; the lengths at once).
+    /// Not part of the typed API.
+    #[napi(skip_typescript)]
+    pub fn execute_laid_out<'env>(
+        &self,
+        env: &'env Env,
+        args: Vec<Arg>,
+        lengths: Uint32Array,
+        options: Option<ExecuteManyOptions>,
+    ) -> napi::Result<Now<'env, Vec<Reply>>> {
+        let mut args = args.into_iter();
+        let commands = lengths.iter().map(|&n| args.by_ref().take(n as usize).collect()).collect();
+        self.execute_many(env, commands, options)
     }
 
     /// The simulator behind this client, or null for a real Redis.
