@@ -44,33 +44,40 @@ function layOut (commands) {
   return [args, lengths]
 }
 
-function guard (fn, name, natives) {
+/**
+ * How a raw command's wrapper hands `args` to the addon (`self` the client), by method: the
+ * fast entries when the arguments fit them, else the method itself.
+ */
+function rawCall (fn, name, natives) {
+  if (REST.has(name)) {
+    const short = natives.executeShort
+    const buffers = REST.get(name)
+    if (!short) return (self, args) => fn.call(self, args)
+    return (self, args) => args.length <= 4
+      ? short.call(self, buffers, args.length, args[0], args[1], args[2], args[3])
+      : fn.call(self, args)
+  }
+  const laidOut = natives.executeLaidOut
+  if (name !== 'executeMany' || !laidOut) return (self, args) => fn.apply(self, args)
+  return (self, args) => {
+    const laid = layOut(args[0])
+    return laid ? laidOut.call(self, laid[0], laid[1], args[1]) : fn.apply(self, args)
+  }
+}
+
+function guard (fn, name, natives = {}) {
   let wrapped
   if (RAW.has(name)) {
-    const short = natives && natives.executeShort
-    const buffers = REST.get(name)
-    wrapped = REST.has(name)
-      ? function (...args) {
-        let result
-        try {
-          result = args.length <= 4 && short
-            ? short.call(this, buffers, args.length, args[0], args[1], args[2], args[3])
-            : fn.call(this, args)
-        } catch (e) {
-          throw lift(e)
-        }
-        return result instanceof Promise ? result.then(liftReply, rethrow) : settle(result)
+    const call = rawCall(fn, name, natives)
+    wrapped = function (...args) {
+      let result
+      try {
+        result = call(this, args)
+      } catch (e) {
+        throw lift(e)
       }
-      : function (...args) {
-        let result
-        try {
-          const laid = name === 'executeMany' && natives && natives.executeLaidOut ? layOut(args[0]) : undefined
-          result = laid ? natives.executeLaidOut.call(this, laid[0], laid[1], args[1]) : fn.apply(this, args)
-        } catch (e) {
-          throw lift(e)
-        }
-        return result instanceof Promise ? result.then(liftReply, rethrow) : settle(result)
-      }
+      return result instanceof Promise ? result.then(liftReply, rethrow) : settle(result)
+    }
   } else {
     wrapped = function (...args) {
       let result
