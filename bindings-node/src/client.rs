@@ -3,15 +3,18 @@
 //! A `Client` is a core backend; the pattern factories (`client.lock(...)` …) live beside each
 //! pattern's class, in its own file, as further `#[napi] impl Client` blocks.
 //!
-//! Raw commands on a simulator run right on the JavaScript thread and return an already
-//! settled Promise: a napi `async fn` would hop to the tokio runtime and back through a
-//! threadsafe function for every call, which costs far more than the command itself (tens of
-//! µs against one). Blocking commands, a simulator with injected latency (it sleeps per
-//! command) and real backends still go through the runtime.
+//! Raw commands on a simulator run right on the JavaScript thread: a napi `async fn` would hop
+//! to the tokio runtime and back through a threadsafe function for every call, which costs far
+//! more than the command itself (tens of µs against one). There the native method returns the
+//! reply itself (an error as a rejected Promise) and `lib/adopt.js` hands JavaScript
+//! `Promise.resolve(reply)`: a Promise made in JavaScript costs a fraction of napi's (a
+//! deferred with a persistent handle). Blocking commands, a simulator with injected latency
+//! (it sleeps per command) and real backends still go through the runtime and return a Promise.
 
-use crate::convert::{argv, millis, Arg, Reply, Strings};
-use crate::errors::{invalid, to_js};
-use napi::bindgen_prelude::{Buffer, PromiseRaw, ToNapiValue};
+use crate::convert::{argv, millis, Arg, Reply, Slot, Strings};
+use crate::errors::{invalid, to_js, type_error};
+use napi::bindgen_prelude::{Buffer, PromiseRaw, Uint32Array};
+use napi::Either;
 use napi::Env;
 use napi_derive::napi;
 use redkit::backend::{BackendRef, ClusterBackend, Cmd, RedisBackend, RedisOptions, SimBackend};
@@ -171,12 +174,11 @@ impl Client {
         (sim.simulator().lock().faults.latency_ms == 0).then_some(sim)
     }
 
-    /// One command as a Promise: settled before returning on the simulator's fast path, else
-    /// resolved by the runtime.
-    fn run<'env>(&self, env: &'env Env, args: Vec<Arg>, strings: Strings) -> napi::Result<PromiseRaw<'env, Reply>> {
+    /// One command: its reply on the simulator's fast path, else a Promise of it.
+    fn run<'env>(&self, env: &'env Env, args: Vec<Arg>, strings: Strings) -> napi::Result<Now<'env, Reply>> {
         let cmd = match argv(args) {
             Ok(argv) => Cmd::from_argv(argv),
-            Err(e) => return PromiseRaw::reject(env, e),
+            Err(e) => return PromiseRaw::reject(env, e).map(Either::B),
         };
         let reply = move |value| Reply { value, strings };
         let blocking = cmd.blocking_timeout().is_some();
@@ -192,14 +194,19 @@ impl Client {
             .map(reply)
             .map_err(to_js)
         })
+        .map(Either::B)
     }
 }
 
-/// A Promise already resolved with `result`'s value or rejected with its error.
-fn settled<T: ToNapiValue>(env: &Env, result: redkit::Result<T>) -> napi::Result<PromiseRaw<'_, T>> {
+/// What a raw command's native method returns: the reply when it ran right away, else a
+/// Promise (of the reply, or rejected). `lib/adopt.js` makes either a Promise.
+type Now<'env, T> = Either<T, PromiseRaw<'env, T>>;
+
+/// `result` of a command that ran right away: its value, or a Promise rejected with its error.
+fn settled<T: napi::bindgen_prelude::ToNapiValue>(env: &Env, result: redkit::Result<T>) -> napi::Result<Now<'_, T>> {
     match result {
-        Ok(v) => PromiseRaw::resolve(env, v),
-        Err(e) => PromiseRaw::reject(env, to_js(e)),
+        Ok(v) => Ok(Either::A(v)),
+        Err(e) => PromiseRaw::reject(env, to_js(e)).map(Either::B),
     }
 }
 
@@ -209,13 +216,34 @@ impl Client {
     /// as null, arrays as arrays; an error reply rejects with `ResponseError`. Blocking
     /// commands (BLPOP …) need a timeout > 0.
     #[napi(ts_args_type = "...args: Array<string | Buffer | number>", ts_return_type = "Promise<RedisReply>")]
-    pub fn execute<'env>(&self, env: &'env Env, args: Vec<Arg>) -> napi::Result<PromiseRaw<'env, Reply>> {
+    pub fn execute<'env>(&self, env: &'env Env, args: Vec<Arg>) -> napi::Result<Now<'env, Reply>> {
         self.run(env, args, Strings::Text)
+    }
+
+    /// `execute` (`buffers` false) or `executeBuffer` (true) of a command of `n` ≤ 4 arguments
+    /// passed one by one: `lib/adopt.js`'s entry for short commands, as napi reads a call's
+    /// arguments at once but an array's one element at a time. Not part of the typed API.
+    #[napi(skip_typescript)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn execute_short<'env>(
+        &self,
+        env: &'env Env,
+        buffers: bool,
+        n: u32,
+        a: Slot,
+        b: Slot,
+        c: Slot,
+        d: Slot,
+    ) -> napi::Result<Now<'env, Reply>> {
+        // A `null` or `undefined` among the first `n` is a wrong argument, as in `execute`.
+        let given = [a, b, c, d].into_iter().take(n as usize).map(|s| s.0).collect::<Option<Vec<Arg>>>();
+        let args = given.ok_or_else(|| type_error("command arguments must be strings, Buffers or numbers"))?;
+        self.run(env, args, if buffers { Strings::Buffers } else { Strings::Text })
     }
 
     /// `execute` with bulk strings as `Buffer`s, byte for byte.
     #[napi(ts_args_type = "...args: Array<string | Buffer | number>", ts_return_type = "Promise<RedisReply<Buffer>>")]
-    pub fn execute_buffer<'env>(&self, env: &'env Env, args: Vec<Arg>) -> napi::Result<PromiseRaw<'env, Reply>> {
+    pub fn execute_buffer<'env>(&self, env: &'env Env, args: Vec<Arg>) -> napi::Result<Now<'env, Reply>> {
         self.run(env, args, Strings::Buffers)
     }
 
@@ -228,10 +256,10 @@ impl Client {
         env: &'env Env,
         commands: Vec<Vec<Arg>>,
         options: Option<ExecuteManyOptions>,
-    ) -> napi::Result<PromiseRaw<'env, Vec<Reply>>> {
+    ) -> napi::Result<Now<'env, Vec<Reply>>> {
         let cmds = match commands.into_iter().map(|c| argv(c).map(Cmd::from_argv)).collect::<napi::Result<Vec<_>>>() {
             Ok(cmds) => cmds,
-            Err(e) => return PromiseRaw::reject(env, e),
+            Err(e) => return PromiseRaw::reject(env, e).map(Either::B),
         };
         let transaction = options.and_then(|o| o.transaction).unwrap_or(false);
         let replies =
@@ -241,6 +269,24 @@ impl Client {
         }
         let backend = self.backend.clone();
         env.spawn_future(async move { backend.pipeline(cmds, transaction).await.map(replies).map_err(to_js) })
+            .map(Either::B)
+    }
+
+    /// `executeMany` of commands laid end to end: `args` holds all their arguments, `lengths`
+    /// how many each takes. `lib/adopt.js`'s entry for arrays of arrays, as napi reads one
+    /// array element at a time (one array instead of one per command; the lengths at once).
+    /// Not part of the typed API.
+    #[napi(skip_typescript)]
+    pub fn execute_laid_out<'env>(
+        &self,
+        env: &'env Env,
+        args: Vec<Arg>,
+        lengths: Uint32Array,
+        options: Option<ExecuteManyOptions>,
+    ) -> napi::Result<Now<'env, Vec<Reply>>> {
+        let mut args = args.into_iter();
+        let commands = lengths.iter().map(|&n| args.by_ref().take(n as usize).collect()).collect();
+        self.execute_many(env, commands, options)
     }
 
     /// The simulator behind this client, or null for a real Redis.

@@ -11,13 +11,74 @@ use std::time::Duration;
 pub struct Arg(Vec<u8>);
 
 impl FromNapiValue for Arg {
-    // napi-rs's own conversions check the JavaScript type; this only gives their failure a
-    // message in JavaScript's terms.
+    // Strings and numbers, nearly every argument, are read with one type check and, for a
+    // string of up to SHORT bytes, one copy (napi-rs's `String` asks V8 for the UTF-8 length
+    // first, then copies). Anything else takes napi-rs's own checked conversions; their
+    // failure gets a message in JavaScript's terms.
     unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
-        match unsafe { Either3::<String, Buffer, f64>::from_napi_value(env, value) } {
-            Ok(v) => arg_bytes(v).map(Arg),
-            Err(_) => Err(type_error("command arguments must be strings, Buffers or numbers")),
+        unsafe { Arg::read(env, value, type_of(env, value)) }
+    }
+}
+
+/// An argument slot of a fixed-arity entry (`executeShort`): `None` for `undefined` or `null`
+/// (the caller decides whether the slot was passed), with a single type check.
+pub struct Slot(pub Option<Arg>);
+
+impl FromNapiValue for Slot {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
+        Ok(Slot(match type_of(env, value) {
+            sys::ValueType::napi_undefined | sys::ValueType::napi_null => None,
+            kind => Some(unsafe { Arg::read(env, value, kind) }?),
+        }))
+    }
+}
+
+fn type_of(env: sys::napi_env, value: sys::napi_value) -> sys::napi_valuetype {
+    let mut kind = sys::ValueType::napi_undefined;
+    // SAFETY: `env` and `value` are the live ones napi-rs handed to `from_napi_value`.
+    unsafe { sys::napi_typeof(env, value, &mut kind) };
+    kind
+}
+
+impl Arg {
+    unsafe fn read(env: sys::napi_env, value: sys::napi_value, kind: sys::napi_valuetype) -> napi::Result<Self> {
+        match kind {
+            sys::ValueType::napi_string => unsafe { utf8(env, value) }.map(Arg),
+            sys::ValueType::napi_number => arg_bytes(Either3::C(unsafe { f64::from_napi_value(env, value) }?)).map(Arg),
+            _ => match unsafe { Either3::<String, Buffer, f64>::from_napi_value(env, value) } {
+                Ok(v) => arg_bytes(v).map(Arg),
+                Err(_) => Err(type_error("command arguments must be strings, Buffers or numbers")),
+            },
         }
+    }
+}
+
+/// Strings of up to this many UTF-8 bytes are copied in one call.
+const SHORT: usize = 64;
+
+/// A JavaScript string's UTF-8 bytes (lone surrogates become U+FFFD, as napi-rs's `String`).
+unsafe fn utf8(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Vec<u8>> {
+    let mut buf = [0u8; SHORT];
+    let mut len = 0;
+    check(unsafe { sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), SHORT, &mut len) })?;
+    // V8 writes whole characters (≤ 4 bytes) and a NUL: a string it cut short filled at least
+    // SHORT - 4 bytes.
+    if len < SHORT - 4 {
+        return Ok(buf[..len].to_vec());
+    }
+    check(unsafe { sys::napi_get_value_string_utf8(env, value, std::ptr::null_mut(), 0, &mut len) })?;
+    let mut bytes = Vec::<u8>::with_capacity(len + 1);
+    let mut written = 0;
+    check(unsafe { sys::napi_get_value_string_utf8(env, value, bytes.as_mut_ptr().cast(), len + 1, &mut written) })?;
+    // SAFETY: V8 initialised `written` ≤ len bytes of the buffer.
+    unsafe { bytes.set_len(written.min(len)) };
+    Ok(bytes)
+}
+
+fn check(status: sys::napi_status) -> napi::Result<()> {
+    match status {
+        sys::Status::napi_ok => Ok(()),
+        _ => Err(type_error("command arguments must be strings, Buffers or numbers")),
     }
 }
 
