@@ -81,7 +81,7 @@ pub struct Cache {
 #[napi]
 impl Client {
     /// A cache named `name`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cache(&self, name: String, options: Option<CacheOptions>) -> napi::Result<Cache> {
         let o = options.unwrap_or_default();
         let ms = |what: &str, v: Option<f64>| v.map(|v| millis(what, v)).transpose();
@@ -278,7 +278,7 @@ impl Cache {
 
     /// Starts a background drainer running `drainBehind` passes with these options until
     /// `drainer.stop()`, sleeping `poll` ms when idle. It does not keep the process alive.
-    #[napi(ts_args_type = "sink: (writes: Write[]) => unknown, options?: DrainOptions")]
+    #[napi(ts_args_type = "sink: (writes: Write[]) => unknown, options?: DrainOptions", catch_unwind)]
     pub fn spawn_drainer(&self, sink: Callback, options: Option<DrainOptions>) -> napi::Result<Drainer> {
         let (sink, opts) = (JsSink(sink), drain_options(options)?);
         let write = Arc::new(move |batch: Vec<Write<Json>>| sink.write(batch));
@@ -310,13 +310,13 @@ impl Cache {
     }
 
     /// This cache object's counters so far (not a Promise).
-    #[napi(ts_return_type = "CacheStats")]
+    #[napi(ts_return_type = "CacheStats", catch_unwind)]
     pub fn stats(&self) -> napi::Result<Json> {
         record(&self.core()?.stats())
     }
 
     /// How many entries the local tier holds (0 without one).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn local_len(&self) -> u32 {
         self.core().map_or(0, |c| u32::try_from(c.local_len()).unwrap_or(u32::MAX))
     }
@@ -325,19 +325,19 @@ impl Cache {
     /// running calls and drainers are done), and further calls reject with
     /// `InvalidArgumentError`. Entries stay in Redis. Without it, that happens when the object
     /// is garbage-collected.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&self) {
         self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     /// The cache's name.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.name.clone()
     }
 
     /// The default entry TTL in ms, or null.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn ttl(&self) -> Option<f64> {
         self.ttl.map(|d| d.as_secs_f64() * 1000.0)
     }
@@ -352,7 +352,7 @@ pub struct Drainer {
 #[napi]
 impl Drainer {
     /// Stops it after its current batch.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stop(&self) {
         self.inner.stop();
     }

@@ -39,7 +39,7 @@ pub struct Simulator {
 
 #[napi]
 impl Simulator {
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(options: Option<SimulatorOptions>) -> napi::Result<Self> {
         let (manual, start) = options.map_or((false, None), |o| (o.manual_clock.unwrap_or(false), o.start));
         let clock = match start {
@@ -55,7 +55,7 @@ impl Simulator {
 
     /// Moves a manual clock forward by `ms`: keys expire, blocked commands time out and
     /// sleeping patterns wake as if that much time had passed.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn advance(&self, ms: f64) -> napi::Result<()> {
         if !self.sim.advance(millis("ms", ms)?) {
             return Err(invalid("advance() needs new Simulator({ manualClock: true })"));
@@ -64,75 +64,75 @@ impl Simulator {
     }
 
     /// The simulator's time in milliseconds since the epoch.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn now(&self) -> f64 {
         self.sim.clock().now_us() as f64 / 1e3
     }
 
     /// Whether the clock moves only when `advance` is called.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn manual_clock(&self) -> bool {
         self.sim.clock().is_manual()
     }
 
     /// The whole keyspace as bytes (give them back to `restore`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn snapshot(&self) -> napi::Result<Buffer> {
         self.sim.snapshot().map(Buffer::from).map_err(to_js)
     }
 
     /// Replaces the keyspace with one taken by `snapshot`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn restore(&self, data: Buffer) -> napi::Result<()> {
         self.sim.restore(&data).map_err(to_js)
     }
 
     /// Writes a snapshot to the file `path`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn save(&self, path: String) -> napi::Result<()> {
         self.sim.save_to_file(path).map_err(to_js)
     }
 
     /// Replaces the keyspace with the snapshot in the file `path`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn load(&self, path: String) -> napi::Result<()> {
         self.sim.load_from_file(path).map_err(to_js)
     }
 
     /// Refuses new connections (true) or accepts them again (false).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn refuse_connections(&self, refuse: bool) {
         self.sim.refuse_connections(refuse);
     }
 
     /// Makes the next `n` commands fail with the error reply `error` (its full text).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn fail_next(&self, n: u32, error: Option<String>) {
         self.sim.fail_next(u64::from(n), error.as_deref().unwrap_or("ERR injected fault"));
     }
 
     /// Adds `ms` of real latency before every command (0 removes it).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_latency(&self, ms: f64) -> napi::Result<()> {
         self.sim.set_latency(millis("ms", ms)?);
         Ok(())
     }
 
     /// Clears every injected fault.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn heal(&self) {
         self.sim.heal();
     }
 
     /// How many waits (blocked commands, sleeping patterns) are parked on the clock: a test
     /// can wait for a background call to reach its wait before advancing time.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn parked(&self) -> u32 {
         u32::try_from(self.sim.parked()).unwrap_or(u32::MAX)
     }
 
     /// A client of this simulator, on database `db` (default 0).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn client(&self, db: Option<u32>) -> napi::Result<Client> {
         Client::of_simulator(&self.sim, db.unwrap_or(0) as usize)
     }
@@ -215,7 +215,11 @@ impl Client {
     /// Runs one command: bulk strings come back as strings (UTF-8), integers as numbers, nil
     /// as null, arrays as arrays; an error reply rejects with `ResponseError`. Blocking
     /// commands (BLPOP …) need a timeout > 0.
-    #[napi(ts_args_type = "...args: Array<string | Buffer | number>", ts_return_type = "Promise<RedisReply>")]
+    #[napi(
+        ts_args_type = "...args: Array<string | Buffer | number>",
+        ts_return_type = "Promise<RedisReply>",
+        catch_unwind
+    )]
     pub fn execute<'env>(&self, env: &'env Env, args: Vec<Arg>) -> napi::Result<Now<'env, Reply>> {
         self.run(env, args, Strings::Text)
     }
@@ -223,7 +227,7 @@ impl Client {
     /// `execute` (`buffers` false) or `executeBuffer` (true) of a command of `n` ≤ 4 arguments
     /// passed one by one: `lib/adopt.js`'s entry for short commands, as napi reads a call's
     /// arguments at once but an array's one element at a time. Not part of the typed API.
-    #[napi(skip_typescript)]
+    #[napi(skip_typescript, catch_unwind)]
     #[allow(clippy::too_many_arguments)]
     pub fn execute_short<'env>(
         &self,
@@ -242,7 +246,11 @@ impl Client {
     }
 
     /// `execute` with bulk strings as `Buffer`s, byte for byte.
-    #[napi(ts_args_type = "...args: Array<string | Buffer | number>", ts_return_type = "Promise<RedisReply<Buffer>>")]
+    #[napi(
+        ts_args_type = "...args: Array<string | Buffer | number>",
+        ts_return_type = "Promise<RedisReply<Buffer>>",
+        catch_unwind
+    )]
     pub fn execute_buffer<'env>(&self, env: &'env Env, args: Vec<Arg>) -> napi::Result<Now<'env, Reply>> {
         self.run(env, args, Strings::Buffers)
     }
@@ -250,7 +258,7 @@ impl Client {
     /// Runs several commands in one round trip and resolves to their replies in order; an
     /// error reply inside is an `Error` in its place (the others still ran). With
     /// `{ transaction: true }` they run in MULTI/EXEC: all or none.
-    #[napi(ts_return_type = "Promise<Array<RedisReply | Error>>")]
+    #[napi(ts_return_type = "Promise<Array<RedisReply | Error>>", catch_unwind)]
     pub fn execute_many<'env>(
         &self,
         env: &'env Env,
@@ -276,7 +284,7 @@ impl Client {
     /// how many each takes. `lib/adopt.js`'s entry for arrays of arrays, as napi reads one
     /// array element at a time (one array instead of one per command; the lengths at once).
     /// Not part of the typed API.
-    #[napi(skip_typescript)]
+    #[napi(skip_typescript, catch_unwind)]
     pub fn execute_laid_out<'env>(
         &self,
         env: &'env Env,
@@ -290,13 +298,13 @@ impl Client {
     }
 
     /// The simulator behind this client, or null for a real Redis.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn simulator(&self) -> Option<Simulator> {
         self.sim.as_ref().map(|s| Simulator { sim: s.clone() })
     }
 
     /// `"sim"`, `"redis"` or `"cluster"`.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn backend_name(&self) -> &'static str {
         self.backend.name()
     }

@@ -59,7 +59,7 @@ pub struct Geo {
 #[napi]
 impl Client {
     /// A geo index named `name`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn geo(&self, name: String, options: Option<GeoOptions>) -> napi::Result<Geo> {
         let mut core = CoreOptions::default();
         if let Some(p) = options.and_then(|o| o.prefix) {
@@ -178,13 +178,13 @@ impl Geo {
     }
 
     /// The index's name.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.name.clone()
     }
 
     /// The sorted set's key.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn key(&self) -> String {
         String::from_utf8_lossy(self.inner.key()).into_owned()
     }

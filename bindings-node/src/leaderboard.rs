@@ -46,7 +46,7 @@ fn order(name: &str) -> napi::Result<(Order, &'static str)> {
 #[napi]
 impl Client {
     /// A leaderboard named `name`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn leaderboard(&self, name: String, options: Option<LeaderboardOptions>) -> napi::Result<Leaderboard> {
         let o = options.unwrap_or_default();
         let (core_order, order) = self::order(o.order.as_deref().unwrap_or("highest_first"))?;
@@ -145,19 +145,19 @@ impl Leaderboard {
     }
 
     /// The board's name.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.name.clone()
     }
 
     /// `highest_first` or `lowest_first`.
-    #[napi(getter, ts_return_type = "'highest_first' | 'lowest_first'")]
+    #[napi(getter, ts_return_type = "'highest_first' | 'lowest_first'", catch_unwind)]
     pub fn order(&self) -> &'static str {
         self.order
     }
 
     /// The sorted set's key.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn key(&self) -> String {
         String::from_utf8_lossy(self.inner.key()).into_owned()
     }

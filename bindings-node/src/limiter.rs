@@ -83,7 +83,7 @@ pub struct Limiter {
 #[napi]
 impl Client {
     /// A limiter named `name`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn limiter(&self, name: String, options: Option<LimiterOptions>) -> napi::Result<Limiter> {
         let core = options.unwrap_or_default().core()?;
         Ok(Limiter { inner: CoreLimiter::new(self.backend.clone(), &name, core).map_err(to_js)? })
@@ -123,25 +123,25 @@ impl Limiter {
     }
 
     /// The limiter's name.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.inner.name().to_string()
     }
 
     /// The algorithm's name (`gcra` …).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn algorithm(&self) -> &'static str {
         self.inner.options().algorithm.as_str()
     }
 
     /// The limit (cost units per window, a bucket's capacity, concurrent calls).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn limit(&self) -> f64 {
         self.inner.options().limit as f64
     }
 
     /// The window in ms.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn window(&self) -> f64 {
         self.inner.options().window.as_secs_f64() * 1000.0
     }
@@ -157,7 +157,7 @@ pub struct LimiterSet {
 #[napi]
 impl LimiterSet {
     /// A set of limiters made by one client (distinct names or prefixes).
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(limiters: Vec<ClassInstance<'_, Limiter>>) -> napi::Result<Self> {
         Ok(LimiterSet { inner: CoreSet::new(limiters.iter().map(|l| l.inner.clone()).collect()).map_err(to_js)? })
     }
@@ -187,13 +187,13 @@ impl LimiterSet {
     }
 
     /// The names of the set's limiters, in order.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn names(&self) -> Vec<String> {
         self.inner.limiters().iter().map(|l| l.name().to_string()).collect()
     }
 
     /// The set's limiters, in order (their limits and windows, e.g. for `RateLimit-Policy`).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn limiters(&self) -> Vec<Limiter> {
         self.inner.limiters().iter().map(|l| Limiter { inner: l.clone() }).collect()
     }

@@ -41,7 +41,7 @@ pub struct Lock {
 #[napi]
 impl Client {
     /// A lock named `name`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn lock(&self, name: String, options: Option<LockOptions>) -> napi::Result<Lock> {
         let o = options.unwrap_or_default();
         let mut core =
@@ -112,19 +112,19 @@ impl Lock {
     }
 
     /// Whether the watchdog could not renew the lease since the last acquire.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn lost(&self) -> bool {
         self.inner.lost()
     }
 
     /// The lock's name.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.inner.name().to_string()
     }
 
     /// This owner's token.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn token(&self) -> String {
         self.inner.token().to_string()
     }

@@ -42,7 +42,7 @@ pub struct PubSub {
 #[napi]
 impl Client {
     /// Pub/sub over this client.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn pubsub(&self, options: Option<PubSubOptions>) -> napi::Result<PubSub> {
         let mut core = CoreOptions::default();
         if let Some(p) = options.and_then(|o| o.prefix) {
@@ -188,25 +188,25 @@ impl Responder {
     }
 
     /// How many requests it has handled (counted before each answer is sent).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn served(&self) -> f64 {
         self.counts().served as f64
     }
 
     /// How many times it subscribed again after losing its connection.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn resubscribed(&self) -> f64 {
         self.counts().resubscribed as f64
     }
 
     /// Whether it is still serving (until `stop()`).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn running(&self) -> bool {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(CoreResponder::is_running)
     }
 
     /// The service it answers.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn service(&self) -> String {
         self.service.clone()
     }
@@ -242,13 +242,13 @@ impl Requester {
     }
 
     /// The service it asks.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn service(&self) -> String {
         self.service.clone()
     }
 
     /// The channel its answers come back on.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn reply_channel(&self) -> String {
         self.reply_channel.clone()
     }

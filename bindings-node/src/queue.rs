@@ -152,7 +152,7 @@ pub struct Queue {
 #[napi]
 impl Client {
     /// A job queue named `name`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn queue(&self, name: String, options: Option<QueueOptions>) -> napi::Result<Queue> {
         let o = options.unwrap_or_default();
         let mut core = CoreOptions::default();
@@ -365,19 +365,19 @@ impl Queue {
     }
 
     /// The queue's name.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.inner.name().to_string()
     }
 
     /// The default lease of a reserve, in ms.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn default_lease(&self) -> f64 {
         self.inner.options().lease.as_secs_f64() * 1000.0
     }
 
     /// How long completed jobs and their results are kept, in ms.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn result_ttl(&self) -> f64 {
         self.inner.options().result_ttl.as_secs_f64() * 1000.0
     }

@@ -42,7 +42,7 @@ pub struct Redlock {
 }
 
 /// A Redlock named `name` over the masters behind `clients`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn redlock(
     clients: Vec<ClassInstance<'_, Client>>,
     name: String,
@@ -106,13 +106,13 @@ impl Redlock {
     }
 
     /// The quorum: N/2+1.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn quorum(&self) -> u32 {
         u32::try_from(self.inner.quorum()).unwrap_or(u32::MAX)
     }
 
     /// The lock's name.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.inner.name().to_string()
     }

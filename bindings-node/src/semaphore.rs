@@ -38,7 +38,7 @@ pub struct Semaphore {
 #[napi]
 impl Client {
     /// A semaphore named `name` with `permits` holders at a time.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn semaphore(&self, name: String, options: Option<SemaphoreOptions>) -> napi::Result<Semaphore> {
         let o = options.unwrap_or_default();
         let mut core = CoreOptions::default();
@@ -96,7 +96,7 @@ impl Semaphore {
     }
 
     /// The semaphore's name.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.inner.name().to_string()
     }

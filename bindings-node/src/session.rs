@@ -89,7 +89,7 @@ fn session(s: &Session) -> napi::Result<JsJson> {
 #[napi]
 impl Client {
     /// A session store (see `SessionStore`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn sessions(&self, options: Option<SessionOptions>) -> napi::Result<SessionStore> {
         let o = options.unwrap_or_default();
         let mut core = CoreOptions::default();
@@ -238,7 +238,7 @@ impl SessionStore {
     }
 
     /// The store's name.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.name.clone()
     }

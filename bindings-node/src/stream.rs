@@ -109,7 +109,7 @@ fn ids_of(ids: Either<String, Vec<String>>) -> Vec<String> {
 #[napi]
 impl Client {
     /// The stream `name`, trimmed on every add as `options` say.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stream(&self, name: String, options: Option<StreamOptions>) -> napi::Result<Stream> {
         let o = options.unwrap_or_default();
         let mut core = CoreOptions::default();
@@ -131,7 +131,7 @@ impl Client {
 impl Stream {
     /// Appends an entry with `fields` (an object of strings, numbers or UTF-8 Buffers, in its
     /// key order); resolves to its id. `trim` trims this add instead of the stream's own trim.
-    #[napi(strict, ts_args_type = "fields: Record<string, string | number | Buffer>, trim?: TrimOptions")]
+    #[napi(strict, ts_args_type = "fields: Record<string, string | number | Buffer>, trim?: TrimOptions", catch_unwind)]
     pub fn add<'e>(
         &self,
         env: &'e Env,
@@ -332,7 +332,7 @@ impl Stream {
     }
 
     /// The stream's name.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.name.clone()
     }

@@ -197,7 +197,7 @@ impl Subscription {
     }
 
     /// Whether `close()` was called.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn closed(&self) -> bool {
         *self.shared.closed.borrow()
     }

@@ -135,7 +135,8 @@ impl Queue {
     /// A worker running `handler` (a function of the job, or an object of job type → function)
     /// for this queue's jobs. Not started: use `run()` or `start()`.
     #[napi(
-        ts_args_type = "handler: ((job: Job) => unknown) | Record<string, (job: Job) => unknown>, options?: WorkerOptions"
+        ts_args_type = "handler: ((job: Job) => unknown) | Record<string, (job: Job) => unknown>, options?: WorkerOptions",
+        catch_unwind
     )]
     pub fn worker(
         &self,
@@ -236,14 +237,14 @@ impl Worker {
     /// Starts a run in the background (stop it with `close()`); `maxJobs` ends it after that
     /// many jobs. The process stays alive until the run ends, as with a BullMQ worker. Throws
     /// if one is going on.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn start(&self, max_jobs: Option<f64>) -> napi::Result<()> {
         let max_jobs = max_jobs.map(|n| count("maxJobs", n)).transpose()?;
         self.start_run(max_jobs).map(drop)
     }
 
     /// Asks a run to stop gracefully without waiting; does nothing when not running.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stop(&self) {
         if let Some(r) = self.current() {
             r.control.request_stop();
@@ -266,7 +267,7 @@ impl Worker {
     }
 
     /// Stops at once as a crash would: jobs in flight are abandoned to their leases.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn kill(&self) {
         if let Some(r) = self.current() {
             r.handle.kill();
@@ -284,19 +285,19 @@ impl Worker {
     }
 
     /// The current (or last) run's `WorkerStats`.
-    #[napi(ts_return_type = "WorkerStats")]
+    #[napi(ts_return_type = "WorkerStats", catch_unwind)]
     pub fn stats(&self) -> napi::Result<Json> {
         Self::stats_of(self.current().as_ref())
     }
 
     /// Whether a run is going on.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn running(&self) -> bool {
         self.current().is_some_and(|r| !r.control.finished())
     }
 
     /// How many jobs run at once.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn concurrency(&self) -> u32 {
         self.options.concurrency as u32
     }
