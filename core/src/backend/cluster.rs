@@ -14,7 +14,7 @@
 //! Subscriptions are classic pub/sub, which a cluster broadcasts to every node: they open a
 //! dedicated connection to the first node given.
 
-use super::redis::{bounded, need_runtime, open_client, Dedicated, RedisOptions};
+use super::redis::{bounded, need_runtime, open_client, tcp_settings, Dedicated, RedisOptions};
 use super::redis_value::{from_redis, map_error, restore_nil_arrays, Context};
 use super::wire::{self, send_all_on, send_on, Wire};
 use super::{reply_to_result, Backend, BoxFuture, Cmd, Subscriber};
@@ -79,7 +79,8 @@ impl ClusterBackend {
             .response_timeout(opts.call_timeout)
             .retries(u32::try_from(opts.retries).unwrap_or(u32::MAX))
             .min_retry_wait(u64::try_from(opts.backoff_min.as_millis()).unwrap_or(u64::MAX))
-            .max_retry_wait(u64::try_from(opts.backoff_max.as_millis()).unwrap_or(u64::MAX));
+            .max_retry_wait(u64::try_from(opts.backoff_max.as_millis()).unwrap_or(u64::MAX))
+            .tcp_settings(tcp_settings());
         #[cfg(feature = "tls")]
         if let Some(pem) = &opts.tls_root_cert {
             builder = builder.certs(redis::TlsCertificates { client_tls: None, root_cert: Some(pem.clone()) });

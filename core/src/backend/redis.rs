@@ -38,7 +38,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::resp::Value;
 use crate::scripts::Script;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
-use redis::AsyncConnectionConfig;
+use redis::io::tcp::TcpSettings;
+use redis::{AsyncConnectionConfig, IntoConnectionInfo};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -155,18 +156,27 @@ impl RedisOptions {
     }
 }
 
+/// The TCP settings of every connection: `TCP_NODELAY` on, as redis-py and ioredis set it
+/// (redis-rs leaves it off). With Nagle's algorithm a request written while an earlier one on
+/// the socket is still unacknowledged — concurrent callers on the shared connection — waits
+/// for that acknowledgement, which a delayed ACK can hold back for up to 40 ms.
+pub(crate) fn tcp_settings() -> TcpSettings {
+    TcpSettings::default().set_nodelay(true)
+}
+
 /// Opens a redis-rs client for `url`: TLS with a private root when one is given.
 pub(crate) fn open_client(url: &str, opts: &RedisOptions) -> Result<redis::Client> {
     let bad_url = |e: redis::RedisError| Error::new(ErrorKind::InvalidArgument, format!("invalid Redis URL: {e}"));
+    let info = url.into_connection_info().map_err(bad_url)?.set_tcp_settings(tcp_settings());
     match &opts.tls_root_cert {
         #[cfg(feature = "tls")]
         Some(pem) => {
             let certs = redis::TlsCertificates { client_tls: None, root_cert: Some(pem.clone()) };
-            redis::Client::build_with_tls(url, certs).map_err(bad_url)
+            redis::Client::build_with_tls(info, certs).map_err(bad_url)
         }
         #[cfg(not(feature = "tls"))]
         Some(_) => Err(Error::new(ErrorKind::InvalidArgument, "tls_root_cert needs redkit's `tls` feature")),
-        None => redis::Client::open(url).map_err(bad_url),
+        None => redis::Client::open(info).map_err(bad_url),
     }
 }
 
