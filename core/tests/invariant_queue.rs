@@ -8,10 +8,9 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use redkit::backend::{Backend, BackendRef, SimBackend};
+use redkit::backend::{Backend, BackendRef};
 use redkit::patterns::queue::{JobOptions, NewJob, Queue, QueueOptions};
 use redkit::patterns::worker::{Worker, WorkerHandle, WorkerOptions};
-use redkit::sim::Simulator;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -114,21 +113,12 @@ async fn run_invariant(backend: BackendRef) {
     );
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
+use support::tokio_runtime as runtime;
 
 #[test]
 fn no_job_is_lost_on_the_simulator() {
-    let rt = runtime();
-    let spawner: redkit::backend::SpawnFn = {
-        let handle = rt.handle().clone();
-        Arc::new(move |task| {
-            handle.spawn(task);
-        })
-    };
-    let backend: BackendRef = Arc::new(SimBackend::new(Simulator::new()).with_spawner(spawner));
-    rt.block_on(async { tokio::time::timeout(Duration::from_secs(90), run_invariant(backend)).await })
+    runtime()
+        .block_on(async { tokio::time::timeout(Duration::from_secs(90), run_invariant(support::sim_on_tokio())).await })
         .expect("bounded in time");
 }
 

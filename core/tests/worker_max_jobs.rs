@@ -7,10 +7,9 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use redkit::backend::{BackendRef, SimBackend};
+use redkit::backend::BackendRef;
 use redkit::patterns::queue::{JobOptions, NewJob, Queue, QueueOptions};
 use redkit::patterns::worker::{Worker, WorkerOptions};
-use redkit::sim::Simulator;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,31 +60,21 @@ async fn all_cases(backend: BackendRef) {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
-
 #[test]
 fn max_jobs_on_the_simulator() {
-    let rt = runtime();
-    let spawner: redkit::backend::SpawnFn = {
-        let handle = rt.handle().clone();
-        Arc::new(move |task| {
-            handle.spawn(task);
-        })
-    };
-    let backend: BackendRef = Arc::new(SimBackend::new(Simulator::new()).with_spawner(spawner));
-    rt.block_on(async { tokio::time::timeout(Duration::from_secs(60), all_cases(backend)).await })
+    support::tokio_runtime()
+        .block_on(async { tokio::time::timeout(Duration::from_secs(60), all_cases(support::sim_on_tokio())).await })
         .expect("bounded in time");
 }
 
 #[test]
 fn max_jobs_on_redis() {
     let Some(server) = support::RedisServer::start() else { return };
-    let rt = runtime();
-    rt.block_on(async {
-        let redis = redkit::backend::RedisBackend::connect(&server.url(0)).await.expect("connect to the test server");
-        tokio::time::timeout(Duration::from_secs(60), all_cases(Arc::new(redis))).await
-    })
-    .expect("bounded in time");
+    support::tokio_runtime()
+        .block_on(async {
+            let redis =
+                redkit::backend::RedisBackend::connect(&server.url(0)).await.expect("connect to the test server");
+            tokio::time::timeout(Duration::from_secs(60), all_cases(Arc::new(redis))).await
+        })
+        .expect("bounded in time");
 }

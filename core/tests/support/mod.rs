@@ -257,3 +257,21 @@ fn spawn_on(port: u16, dir: &std::path::Path, extra: &[&str]) -> Child {
         .spawn()
         .expect("spawn redis-server")
 }
+
+/// The multi-threaded tokio runtime (2 workers) the concurrency tests run on.
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a tokio runtime")
+}
+
+/// Runs a backend's background tasks (workers, drainers, heartbeats) with `tokio::spawn`: call
+/// what spawns from inside the runtime.
+pub fn tokio_spawner() -> redkit::backend::SpawnFn {
+    std::sync::Arc::new(|task| {
+        tokio::spawn(task);
+    })
+}
+
+/// A fresh simulator on the real clock whose background tasks run on tokio.
+pub fn sim_on_tokio() -> redkit::backend::BackendRef {
+    std::sync::Arc::new(redkit::backend::SimBackend::new(redkit::sim::Simulator::new()).with_spawner(tokio_spawner()))
+}
