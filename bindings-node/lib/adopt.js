@@ -6,6 +6,12 @@
  */
 
 const { lift, liftReply } = require('./errors.js')
+/**
+ * The entry points that return a Promise, by class ('' for functions), generated from the
+ * declarations (scripts/node-async-methods.mjs): napi-rs converts their arguments before the
+ * Promise exists, so their synchronous throws become rejections here.
+ */
+const ASYNC = require('./async-methods.json')
 
 /**
  * Methods taking rest arguments that the addon receives as one array, or, up to 4 of them, one
@@ -65,7 +71,11 @@ function rawCall (fn, name, natives) {
   }
 }
 
-function guard (fn, name, natives = {}) {
+/**
+ * `fn` wrapped so that it throws (or, when `isAsync`, rejects with) redkit's error classes, and
+ * a raw command's reply becomes a Promise.
+ */
+function guard (fn, name, natives = {}, isAsync = false) {
   let wrapped
   if (RAW.has(name)) {
     const call = rawCall(fn, name, natives)
@@ -74,7 +84,7 @@ function guard (fn, name, natives = {}) {
       try {
         result = call(this, args)
       } catch (e) {
-        throw lift(e)
+        return Promise.reject(lift(e))
       }
       return result instanceof Promise ? result.then(liftReply, rethrow) : settle(result)
     }
@@ -84,6 +94,7 @@ function guard (fn, name, natives = {}) {
       try {
         result = fn.apply(this, args)
       } catch (e) {
+        if (isAsync) return Promise.reject(lift(e))
         throw lift(e)
       }
       if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
@@ -96,13 +107,14 @@ function guard (fn, name, natives = {}) {
   return wrapped
 }
 
-function patchMethods (target) {
+/** Guards `target`'s own methods; `asyncNames` those declared to return a Promise. */
+function patchMethods (target, asyncNames = new Set()) {
   const names = Object.getOwnPropertyNames(target).filter((n) => n !== 'constructor' && n !== 'prototype')
   // The addon's own functions, read before any is patched (a guard may call another's original).
   const natives = Object.fromEntries(names.map((n) => [n, Object.getOwnPropertyDescriptor(target, n).value]))
   for (const name of names) {
     const d = Object.getOwnPropertyDescriptor(target, name)
-    if (typeof d.value === 'function') Object.defineProperty(target, name, { ...d, value: guard(d.value, name, natives) })
+    if (typeof d.value === 'function') Object.defineProperty(target, name, { ...d, value: guard(d.value, name, natives, asyncNames.has(name)) })
   }
 }
 
@@ -113,7 +125,7 @@ function adopt (native) {
     if (typeof value !== 'function') {
       out[name] = value
     } else if (value.prototype && Object.getOwnPropertyNames(value.prototype).length > 1) {
-      patchMethods(value.prototype)
+      patchMethods(value.prototype, new Set(ASYNC[name]))
       patchMethods(value)
       out[name] = new Proxy(value, {
         construct (target, args, newTarget) {
@@ -125,7 +137,7 @@ function adopt (native) {
         }
       })
     } else {
-      out[name] = guard(value, name)
+      out[name] = guard(value, name, {}, ASYNC[''].includes(name))
     }
   }
   return out

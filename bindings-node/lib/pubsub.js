@@ -77,7 +77,7 @@ function define (proto, name, value) {
 
 function install ({ PubSub, Subscription, Requester, Responder }) {
   const nativeServe = PubSub.prototype.serve
-  define(PubSub.prototype, 'serve', function serve (service, handler) {
+  define(PubSub.prototype, 'serve', async function serve (service, handler) {
     return nativeServe.call(this, service, outcomes(handler))
   })
   define(Responder.prototype, Symbol.asyncDispose, function () { return this.stop() })

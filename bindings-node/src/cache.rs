@@ -81,7 +81,7 @@ pub struct Cache {
 #[napi]
 impl Client {
     /// A cache named `name`.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn cache(&self, name: String, options: Option<CacheOptions>) -> napi::Result<Cache> {
         let o = options.unwrap_or_default();
         let ms = |what: &str, v: Option<f64>| v.map(|v| millis(what, v)).transpose();
@@ -174,13 +174,13 @@ impl Cache {
 #[napi]
 impl Cache {
     /// The fresh value of `key`, or null (missing, expired, stale, or a cached absence).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(strict, ts_return_type = "Promise<any>")]
     pub async fn get(&self, key: String) -> napi::Result<JsJson> {
         Ok(JsJson(self.core()?.get::<Json>(&key).await.map_err(to_js)?.unwrap_or(Json::Null)))
     }
 
     /// Stores `value` under `key`; `options` is the TTL in ms or `{ ttl, tags }`.
-    #[napi(ts_args_type = "key: string, value: unknown, options?: number | EntryOptions")]
+    #[napi(strict, ts_args_type = "key: string, value: unknown, options?: number | EntryOptions")]
     pub async fn set(
         &self,
         key: String,
@@ -192,7 +192,7 @@ impl Cache {
     }
 
     /// Deletes `key` here and in every process's local tier; true if it existed.
-    #[napi]
+    #[napi(strict)]
     pub async fn delete(&self, key: String) -> napi::Result<bool> {
         self.core()?.delete(&key).await.map_err(to_js)
     }
@@ -204,6 +204,7 @@ impl Cache {
     /// set). What the loader throws reaches every caller sharing that load as itself, and is
     /// not cached.
     #[napi(
+        strict,
         ts_args_type = "key: string, loader: () => unknown, options?: number | EntryOptions",
         ts_return_type = "Promise<any>"
     )]
@@ -226,6 +227,7 @@ impl Cache {
     /// first, then the cache. If the sink throws, the key is dropped from the cache and the
     /// sink's error rejects this call.
     #[napi(
+        strict,
         ts_args_type = "key: string, value: unknown, sink: (writes: Write[]) => unknown, options?: number | EntryOptions"
     )]
     pub async fn write_through(
@@ -241,7 +243,7 @@ impl Cache {
 
     /// Write-behind: caches `value` and queues the write on the cache's durable stream in the
     /// same step; `drainBehind` or `spawnDrainer` deliver it to a sink.
-    #[napi(ts_args_type = "key: string, value: unknown, options?: number | EntryOptions")]
+    #[napi(strict, ts_args_type = "key: string, value: unknown, options?: number | EntryOptions")]
     pub async fn write_behind(
         &self,
         key: String,
@@ -254,7 +256,7 @@ impl Cache {
 
     /// Write-behind delete: removes `key` and queues the delete for the sink; true if it
     /// existed.
-    #[napi]
+    #[napi(strict)]
     pub async fn delete_behind(&self, key: String) -> napi::Result<bool> {
         self.core()?.delete_behind(&key).await.map_err(to_js)
     }
@@ -265,6 +267,7 @@ impl Cache {
     /// reported in `error` (the writes stay pending); a write tried `maxAttempts` times goes
     /// to the dead-letter stream.
     #[napi(
+        strict,
         ts_args_type = "sink: (writes: Write[]) => unknown, options?: DrainOptions",
         ts_return_type = "Promise<DrainReport>"
     )]
@@ -278,7 +281,7 @@ impl Cache {
 
     /// Starts a background drainer running `drainBehind` passes with these options until
     /// `drainer.stop()`, sleeping `poll` ms when idle. It does not keep the process alive.
-    #[napi(ts_args_type = "sink: (writes: Write[]) => unknown, options?: DrainOptions", catch_unwind)]
+    #[napi(strict, ts_args_type = "sink: (writes: Write[]) => unknown, options?: DrainOptions", catch_unwind)]
     pub fn spawn_drainer(&self, sink: Callback, options: Option<DrainOptions>) -> napi::Result<Drainer> {
         let (sink, opts) = (JsSink(sink), drain_options(options)?);
         let write = Arc::new(move |batch: Vec<Write<Json>>| sink.write(batch));
@@ -290,33 +293,33 @@ impl Cache {
     }
 
     /// Drops every entry tagged `tag`; resolves to how many were removed.
-    #[napi]
+    #[napi(strict)]
     pub async fn invalidate_tag(&self, tag: String) -> napi::Result<f64> {
         Ok(self.core()?.invalidate_tag(&tag).await.map_err(to_js)? as f64)
     }
 
     /// Drops every entry whose key starts with `prefix` (SCAN + UNLINK, never KEYS); resolves to
     /// how many were removed.
-    #[napi]
+    #[napi(strict)]
     pub async fn invalidate_prefix(&self, prefix: String) -> napi::Result<f64> {
         Ok(self.core()?.invalidate_prefix(&prefix).await.map_err(to_js)? as f64)
     }
 
     /// Invalidates the whole cache in O(1) by bumping its namespace version; resolves to the new
     /// version.
-    #[napi]
+    #[napi(strict)]
     pub async fn invalidate_all(&self) -> napi::Result<f64> {
         Ok(self.core()?.invalidate_all().await.map_err(to_js)? as f64)
     }
 
     /// This cache object's counters so far (not a Promise).
-    #[napi(ts_return_type = "CacheStats", catch_unwind)]
+    #[napi(strict, ts_return_type = "CacheStats", catch_unwind)]
     pub fn stats(&self) -> napi::Result<Json> {
         record(&self.core()?.stats())
     }
 
     /// How many entries the local tier holds (0 without one).
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn local_len(&self) -> u32 {
         self.core().map_or(0, |c| u32::try_from(c.local_len()).unwrap_or(u32::MAX))
     }
@@ -325,19 +328,19 @@ impl Cache {
     /// running calls and drainers are done), and further calls reject with
     /// `InvalidArgumentError`. Entries stay in Redis. Without it, that happens when the object
     /// is garbage-collected.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn close(&self) {
         self.inner.write().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     /// The cache's name.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.name.clone()
     }
 
     /// The default entry TTL in ms, or null.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn ttl(&self) -> Option<f64> {
         self.ttl.map(|d| d.as_secs_f64() * 1000.0)
     }
@@ -352,7 +355,7 @@ pub struct Drainer {
 #[napi]
 impl Drainer {
     /// Stops it after its current batch.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn stop(&self) {
         self.inner.stop();
     }

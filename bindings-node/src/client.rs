@@ -39,7 +39,7 @@ pub struct Simulator {
 
 #[napi]
 impl Simulator {
-    #[napi(constructor, catch_unwind)]
+    #[napi(strict, constructor, catch_unwind)]
     pub fn new(options: Option<SimulatorOptions>) -> napi::Result<Self> {
         let (manual, start) = options.map_or((false, None), |o| (o.manual_clock.unwrap_or(false), o.start));
         let clock = match start {
@@ -55,7 +55,7 @@ impl Simulator {
 
     /// Moves a manual clock forward by `ms`: keys expire, blocked commands time out and
     /// sleeping patterns wake as if that much time had passed.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn advance(&self, ms: f64) -> napi::Result<()> {
         if !self.sim.advance(millis("ms", ms)?) {
             return Err(invalid("advance() needs new Simulator({ manualClock: true })"));
@@ -64,75 +64,75 @@ impl Simulator {
     }
 
     /// The simulator's time in milliseconds since the epoch.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn now(&self) -> f64 {
         self.sim.clock().now_us() as f64 / 1e3
     }
 
     /// Whether the clock moves only when `advance` is called.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn manual_clock(&self) -> bool {
         self.sim.clock().is_manual()
     }
 
     /// The whole keyspace as bytes (give them back to `restore`).
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn snapshot(&self) -> napi::Result<Buffer> {
         self.sim.snapshot().map(Buffer::from).map_err(to_js)
     }
 
     /// Replaces the keyspace with one taken by `snapshot`.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn restore(&self, data: Buffer) -> napi::Result<()> {
         self.sim.restore(&data).map_err(to_js)
     }
 
     /// Writes a snapshot to the file `path`.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn save(&self, path: String) -> napi::Result<()> {
         self.sim.save_to_file(path).map_err(to_js)
     }
 
     /// Replaces the keyspace with the snapshot in the file `path`.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn load(&self, path: String) -> napi::Result<()> {
         self.sim.load_from_file(path).map_err(to_js)
     }
 
     /// Refuses new connections (true) or accepts them again (false).
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn refuse_connections(&self, refuse: bool) {
         self.sim.refuse_connections(refuse);
     }
 
     /// Makes the next `n` commands fail with the error reply `error` (its full text).
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn fail_next(&self, n: u32, error: Option<String>) {
         self.sim.fail_next(u64::from(n), error.as_deref().unwrap_or("ERR injected fault"));
     }
 
     /// Adds `ms` of real latency before every command (0 removes it).
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn set_latency(&self, ms: f64) -> napi::Result<()> {
         self.sim.set_latency(millis("ms", ms)?);
         Ok(())
     }
 
     /// Clears every injected fault.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn heal(&self) {
         self.sim.heal();
     }
 
     /// How many waits (blocked commands, sleeping patterns) are parked on the clock: a test
     /// can wait for a background call to reach its wait before advancing time.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn parked(&self) -> u32 {
         u32::try_from(self.sim.parked()).unwrap_or(u32::MAX)
     }
 
     /// A client of this simulator, on database `db` (default 0).
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn client(&self, db: Option<u32>) -> napi::Result<Client> {
         Client::of_simulator(&self.sim, db.unwrap_or(0) as usize)
     }
@@ -298,13 +298,13 @@ impl Client {
     }
 
     /// The simulator behind this client, or null for a real Redis.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn simulator(&self) -> Option<Simulator> {
         self.sim.as_ref().map(|s| Simulator { sim: s.clone() })
     }
 
     /// `"sim"`, `"redis"` or `"cluster"`.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn backend_name(&self) -> &'static str {
         self.backend.name()
     }
@@ -344,7 +344,7 @@ fn redis_options(o: Option<ConnectOptions>) -> napi::Result<RedisOptions> {
 /// A client for `url`: `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS) or
 /// `memory://` (a fresh simulator). Resolves once the server answered, rejects with
 /// `ConnectionError` when it cannot be reached.
-#[napi]
+#[napi(strict)]
 pub async fn connect(url: String, options: Option<ConnectOptions>) -> napi::Result<Client> {
     if let Some(rest) = url.strip_prefix("memory://") {
         if !rest.is_empty() {
@@ -360,7 +360,7 @@ pub async fn connect(url: String, options: Option<ConnectOptions>) -> napi::Resu
 }
 
 /// A client for a Redis Cluster reached through any of `urls`.
-#[napi]
+#[napi(strict)]
 pub async fn connect_cluster(urls: Vec<String>, options: Option<ConnectOptions>) -> napi::Result<Client> {
     let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
     let backend = ClusterBackend::with_options(&urls, redis_options(options)?).await.map_err(to_js)?;

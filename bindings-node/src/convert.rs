@@ -2,8 +2,8 @@
 //! replies out (strings or Buffers, numbers, arrays, null), durations in milliseconds.
 
 use crate::errors::{invalid, type_error};
-use napi::bindgen_prelude::{Buffer, Either3, FromNapiValue, Null, ToNapiValue};
-use napi::sys;
+use napi::bindgen_prelude::{Buffer, Either3, FromNapiValue, Null, ToNapiValue, TypeName, ValidateNapiValue};
+use napi::{sys, ValueType};
 use redkit::resp::Value;
 use std::time::Duration;
 
@@ -17,6 +17,23 @@ impl FromNapiValue for Arg {
     // failure gets a message in JavaScript's terms.
     unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> napi::Result<Self> {
         unsafe { Arg::read(env, value, type_of(env, value)) }
+    }
+}
+
+impl TypeName for Arg {
+    fn type_name() -> &'static str {
+        "string | Buffer | number"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+/// Checked by the conversion itself (one type check, with a message in JavaScript's terms).
+impl ValidateNapiValue for Arg {
+    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
+        Ok(std::ptr::null_mut())
     }
 }
 

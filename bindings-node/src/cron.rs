@@ -16,21 +16,21 @@ pub struct Cron {
 #[napi]
 impl Cron {
     /// Parses `expr`; `InvalidArgumentError` naming the bad field.
-    #[napi(constructor, catch_unwind)]
+    #[napi(strict, constructor, catch_unwind)]
     pub fn new(expr: String) -> napi::Result<Self> {
         Ok(Cron { inner: CoreCron::parse(&expr).map_err(to_js)? })
     }
 
     /// The first fire time strictly after `after` (ms since the epoch), in ms since the epoch;
     /// null if it never fires.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn next_after(&self, after: f64) -> napi::Result<Option<f64>> {
         let after = millis("after", after)?.as_millis() as u64;
         Ok(self.inner.next_after_ms(after).map(|ms| ms as f64))
     }
 
     /// The expression as given.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn source(&self) -> String {
         self.inner.source().to_string()
     }

@@ -59,7 +59,7 @@ pub struct Geo {
 #[napi]
 impl Client {
     /// A geo index named `name`.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn geo(&self, name: String, options: Option<GeoOptions>) -> napi::Result<Geo> {
         let mut core = CoreOptions::default();
         if let Some(p) = options.and_then(|o| o.prefix) {
@@ -114,33 +114,33 @@ impl GeoSearch {
 #[napi]
 impl Geo {
     /// Places `member` at a position (moving it if it was elsewhere); true if it is new.
-    #[napi]
+    #[napi(strict)]
     pub async fn add(&self, member: String, longitude: f64, latitude: f64) -> napi::Result<bool> {
         self.inner.add(&member, longitude, latitude).await.map_err(to_js)
     }
 
     /// Places several `[member, longitude, latitude]`; resolves to how many are new. Nothing is
     /// written when any position is out of range.
-    #[napi]
+    #[napi(strict)]
     pub async fn add_many(&self, places: Vec<(String, f64, f64)>) -> napi::Result<f64> {
         let borrowed: Vec<(&str, f64, f64)> = places.iter().map(|(m, x, y)| (m.as_str(), *x, *y)).collect();
         Ok(self.inner.add_many(&borrowed).await.map_err(to_js)? as f64)
     }
 
     /// Removes `member`; true if it was there.
-    #[napi]
+    #[napi(strict)]
     pub async fn remove(&self, member: String) -> napi::Result<bool> {
         self.inner.remove(&member).await.map_err(to_js)
     }
 
     /// Where `member` is, or null if it is not in the index.
-    #[napi(ts_return_type = "Promise<Position | null>")]
+    #[napi(strict, ts_return_type = "Promise<Position | null>")]
     pub async fn position(&self, member: String) -> napi::Result<Json> {
         record(&self.inner.position(&member).await.map_err(to_js)?)
     }
 
     /// Where each member is, in the order asked, null for those not in the index.
-    #[napi(ts_return_type = "Promise<Array<Position | null>>")]
+    #[napi(strict, ts_return_type = "Promise<Array<Position | null>>")]
     pub async fn positions(&self, members: Vec<String>) -> napi::Result<Json> {
         let borrowed: Vec<&str> = members.iter().map(String::as_str).collect();
         record(&self.inner.positions(&borrowed).await.map_err(to_js)?)
@@ -148,12 +148,12 @@ impl Geo {
 
     /// The distance between two members in `unit` (default `m`), or null if either is not in
     /// the index.
-    #[napi]
+    #[napi(strict)]
     pub async fn distance(
         &self,
         a: String,
         b: String,
-        #[napi(ts_arg_type = "GeoUnit")] unit: Option<String>,
+        #[napi(strict, ts_arg_type = "GeoUnit")] unit: Option<String>,
     ) -> napi::Result<Option<f64>> {
         self.inner.distance(&a, &b, self::unit(unit.as_deref())?).await.map_err(to_js)
     }
@@ -166,25 +166,25 @@ impl Geo {
     }
 
     /// How many members the index has.
-    #[napi]
+    #[napi(strict)]
     pub async fn count(&self) -> napi::Result<f64> {
         Ok(self.inner.count().await.map_err(to_js)? as f64)
     }
 
     /// Deletes the whole index; true if it existed.
-    #[napi]
+    #[napi(strict)]
     pub async fn clear(&self) -> napi::Result<bool> {
         self.inner.clear().await.map_err(to_js)
     }
 
     /// The index's name.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.name.clone()
     }
 
     /// The sorted set's key.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn key(&self) -> String {
         String::from_utf8_lossy(self.inner.key()).into_owned()
     }

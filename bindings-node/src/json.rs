@@ -29,6 +29,10 @@ pub struct JsJson(pub Json);
 /// `value` as JSON by JavaScript's `JSON.stringify` rules; its `TypeError` (a cycle, a BigInt)
 /// comes back as the error holding that very exception.
 pub fn from_js(env: &Env, value: Unknown<'_>) -> napi::Result<Json> {
+    // `JSON.stringify` would quietly make these "no value" at the top level: refuse them.
+    if let kind @ (ValueType::Function | ValueType::Symbol) = value.get_type()? {
+        return Err(type_error(format!("a {} has no JSON form", js_type_name(kind))));
+    }
     let json: Object = env.get_global()?.get_named_property("JSON")?;
     let stringify: Function<Unknown, Option<String>> = json.get_named_property("stringify")?;
     // `call` (not `apply`) takes a pending exception back out as the error it returns.
@@ -114,4 +118,18 @@ impl TypeName for JsJson {
     }
 }
 
-impl ValidateNapiValue for JsJson {}
+/// Any JavaScript value may be passed: `from_js` says which ones have no JSON form.
+impl ValidateNapiValue for JsJson {
+    unsafe fn validate(_: sys::napi_env, _: sys::napi_value) -> napi::Result<sys::napi_value> {
+        Ok(std::ptr::null_mut())
+    }
+}
+
+/// `typeof`'s word for `kind`.
+fn js_type_name(kind: ValueType) -> &'static str {
+    match kind {
+        ValueType::Function => "function",
+        ValueType::Symbol => "symbol",
+        _ => "value",
+    }
+}

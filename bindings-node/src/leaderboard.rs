@@ -46,7 +46,7 @@ fn order(name: &str) -> napi::Result<(Order, &'static str)> {
 #[napi]
 impl Client {
     /// A leaderboard named `name`.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn leaderboard(&self, name: String, options: Option<LeaderboardOptions>) -> napi::Result<Leaderboard> {
         let o = options.unwrap_or_default();
         let (core_order, order) = self::order(o.order.as_deref().unwrap_or("highest_first"))?;
@@ -65,14 +65,14 @@ impl Client {
 #[napi]
 impl Leaderboard {
     /// Sets `member`'s score; true if the member is new to the board.
-    #[napi]
+    #[napi(strict)]
     pub async fn add(&self, member: String, score: f64) -> napi::Result<bool> {
         self.inner.add(&member, score).await.map_err(to_js)
     }
 
     /// Sets several scores at once, given as `[member, score]` pairs or `{ member: score }`;
     /// resolves to how many members are new.
-    #[napi]
+    #[napi(strict)]
     pub async fn add_many(&self, entries: Either<Vec<(String, f64)>, HashMap<String, f64>>) -> napi::Result<f64> {
         let entries: Vec<(String, f64)> = match entries {
             Either::A(pairs) => pairs,
@@ -84,80 +84,80 @@ impl Leaderboard {
 
     /// Sets `member`'s score only if it beats the one it has (or the member is new): a
     /// personal best. True if the board changed.
-    #[napi]
+    #[napi(strict)]
     pub async fn add_if_better(&self, member: String, score: f64) -> napi::Result<bool> {
         self.inner.add_if_better(&member, score).await.map_err(to_js)
     }
 
     /// Adds `by` (default 1, may be negative) to `member`'s score; resolves to the new score.
-    #[napi]
+    #[napi(strict)]
     pub async fn increment(&self, member: String, by: Option<f64>) -> napi::Result<f64> {
         self.inner.increment(&member, by.unwrap_or(1.0)).await.map_err(to_js)
     }
 
     /// Removes `member`; true if it was on the board.
-    #[napi]
+    #[napi(strict)]
     pub async fn remove(&self, member: String) -> napi::Result<bool> {
         self.inner.remove(&member).await.map_err(to_js)
     }
 
     /// `member`'s score, or null if it is not on the board.
-    #[napi]
+    #[napi(strict)]
     pub async fn score(&self, member: String) -> napi::Result<Option<f64>> {
         self.inner.score(&member).await.map_err(to_js)
     }
 
     /// `member`'s entry (rank and score read together), or null if it is not on the board.
-    #[napi(ts_return_type = "Promise<LeaderboardEntry | null>")]
+    #[napi(strict, ts_return_type = "Promise<LeaderboardEntry | null>")]
     pub async fn rank(&self, member: String) -> napi::Result<Json> {
         record(&self.inner.rank(&member).await.map_err(to_js)?)
     }
 
     /// The first `n` entries.
-    #[napi(ts_return_type = "Promise<LeaderboardEntry[]>")]
+    #[napi(strict, ts_return_type = "Promise<LeaderboardEntry[]>")]
     pub async fn top(&self, n: f64) -> napi::Result<Json> {
         record(&self.inner.top(count("n", n)?).await.map_err(to_js)?)
     }
 
     /// `member` with up to `k` entries above and `k` below it, in board order; rejects with
     /// `NotFoundError` when `member` is not on the board.
-    #[napi(ts_return_type = "Promise<LeaderboardEntry[]>")]
+    #[napi(strict, ts_return_type = "Promise<LeaderboardEntry[]>")]
     pub async fn around(&self, member: String, k: f64) -> napi::Result<Json> {
         record(&self.inner.around(&member, count("k", k)?).await.map_err(to_js)?)
     }
 
     /// Page `page` (1-based) of `size` entries, with the board's total.
-    #[napi(ts_return_type = "Promise<LeaderboardPage>")]
+    #[napi(strict, ts_return_type = "Promise<LeaderboardPage>")]
     pub async fn page(&self, page: f64, size: f64) -> napi::Result<Json> {
         record(&self.inner.page(count("page", page)?, count("size", size)?).await.map_err(to_js)?)
     }
 
     /// How many members the board has.
-    #[napi]
+    #[napi(strict)]
     pub async fn count(&self) -> napi::Result<f64> {
         Ok(self.inner.count().await.map_err(to_js)? as f64)
     }
 
     /// Deletes the whole board; true if it existed.
-    #[napi]
+    #[napi(strict)]
     pub async fn clear(&self) -> napi::Result<bool> {
         self.inner.clear().await.map_err(to_js)
     }
 
     /// The board's name.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.name.clone()
     }
 
     /// `highest_first` or `lowest_first`.
-    #[napi(getter, ts_return_type = "'highest_first' | 'lowest_first'", catch_unwind)]
+    #[napi(strict, getter, ts_return_type = "'highest_first' | 'lowest_first'", catch_unwind)]
     pub fn order(&self) -> &'static str {
         self.order
     }
 
     /// The sorted set's key.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn key(&self) -> String {
         String::from_utf8_lossy(self.inner.key()).into_owned()
     }

@@ -83,7 +83,7 @@ pub struct Limiter {
 #[napi]
 impl Client {
     /// A limiter named `name`.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn limiter(&self, name: String, options: Option<LimiterOptions>) -> napi::Result<Limiter> {
         let core = options.unwrap_or_default().core()?;
         Ok(Limiter { inner: CoreLimiter::new(self.backend.clone(), &name, core).map_err(to_js)? })
@@ -99,49 +99,49 @@ fn cost(cost: Option<f64>) -> napi::Result<u64> {
 impl Limiter {
     /// Takes `cost` (default 1) from `key`'s allowance if it fits: a `Decision` (a concurrency
     /// limiter's admitted call carries a `lease`).
-    #[napi(ts_return_type = "Promise<Decision>")]
+    #[napi(strict, ts_return_type = "Promise<Decision>")]
     pub async fn consume(&self, key: String, cost: Option<f64>) -> napi::Result<Json> {
         record(&self.inner.consume(&key, self::cost(cost)?).await.map_err(to_js)?)
     }
 
     /// Whether `cost` (default 1) would be allowed now, consuming nothing.
-    #[napi(ts_return_type = "Promise<Decision>")]
+    #[napi(strict, ts_return_type = "Promise<Decision>")]
     pub async fn peek(&self, key: String, cost: Option<f64>) -> napi::Result<Json> {
         record(&self.inner.peek(&key, self::cost(cost)?).await.map_err(to_js)?)
     }
 
     /// Forgets everything about `key` (counts, tokens, leases, a block).
-    #[napi]
+    #[napi(strict)]
     pub async fn reset(&self, key: String) -> napi::Result<()> {
         self.inner.reset(&key).await.map_err(to_js)
     }
 
     /// Ends a concurrency lease; true if it was live.
-    #[napi]
+    #[napi(strict)]
     pub async fn release(&self, key: String, lease: String) -> napi::Result<bool> {
         self.inner.release(&key, &lease).await.map_err(to_js)
     }
 
     /// The limiter's name.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.inner.name().to_string()
     }
 
     /// The algorithm's name (`gcra` …).
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn algorithm(&self) -> &'static str {
         self.inner.options().algorithm.as_str()
     }
 
     /// The limit (cost units per window, a bucket's capacity, concurrent calls).
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn limit(&self) -> f64 {
         self.inner.options().limit as f64
     }
 
     /// The window in ms.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn window(&self) -> f64 {
         self.inner.options().window.as_secs_f64() * 1000.0
     }
@@ -157,43 +157,43 @@ pub struct LimiterSet {
 #[napi]
 impl LimiterSet {
     /// A set of limiters made by one client (distinct names or prefixes).
-    #[napi(constructor, catch_unwind)]
+    #[napi(strict, constructor, catch_unwind)]
     pub fn new(limiters: Vec<ClassInstance<'_, Limiter>>) -> napi::Result<Self> {
         Ok(LimiterSet { inner: CoreSet::new(limiters.iter().map(|l| l.inner.clone()).collect()).map_err(to_js)? })
     }
 
     /// Takes `cost` (default 1) from every limit if all allow it, from none otherwise.
-    #[napi(ts_return_type = "Promise<MultiDecision>")]
+    #[napi(strict, ts_return_type = "Promise<MultiDecision>")]
     pub async fn consume(&self, key: String, cost: Option<f64>) -> napi::Result<Json> {
         multi(&self.inner.consume(&key, self::cost(cost)?).await.map_err(to_js)?)
     }
 
     /// Whether `cost` (default 1) would be allowed by every limit now, consuming nothing.
-    #[napi(ts_return_type = "Promise<MultiDecision>")]
+    #[napi(strict, ts_return_type = "Promise<MultiDecision>")]
     pub async fn peek(&self, key: String, cost: Option<f64>) -> napi::Result<Json> {
         multi(&self.inner.peek(&key, self::cost(cost)?).await.map_err(to_js)?)
     }
 
     /// Forgets `key` in every limit.
-    #[napi]
+    #[napi(strict)]
     pub async fn reset(&self, key: String) -> napi::Result<()> {
         self.inner.reset(&key).await.map_err(to_js)
     }
 
     /// Ends a lease a concurrency limit of the set handed out; true if it was live.
-    #[napi]
+    #[napi(strict)]
     pub async fn release(&self, key: String, lease: String) -> napi::Result<bool> {
         self.inner.release(&key, &lease).await.map_err(to_js)
     }
 
     /// The names of the set's limiters, in order.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn names(&self) -> Vec<String> {
         self.inner.limiters().iter().map(|l| l.name().to_string()).collect()
     }
 
     /// The set's limiters, in order (their limits and windows, e.g. for `RateLimit-Policy`).
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn limiters(&self) -> Vec<Limiter> {
         self.inner.limiters().iter().map(|l| Limiter { inner: l.clone() }).collect()
     }

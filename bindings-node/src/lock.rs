@@ -41,7 +41,7 @@ pub struct Lock {
 #[napi]
 impl Client {
     /// A lock named `name`.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn lock(&self, name: String, options: Option<LockOptions>) -> napi::Result<Lock> {
         let o = options.unwrap_or_default();
         let mut core =
@@ -67,7 +67,7 @@ impl Lock {
     /// Acquires, waiting up to `timeout` ms (default: the lock's `blockingTimeout`; 0 tries
     /// once). Resolves to an `Acquisition` (`acquired`, `fence`, `count`, `ttl`); when acquired
     /// it is disposable: `await using held = await lock.acquire()` releases at scope end.
-    #[napi(ts_return_type = "Promise<Acquisition>")]
+    #[napi(strict, ts_return_type = "Promise<Acquisition>")]
     pub async fn acquire(&self, timeout: Option<f64>) -> napi::Result<Json> {
         let timeout = timeout.map_or(Ok(self.blocking_timeout), |ms| millis("timeout", ms))?;
         let got = if timeout.is_zero() { self.inner.try_acquire().await } else { self.inner.acquire(timeout).await };
@@ -75,56 +75,56 @@ impl Lock {
     }
 
     /// Tries once without waiting.
-    #[napi(ts_return_type = "Promise<Acquisition>")]
+    #[napi(strict, ts_return_type = "Promise<Acquisition>")]
     pub async fn try_acquire(&self) -> napi::Result<Json> {
         record(&self.inner.try_acquire().await.map_err(to_js)?)
     }
 
     /// Releases one hold (`{ released, count }`); rejects with `LockNotOwnedError` if this
     /// owner does not hold it.
-    #[napi(ts_return_type = "Promise<Release>")]
+    #[napi(strict, ts_return_type = "Promise<Release>")]
     pub async fn release(&self) -> napi::Result<Json> {
         record(&self.inner.release().await.map_err(to_js)?)
     }
 
     /// Sets the lease of the held lock to `ttl` ms from now.
-    #[napi]
+    #[napi(strict)]
     pub async fn extend(&self, ttl: f64) -> napi::Result<()> {
         self.inner.extend(millis("ttl", ttl)?).await.map_err(to_js)
     }
 
     /// Whether anyone holds the lock.
-    #[napi]
+    #[napi(strict)]
     pub async fn is_locked(&self) -> napi::Result<bool> {
         self.inner.is_locked().await.map_err(to_js)
     }
 
     /// Whether this owner holds the lock.
-    #[napi]
+    #[napi(strict)]
     pub async fn is_owned(&self) -> napi::Result<bool> {
         self.inner.is_owned().await.map_err(to_js)
     }
 
     /// The remaining lease in ms, or null when free.
-    #[napi]
+    #[napi(strict)]
     pub async fn ttl(&self) -> napi::Result<Option<f64>> {
         Ok(self.inner.ttl().await.map_err(to_js)?.map(|d| d.as_secs_f64() * 1000.0))
     }
 
     /// Whether the watchdog could not renew the lease since the last acquire.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn lost(&self) -> bool {
         self.inner.lost()
     }
 
     /// The lock's name.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.inner.name().to_string()
     }
 
     /// This owner's token.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn token(&self) -> String {
         self.inner.token().to_string()
     }

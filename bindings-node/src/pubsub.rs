@@ -12,6 +12,7 @@ use crate::callback::Callback;
 use crate::client::Client;
 use crate::convert::{millis, Arg};
 use crate::errors::to_js;
+use crate::json::JsJson;
 use crate::subscription::{names, Subscription};
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
@@ -42,7 +43,7 @@ pub struct PubSub {
 #[napi]
 impl Client {
     /// Pub/sub over this client.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn pubsub(&self, options: Option<PubSubOptions>) -> napi::Result<PubSub> {
         let mut core = CoreOptions::default();
         if let Some(p) = options.and_then(|o| o.prefix) {
@@ -57,27 +58,27 @@ impl Client {
 impl PubSub {
     /// Publishes `payload` (a string, Buffer or number) on `channel`; resolves to how many
     /// subscribers received it (on a cluster: those on the node that ran it).
-    #[napi(ts_args_type = "channel: string, payload: string | Buffer | number")]
+    #[napi(strict, ts_args_type = "channel: string, payload: string | Buffer | number")]
     pub async fn publish(&self, channel: String, payload: Arg) -> napi::Result<f64> {
         Ok(self.inner.publish(&channel, payload.into_bytes()).await.map_err(to_js)? as f64)
     }
 
     /// Publishes `message` as JSON on `channel`; resolves to how many subscribers received it.
-    #[napi(ts_args_type = "channel: string, message: unknown")]
-    pub async fn publish_json(&self, channel: String, message: Json) -> napi::Result<f64> {
-        Ok(self.inner.publish_json(&channel, &message).await.map_err(to_js)? as f64)
+    #[napi(strict, ts_args_type = "channel: string, message: unknown")]
+    pub async fn publish_json(&self, channel: String, message: JsJson) -> napi::Result<f64> {
+        Ok(self.inner.publish_json(&channel, &message.0).await.map_err(to_js)? as f64)
     }
 
     /// Publishes to a shard channel (SPUBLISH): on a cluster only the shard owning the channel's
     /// slot gets it. Plain subscribers of the channel do not receive it.
-    #[napi(ts_args_type = "channel: string, payload: string | Buffer | number")]
+    #[napi(strict, ts_args_type = "channel: string, payload: string | Buffer | number")]
     pub async fn spublish(&self, channel: String, payload: Arg) -> napi::Result<f64> {
         Ok(self.inner.spublish(&channel, payload.into_bytes()).await.map_err(to_js)? as f64)
     }
 
     /// A `Subscription` to `channels` (a name or an array, at least one), confirmed by the
     /// server, on a connection of its own.
-    #[napi]
+    #[napi(strict)]
     pub async fn subscribe(&self, channels: Either<String, Vec<String>>) -> napi::Result<Subscription> {
         let channels = names(channels);
         let refs: Vec<&str> = channels.iter().map(String::as_str).collect();
@@ -86,7 +87,7 @@ impl PubSub {
     }
 
     /// A `Subscription` to glob `patterns` (`news.*`; a pattern or an array, at least one).
-    #[napi]
+    #[napi(strict)]
     pub async fn psubscribe(&self, patterns: Either<String, Vec<String>>) -> napi::Result<Subscription> {
         let patterns = names(patterns);
         let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
@@ -95,7 +96,7 @@ impl PubSub {
     }
 
     /// A `Subscription` to nothing yet, on a connection of its own.
-    #[napi]
+    #[napi(strict)]
     pub async fn subscription(&self) -> napi::Result<Subscription> {
         let sub = self.inner.subscription().await.map_err(to_js)?;
         Ok(Subscription::new(sub, self.backend.clone()))
@@ -104,14 +105,18 @@ impl PubSub {
     /// Sends `body` (JSON) to `service` and waits up to `timeout` ms for the answer.
     /// `NotFoundError` at once when nobody serves it, `TimeoutError` when no answer came in time,
     /// or the error the handler failed with.
-    #[napi(ts_args_type = "service: string, body: unknown, timeout: number", ts_return_type = "Promise<unknown>")]
-    pub async fn request(&self, service: String, body: Json, timeout: f64) -> napi::Result<Json> {
+    #[napi(
+        strict,
+        ts_args_type = "service: string, body: unknown, timeout: number",
+        ts_return_type = "Promise<unknown>"
+    )]
+    pub async fn request(&self, service: String, body: JsJson, timeout: f64) -> napi::Result<Json> {
         let timeout = millis("timeout", timeout)?;
-        self.inner.request::<Json, Json>(&service, &body, timeout).await.map_err(to_js)
+        self.inner.request::<Json, Json>(&service, &body.0, timeout).await.map_err(to_js)
     }
 
     /// A `Requester` for `service`: a reply channel of its own, kept for many requests.
-    #[napi]
+    #[napi(strict)]
     pub async fn requester(&self, service: String) -> napi::Result<Requester> {
         let r = self.inner.requester(&service).await.map_err(to_js)?;
         let reply_channel = r.reply_channel().to_string();
@@ -122,7 +127,7 @@ impl PubSub {
     /// `handler` (plain or async), whose return value is the answer; what it throws is sent back
     /// as an error (a redkit error keeps its kind, a `TypeError`/`RangeError` is
     /// `invalid_argument`, anything else `reply`). Requests are answered one at a time.
-    #[napi(ts_args_type = "service: string, handler: (body: any) => unknown")]
+    #[napi(strict, ts_args_type = "service: string, handler: (body: any) => unknown")]
     pub async fn serve(&self, service: String, handler: Callback) -> napi::Result<Responder> {
         let responder = self.inner.serve(&service, answer(handler)).await.map_err(to_js)?;
         Ok(Responder { inner: std::sync::Mutex::new(Some(responder)), stopped: Default::default(), service })
@@ -176,7 +181,7 @@ impl Responder {
 impl Responder {
     /// Stops serving: waits (up to 10 s) for the request in progress, then unsubscribes, so
     /// later requests fail fast with `NotFoundError`. Stopping twice is harmless.
-    #[napi]
+    #[napi(strict)]
     pub async fn stop(&self) -> napi::Result<()> {
         let counts = self.counts();
         let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -188,25 +193,25 @@ impl Responder {
     }
 
     /// How many requests it has handled (counted before each answer is sent).
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn served(&self) -> f64 {
         self.counts().served as f64
     }
 
     /// How many times it subscribed again after losing its connection.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn resubscribed(&self) -> f64 {
         self.counts().resubscribed as f64
     }
 
     /// Whether it is still serving (until `stop()`).
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn running(&self) -> bool {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(CoreResponder::is_running)
     }
 
     /// The service it answers.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn service(&self) -> String {
         self.service.clone()
     }
@@ -225,30 +230,30 @@ pub struct Requester {
 impl Requester {
     /// Sends `body` (JSON) and waits up to `timeout` ms for the answer (see `PubSub.request`);
     /// a late answer to an earlier request is skipped. Requests of one requester take turns.
-    #[napi(ts_args_type = "body: unknown, timeout: number", ts_return_type = "Promise<unknown>")]
-    pub async fn request(&self, body: Json, timeout: f64) -> napi::Result<Json> {
+    #[napi(strict, ts_args_type = "body: unknown, timeout: number", ts_return_type = "Promise<unknown>")]
+    pub async fn request(&self, body: JsJson, timeout: f64) -> napi::Result<Json> {
         let timeout = millis("timeout", timeout)?;
         let mut guard = self.inner.lock().await;
         let r = guard.as_mut().ok_or_else(|| to_js(Error::new(ErrorKind::Connection, "the requester is closed")))?;
-        r.request::<Json, Json>(&body, timeout).await.map_err(to_js)
+        r.request::<Json, Json>(&body.0, timeout).await.map_err(to_js)
     }
 
     /// Waits for a request in progress, then unsubscribes the reply channel; later requests
     /// reject with `ConnectionError`. Closing twice is harmless.
-    #[napi]
+    #[napi(strict)]
     pub async fn close(&self) -> napi::Result<()> {
         drop(self.inner.lock().await.take());
         Ok(())
     }
 
     /// The service it asks.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn service(&self) -> String {
         self.service.clone()
     }
 
     /// The channel its answers come back on.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn reply_channel(&self) -> String {
         self.reply_channel.clone()
     }

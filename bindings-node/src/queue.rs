@@ -9,7 +9,7 @@ use crate::convert::{count, millis};
 use crate::errors::{invalid, to_js, type_error};
 use crate::json::JsJson;
 use crate::record::record;
-use napi::bindgen_prelude::{Either, FromNapiValue, Object};
+use napi::bindgen_prelude::{Either, FromNapiValue, Object, TypeName, ValidateNapiValue};
 use napi::{sys, ValueType};
 use napi_derive::napi;
 use redkit::patterns::queue::{
@@ -126,6 +126,18 @@ impl FromNapiValue for RepeatOptions {
     }
 }
 
+impl TypeName for RepeatOptions {
+    fn type_name() -> &'static str {
+        "RepeatOptions"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ValidateNapiValue for RepeatOptions {}
+
 impl RepeatOptions {
     /// The schedule and the runs' options; a wrong combination rejects (`TypeError`).
     fn split(self) -> napi::Result<(Schedule, String, CoreJob)> {
@@ -152,7 +164,7 @@ pub struct Queue {
 #[napi]
 impl Client {
     /// A job queue named `name`.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn queue(&self, name: String, options: Option<QueueOptions>) -> napi::Result<Queue> {
         let o = options.unwrap_or_default();
         let mut core = CoreOptions::default();
@@ -226,7 +238,7 @@ impl Queue {
 
     /// Enqueues one job with `data` (JSON); resolves to `{ id, added }` (`added` false when
     /// the `id` already existed).
-    #[napi(ts_args_type = "data?: unknown, options?: JobOptions", ts_return_type = "Promise<Enqueued>")]
+    #[napi(strict, ts_args_type = "data?: unknown, options?: JobOptions", ts_return_type = "Promise<Enqueued>")]
     pub async fn enqueue(&self, data: Option<JsJson>, options: Option<JobOptions>) -> napi::Result<Json> {
         let (job_type, o) = options.unwrap_or_default().split()?;
         let data = data.map_or(Json::Null, |d| d.0);
@@ -234,7 +246,7 @@ impl Queue {
     }
 
     /// Enqueues many jobs in one round trip, all or none; resolves to one `Enqueued` each.
-    #[napi(ts_return_type = "Promise<Enqueued[]>")]
+    #[napi(strict, ts_return_type = "Promise<Enqueued[]>")]
     pub async fn enqueue_bulk(&self, jobs: Vec<BulkJob>) -> napi::Result<Json> {
         let jobs = jobs.into_iter().map(BulkJob::into_new).collect::<napi::Result<Vec<_>>>()?;
         record(&self.inner.enqueue_bulk(jobs).await.map_err(to_js)?)
@@ -242,7 +254,7 @@ impl Queue {
 
     /// Reserves the next ready job under a lease; resolves to a `Job`, or null when nothing is
     /// ready or the queue is paused.
-    #[napi(ts_return_type = "Promise<Job | null>")]
+    #[napi(strict, ts_return_type = "Promise<Job | null>")]
     pub async fn reserve(&self, options: Option<LeaseOptions>) -> napi::Result<Json> {
         let lease = self.lease(options)?;
         let r = self.inner.reserve_many(1, lease).await.map_err(to_js)?;
@@ -250,7 +262,7 @@ impl Queue {
     }
 
     /// Reserves up to `count` jobs in one round trip; resolves to a `Reservation`.
-    #[napi(ts_return_type = "Promise<Reservation>")]
+    #[napi(strict, ts_return_type = "Promise<Reservation>")]
     pub async fn reserve_many(&self, n: f64, options: Option<LeaseOptions>) -> napi::Result<Json> {
         let lease = self.lease(options)?;
         let n = count("count", n)? as usize;
@@ -262,7 +274,7 @@ impl Queue {
 
     /// Extends a reserved job's lease; resolves to the new deadline (ms since the epoch).
     /// `LockNotOwnedError` if the lease was lost.
-    #[napi(ts_args_type = "job: JobRef | string, options?: HeartbeatOptions")]
+    #[napi(strict, ts_args_type = "job: JobRef | string, options?: HeartbeatOptions")]
     pub async fn heartbeat(&self, job: Either<String, JobRef>, options: Option<HeartbeatOptions>) -> napi::Result<f64> {
         let o = options.unwrap_or_default();
         let (id, token) = id_token(job, o.token)?;
@@ -272,7 +284,7 @@ impl Queue {
 
     /// Completes a reserved job with `result` (JSON, kept for the result TTL); resolves to when
     /// it completed (ms since the epoch).
-    #[napi(ts_args_type = "job: JobRef | string, result?: unknown, options?: AckOptions")]
+    #[napi(strict, ts_args_type = "job: JobRef | string, result?: unknown, options?: AckOptions")]
     pub async fn ack(
         &self,
         job: Either<String, JobRef>,
@@ -287,6 +299,7 @@ impl Queue {
     /// Fails a reserved job with `error`: retried after its backoff while attempts remain
     /// (`retry: false`: dead-lettered at once). Resolves to a `Failed`.
     #[napi(
+        strict,
         ts_args_type = "job: JobRef | string, error?: string, options?: FailOptions",
         ts_return_type = "Promise<Failed>"
     )]
@@ -304,7 +317,7 @@ impl Queue {
 
     /// Moves dead letters back to wait with their attempts reset: the given `ids`, or up to
     /// `limit` (default 1,000) of the oldest. Resolves to how many moved.
-    #[napi]
+    #[napi(strict)]
     pub async fn requeue_dead(&self, ids: Option<Vec<String>>, limit: Option<f64>) -> napi::Result<f64> {
         let limit = limit.map_or(Ok(1000), |n| count("limit", n))? as usize;
         Ok(self.inner.requeue_dead(&ids.unwrap_or_default(), limit).await.map_err(to_js)? as f64)
@@ -312,31 +325,31 @@ impl Queue {
 
     /// Returns jobs whose lease expired and promotes due delayed jobs now (every reserve does
     /// this too); resolves to a `Recovered`.
-    #[napi(ts_return_type = "Promise<Recovered>")]
+    #[napi(strict, ts_return_type = "Promise<Recovered>")]
     pub async fn recover_stalled(&self) -> napi::Result<Json> {
         record(&self.inner.recover_stalled().await.map_err(to_js)?)
     }
 
     /// Stops handing out jobs; resolves to whether this changed anything.
-    #[napi]
+    #[napi(strict)]
     pub async fn pause(&self) -> napi::Result<bool> {
         self.inner.pause().await.map_err(to_js)
     }
 
     /// Hands out jobs again; resolves to whether this changed anything.
-    #[napi]
+    #[napi(strict)]
     pub async fn resume(&self) -> napi::Result<bool> {
         self.inner.resume().await.map_err(to_js)
     }
 
     /// Jobs per state.
-    #[napi(ts_return_type = "Promise<Counts>")]
+    #[napi(strict, ts_return_type = "Promise<Counts>")]
     pub async fn counts(&self) -> napi::Result<Json> {
         record(&self.inner.counts().await.map_err(to_js)?)
     }
 
     /// Looks a job up; `NotFoundError` if there is none (or its result expired).
-    #[napi(ts_return_type = "Promise<JobInfo>")]
+    #[napi(strict, ts_return_type = "Promise<JobInfo>")]
     pub async fn get_job(&self, id: String) -> napi::Result<Json> {
         record(&self.inner.get(&id).await.map_err(to_js)?)
     }
@@ -344,6 +357,7 @@ impl Queue {
     /// Adds (or replaces) the repeatable job `name`, run `every` ms or on a `cron` expression
     /// (UTC); resolves to a `Repeatable`.
     #[napi(
+        strict,
         ts_args_type = "name: string, data: unknown, options: RepeatOptions",
         ts_return_type = "Promise<Repeatable>"
     )]
@@ -359,25 +373,25 @@ impl Queue {
     }
 
     /// Removes a repeatable job (runs already created stay); resolves to whether it existed.
-    #[napi]
+    #[napi(strict)]
     pub async fn remove_repeatable(&self, name: String) -> napi::Result<bool> {
         self.inner.remove_repeatable(&name).await.map_err(to_js)
     }
 
     /// The queue's name.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.inner.name().to_string()
     }
 
     /// The default lease of a reserve, in ms.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn default_lease(&self) -> f64 {
         self.inner.options().lease.as_secs_f64() * 1000.0
     }
 
     /// How long completed jobs and their results are kept, in ms.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn result_ttl(&self) -> f64 {
         self.inner.options().result_ttl.as_secs_f64() * 1000.0
     }

@@ -42,7 +42,7 @@ pub struct Redlock {
 }
 
 /// A Redlock named `name` over the masters behind `clients`.
-#[napi(catch_unwind)]
+#[napi(strict, catch_unwind)]
 pub fn redlock(
     clients: Vec<ClassInstance<'_, Client>>,
     name: String,
@@ -80,39 +80,39 @@ pub fn redlock(
 impl Redlock {
     /// Acquires with the retries: a `RedlockAcquisition` (`acquired`, `locked`, `quorum`,
     /// `validity`, `attempts`); when acquired it is disposable (`await using`).
-    #[napi(ts_return_type = "Promise<RedlockAcquisition>")]
+    #[napi(strict, ts_return_type = "Promise<RedlockAcquisition>")]
     pub async fn acquire(&self) -> napi::Result<Json> {
         record(&self.inner.acquire().await.map_err(to_js)?)
     }
 
     /// One attempt, no retries.
-    #[napi(ts_return_type = "Promise<RedlockAcquisition>")]
+    #[napi(strict, ts_return_type = "Promise<RedlockAcquisition>")]
     pub async fn try_acquire(&self) -> napi::Result<Json> {
         record(&self.inner.try_acquire().await.map_err(to_js)?)
     }
 
     /// Releases on every master; resolves to how many released a hold of this owner
     /// (rejects with `LockNotOwnedError` if none did).
-    #[napi]
+    #[napi(strict)]
     pub async fn release(&self) -> napi::Result<u32> {
         Ok(u32::try_from(self.inner.release().await.map_err(to_js)?).unwrap_or(u32::MAX))
     }
 
     /// Sets the lease on every master to `ttl` ms from now; needs the quorum (rejects with
     /// `LockNotOwnedError` otherwise: treat the lock as lost).
-    #[napi(ts_return_type = "Promise<RedlockAcquisition>")]
+    #[napi(strict, ts_return_type = "Promise<RedlockAcquisition>")]
     pub async fn extend(&self, ttl: f64) -> napi::Result<Json> {
         record(&self.inner.extend(millis("ttl", ttl)?).await.map_err(to_js)?)
     }
 
     /// The quorum: N/2+1.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn quorum(&self) -> u32 {
         u32::try_from(self.inner.quorum()).unwrap_or(u32::MAX)
     }
 
     /// The lock's name.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.inner.name().to_string()
     }

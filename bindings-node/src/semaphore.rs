@@ -38,7 +38,7 @@ pub struct Semaphore {
 #[napi]
 impl Client {
     /// A semaphore named `name` with `permits` holders at a time.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn semaphore(&self, name: String, options: Option<SemaphoreOptions>) -> napi::Result<Semaphore> {
         let o = options.unwrap_or_default();
         let mut core = CoreOptions::default();
@@ -63,7 +63,7 @@ impl Semaphore {
     /// Takes a permit, waiting up to `timeout` ms (default: the semaphore's `blockingTimeout`;
     /// 0 tries once). A `Permit` (`acquired`, `token`, `available`, `retryAfter`); when granted
     /// it is disposable: `await using permit = await sem.acquire()` releases it at scope end.
-    #[napi(ts_return_type = "Promise<Permit>")]
+    #[napi(strict, ts_return_type = "Promise<Permit>")]
     pub async fn acquire(&self, timeout: Option<f64>) -> napi::Result<Json> {
         let timeout = timeout.map_or(Ok(self.blocking_timeout), |ms| millis("timeout", ms))?;
         let got = if timeout.is_zero() { self.inner.try_acquire().await } else { self.inner.acquire(timeout).await };
@@ -71,32 +71,32 @@ impl Semaphore {
     }
 
     /// Tries once without waiting.
-    #[napi(ts_return_type = "Promise<Permit>")]
+    #[napi(strict, ts_return_type = "Promise<Permit>")]
     pub async fn try_acquire(&self) -> napi::Result<Json> {
         record(&self.inner.try_acquire().await.map_err(to_js)?)
     }
 
     /// Returns the permit `token`; rejects with `LockNotOwnedError` if it holds no live permit.
-    #[napi]
+    #[napi(strict)]
     pub async fn release(&self, token: String) -> napi::Result<()> {
         self.inner.release(&token).await.map_err(to_js)
     }
 
     /// Renews the permit `token` for `lease` ms from now; rejects with `LockNotOwnedError` if
     /// it holds no live permit.
-    #[napi]
+    #[napi(strict)]
     pub async fn extend(&self, token: String, lease: f64) -> napi::Result<()> {
         self.inner.extend(&token, millis("lease", lease)?).await.map_err(to_js)
     }
 
     /// How many permits are held now.
-    #[napi]
+    #[napi(strict)]
     pub async fn count(&self) -> napi::Result<f64> {
         Ok(self.inner.count().await.map_err(to_js)? as f64)
     }
 
     /// The semaphore's name.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.inner.name().to_string()
     }

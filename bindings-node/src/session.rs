@@ -89,7 +89,7 @@ fn session(s: &Session) -> napi::Result<JsJson> {
 #[napi]
 impl Client {
     /// A session store (see `SessionStore`).
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn sessions(&self, options: Option<SessionOptions>) -> napi::Result<SessionStore> {
         let o = options.unwrap_or_default();
         let mut core = CoreOptions::default();
@@ -121,7 +121,7 @@ impl Client {
 impl SessionStore {
     /// Creates a session (for `user`, holding `data`). With `maxPerUser`, the user's oldest
     /// sessions beyond it are evicted in the same step: resolves to `{ session, evicted }`.
-    #[napi(ts_return_type = "Promise<CreatedSession>")]
+    #[napi(strict, ts_return_type = "Promise<CreatedSession>")]
     pub async fn create(&self, options: Option<CreateOptions>) -> napi::Result<JsJson> {
         let (user, data) = options.map_or((None, Json::Null), |o| (o.user, o.data.map_or(Json::Null, |d| d.0)));
         let created = self.inner.create(user.as_deref(), &data).await.map_err(to_js)?;
@@ -130,7 +130,7 @@ impl SessionStore {
 
     /// The live session `token` names (sliding its idle TTL), or null when it ended or never
     /// existed. A malformed, unsigned or forged token rejects with `InvalidArgumentError`.
-    #[napi(ts_return_type = "Promise<SessionData | null>")]
+    #[napi(strict, ts_return_type = "Promise<SessionData | null>")]
     pub async fn get(&self, token: String) -> napi::Result<JsJson> {
         match self.inner.get(&token).await.map_err(to_js)? {
             Some(s) => session(&s),
@@ -140,33 +140,33 @@ impl SessionStore {
 
     /// One field's value (sliding the TTL), null when unset; `NotFoundError` if the session
     /// ended.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(strict, ts_return_type = "Promise<any>")]
     pub async fn get_field(&self, token: String, field: String) -> napi::Result<JsJson> {
         Ok(JsJson(self.inner.get_field::<Json>(&token, &field).await.map_err(to_js)?.unwrap_or(Json::Null)))
     }
 
     /// Sets one field (sliding the TTL); resolves to the session's TTL in ms. `NotFoundError`
     /// if the session ended.
-    #[napi(ts_args_type = "token: string, field: string, value: unknown")]
+    #[napi(strict, ts_args_type = "token: string, field: string, value: unknown")]
     pub async fn set_field(&self, token: String, field: String, value: JsJson) -> napi::Result<f64> {
         Ok(ms(self.inner.set_field(&token, &field, &value.0).await.map_err(to_js)?))
     }
 
     /// Sets every key of `data` at once; resolves to the TTL in ms.
-    #[napi(ts_args_type = "token: string, data: Record<string, unknown>")]
+    #[napi(strict, ts_args_type = "token: string, data: Record<string, unknown>")]
     pub async fn set_fields(&self, token: String, data: JsJson) -> napi::Result<f64> {
         Ok(ms(self.inner.set_fields(&token, &data.0).await.map_err(to_js)?))
     }
 
     /// Removes `fields` (sliding the TTL); resolves to the TTL in ms.
-    #[napi]
+    #[napi(strict)]
     pub async fn delete_fields(&self, token: String, fields: Vec<String>) -> napi::Result<f64> {
         let names: Vec<&str> = fields.iter().map(String::as_str).collect();
         Ok(ms(self.inner.delete_fields(&token, &names).await.map_err(to_js)?))
     }
 
     /// Slides the idle TTL without reading; resolves to the TTL in ms.
-    #[napi]
+    #[napi(strict)]
     pub async fn touch(&self, token: String) -> napi::Result<f64> {
         Ok(ms(self.inner.touch(&token).await.map_err(to_js)?))
     }
@@ -174,26 +174,26 @@ impl SessionStore {
     /// Moves the session to a fresh id keeping its data, user, creation time and deadline (do
     /// it at login: the fixation defence); the old token dies in the same step. Resolves to the
     /// new session; `NotFoundError` if it ended.
-    #[napi(ts_return_type = "Promise<SessionData>")]
+    #[napi(strict, ts_return_type = "Promise<SessionData>")]
     pub async fn regenerate(&self, token: String) -> napi::Result<JsJson> {
         session(&self.inner.regenerate(&token).await.map_err(to_js)?)
     }
 
     /// Ends the session; false if there was none.
-    #[napi]
+    #[napi(strict)]
     pub async fn destroy(&self, token: String) -> napi::Result<bool> {
         self.inner.destroy(&token).await.map_err(to_js)
     }
 
     /// The user's live sessions, oldest first.
-    #[napi(ts_return_type = "Promise<SessionInfo[]>")]
+    #[napi(strict, ts_return_type = "Promise<SessionInfo[]>")]
     pub async fn list(&self, user: String) -> napi::Result<Vec<Json>> {
         self.inner.list(&user).await.map_err(to_js)?.iter().map(record).collect()
     }
 
     /// Ends every session of `user` but the one `keep` (a token) names ("log out everywhere
     /// else"); resolves to how many ended.
-    #[napi]
+    #[napi(strict)]
     pub async fn revoke_all(&self, user: String, keep: Option<String>) -> napi::Result<f64> {
         Ok(self.inner.revoke_all(&user, keep.as_deref()).await.map_err(to_js)? as f64)
     }
@@ -202,7 +202,7 @@ impl SessionStore {
     /// 1–128 characters of `A-Z a-z 0-9 - _ + / =`. `data` replaces all of its fields; a live
     /// session keeps its creation time and deadline. A store with a `secret` refuses it
     /// (`InvalidArgumentError`). Resolves to `{ session, evicted }`.
-    #[napi(ts_return_type = "Promise<CreatedSession>")]
+    #[napi(strict, ts_return_type = "Promise<CreatedSession>")]
     pub async fn save(&self, id: String, options: Option<SaveOptions>) -> napi::Result<JsJson> {
         let (user, data, idle) =
             options.map_or((None, Json::Null, None), |o| (o.user, o.data.map_or(Json::Null, |d| d.0), o.idle_ttl));
@@ -212,33 +212,33 @@ impl SessionStore {
     }
 
     /// Every live session's id (walked in batches; ended ones are pruned on the way).
-    #[napi]
+    #[napi(strict)]
     pub async fn ids(&self) -> napi::Result<Vec<String>> {
         self.inner.ids().await.map_err(to_js)
     }
 
     /// Every live session with its data, read without sliding any TTL.
-    #[napi(ts_return_type = "Promise<SessionData[]>")]
+    #[napi(strict, ts_return_type = "Promise<SessionData[]>")]
     pub async fn all(&self) -> napi::Result<JsJson> {
         let all = self.inner.all().await.map_err(to_js)?;
         Ok(JsJson(Json::Array(all.iter().map(|s| session(s).map(|j| j.0)).collect::<napi::Result<_>>()?)))
     }
 
     /// How many live sessions the store holds.
-    #[napi]
+    #[napi(strict)]
     pub async fn count(&self) -> napi::Result<f64> {
         Ok(self.inner.count().await.map_err(to_js)? as f64)
     }
 
     /// Deletes every session of the store (and its users' indexes); resolves to how many live
     /// sessions it deleted.
-    #[napi]
+    #[napi(strict)]
     pub async fn clear(&self) -> napi::Result<f64> {
         Ok(self.inner.clear().await.map_err(to_js)? as f64)
     }
 
     /// The store's name.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.name.clone()
     }

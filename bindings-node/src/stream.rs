@@ -7,6 +7,7 @@
 use crate::client::Client;
 use crate::convert::{millis, Arg};
 use crate::errors::{invalid, to_js, type_error};
+use crate::json::JsJson;
 use crate::record::record;
 use napi::bindgen_prelude::{Either, Object, PromiseRaw};
 use napi::{Env, JsValue};
@@ -109,7 +110,7 @@ fn ids_of(ids: Either<String, Vec<String>>) -> Vec<String> {
 #[napi]
 impl Client {
     /// The stream `name`, trimmed on every add as `options` say.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn stream(&self, name: String, options: Option<StreamOptions>) -> napi::Result<Stream> {
         let o = options.unwrap_or_default();
         let mut core = CoreOptions::default();
@@ -162,26 +163,26 @@ impl Stream {
     }
 
     /// Appends `event` (JSON-able) as JSON in the `data` field; resolves to the entry's id.
-    #[napi(ts_args_type = "event: unknown")]
-    pub async fn add_json(&self, event: Json) -> napi::Result<String> {
-        self.inner.add_json(&event).await.map_err(to_js)
+    #[napi(strict, ts_args_type = "event: unknown")]
+    pub async fn add_json(&self, event: JsJson) -> napi::Result<String> {
+        self.inner.add_json(&event.0).await.map_err(to_js)
     }
 
     /// Trims now to `maxLen` entries or ids from `minId`; resolves to how many were removed.
-    #[napi]
+    #[napi(strict)]
     pub async fn trim(&self, trim: TrimOptions) -> napi::Result<f64> {
         let t = trim_option(Some(trim))?.ok_or_else(|| type_error("trim needs maxLen or minId"))?;
         Ok(self.inner.trim(&t).await.map_err(to_js)? as f64)
     }
 
     /// The number of entries.
-    #[napi]
+    #[napi(strict)]
     pub async fn len(&self) -> napi::Result<f64> {
         Ok(self.inner.len().await.map_err(to_js)? as f64)
     }
 
     /// Entries from `start` to `end` (ids, `-`, `+`, `(id` exclusive), oldest first.
-    #[napi(ts_return_type = "Promise<StreamEntry[]>")]
+    #[napi(strict, ts_return_type = "Promise<StreamEntry[]>")]
     pub async fn range(&self, start: Option<String>, end: Option<String>, count: Option<f64>) -> napi::Result<Json> {
         let (start, end) = (start.unwrap_or_else(|| "-".into()), end.unwrap_or_else(|| "+".into()));
         let count = opt_whole("count", count)?;
@@ -189,7 +190,7 @@ impl Stream {
     }
 
     /// Entries from `end` down to `start`, newest first.
-    #[napi(ts_return_type = "Promise<StreamEntry[]>")]
+    #[napi(strict, ts_return_type = "Promise<StreamEntry[]>")]
     pub async fn rev_range(
         &self,
         end: Option<String>,
@@ -203,7 +204,7 @@ impl Stream {
 
     /// Up to `count` (default 100) entries after id `after` (default `"$"`: new ones only),
     /// waiting up to `timeout` ms (default 0) for the first; empty when the wait ran out.
-    #[napi(ts_return_type = "Promise<StreamEntry[]>")]
+    #[napi(strict, ts_return_type = "Promise<StreamEntry[]>")]
     pub async fn tail(&self, after: Option<String>, count: Option<f64>, timeout: Option<f64>) -> napi::Result<Json> {
         let after = after.unwrap_or_else(|| "$".into());
         let count = opt_whole("count", count)?.unwrap_or(100);
@@ -213,26 +214,26 @@ impl Stream {
 
     /// Creates consumer group `group` reading from `start` (default `"$"`: new entries; `"0"`:
     /// all); false if it existed.
-    #[napi]
+    #[napi(strict)]
     pub async fn create_group(&self, group: String, start: Option<String>) -> napi::Result<bool> {
         let start = start.unwrap_or_else(|| "$".into());
         self.inner.create_group(&group, &start).await.map_err(to_js)
     }
 
     /// Deletes a group and its pending list; false if there was none.
-    #[napi]
+    #[napi(strict)]
     pub async fn destroy_group(&self, group: String) -> napi::Result<bool> {
         self.inner.destroy_group(&group).await.map_err(to_js)
     }
 
     /// The stream's groups.
-    #[napi(ts_return_type = "Promise<GroupInfo[]>")]
+    #[napi(strict, ts_return_type = "Promise<GroupInfo[]>")]
     pub async fn groups(&self) -> napi::Result<Json> {
         record(&self.inner.groups().await.map_err(to_js)?)
     }
 
     /// Removes a consumer; resolves to how many entries it still had pending.
-    #[napi]
+    #[napi(strict)]
     pub async fn delete_consumer(&self, group: String, consumer: String) -> napi::Result<f64> {
         Ok(self.inner.delete_consumer(&group, &consumer).await.map_err(to_js)? as f64)
     }
@@ -240,7 +241,7 @@ impl Stream {
     /// Delivers up to `count` (default 10) new entries of `group` to `consumer`, waiting up to
     /// `block` ms for the first (default: no wait); they stay pending until acked.
     /// `NotFoundError` without the group.
-    #[napi(ts_return_type = "Promise<StreamEntry[]>")]
+    #[napi(strict, ts_return_type = "Promise<StreamEntry[]>")]
     pub async fn read_group(
         &self,
         group: String,
@@ -254,7 +255,7 @@ impl Stream {
     }
 
     /// Re-reads up to `count` (default 100) of `consumer`'s own pending entries, oldest first.
-    #[napi(ts_return_type = "Promise<StreamEntry[]>")]
+    #[napi(strict, ts_return_type = "Promise<StreamEntry[]>")]
     pub async fn read_own_pending(&self, group: String, consumer: String, count: Option<f64>) -> napi::Result<Json> {
         let count = opt_whole("count", count)?.unwrap_or(100);
         record(&self.inner.read_own_pending(&group, &consumer, count).await.map_err(to_js)?)
@@ -262,7 +263,7 @@ impl Stream {
 
     /// Acknowledges entries (an id or entry, or an array of them); resolves to how many were
     /// pending. (`lib/stream.js` turns entries into their ids.)
-    #[napi(ts_args_type = "group: string, ids: string | StreamEntry | Array<string | StreamEntry>")]
+    #[napi(strict, ts_args_type = "group: string, ids: string | StreamEntry | Array<string | StreamEntry>")]
     pub async fn ack(&self, group: String, ids: Either<String, Vec<String>>) -> napi::Result<f64> {
         let ids = ids_of(ids);
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -270,14 +271,14 @@ impl Stream {
     }
 
     /// The group's pending entries in summary.
-    #[napi(ts_return_type = "Promise<PendingSummary>")]
+    #[napi(strict, ts_return_type = "Promise<PendingSummary>")]
     pub async fn pending(&self, group: String) -> napi::Result<Json> {
         record(&self.inner.pending(&group).await.map_err(to_js)?)
     }
 
     /// Up to `count` (default 100) pending entries, oldest first, of one `consumer` and idle at
     /// least `minIdle` ms when given.
-    #[napi(ts_return_type = "Promise<PendingEntry[]>")]
+    #[napi(strict, ts_return_type = "Promise<PendingEntry[]>")]
     pub async fn pending_entries(
         &self,
         group: String,
@@ -292,7 +293,7 @@ impl Stream {
 
     /// Moves to `consumer` up to `count` (default 100) pending entries idle at least `minIdle`
     /// ms, scanning from `start` (default `"0-0"`); pass the result's `next` to continue.
-    #[napi(ts_return_type = "Promise<Claimed>")]
+    #[napi(strict, ts_return_type = "Promise<Claimed>")]
     pub async fn claim_idle(
         &self,
         group: String,
@@ -309,7 +310,7 @@ impl Stream {
 
     /// Moves pending entries delivered at least `maxDeliveries` times (and idle at least
     /// `minIdle` ms) to the dead-letter stream and acks them.
-    #[napi(ts_return_type = "Promise<DeadLettered>")]
+    #[napi(strict, ts_return_type = "Promise<DeadLettered>")]
     pub async fn dead_letter(
         &self,
         group: String,
@@ -325,14 +326,14 @@ impl Stream {
 
     /// Dead-lettered entries, oldest first, each with its fields plus `dead:id`, `dead:group`,
     /// `dead:consumer` and `dead:deliveries`.
-    #[napi(ts_return_type = "Promise<StreamEntry[]>")]
+    #[napi(strict, ts_return_type = "Promise<StreamEntry[]>")]
     pub async fn dead_letters(&self, count: Option<f64>) -> napi::Result<Json> {
         let count = opt_whole("count", count)?;
         record(&self.inner.dead_letters(count).await.map_err(to_js)?)
     }
 
     /// The stream's name.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.name.clone()
     }

@@ -134,28 +134,28 @@ fn refs(names: &[String]) -> Vec<&str> {
 #[napi]
 impl Subscription {
     /// Adds channels (a name or an array, at least one).
-    #[napi]
+    #[napi(strict)]
     pub async fn subscribe(&self, channels: Either<String, Vec<String>>) -> napi::Result<()> {
         let n = names(channels);
         self.shared.with(|s| Box::pin(async move { s.subscribe(&refs(&n)).await })).await.map_err(to_js)
     }
 
     /// Adds glob patterns (a pattern or an array, at least one).
-    #[napi]
+    #[napi(strict)]
     pub async fn psubscribe(&self, patterns: Either<String, Vec<String>>) -> napi::Result<()> {
         let n = names(patterns);
         self.shared.with(|s| Box::pin(async move { s.psubscribe(&refs(&n)).await })).await.map_err(to_js)
     }
 
     /// Removes channels; all of them when none is given.
-    #[napi]
+    #[napi(strict)]
     pub async fn unsubscribe(&self, channels: Option<Either<String, Vec<String>>>) -> napi::Result<()> {
         let n = channels.map(names).unwrap_or_default();
         self.shared.with(|s| Box::pin(async move { s.unsubscribe(&refs(&n)).await })).await.map_err(to_js)
     }
 
     /// Removes patterns; all of them when none is given.
-    #[napi]
+    #[napi(strict)]
     pub async fn punsubscribe(&self, patterns: Option<Either<String, Vec<String>>>) -> napi::Result<()> {
         let n = patterns.map(names).unwrap_or_default();
         self.shared.with(|s| Box::pin(async move { s.punsubscribe(&refs(&n)).await })).await.map_err(to_js)
@@ -164,7 +164,7 @@ impl Subscription {
     /// The next message, waiting up to `timeout` ms of the backend's time (0 takes one only if
     /// it is already there; none: until one comes or the subscription is closed).
     /// `TimeoutError` when none came in time; null once closed.
-    #[napi]
+    #[napi(strict)]
     pub async fn next_message(&self, timeout: Option<f64>) -> napi::Result<Option<Message>> {
         let t = timeout.map(|ms| millis("timeout", ms)).transpose()?;
         match self.shared.next(t).await.map_err(to_js)? {
@@ -183,7 +183,7 @@ impl Subscription {
 
     /// Unsubscribes from everything and closes the connection; waiting reads resolve to null
     /// and iterations end. Closing twice is harmless.
-    #[napi]
+    #[napi(strict)]
     pub async fn close(&self) -> napi::Result<()> {
         self.shared.closed.send_replace(true);
         let sub = self.shared.take_turn().await.take();
@@ -197,7 +197,7 @@ impl Subscription {
     }
 
     /// Whether `close()` was called.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn closed(&self) -> bool {
         *self.shared.closed.borrow()
     }

@@ -135,6 +135,7 @@ impl Queue {
     /// A worker running `handler` (a function of the job, or an object of job type → function)
     /// for this queue's jobs. Not started: use `run()` or `start()`.
     #[napi(
+        strict,
         ts_args_type = "handler: ((job: Job) => unknown) | Record<string, (job: Job) => unknown>, options?: WorkerOptions",
         catch_unwind
     )]
@@ -217,7 +218,7 @@ impl Drop for Worker {
 impl Worker {
     /// Runs until `maxJobs` jobs were started (and finished), `timeout` ms passed, or `stop()`
     /// / `close()` was called; then shuts down gracefully. Resolves to the run's `WorkerStats`.
-    #[napi(ts_return_type = "Promise<WorkerStats>")]
+    #[napi(strict, ts_return_type = "Promise<WorkerStats>")]
     pub async fn run(&self, options: Option<RunOptions>) -> napi::Result<Json> {
         let o = options.unwrap_or_default();
         let max_jobs = o.max_jobs.map(|n| count("maxJobs", n)).transpose()?;
@@ -237,14 +238,14 @@ impl Worker {
     /// Starts a run in the background (stop it with `close()`); `maxJobs` ends it after that
     /// many jobs. The process stays alive until the run ends, as with a BullMQ worker. Throws
     /// if one is going on.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn start(&self, max_jobs: Option<f64>) -> napi::Result<()> {
         let max_jobs = max_jobs.map(|n| count("maxJobs", n)).transpose()?;
         self.start_run(max_jobs).map(drop)
     }
 
     /// Asks a run to stop gracefully without waiting; does nothing when not running.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn stop(&self) {
         if let Some(r) = self.current() {
             r.control.request_stop();
@@ -253,7 +254,7 @@ impl Worker {
 
     /// Stops and waits for the jobs in flight to finish, up to `timeout` ms (default: the
     /// worker's `shutdownTimeout`). Resolves to a `ShutdownReport`.
-    #[napi(ts_return_type = "Promise<ShutdownReport>")]
+    #[napi(strict, ts_return_type = "Promise<ShutdownReport>")]
     pub async fn close(&self, timeout: Option<f64>) -> napi::Result<Json> {
         let timeout = timeout.map(|ms| millis("timeout", ms)).transpose()?;
         let Some(run) = self.current() else { return record(&ShutdownReport::abandoning(0)) };
@@ -267,7 +268,7 @@ impl Worker {
     }
 
     /// Stops at once as a crash would: jobs in flight are abandoned to their leases.
-    #[napi(catch_unwind)]
+    #[napi(strict, catch_unwind)]
     pub fn kill(&self) {
         if let Some(r) = self.current() {
             r.handle.kill();
@@ -277,7 +278,7 @@ impl Worker {
 
     /// Waits up to `timeout` ms until the running worker has nothing in flight and found the
     /// queue empty; resolves to whether it did.
-    #[napi]
+    #[napi(strict)]
     pub async fn wait_idle(&self, timeout: f64) -> napi::Result<bool> {
         let t = millis("timeout", timeout)?;
         let run = self.current().ok_or_else(|| type_error("the worker is not running"))?;
@@ -285,19 +286,19 @@ impl Worker {
     }
 
     /// The current (or last) run's `WorkerStats`.
-    #[napi(ts_return_type = "WorkerStats", catch_unwind)]
+    #[napi(strict, ts_return_type = "WorkerStats", catch_unwind)]
     pub fn stats(&self) -> napi::Result<Json> {
         Self::stats_of(self.current().as_ref())
     }
 
     /// Whether a run is going on.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn running(&self) -> bool {
         self.current().is_some_and(|r| !r.control.finished())
     }
 
     /// How many jobs run at once.
-    #[napi(getter, catch_unwind)]
+    #[napi(strict, getter, catch_unwind)]
     pub fn concurrency(&self) -> u32 {
         self.options.concurrency as u32
     }

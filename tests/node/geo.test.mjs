@@ -66,9 +66,9 @@ for (const [backend, make] of Object.entries(backends)) {
       await assert.rejects(geo.search({ member: 'paris', width: 10 }), TypeError)
       await assert.rejects(geo.distance('paris', 'london', 'parsecs'), InvalidArgumentError)
       await assert.rejects(geo.add('x', 200, 100), InvalidArgumentError)
-      assert.throws(() => geo.add('x', 'east', 1), TypeError)
-      assert.throws(() => geo.addMany([['x', 1]]), TypeError)
-      assert.throws(() => geo.positions('paris'), TypeError)
+      await assert.rejects(geo.add('x', 'east', 1), TypeError)
+      await assert.rejects(geo.addMany([['x', 1]]), TypeError)
+      await assert.rejects(geo.positions('paris'), TypeError)
     })
   })
 }

@@ -60,8 +60,8 @@ for (const [backend, make] of Object.entries(backends)) {
       await assert.rejects(board.top(-1), InvalidArgumentError)
       assert.throws(() => client.leaderboard('x', { order: 'sideways' }), InvalidArgumentError)
       assert.throws(() => client.leaderboard('x', { ttl: -5 }), InvalidArgumentError)
-      assert.throws(() => board.add('a', 'ten'), TypeError)
-      assert.throws(() => board.addMany([['a']]), TypeError)
+      await assert.rejects(board.add('a', 'ten'), TypeError)
+      await assert.rejects(board.addMany([['a']]), TypeError)
     })
   })
 }

@@ -178,7 +178,7 @@ for (const [backend, make] of Object.entries(backends)) {
       await assert.rejects(ps.request('plain', 1, 2000), (e) => e.kind === 'reply' && /Error: boom/.test(e.message))
       await assert.rejects(ps.request('odd', 1, 2000), (e) => e.kind === 'reply' && /a string/.test(e.message))
       for (const r of responders) await r.stop()
-      assert.throws(() => ps.serve('x', 'not a function'), TypeError)
+      await assert.rejects(ps.serve('x', 'not a function'), TypeError)
     })
   })
 }

@@ -113,9 +113,9 @@ for (const [backend, make] of Object.entries(backends)) {
       await assert.rejects(store.save('a:b'), InvalidArgumentError)
       await assert.rejects(store.save('ok', { idleTtl: -1 }), InvalidArgumentError)
       await assert.rejects(store.save('ok', { data: [1] }), InvalidArgumentError)
-      assert.throws(() => store.save(7), TypeError)
-      assert.throws(() => store.get(42), TypeError)
-      assert.throws(() => store.deleteFields('x', 'not-an-array'), TypeError)
+      await assert.rejects(store.save(7), TypeError)
+      await assert.rejects(store.get(42), TypeError)
+      await assert.rejects(store.deleteFields('x', 'not-an-array'), TypeError)
     })
   })
 }
