@@ -2,7 +2,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup demo test lint test-rust test-python test-node wasm-check bench fmt
+.PHONY: setup demo test lint test-rust test-python test-node test-wasm wasm-check bench fmt
 
 setup:
 	./scripts/setup.sh
@@ -40,7 +40,15 @@ test-node:
 	  --test-reporter=tap --test-reporter-destination=target/node-tests.tap tests/node/; \
 	  status=$$?; grep -E '^# (tests|pass|fail|todo)' target/node-tests.tap | tr '\n' ' '; echo; exit $$status
 
-test: setup lint test-rust wasm-check test-python test-node
+# The WebAssembly package: built for wasm32 (web and nodejs targets, wasm-opt, sizes printed),
+# its declarations type-checked over a usage file, then the shared scenarios on its simulator through the Node runner (REDKIT_SDK=wasm) and its
+# own tests. (wasm-check, the core alone for wasm32, is part of this build.)
+test-wasm:
+	./scripts/wasm-build.sh
+	./node_modules/.bin/tsc -p tests/wasm/types/tsconfig.json
+	REDKIT_SDK=wasm node --test --test-reporter=dot tests/node/scenarios.test.mjs tests/wasm/
+
+test: setup lint test-rust test-python test-node test-wasm
 
 # Benchmarks: Rust, then Python, then Node (the release addon against the npm anchors pinned in
 # bench/node/package.json; that directory is no workspace of the root package, so make test never

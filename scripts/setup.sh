@@ -32,6 +32,15 @@ fi
 # The Debian package may start a system redis on 6379; the tests never use it (they start their
 # own on free ports), so it is left alone.
 
+# wasm-bindgen's CLI, at exactly the version of the wasm-bindgen crate in Cargo.lock (the two must
+# match): it turns the WebAssembly build into the JS package (scripts/wasm-build.sh). Built from
+# crates.io (~3.5 min once); its own lockfile is not used (--locked asks for a crate this index lacks).
+wasm_bindgen=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+if [ -n "$wasm_bindgen" ] && [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wasm_bindgen" ]; then
+  echo "setup: installing wasm-bindgen-cli $wasm_bindgen"
+  cargo install -q wasm-bindgen-cli --version "=$wasm_bindgen" --force
+fi
+
 # rustfmt and clippy ship with the machine's rustup toolchain; add them only if truly missing.
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy

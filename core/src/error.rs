@@ -42,6 +42,23 @@ impl ErrorKind {
         }
     }
 
+    /// The name of the error class every binding raises for this kind (`ResponseError`,
+    /// `ConnectionError` …: redkit's exceptions in Python, its `RedkitError` subclasses in
+    /// JavaScript).
+    pub fn class_name(self) -> &'static str {
+        match self {
+            ErrorKind::Reply => "ResponseError",
+            ErrorKind::Connection => "ConnectionError",
+            ErrorKind::Timeout => "TimeoutError",
+            ErrorKind::LockNotOwned => "LockNotOwnedError",
+            ErrorKind::InvalidArgument => "InvalidArgumentError",
+            ErrorKind::Serialization => "SerializationError",
+            ErrorKind::Protocol => "ProtocolError",
+            ErrorKind::Io => "StorageError",
+            ErrorKind::NotFound => "NotFoundError",
+        }
+    }
+
     /// The kind named `name` as [`ErrorKind::as_str`] spells it; [`ErrorKind::Reply`] for a
     /// name this version does not know (a kind that crossed a wire from a newer peer).
     pub fn named(name: &str) -> ErrorKind {

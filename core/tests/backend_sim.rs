@@ -47,6 +47,22 @@ async fn a_blocked_pop_times_out_when_the_manual_clock_passes_its_timeout() {
     assert_eq!(got.unwrap(), Value::NilArray);
 }
 
+/// `blocking_now` sends the command at the call: its timeout counts from there even when the
+/// future is first polled after the clock moved (as a JavaScript event loop polls it), and a
+/// command with data replies without waiting; a wait of 0 is refused as by `blocking`.
+#[test]
+fn blocking_now_sends_at_the_call_and_leaves_only_the_wait_to_the_future() {
+    let (sim, b) = manual();
+    let waiting = b.blocking_now(command!("BLPOP", "q", 2));
+    assert!(sim.advance_ms(2_000));
+    assert_eq!(redkit::backend::block_on(waiting).unwrap(), Value::NilArray);
+    redkit::backend::block_on(b.command(command!("RPUSH", "q", "job"))).unwrap();
+    let served = b.blocking_now(command!("BLPOP", "q", 2));
+    assert_eq!(redkit::backend::block_on(served).unwrap(), Value::Array(vec![Value::bulk("q"), Value::bulk("job")]));
+    let refused = redkit::backend::block_on(b.blocking_now(command!("BLPOP", "q", 0))).unwrap_err();
+    assert_eq!(refused.kind, redkit::ErrorKind::InvalidArgument);
+}
+
 #[tokio::test]
 async fn waiting_forever_is_refused() {
     let (_sim, b) = manual();

@@ -98,9 +98,9 @@ impl SimBackend {
     }
 
     /// Runs a command that does not block, right now on this thread, with no future: the fast
-    /// path of a binding's raw `execute` (a blocking command waits here, so route those through
-    /// [`Backend::blocking`]). The same reply and errors as [`Backend::command`].
-    #[cfg(not(target_family = "wasm"))]
+    /// path of a binding's raw `execute` (a blocking command waits here — on wasm32 it answers
+    /// an error instead — so route those through [`Backend::blocking`]). The same reply and
+    /// errors as [`Backend::command`].
     pub fn execute_now(&self, argv: &[Vec<u8>]) -> Result<Value> {
         let mut c = self.checkout()?;
         let v = c.execute_argv(argv).into_resp2();
@@ -127,6 +127,24 @@ impl SimBackend {
         pipeline_replies(out, atomic)
     }
 
+    /// [`Backend::blocking`] with the command sent now, on this thread: only the wait for the
+    /// reply is left to the future (which owns the connection until then), so a timeout counts
+    /// from this call, as from a client's write. For a host whose futures first run later (a
+    /// JavaScript event loop), where a lazy future would send the command after whatever the
+    /// caller does next — an `advance` of the clock, say.
+    pub fn blocking_now(self: &Arc<Self>, cmd: Cmd) -> BoxFuture<'static, Result<Value>> {
+        let sent = check_bounded(&cmd).and_then(|()| self.checkout()).map(|mut c| {
+            let submitted = c.submit_argv(cmd.args());
+            (c, submitted)
+        });
+        let this = self.clone();
+        Box::pin(async move {
+            let (mut c, submitted) = sent?;
+            let v = reply_of(&mut c, submitted).await;
+            this.finish(c, v).and_then(reply_to_result)
+        })
+    }
+
     fn finish(&self, c: Connection, v: Value) -> Result<Value> {
         match v {
             Value::Error(e) if is_dead(&e) => Err(dead_or_reply(e)),
@@ -141,7 +159,14 @@ impl SimBackend {
 /// Runs `argv` on `c`, awaiting the reply if the command blocks. The reply is what a RESP2
 /// client reads, as from the Redis backend.
 async fn run_on(c: &mut Connection, argv: &[Vec<u8>]) -> Value {
-    let v = match c.submit_argv(argv) {
+    let submitted = c.submit_argv(argv);
+    reply_of(c, submitted).await
+}
+
+/// The reply to a command submitted on `c`: at once, or once a blocked one is served or
+/// times out.
+async fn reply_of(c: &mut Connection, submitted: Submitted) -> Value {
+    let v = match submitted {
         Submitted::Reply(v) => v,
         Submitted::Blocked => c.reply().await.unwrap_or(Value::NilArray),
     };

@@ -78,6 +78,8 @@ impl Shared {
     }
 
     /// Waits on `wake` for at most `max`, registered as a waiter; `st` is the state lock.
+    /// (wasm32 has no thread to wait on.)
+    #[cfg(not(target_family = "wasm"))]
     fn wait<'a>(&self, st: MutexGuard<'a, State>, max: Duration) -> MutexGuard<'a, State> {
         use std::sync::atomic::Ordering;
         self.waiters.fetch_add(1, Ordering::SeqCst);
@@ -435,7 +437,14 @@ impl Connection {
     /// on in wasm: use `submit` and `poll`).
     #[cfg(target_family = "wasm")]
     pub fn execute<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Value {
-        match self.submit(args) {
+        let argv = Self::argv(args);
+        self.execute_argv(&argv)
+    }
+
+    /// [`Connection::execute`] for an owned argv.
+    #[cfg(target_family = "wasm")]
+    pub fn execute_argv(&mut self, argv: &[Vec<u8>]) -> Value {
+        match self.submit_argv(argv) {
             Submitted::Reply(v) => v,
             Submitted::Blocked => Value::error("ERR command would block: use submit() and poll()"),
         }

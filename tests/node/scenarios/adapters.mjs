@@ -67,6 +67,17 @@ export function register (kind, adapter) {
 /** The kinds this runner can construct. */
 export const KINDS = new Set(FACTORIES.keys())
 
+/**
+ * Whether the package `redkit` offers `kind` (the WebAssembly build grows pattern by pattern):
+ * its adapter's static `offered(redkit)` when it has one, else a `client.<kind>()` factory.
+ */
+export function offered (redkit, kind) {
+  const adapter = FACTORIES.get(kind)
+  if (!adapter) return false
+  if (adapter.offered) return adapter.offered(redkit)
+  return typeof redkit.Client?.prototype?.[jsName(kind)] === 'function'
+}
+
 /** A new adapter of `kind` (rejects with Mismatch for a kind with no adapter yet). */
 export async function construct (kind, args, world) {
   const adapter = FACTORIES.get(kind)

@@ -92,6 +92,8 @@ class CacheAdapter extends Adapter {
 }
 
 class SessionAdapter extends Adapter {
+  static offered (redkit) { return typeof redkit.Client?.prototype?.sessions === 'function' }
+
   /** `new session` is `client.sessions({ name, ...options })`. */
   static async construct (kind, args, world) {
     const client = await world.client()

@@ -27,6 +27,8 @@ class LimiterAdapter extends Adapter {
 }
 
 class LimiterSetAdapter extends Adapter {
+  static offered (redkit) { return typeof redkit.LimiterSet === 'function' }
+
   static async construct (kind, { limiters, unreachable }, world) {
     const client = await backend(unreachable, world)
     return new this(new world.redkit.LimiterSet(limiters.map((spec) => limiter(client, spec))), world)
@@ -49,6 +51,8 @@ function instance (spec, world) {
 }
 
 class RedlockAdapter extends Adapter {
+  static offered (redkit) { return typeof redkit.redlock === 'function' }
+
   static async construct (kind, { name, instances = [], ...rest }, world) {
     const clients = await Promise.all(instances.map((spec) => instance(spec, world)))
     return new this(world.redkit.redlock(clients, name, options(rest)), world)

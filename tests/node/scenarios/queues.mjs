@@ -84,6 +84,8 @@ function handler (behaviour, world, abandon) {
 }
 
 class WorkerAdapter extends Adapter {
+  static offered (redkit) { return typeof redkit.Queue?.prototype?.worker === 'function' }
+
   static async construct (kind, { name, handlers = {}, concurrency, heartbeat_ms: heartbeat, idle_wait_ms: idleWait, ...rest }, world) {
     const client = await world.client()
     const queue = client.queue(name, options(rest))

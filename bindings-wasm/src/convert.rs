@@ -1,0 +1,124 @@
+//! JavaScript values in and out: command arguments (strings, numbers, `Uint8Array`s — Node's
+//! `Buffer` is one) as the bytes Redis receives, option objects read field by field, and
+//! replies as JavaScript values by the Node package's rules (integers and doubles → number,
+//! strings → string or `Uint8Array`, nil → null, arrays → arrays, RESP3 maps → objects, an
+//! error reply inside an array → an `Error` in its place).
+
+use crate::errors::{invalid, type_error};
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use redkit::backend::ToArg;
+use redkit::resp::Value;
+use redkit::ErrorKind;
+use std::time::Duration;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// How bulk strings reach JavaScript.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Strings {
+    /// UTF-8 text (invalid sequences replaced).
+    Text,
+    /// `Uint8Array`s, byte for byte.
+    Bytes,
+}
+
+/// The bytes Redis receives for one argument: a string's UTF-8, a number as the shortest text
+/// that reads back to it (`5`, `1.5`, `inf`), a `Uint8Array`'s bytes.
+pub fn arg(value: &JsValue) -> Result<Vec<u8>, JsValue> {
+    if let Some(s) = value.as_string() {
+        return Ok(s.into_bytes());
+    }
+    if let Some(n) = value.as_f64() {
+        if n.is_nan() {
+            return Err(type_error("a command argument cannot be NaN"));
+        }
+        let mut out = Vec::with_capacity(1);
+        n.push_to(&mut out);
+        return Ok(out.pop().unwrap_or_default());
+    }
+    match value.dyn_ref::<Uint8Array>() {
+        Some(bytes) => Ok(bytes.to_vec()),
+        None => Err(type_error("command arguments must be strings, numbers or Uint8Arrays")),
+    }
+}
+
+/// A command's argv from an array of arguments; a command needs at least its name.
+pub fn argv(args: &Array) -> Result<Vec<Vec<u8>>, JsValue> {
+    if args.length() == 0 {
+        return Err(type_error("a command needs at least its name"));
+    }
+    args.iter().map(|a| arg(&a)).collect()
+}
+
+/// An options object: `undefined`/`null` (no options) or a plain object, read field by field.
+pub struct Options(Option<Object>);
+
+impl Options {
+    /// `value` as options of `what` (named in the `TypeError` for anything but an object).
+    pub fn new(value: &JsValue, what: &str) -> Result<Options, JsValue> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(Options(None));
+        }
+        match value.dyn_ref::<Object>() {
+            Some(o) if !value.is_function() && !Array::is_array(value) => Ok(Options(Some(o.clone()))),
+            _ => Err(type_error(format!("{what} must be an object"))),
+        }
+    }
+
+    fn field(&self, name: &str) -> Result<Option<JsValue>, JsValue> {
+        let Some(o) = &self.0 else { return Ok(None) };
+        let v = Reflect::get(o, &name.into())?;
+        Ok((!v.is_undefined() && !v.is_null()).then_some(v))
+    }
+
+    /// A boolean field.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, JsValue> {
+        self.field(name)?
+            .map(|v| v.as_bool().ok_or_else(|| type_error(format!("{name} must be a boolean"))))
+            .transpose()
+    }
+
+    /// A number field.
+    pub fn number(&self, name: &str) -> Result<Option<f64>, JsValue> {
+        self.field(name)?.map(|v| v.as_f64().ok_or_else(|| type_error(format!("{name} must be a number")))).transpose()
+    }
+}
+
+/// Milliseconds from JavaScript as a duration: finite and ≥ 0.
+pub fn millis(what: &str, ms: f64) -> Result<Duration, JsValue> {
+    if !ms.is_finite() || ms < 0.0 {
+        return Err(invalid(format!("{what} must be a number of milliseconds ≥ 0, got {ms}")));
+    }
+    Ok(Duration::from_micros((ms * 1000.0).round() as u64))
+}
+
+/// A reply as a JavaScript value (see the module docs).
+pub fn reply(value: Value, strings: Strings) -> JsValue {
+    match value {
+        Value::Int(i) => JsValue::from_f64(i as f64),
+        Value::Double(d) => JsValue::from_f64(d),
+        Value::Bool(b) => JsValue::from_bool(b),
+        Value::Nil | Value::NilArray => JsValue::NULL,
+        Value::Error(e) => crate::errors::of_kind(ErrorKind::Reply, &String::from_utf8_lossy(&e)),
+        Value::Array(items) | Value::Set(items) | Value::Push(items) => {
+            items.into_iter().map(|v| reply(v, strings)).collect::<Array>().into()
+        }
+        Value::Map(pairs) => {
+            let object = Object::new();
+            for (k, v) in pairs {
+                // Defining a property on a fresh plain object cannot fail.
+                let _ = Reflect::set(&object, &k.to_text().into(), &reply(v, strings));
+            }
+            object.into()
+        }
+        other => bytes(other.as_bytes().map(<[u8]>::to_vec).unwrap_or_default(), strings),
+    }
+}
+
+fn bytes(b: Vec<u8>, strings: Strings) -> JsValue {
+    match strings {
+        Strings::Text => {
+            String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()).into()
+        }
+        Strings::Bytes => Uint8Array::from(&b[..]).into(),
+    }
+}

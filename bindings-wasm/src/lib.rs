@@ -1,0 +1,25 @@
+//! redkit in WebAssembly, for browsers and edge runtimes: the in-memory Redis 7 simulator with
+//! its manual clock, driven from JavaScript with the same names as the Node package
+//! (`new Simulator({ manualClock })`, `sim.client()`, `await client.execute('SET', 'k', 'v')`),
+//! so one JavaScript test runner drives both.
+//!
+//! Why a crate of its own: wasm-bindgen's exports, JavaScript conversions and the host's
+//! clock (`Date.now()`) belong to this surface only; all behaviour stays in the core, which is
+//! built without its Redis features (no tokio, no sockets, no threads). The whole crate is
+//! wasm32-only and compiles to nothing elsewhere. `scripts/wasm-build.sh` builds it, runs
+//! wasm-bindgen for the `web` (ES module) and `nodejs` targets and wasm-opt, and reports sizes.
+//!
+//! Futures (a blocking command waiting for a push or for its timeout) run on the host's event
+//! loop through wasm-bindgen-futures: a simulator's waits wake them, and on a manual clock
+//! `advance` does; on the host's clock a JavaScript interval runs the simulator's cron while
+//! anything waits (`ticker`).
+#![cfg(target_family = "wasm")]
+
+mod client;
+mod convert;
+mod errors;
+mod simulator;
+mod ticker;
+
+pub use client::Client;
+pub use simulator::Simulator;

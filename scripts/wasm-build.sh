@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the WebAssembly package (bindings-wasm) into bindings-wasm/pkg/{web,nodejs}: the crate
+# for wasm32-unknown-unknown with Debian's Rust and a rebuilt std (rustup cannot add targets
+# here: see shared notes/toolchains.md) in the `wasm` profile (size first, panics abort), then
+# wasm-bindgen for the `web` (ES module) and `nodejs` targets, then binaryen's wasm-opt (npm;
+# Debian's is too old). Prints the module's size raw and gzipped beside the issue's target
+# (≤ 600 KB raw, ≤ 200 KB gzipped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
+/usr/bin/cargo build -q -p redkit-wasm --profile wasm \
+  --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort --target-dir target/wasm
+built=target/wasm/wasm32-unknown-unknown/wasm/redkit_wasm.wasm
+
+if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+for target in web nodejs; do
+  out=bindings-wasm/pkg/$target
+  rm -rf "$out"
+  wasm-bindgen --target "$target" --out-dir "$out" "$built"
+  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals "$out/redkit_wasm_bg.wasm" -o "$out/redkit_wasm_bg.wasm"
+done
+# The package is ESM ("type": "module"); the nodejs build is CommonJS.
+echo '{ "type": "commonjs" }' > bindings-wasm/pkg/nodejs/package.json
+
+module=bindings-wasm/pkg/web/redkit_wasm_bg.wasm
+raw=$(stat -c %s "$module")
+gz=$(gzip -9 -c "$module" | wc -c)
+kb() { echo "$(( ($1 + 512) / 1024 )) KB"; }
+verdict=ok
+[ "$raw" -gt $((600 * 1024)) ] || [ "$gz" -gt $((200 * 1024)) ] && verdict=ABOVE
+echo "wasm package: redkit_wasm_bg.wasm $(kb "$raw") raw, $(kb "$gz") gzipped (target ≤ 600 KB / ≤ 200 KB: $verdict)"
