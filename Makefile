@@ -12,11 +12,13 @@ demo:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps --workspace
+	$(CARGO) clippy -q --workspace --all-targets --features redkit/server -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps --workspace --features redkit/server
 
+# The core's `server` feature (redkit-server) is off by default; its tests (core/tests/server.rs,
+# redis-cli, redis-benchmark and raw sockets against it) run with the feature turned on here.
 test-rust:
-	$(CARGO) test --workspace -- --show-output
+	$(CARGO) test --workspace --features redkit/server -- --show-output
 
 wasm-check:
 	./scripts/wasm-check.sh

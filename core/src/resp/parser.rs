@@ -90,6 +90,11 @@ impl Parser {
         self.buf.len() - self.pos
     }
 
+    /// The bytes received but not yet consumed (a server reads them to say what is malformed).
+    pub fn pending_bytes(&self) -> &[u8] {
+        &self.buf[self.pos..]
+    }
+
     /// The next complete value, `Ok(None)` if more bytes are needed.
     pub fn next_value(&mut self) -> Result<Option<Value>, ParseError> {
         match parse(&self.buf[self.pos..], &self.limits, 0)? {
@@ -123,9 +128,10 @@ impl Parser {
             }
             if rest[0] == b'*' {
                 let Some((v, used)) = parse(rest, &self.limits, 0)? else { return Ok(None) };
-                self.pos += used;
+                // Consumed only once valid: after an error the offending bytes stay pending.
                 let Value::Array(items) = v else {
                     if matches!(v, Value::NilArray) {
+                        self.pos += used;
                         continue;
                     }
                     return Err(ParseError::Protocol("expected '$', got something else"));
@@ -137,6 +143,7 @@ impl Parser {
                         _ => return Err(ParseError::Protocol("expected '$', got something else")),
                     }
                 }
+                self.pos += used;
                 if argv.is_empty() {
                     continue;
                 }

@@ -32,6 +32,8 @@ pub mod errors;
 pub mod eviction;
 pub mod faults;
 pub mod float;
+pub mod host;
+pub mod serve;
 pub mod snapshot;
 pub mod state;
 pub mod types;
@@ -120,9 +122,11 @@ impl Simulator {
     pub fn with_config(clock: Clock, config: Config) -> Simulator {
         let now = clock.now_ms();
         let manual = clock.is_manual();
+        let mut state = State::new(config, now);
+        state.host.manual_clock = manual;
         let sim = Simulator {
             shared: Arc::new(Shared {
-                state: Mutex::new(State::new(config, now)),
+                state: Mutex::new(state),
                 wake: Condvar::new(),
                 waiters: std::sync::atomic::AtomicUsize::new(0),
                 clock,
@@ -246,6 +250,16 @@ impl Simulator {
     }
 }
 
+/// Runs one command for client `id` under the held lock (refused while an earlier command of
+/// the client is blocked); returns its outcome and how many frames were queued before it ran.
+fn run_locked(st: &mut State, id: u64, argv: &[Vec<u8>], now_us: u64) -> (Outcome, usize) {
+    let (blocked, before) = st.clients.get(&id).map_or((false, 0), |c| (c.blocked.is_some(), c.pushes.len()));
+    if blocked {
+        return (Outcome::Reply(Value::error("ERR connection is blocked by a previous command")), before);
+    }
+    (dispatch::run(st, id, argv, now_us), before)
+}
+
 /// The result of submitting a command without waiting.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -318,15 +332,22 @@ impl Connection {
                 st = self.sim.lock();
             }
             let now = self.sim.shared.clock.now_us();
-            let (blocked, before) =
-                st.clients.get(&self.id).map_or((false, 0), |c| (c.blocked.is_some(), c.pushes.len()));
-            if blocked {
-                return (Outcome::Reply(Value::error("ERR connection is blocked by a previous command")), 0);
-            }
-            (dispatch::run(&mut st, self.id, argv, now), before)
+            let result = run_locked(&mut st, self.id, argv, now);
+            let advance = std::mem::take(&mut st.host.advance_us);
+            drop(st);
+            self.apply_advance(advance);
+            result
         };
         self.sim.shared.notify();
         result
+    }
+
+    /// Moves the clock by what `REDKIT.ADVANCE` asked for (`us`, taken from the state), after
+    /// the command and outside the lock, firing what becomes due.
+    fn apply_advance(&self, us: u64) {
+        if us > 0 {
+            self.sim.advance(Duration::from_micros(us));
+        }
     }
 
     fn take_push_at(&mut self, i: usize) -> Option<Value> {
@@ -404,13 +425,15 @@ impl Connection {
         }
         let mut now = self.sim.shared.clock.now_us();
         for argv in argvs {
-            let (blocked, before) =
-                st.clients.get(&self.id).map_or((false, 0), |c| (c.blocked.is_some(), c.pushes.len()));
-            if blocked {
-                out.push(Value::error("ERR connection is blocked by a previous command"));
-                continue;
+            let (outcome, before) = run_locked(&mut st, self.id, argv, now);
+            let advance = std::mem::take(&mut st.host.advance_us);
+            if advance > 0 {
+                drop(st);
+                self.apply_advance(advance);
+                st = self.sim.lock();
+                now = self.sim.shared.clock.now_us();
             }
-            let v = match dispatch::run(&mut st, self.id, argv, now) {
+            let v = match outcome {
                 Outcome::Reply(v) => v,
                 Outcome::Silent => {
                     st.clients.get_mut(&self.id).and_then(|c| c.pushes.remove(before)).unwrap_or(Value::NilArray)

@@ -1,0 +1,108 @@
+//! Serving one client from a byte stream (redkit-server's sockets): the commands of a pipeline
+//! run back to back under one acquisition of the lock, their replies written in the bytes
+//! redis-server would send, and the connection's task is registered to be woken when something
+//! arrives for it later — a pub/sub message, the reply of its blocked command, or its end (CLIENT
+//! KILL) — so a server needs no thread per connection and no polling.
+
+use super::dispatch::{self, Outcome};
+use super::{run_locked, Connection};
+use crate::resp::write_value;
+use std::task::Waker;
+use std::time::Duration;
+
+/// Why [`Connection::serve_wire`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServeStop {
+    /// Every command ran.
+    Drained,
+    /// The last command consumed blocks: await [`Connection::reply`], then write it with
+    /// [`Connection::wire_frames`].
+    Blocked,
+    /// CLIENT PAUSE holds back the next command until this simulator-clock millisecond (or an
+    /// earlier CLIENT UNPAUSE): try again later.
+    Paused(u64),
+    /// The connection is over (QUIT, CLIENT KILL): write what was produced, then close.
+    Closed,
+    /// SHUTDOWN succeeded: its own reply is not written; the host stops.
+    Shutdown,
+}
+
+/// What [`Connection::serve_wire`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Served {
+    /// How many of the commands ran (a prefix).
+    pub consumed: usize,
+    /// Why it stopped.
+    pub stop: ServeStop,
+}
+
+/// True for a command CLIENT PAUSE WRITE holds back: one that may write or replicate.
+fn may_write(argv: &[Vec<u8>]) -> bool {
+    dispatch::resolve(argv).is_ok_and(|r| r.cmd.has_flag("write") || r.cmd.has_flag("may_replicate"))
+}
+
+impl Connection {
+    /// Runs `argvs` (commands read from a socket, in order) as a pipeline: under one lock
+    /// acquisition and one reading of the clock, like [`Connection::execute_batch`], appending to
+    /// `out` exactly what redis-server writes back (pending out-of-band frames, then each reply, in
+    /// the connection's protocol). Stops early after a command that blocks, before one that CLIENT
+    /// PAUSE holds back, at SHUTDOWN, or when the connection ends. `REDKIT.ADVANCE` moves the
+    /// clock before the next command runs. Finally registers `waker` to be woken when a frame, a
+    /// blocked reply or the connection's end arrives later; with no commands it just writes the
+    /// frames pending and registers again.
+    pub fn serve_wire(&mut self, argvs: &[Vec<Vec<u8>>], out: &mut Vec<u8>, waker: &Waker) -> Served {
+        let id = self.id;
+        let mut st = self.sim.lock();
+        let mut now = self.sim.shared.clock.now_us();
+        let mut consumed = 0;
+        let stop = loop {
+            let Some(proto_before) = st.clients.get(&id).map(|c| c.proto) else { break ServeStop::Closed };
+            let Some(argv) = argvs.get(consumed) else { break ServeStop::Drained };
+            if let Some(p) = st.host.pause_for(now / 1000, || may_write(argv)) {
+                break ServeStop::Paused(p.until_ms);
+            }
+            let mark = out.len();
+            let (outcome, _) = run_locked(&mut st, id, argv, now);
+            consumed += 1;
+            let Some(c) = st.clients.get_mut(&id) else {
+                // QUIT or a CLIENT KILL of itself: the reply still goes out, then the socket closes.
+                if let Outcome::Reply(v) = &outcome {
+                    write_value(out, v, proto_before);
+                }
+                break ServeStop::Closed;
+            };
+            let proto = c.proto;
+            for frame in c.pushes.drain(..) {
+                write_value(out, &frame, proto);
+            }
+            if st.host.shutdown {
+                out.truncate(mark);
+                break ServeStop::Shutdown;
+            }
+            match outcome {
+                Outcome::Reply(v) => write_value(out, &v, proto),
+                Outcome::Silent => {}
+                Outcome::Blocked => break ServeStop::Blocked,
+            }
+            let advance = std::mem::take(&mut st.host.advance_us);
+            if advance > 0 {
+                drop(st);
+                self.sim.advance(Duration::from_micros(advance));
+                st = self.sim.lock();
+                now = self.sim.shared.clock.now_us();
+            }
+        };
+        if let Some(c) = st.clients.get_mut(&id) {
+            for frame in c.pushes.drain(..) {
+                write_value(out, &frame, c.proto);
+            }
+            if !c.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                c.waker = Some(waker.clone());
+            }
+        }
+        drop(st);
+        self.sim.shared.notify();
+        Served { consumed, stop }
+    }
+}
