@@ -44,12 +44,14 @@ test-node:
 
 test: setup lint test-rust wasm-check test-python test-node
 
-# Benchmarks: Rust, then Python, then Node (the release addon against the npm anchors pinned in
+# Benchmarks: Rust, then redis-benchmark against redkit-server beside redis-server (ratios), then
+# Python, then Node (the release addon against the npm anchors pinned in
 # bench/node/package.json; that directory is no workspace of the root package, so make test never
 # installs them; `npm install` follows its lock, as scripts/node-env.sh explains).
 bench:
 	$(CARGO) run -q --release -p redkit-bench --bin engine
 	$(CARGO) run -q --release -p redkit-bench --bin patterns
+	bench/server/run.sh
 	PY=$$(./scripts/python-env.sh --release) && $$PY bench/python/run.py
 	./scripts/node-env.sh --release
 	if [ ! -d bench/node/node_modules ] || [ bench/node/package-lock.json -nt bench/node/node_modules/.package-lock.json ]; then \
