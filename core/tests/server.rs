@@ -154,6 +154,14 @@ fn blpop_is_woken_by_another_connection() {
     assert_eq!(pusher.call(&["RPUSH", "jobs", "j1"]).ok(), Some(Value::Int(1)));
     assert_eq!(waiter.read_raw().expect("served").0, Value::Array(vec![bulk("jobs"), bulk("j1")]));
     assert!(started.elapsed() < Duration::from_secs(4));
+    // XREAD BLOCK is served the same way; WAIT has no replicas to wait for.
+    waiter.send(&["XREAD", "BLOCK", "5000", "STREAMS", "events", "$"]).expect("xread");
+    std::thread::sleep(Duration::from_millis(50));
+    pusher.call(&["XADD", "events", "7-1", "k", "v"]).expect("xadd");
+    let entry = Value::Array(vec![bulk("7-1"), Value::Array(vec![bulk("k"), bulk("v")])]);
+    let stream = Value::Array(vec![bulk("events"), Value::Array(vec![entry])]);
+    assert_eq!(waiter.read_raw().expect("xread served").0, Value::Array(vec![stream]));
+    assert_eq!(waiter.call(&["WAIT", "0", "100"]).ok(), Some(Value::Int(0)));
     // A timeout on the system clock answers the null array.
     assert_eq!(waiter.call(&["BLPOP", "jobs", "0.05"]).ok(), Some(Value::NilArray));
     assert_eq!(waiter.call(&["PING"]).ok(), Some(Value::simple("PONG")));
@@ -266,6 +274,22 @@ fn save_load_round_trip_and_shutdown() {
     assert_eq!(c.call(&["ZRANGE", "z", "0", "-1"]).ok(), Some(Value::Array(vec![bulk("a"), bulk("b")])));
     assert_eq!(c.call(&["XLEN", "st"]).ok(), Some(Value::Int(1)));
     let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_simulator_served_twice_and_used_in_process() {
+    let sim = redkit::sim::Simulator::new();
+    for round in 0..2 {
+        let server = Server::serve(sim.clone(), options()).expect("serve");
+        let mut c = client(&server);
+        assert_eq!(c.call(&["INCR", "rounds"]).ok(), Some(Value::Int(round + 1)));
+        c.send(&["SHUTDOWN", "NOSAVE"]).expect("shutdown");
+        assert!(c.closed_within(Duration::from_secs(5)));
+        server.wait();
+    }
+    let mut conn = sim.connect();
+    assert_eq!(conn.execute(&["GET", "rounds"]), bulk("2"));
+    assert!(conn.execute(&["SHUTDOWN"]).is_error(), "no server to stop in-process");
 }
 
 #[test]

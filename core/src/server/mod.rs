@@ -105,6 +105,7 @@ impl Server {
         {
             let mut st = sim.lock();
             st.host.attached = true;
+            st.host.shutdown = false;
             st.host.snapshot_path = options.save.clone();
         }
         let runtime = if options.threads > 1 {
@@ -235,6 +236,12 @@ async fn run(listener: tokio::net::TcpListener, sim: Simulator, shared: Arc<Serv
             Err(e) => log::notice(log, &format!("Error trying to save the DB: {e}")),
         }
     }
+    // The simulator outlives its server (it may be served again, or used in-process).
+    let mut st = sim.lock();
+    st.host.attached = false;
+    st.host.shutdown = false;
+    st.host.snapshot_path = None;
+    drop(st);
     log::notice(log, "redkit-server is now ready to exit, bye bye...");
 }
 
