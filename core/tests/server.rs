@@ -186,6 +186,29 @@ fn pubsub_across_connections() {
 }
 
 #[test]
+fn a_subscriber_that_does_not_read_is_dropped() {
+    let mut o = options();
+    o.max_pending_messages = 50;
+    let server = start(o);
+    let mut sub = client(&server);
+    sub.call(&["SUBSCRIBE", "firehose"]).expect("subscribe");
+    let mut publisher = client(&server);
+    let message = "x".repeat(64 * 1024);
+    let mut receivers = Vec::new();
+    for _ in 0..2_000 {
+        let Ok(Value::Int(n)) = publisher.call(&["PUBLISH", "firehose", &message]) else { panic!("publish") };
+        receivers.push(n);
+        if n == 0 {
+            break;
+        }
+    }
+    assert_eq!(receivers.last(), Some(&0), "the subscriber was disconnected");
+    assert!(receivers.len() > 50, "after its socket buffers and 50 waiting messages filled up");
+    let listed = publisher.call(&["CLIENT", "LIST"]).expect("list").to_text();
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+}
+
+#[test]
 fn client_kill_closes_the_socket() {
     let server = start(options());
     let mut victim = client(&server);

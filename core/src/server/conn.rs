@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::task::{Wake, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::ReadHalf;
+use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
@@ -62,8 +62,43 @@ impl Input<'_> {
     }
 }
 
+/// The simulator's side of the connection: the simulator connection and the waker it holds.
+struct Session {
+    conn: Connection,
+    signal: Arc<Signal>,
+    waker: Waker,
+}
+
+impl Session {
+    /// Writes `out`, watching the simulator meanwhile: a client that does not read while the
+    /// simulator gives up on it (CLIENT KILL, a subscriber too far behind) is dropped instead of
+    /// waited for. `Some(woken)`: written, and whether something arrived during the write;
+    /// None: the connection is over.
+    async fn send(&mut self, wr: &mut WriteHalf<'_>, out: &[u8]) -> Option<bool> {
+        if out.is_empty() {
+            return Some(false);
+        }
+        let mut woken = false;
+        let mut write = std::pin::pin!(wr.write_all(out));
+        loop {
+            tokio::select! {
+                // The write first: the last reply of a connection that is over (QUIT) still
+                // leaves when the socket takes it.
+                biased;
+                written = &mut write => return written.ok().map(|_| woken),
+                _ = self.signal.0.notified() => {
+                    woken = true;
+                    if !self.conn.watch(&self.waker) {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Serves `socket` as `conn` until the client leaves, is killed, or the server stops.
-pub(crate) async fn serve(mut socket: TcpStream, mut conn: Connection, server: Arc<ServerShared>) {
+pub(crate) async fn serve(mut socket: TcpStream, conn: Connection, server: Arc<ServerShared>) {
     let _ = socket.set_nodelay(true);
     let (rd, mut wr) = socket.split();
     let mut input = Input {
@@ -75,56 +110,56 @@ pub(crate) async fn serve(mut socket: TcpStream, mut conn: Connection, server: A
     };
     let signal = Arc::new(Signal(Notify::new()));
     let waker = Waker::from(signal.clone());
+    let mut session = Session { conn, signal, waker };
     let mut stop = server.stop.subscribe();
     let mut out = Vec::with_capacity(16 * 1024);
     loop {
         out.clear();
-        let served = conn.serve_wire(&input.queued, &mut out, &waker);
+        let served = session.conn.serve_wire(&input.queued, &mut out, &session.waker);
         input.queued.drain(..served.consumed);
-        match served.stop {
-            ServeStop::Drained => {
-                if let Some(BadInput(e)) = input.bad.take() {
+        let last = match served.stop {
+            ServeStop::Drained => match input.bad.take() {
+                Some(BadInput(e)) => {
                     crate::resp::write_value(&mut out, &Value::error(e), crate::resp::Protocol::Resp2);
-                    let _ = wr.write_all(&out).await;
-                    return;
+                    true
                 }
-            }
-            ServeStop::Closed => {
-                let _ = wr.write_all(&out).await;
-                return;
-            }
+                None => false,
+            },
+            ServeStop::Closed => true,
             ServeStop::Shutdown => {
-                let _ = wr.write_all(&out).await;
                 server.request_stop(false);
-                return;
+                true
             }
+            ServeStop::Blocked | ServeStop::Paused(_) => false,
+        };
+        let Some(mut woken) = session.send(&mut wr, &out).await else { return };
+        if last {
+            return;
+        }
+        match served.stop {
             ServeStop::Blocked => {
-                if wr.write_all(&out).await.is_err() {
+                let Some(reply) = wait_blocked(&mut session.conn, &mut input, &mut stop).await else { return };
+                let frames = session.conn.wire_frames(Some(&reply));
+                if session.send(&mut wr, &frames).await.is_none() {
                     return;
                 }
-                let Some(reply) = wait_blocked(&mut conn, &mut input, &mut stop).await else { return };
-                out = conn.wire_frames(Some(&reply));
+                woken = true; // look again: commands read and pushes queued meanwhile
             }
             ServeStop::Paused(_) => {
-                if wr.write_all(&out).await.is_err() {
-                    return;
-                }
                 tokio::select! {
                     _ = stop.wait_for(Option::is_some) => return,
                     _ = tokio::time::sleep(PAUSE_RECHECK) => {}
                 }
-                continue;
+                woken = true;
             }
+            _ => {}
         }
-        if !out.is_empty() && wr.write_all(&out).await.is_err() {
-            return;
-        }
-        if !input.queued.is_empty() {
-            continue; // commands read while a blocked one waited
+        if woken || !input.queued.is_empty() {
+            continue;
         }
         tokio::select! {
             _ = stop.wait_for(Option::is_some) => return,
-            _ = signal.0.notified() => {}
+            _ = session.signal.0.notified() => {}
             alive = input.read() => if !alive { return },
         }
     }

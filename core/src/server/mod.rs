@@ -107,6 +107,7 @@ impl Server {
             st.host.attached = true;
             st.host.shutdown = false;
             st.host.snapshot_path = options.save.clone();
+            st.host.max_pending_pushes = options.max_pending_messages;
         }
         let runtime = if options.threads > 1 {
             tokio::runtime::Builder::new_multi_thread().worker_threads(options.threads).enable_all().build()
@@ -241,6 +242,7 @@ async fn run(listener: tokio::net::TcpListener, sim: Simulator, shared: Arc<Serv
     st.host.attached = false;
     st.host.shutdown = false;
     st.host.snapshot_path = None;
+    st.host.max_pending_pushes = 0;
     drop(st);
     log::notice(log, "redkit-server is now ready to exit, bye bye...");
 }

@@ -67,6 +67,9 @@ pub struct ServerOptions {
     pub max_bulk: usize,
     /// Most bytes a client may have sent and not yet had run (`client-query-buffer-limit`, 1 GiB).
     pub max_query_buffer: usize,
+    /// Pub/sub messages a client may have waiting (not yet written to its socket) before it is
+    /// disconnected, like Redis's `client-output-buffer-limit pubsub` (100,000).
+    pub max_pending_messages: usize,
     /// Tokio worker threads; 1 runs one event loop on its own thread, like redis-server.
     pub threads: usize,
     /// SIGTERM and SIGINT stop the server cleanly (the binary sets it; a library host keeps its
@@ -93,6 +96,7 @@ impl Default for ServerOptions {
             max_clients: 10_000,
             max_bulk: 512 * 1024 * 1024,
             max_query_buffer: 1024 * 1024 * 1024,
+            max_pending_messages: 100_000,
             threads: 1,
             handle_signals: false,
             log: false,

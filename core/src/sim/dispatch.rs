@@ -199,13 +199,24 @@ pub fn disconnect(st: &mut State, id: u64) {
     }
 }
 
-/// Moves frames queued by the last command into their clients' push queues.
+/// Moves frames queued by the last command into their clients' push queues. A client that has
+/// fallen [`super::host::HostState::max_pending_pushes`] frames behind is disconnected, as Redis
+/// closes a subscriber over its output buffer limit.
 pub fn deliver_outbox(st: &mut State) {
+    let max = st.host.max_pending_pushes;
+    let mut overflowed = Vec::new();
     for (cid, frame) in std::mem::take(&mut st.outbox) {
         if let Some(c) = st.clients.get_mut(&cid) {
+            if max > 0 && c.pushes.len() >= max {
+                overflowed.push(cid);
+                continue;
+            }
             c.pushes.push_back(frame);
             c.wake();
         }
+    }
+    for id in overflowed {
+        disconnect(st, id);
     }
 }
 

@@ -1,6 +1,7 @@
 //! What a simulator served over TCP (redkit-server) needs from the engine: the snapshot file SAVE
 //! and SHUTDOWN write, a SHUTDOWN request the host acts on, a pending `REDKIT.ADVANCE` of a
-//! manual clock, and the CLIENT PAUSE window the host enforces. Commands only record these in
+//! manual clock, the CLIENT PAUSE window the host enforces, and how far a subscriber may fall
+//! behind. Commands only record these in
 //! [`HostState`] under the simulator's lock; the connection that ran them applies the clock move
 //! right after ([`crate::sim::Connection`]) and the server reads the rest.
 
@@ -31,6 +32,9 @@ pub struct HostState {
     pub advance_us: u64,
     /// CLIENT PAUSE.
     pub pause: Option<Pause>,
+    /// Most out-of-band frames (pub/sub messages) a client may have waiting before it is
+    /// disconnected; 0: no limit (an in-process simulator, whose caller drains them itself).
+    pub max_pending_pushes: usize,
 }
 
 impl HostState {

@@ -4,6 +4,7 @@
 //! arrives for it later — a pub/sub message, the reply of its blocked command, or its end (CLIENT
 //! KILL) — so a server needs no thread per connection and no polling.
 
+use super::client::Client;
 use super::dispatch::{self, Outcome};
 use super::{run_locked, Connection};
 use crate::resp::write_value;
@@ -40,6 +41,13 @@ pub struct Served {
 /// True for a command CLIENT PAUSE WRITE holds back: one that may write or replicate.
 fn may_write(argv: &[Vec<u8>]) -> bool {
     dispatch::resolve(argv).is_ok_and(|r| r.cmd.has_flag("write") || r.cmd.has_flag("may_replicate"))
+}
+
+/// Makes `waker` the one `c` wakes (cloned only when it changed).
+fn arm(c: &mut Client, waker: &Waker) {
+    if !c.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+        c.waker = Some(waker.clone());
+    }
 }
 
 impl Connection {
@@ -97,12 +105,19 @@ impl Connection {
             for frame in c.pushes.drain(..) {
                 write_value(out, &frame, c.proto);
             }
-            if !c.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-                c.waker = Some(waker.clone());
-            }
+            arm(c, waker);
         }
         drop(st);
         self.sim.shared.notify();
         Served { consumed, stop }
+    }
+
+    /// Registers `waker` again, as [`Connection::serve_wire`] does (a wake-up consumes it);
+    /// false once the connection is over (CLIENT KILL, a subscriber too far behind).
+    pub fn watch(&mut self, waker: &Waker) -> bool {
+        let mut st = self.sim.lock();
+        let Some(c) = st.clients.get_mut(&self.id) else { return false };
+        arm(c, waker);
+        true
     }
 }
