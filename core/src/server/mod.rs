@@ -108,6 +108,7 @@ impl Server {
             st.host.shutdown = false;
             st.host.snapshot_path = options.save.clone();
             st.host.max_pending_pushes = options.max_pending_messages;
+            st.host.tcp_port = Some(addr.port());
         }
         let runtime = if options.threads > 1 {
             tokio::runtime::Builder::new_multi_thread().worker_threads(options.threads).enable_all().build()
@@ -243,6 +244,7 @@ async fn run(listener: tokio::net::TcpListener, sim: Simulator, shared: Arc<Serv
     st.host.shutdown = false;
     st.host.snapshot_path = None;
     st.host.max_pending_pushes = 0;
+    st.host.tcp_port = None;
     drop(st);
     log::notice(log, "redkit-server is now ready to exit, bye bye...");
 }

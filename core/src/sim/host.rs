@@ -22,6 +22,8 @@ pub struct Pause {
 pub struct HostState {
     /// A server hosts this simulator: SHUTDOWN is accepted (an in-process simulator refuses it).
     pub attached: bool,
+    /// The port a server listens on (INFO `tcp_port`; 6379 when there is none).
+    pub tcp_port: Option<u16>,
     /// The clock is manual: `REDKIT.ADVANCE` may move it.
     pub manual_clock: bool,
     /// Where SAVE, BGSAVE and SHUTDOWN write the snapshot (`redkit-server --save FILE`).

@@ -532,17 +532,25 @@ impl Connection {
     /// The bytes redis-server writes next on this connection: the pending out-of-band frames,
     /// then `reply` (if any), in the connection's protocol.
     pub fn wire_frames(&mut self, reply: Option<&Value>) -> Vec<u8> {
-        let proto = self.protocol();
         let mut out = Vec::new();
-        // Frames queued before or during the command (messages the client publishes to itself,
-        // keyspace events of its own writes) precede the reply on Redis's wire too.
-        for p in self.drain_pushes() {
-            crate::resp::write_value(&mut out, &p, proto);
-        }
-        if let Some(v) = reply {
-            crate::resp::write_value(&mut out, v, proto);
+        match self.sim.lock().clients.get_mut(&self.id) {
+            Some(c) => write_frames(c, reply, &mut out),
+            None => reply.into_iter().for_each(|v| crate::resp::write_value(&mut out, v, Protocol::Resp2)),
         }
         out
+    }
+}
+
+/// Appends what redis-server writes next to client `c`: its pending out-of-band frames, then
+/// `reply` (if any), in its protocol. Frames queued before or during a command (messages the
+/// client publishes to itself, keyspace events of its own writes) precede the reply on Redis's
+/// wire too.
+fn write_frames(c: &mut Client, reply: Option<&Value>, out: &mut Vec<u8>) {
+    for frame in c.pushes.drain(..) {
+        crate::resp::write_value(out, &frame, c.proto);
+    }
+    if let Some(v) = reply {
+        crate::resp::write_value(out, v, c.proto);
     }
 }
 

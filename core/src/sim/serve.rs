@@ -6,7 +6,7 @@
 
 use super::client::Client;
 use super::dispatch::{self, Outcome};
-use super::{run_locked, Connection};
+use super::{run_locked, write_frames, Connection};
 use crate::resp::write_value;
 use std::task::Waker;
 use std::time::Duration;
@@ -70,9 +70,11 @@ impl Connection {
             if let Some(p) = st.host.pause_for(now / 1000, || may_write(argv)) {
                 break ServeStop::Paused(p.until_ms);
             }
-            let mark = out.len();
             let (outcome, _) = run_locked(&mut st, id, argv, now);
             consumed += 1;
+            if st.host.shutdown {
+                break ServeStop::Shutdown; // no reply: the server goes away
+            }
             let Some(c) = st.clients.get_mut(&id) else {
                 // QUIT or a CLIENT KILL of itself: the reply still goes out, then the socket closes.
                 if let Outcome::Reply(v) = &outcome {
@@ -80,17 +82,9 @@ impl Connection {
                 }
                 break ServeStop::Closed;
             };
-            let proto = c.proto;
-            for frame in c.pushes.drain(..) {
-                write_value(out, &frame, proto);
-            }
-            if st.host.shutdown {
-                out.truncate(mark);
-                break ServeStop::Shutdown;
-            }
             match outcome {
-                Outcome::Reply(v) => write_value(out, &v, proto),
-                Outcome::Silent => {}
+                Outcome::Reply(v) => write_frames(c, Some(&v), out),
+                Outcome::Silent => write_frames(c, None, out),
                 Outcome::Blocked => break ServeStop::Blocked,
             }
             let advance = std::mem::take(&mut st.host.advance_us);
@@ -102,9 +96,7 @@ impl Connection {
             }
         };
         if let Some(c) = st.clients.get_mut(&id) {
-            for frame in c.pushes.drain(..) {
-                write_value(out, &frame, c.proto);
-            }
+            write_frames(c, None, out);
             arm(c, waker);
         }
         drop(st);

@@ -546,7 +546,7 @@ fn info_section(ctx: &mut Ctx, name: &str) -> Vec<String> {
                 "multiplexing_api:none".into(),
                 "process_id:1".into(),
                 "run_id:0000000000000000000000000000000000000000".into(),
-                "tcp_port:6379".into(),
+                format!("tcp_port:{}", ctx.st.host.tcp_port.unwrap_or(6379)),
                 format!("server_time_usec:{}", ctx.now_us),
                 format!("uptime_in_seconds:{up}"),
                 format!("uptime_in_days:{}", up / 86400),
