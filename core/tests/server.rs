@@ -137,6 +137,19 @@ fn auth_with_requirepass() {
     let mut d = client(&server);
     assert!(matches!(d.call(&["HELLO", "3", "AUTH", "default", "s3cret"]), Ok(Value::Map(_))));
     assert_eq!(d.call(&["GET", "k"]).ok(), Some(bulk("v")));
+    // AUTH pipelined with a large command: the large one is read under the limits AUTH leaves.
+    let big = "x".repeat(100_000);
+    let mut e = client(&server);
+    let mut pipeline = b"AUTH s3cret\r\n".to_vec();
+    pipeline.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$100000\r\n{big}\r\n").as_bytes());
+    e.send_raw(&pipeline).expect("send");
+    assert_eq!(e.read_raw().expect("auth").0, Value::ok());
+    assert_eq!(e.read_raw().expect("set").0, Value::ok());
+    // Before AUTH, redis-server's small limits.
+    let mut f = client(&server);
+    f.send_raw(format!("*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$100000\r\n{big}\r\n").as_bytes()).expect("send");
+    assert_eq!(f.read_raw().expect("error").0, Value::error("ERR Protocol error: unauthenticated bulk length"));
+    assert!(f.closed_within(Duration::from_secs(5)));
 }
 
 #[test]

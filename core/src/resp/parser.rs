@@ -73,6 +73,12 @@ impl Parser {
         Parser { buf: Vec::new(), pos: 0, limits }
     }
 
+    /// Changes the limits for what is parsed from now on (a server relaxes them once a client
+    /// has authenticated).
+    pub fn set_limits(&mut self, limits: ParserLimits) {
+        self.limits = limits;
+    }
+
     /// Appends received bytes.
     pub fn feed(&mut self, data: &[u8]) {
         if self.pos > 0 && self.pos == self.buf.len() {

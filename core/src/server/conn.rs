@@ -52,14 +52,35 @@ impl Input<'_> {
             Ok(0) | Err(_) => false,
             Ok(n) => {
                 if self.bad.is_none() {
-                    let parsed =
-                        self.requests.feed(&self.buf[..n]).and_then(|_| self.requests.drain_into(&mut self.queued));
-                    self.bad = parsed.err();
+                    self.bad = self.requests.feed(&self.buf[..n]).err();
+                    self.parse();
                 }
                 true
             }
         }
     }
+
+    /// Parses the complete commands buffered (one at a time before the client authenticated).
+    fn parse(&mut self) {
+        if self.bad.is_none() {
+            self.bad = self.requests.drain_into(&mut self.queued).err();
+        }
+    }
+
+    /// After commands ran: once the client has authenticated, lifts the size limits; then
+    /// parses what was held back.
+    fn after_commands(&mut self, conn: &Connection) {
+        if !self.requests.is_authenticated() && authenticated(conn) {
+            self.requests.authenticate();
+        }
+        if self.queued.is_empty() {
+            self.parse();
+        }
+    }
+}
+
+fn authenticated(conn: &Connection) -> bool {
+    conn.simulator().lock().clients.get(&conn.id()).is_some_and(|c| c.authenticated)
 }
 
 /// The simulator's side of the connection: the simulator connection and the waker it holds.
@@ -103,7 +124,7 @@ pub(crate) async fn serve(mut socket: TcpStream, conn: Connection, server: Arc<S
     let (rd, mut wr) = socket.split();
     let mut input = Input {
         socket: rd,
-        requests: Requests::new(server.options.max_bulk, server.options.max_query_buffer),
+        requests: Requests::new(server.options.max_bulk, server.options.max_query_buffer, authenticated(&conn)),
         queued: Vec::new(),
         bad: None,
         buf: vec![0; 16 * 1024],
@@ -154,6 +175,7 @@ pub(crate) async fn serve(mut socket: TcpStream, conn: Connection, server: Arc<S
             }
             _ => {}
         }
+        input.after_commands(&session.conn);
         if woken || !input.queued.is_empty() {
             continue;
         }
