@@ -155,10 +155,11 @@ def message(pubsub: Any) -> Any:
     return None
 
 
-def test_redis_py_workload_matches_redis(redkit_server: RedisServer, redis_url: str) -> None:
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_redis_py_workload_matches_redis(redkit_server: RedisServer, redis_url: str, protocol: int) -> None:
     def run(url: str) -> list[Any]:
-        r = redis.Redis.from_url(url, decode_responses=True)
-        other = redis.Redis.from_url(url, decode_responses=True)
+        r = redis.Redis.from_url(url, decode_responses=True, protocol=protocol)
+        other = redis.Redis.from_url(url, decode_responses=True, protocol=protocol)
         try:
             return everyday_workload(r, other)
         finally:
