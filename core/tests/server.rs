@@ -221,6 +221,53 @@ fn a_subscriber_that_does_not_read_is_dropped() {
     assert_eq!(listed.lines().count(), 1, "{listed}");
 }
 
+/// What a MONITOR client receives while `commands` run on another connection, with each line's
+/// timestamp and client address taken out (they differ between two servers).
+fn monitor_lines(port: u16, commands: &[&[&str]]) -> Vec<String> {
+    let mut monitor = RespClient::connect(port).expect("connect");
+    let mut c = RespClient::connect(port).expect("connect");
+    assert_eq!(monitor.call(&["MONITOR"]).ok(), Some(Value::ok()));
+    for argv in commands {
+        c.call(argv).expect("command");
+    }
+    c.call(&["ECHO", "end"]).expect("echo");
+    let mut lines = Vec::new();
+    for _ in 0..100 {
+        let Some((Value::Simple(line), _)) = monitor.try_read_raw(Duration::from_secs(5)) else { break };
+        let line = String::from_utf8_lossy(&line).into_owned();
+        let (db, rest) = line.split_once(" [").and_then(|(_, r)| r.split_once(' ')).expect("monitor line");
+        let args = rest.split_once("] ").map(|(_, a)| a.to_string()).unwrap_or_default();
+        let done = args == "\"ECHO\" \"end\"";
+        lines.push(format!("[{db}] {args}"));
+        if done {
+            break;
+        }
+    }
+    lines
+}
+
+#[test]
+fn monitor_shows_what_redis_shows() {
+    let commands: &[&[&str]] = &[
+        &["SET", "k", "a b\n\"q\"\u{7f}"],
+        &["SELECT", "2"],
+        &["INCR", "n"],
+        &["MULTI"],
+        &["LPUSH", "l", "x"],
+        &["EXEC"],
+        &["CONFIG", "GET", "maxmemory"],
+        &["AUTH", "nobody", "secret"],
+        &["HELLO", "2", "AUTH", "default", "pw"],
+        &["GET", "missing"],
+    ];
+    let server = start(options());
+    let mine = monitor_lines(server.addr().port(), commands);
+    println!("{mine:#?}");
+    assert!(mine.contains(&"[2] \"INCR\" \"n\"".to_string()), "{mine:?}");
+    let Some(redis) = support::RedisServer::start() else { return };
+    assert_eq!(mine, monitor_lines(redis.port, commands));
+}
+
 #[test]
 fn client_kill_closes_the_socket() {
     let server = start(options());

@@ -31,7 +31,7 @@ Serves redkit's Redis 7.0 simulator over RESP2/RESP3 to any Redis client.
   --help                    this text
   --version                 the version
 
-Not yet: EVAL and FUNCTION (Lua), MONITOR, replication, TLS, ACL users beyond `default`.
+Not yet: EVAL and FUNCTION (Lua), replication, TLS, ACL users beyond `default`.
 ";
 
 /// A server's configuration. `ServerOptions::default()` is redis-server's: 127.0.0.1:6379, no

@@ -102,12 +102,20 @@ pub fn call_handler(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     (cmd.handler)(ctx, argv)
 }
 
+/// MONITOR shows every command that runs except admin ones (Redis's CMD_ADMIN|CMD_SKIP_MONITOR).
+fn shown_to_monitors(cmd: &Command) -> bool {
+    !cmd.has_flag("admin") && !cmd.has_flag("skip_monitor")
+}
+
 /// Runs a command inside EXEC or a script: no blocking, errors become error replies.
 pub fn call_nested(ctx: &mut Ctx, argv: &[Vec<u8>]) -> Value {
     let saved = ctx.no_block;
     ctx.no_block = true;
     let before = ctx.cl.pushes.len();
     let r = call_handler(ctx, argv);
+    if !ctx.st.host.monitors.is_empty() && resolve(argv).is_ok_and(|r| shown_to_monitors(r.cmd)) {
+        super::host::feed_monitors(ctx.st, ctx.cl, argv, ctx.now_us);
+    }
     ctx.no_block = saved;
     ctx.st.stats.commands += 1;
     match r {
@@ -189,6 +197,7 @@ pub fn run_atomic<R>(st: &mut State, id: u64, now_us: u64, body: impl FnOnce(&mu
 /// removes it, so its later commands answer `ERR connection closed` (disconnect, QUIT,
 /// CLIENT KILL).
 pub fn disconnect(st: &mut State, id: u64) {
+    st.host.monitors.retain(|&m| m != id);
     if let Some(mut cl) = st.clients.remove(&id) {
         cl.wake();
         if let Some(b) = cl.blocked.take() {
@@ -267,6 +276,9 @@ fn process(st: &mut State, cl: &mut Client, argv: &[Vec<u8>], now_us: u64) -> Ou
         let mut ctx = Ctx { st: &mut *st, cl: &mut *cl, now_ms, now_us, no_block: false, unblocking: false };
         (cmd.handler)(&mut ctx, argv)
     };
+    if !st.host.monitors.is_empty() && shown_to_monitors(cmd) {
+        super::host::feed_monitors(st, cl, argv, now_us);
+    }
     match result {
         Err(CmdError::Block(b)) => {
             blocking::register(st, cl, argv, *b);

@@ -5,7 +5,9 @@
 //! [`HostState`] under the simulator's lock; the connection that ran them applies the clock move
 //! right after ([`crate::sim::Connection`]) and the server reads the rest.
 
+use super::client::Client;
 use super::state::State;
+use crate::resp::Value;
 use std::path::PathBuf;
 
 /// CLIENT PAUSE in effect: until when, and whether every command waits or only writes.
@@ -34,6 +36,8 @@ pub struct HostState {
     pub advance_us: u64,
     /// CLIENT PAUSE.
     pub pause: Option<Pause>,
+    /// MONITOR clients, fed every command other clients run ([`feed_monitors`]).
+    pub monitors: Vec<u64>,
     /// Most out-of-band frames (pub/sub messages) a client may have waiting before it is
     /// disconnected; 0: no limit (an in-process simulator, whose caller drains them itself).
     pub max_pending_pushes: usize,
@@ -54,4 +58,44 @@ pub fn save_snapshot(st: &mut State, now_ms: u64) -> Result<bool, String> {
     super::snapshot::write_atomically(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     st.dirty = 0;
     Ok(true)
+}
+
+/// True when MONITOR shows argument `i` of `argv` as `(redacted)`: passwords of AUTH and of
+/// HELLO's AUTH option, like Redis.
+fn redacted(argv: &[Vec<u8>], i: usize) -> bool {
+    let is = |j: usize, name: &str| argv.get(j).is_some_and(|a| a.eq_ignore_ascii_case(name.as_bytes()));
+    (is(0, "auth") && i > 0) || (is(0, "hello") && i >= 3 && (is(i - 1, "auth") || is(i - 2, "auth")))
+}
+
+/// Appends `arg` quoted the way Redis's `sdscatrepr` does: `"…"` with `\\ \" \n \r \t \a \b`
+/// and `\xHH` for other unprintable bytes.
+fn push_repr(line: &mut String, arg: &[u8]) {
+    line.push('"');
+    for &b in arg {
+        match b {
+            b'\\' => line.push_str("\\\\"),
+            b'"' => line.push_str("\\\""),
+            b'\n' => line.push_str("\\n"),
+            b'\r' => line.push_str("\\r"),
+            b'\t' => line.push_str("\\t"),
+            7 => line.push_str("\\a"),
+            8 => line.push_str("\\b"),
+            b' '..=b'~' => line.push(b as char),
+            _ => line.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    line.push('"');
+}
+
+/// Sends every MONITOR client the line redis-server writes for a command `cl` ran:
+/// `1700000000.123456 [0 127.0.0.1:50000] "SET" "k" "v"`.
+pub fn feed_monitors(st: &mut State, cl: &Client, argv: &[Vec<u8>], now_us: u64) {
+    let mut line = format!("{}.{:06} [{} {}]", now_us / 1_000_000, now_us % 1_000_000, cl.db, cl.addr);
+    for (i, arg) in argv.iter().enumerate() {
+        line.push(' ');
+        push_repr(&mut line, if redacted(argv, i) { b"(redacted)" } else { arg });
+    }
+    for id in st.host.monitors.clone() {
+        st.push_to(id, Value::Simple(line.clone().into_bytes()));
+    }
 }

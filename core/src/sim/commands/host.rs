@@ -1,5 +1,5 @@
 //! Commands served together with a host (redkit-server): `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE]
-//! [ABORT]`, CLIENT PAUSE / UNPAUSE and `REDKIT.ADVANCE ms`, redkit's own admin command that moves
+//! [ABORT]`, MONITOR, CLIENT PAUSE / UNPAUSE and `REDKIT.ADVANCE ms`, redkit's own admin command that moves
 //! a manual clock. They record what the host must do in [`crate::sim::host::HostState`]; saving
 //! the snapshot happens here, under the lock, like Redis's SAVE blocks the server.
 
@@ -24,6 +24,17 @@ pub static COMMANDS: &[Command] = &[
         shutdown,
         "server",
         "Synchronously save the dataset to disk and then shut down the server"
+    ),
+    cmd!(
+        "monitor",
+        1,
+        "admin noscript loading stale",
+        0,
+        0,
+        0,
+        monitor,
+        "server",
+        "Listen for all requests received by the server in real time"
     ),
     cmd!(
         "redkit.advance",
@@ -72,6 +83,15 @@ fn shutdown(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
         return Err(CmdError::msg("ERR Errors trying to SHUTDOWN. Check logs."));
     }
     ctx.st.host.shutdown = true;
+    Ok(Value::ok())
+}
+
+/// MONITOR: from now on the client receives a line for every command run (see
+/// [`crate::sim::host::feed_monitors`]), as out-of-band frames a server writes as they come.
+fn monitor(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
+    if !ctx.st.host.monitors.contains(&ctx.cl.id) {
+        ctx.st.host.monitors.push(ctx.cl.id);
+    }
     Ok(Value::ok())
 }
 
