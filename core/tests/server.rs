@@ -152,6 +152,15 @@ fn auth_with_requirepass() {
     assert!(f.closed_within(Duration::from_secs(5)));
 }
 
+/// Waits (bounded) until CLIENT LIST, asked on `c`, shows a blocked client (flag `b`).
+fn until_blocked(c: &mut RespClient) {
+    let started = Instant::now();
+    while !c.call(&["CLIENT", "LIST"]).map(|v| v.to_text().contains("flags=b")).unwrap_or(false) {
+        assert!(started.elapsed() < Duration::from_secs(5), "never blocked");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn blpop_is_woken_by_another_connection() {
     let server = start(options());
@@ -159,17 +168,13 @@ fn blpop_is_woken_by_another_connection() {
     let mut pusher = client(&server);
     waiter.send(&["BLPOP", "jobs", "5"]).expect("blpop");
     let started = Instant::now();
-    // The waiter is blocked before the push: CLIENT LIST shows its `b` flag.
-    while !pusher.call(&["CLIENT", "LIST"]).map(|v| v.to_text().contains("flags=b")).unwrap_or(false) {
-        assert!(started.elapsed() < Duration::from_secs(5), "never blocked");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    until_blocked(&mut pusher);
     assert_eq!(pusher.call(&["RPUSH", "jobs", "j1"]).ok(), Some(Value::Int(1)));
     assert_eq!(waiter.read_raw().expect("served").0, Value::Array(vec![bulk("jobs"), bulk("j1")]));
     assert!(started.elapsed() < Duration::from_secs(4));
     // XREAD BLOCK is served the same way; WAIT has no replicas to wait for.
     waiter.send(&["XREAD", "BLOCK", "5000", "STREAMS", "events", "$"]).expect("xread");
-    std::thread::sleep(Duration::from_millis(50));
+    until_blocked(&mut pusher);
     pusher.call(&["XADD", "events", "7-1", "k", "v"]).expect("xadd");
     let entry = Value::Array(vec![bulk("7-1"), Value::Array(vec![bulk("k"), bulk("v")])]);
     let stream = Value::Array(vec![bulk("events"), Value::Array(vec![entry])]);
@@ -286,12 +291,12 @@ fn client_pause_holds_writes() {
     let server = start(options());
     let mut admin = client(&server);
     let mut writer = client(&server);
-    assert_eq!(admin.call(&["CLIENT", "PAUSE", "300", "WRITE"]).ok(), Some(Value::ok()));
     let started = Instant::now();
+    assert_eq!(admin.call(&["CLIENT", "PAUSE", "1000", "WRITE"]).ok(), Some(Value::ok()));
     assert_eq!(writer.call(&["GET", "k"]).ok(), Some(Value::Nil), "reads go on");
-    assert!(started.elapsed() < Duration::from_millis(250));
+    assert!(started.elapsed() < Duration::from_millis(900));
     assert_eq!(writer.call(&["SET", "k", "v"]).ok(), Some(Value::ok()));
-    assert!(started.elapsed() >= Duration::from_millis(250), "the write waited for the pause");
+    assert!(started.elapsed() >= Duration::from_millis(950), "the write waited for the pause");
     assert_eq!(admin.call(&["CLIENT", "PAUSE", "10000", "WRITE"]).ok(), Some(Value::ok()));
     writer.send(&["SET", "k", "v2"]).expect("send");
     assert!(writer.try_read_raw(Duration::from_millis(100)).is_none(), "held back");
@@ -318,6 +323,7 @@ fn manual_clock_and_redkit_advance() {
     // A blocked command times out when the clock passes its deadline.
     let mut waiter = client(&server);
     waiter.send(&["BLPOP", "q", "10"]).expect("blpop");
+    until_blocked(&mut c);
     assert!(waiter.try_read_raw(Duration::from_millis(100)).is_none(), "time stands still");
     c.call(&["REDKIT.ADVANCE", "10000"]).expect("advance");
     assert_eq!(waiter.read_raw().expect("timed out").0, Value::NilArray);
