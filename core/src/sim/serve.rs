@@ -113,3 +113,49 @@ impl Connection {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Clock, Simulator};
+
+    fn argvs(lines: &[&str]) -> Vec<Vec<Vec<u8>>> {
+        lines.iter().map(|l| l.split(' ').map(|a| a.as_bytes().to_vec()).collect()).collect()
+    }
+
+    #[test]
+    fn a_pipeline_runs_until_a_command_blocks() {
+        let sim = Simulator::with_clock(Clock::manual(1_000));
+        let mut conn = sim.connect();
+        let mut out = Vec::new();
+        let cmds = argvs(&["SET k v", "GET k", "BLPOP q 0", "GET k"]);
+        let served = conn.serve_wire(&cmds, &mut out, Waker::noop());
+        assert_eq!(served, Served { consumed: 3, stop: ServeStop::Blocked });
+        assert_eq!(out, b"+OK\r\n$1\r\nv\r\n");
+        sim.connect().execute(&["RPUSH", "q", "x"]);
+        assert_eq!(
+            conn.poll(),
+            Some(crate::resp::Value::Array(vec![crate::resp::Value::bulk("q"), crate::resp::Value::bulk("x")]))
+        );
+    }
+
+    #[test]
+    fn pushes_precede_replies_and_pauses_hold_writes() {
+        let sim = Simulator::with_clock(Clock::manual(1_000));
+        let mut conn = sim.connect();
+        let mut out = Vec::new();
+        conn.serve_wire(&argvs(&["SUBSCRIBE c"]), &mut out, Waker::noop());
+        assert_eq!(out, b"*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n");
+        sim.connect().execute(&["PUBLISH", "c", "m"]);
+        out.clear();
+        assert_eq!(conn.serve_wire(&[], &mut out, Waker::noop()).stop, ServeStop::Drained);
+        assert_eq!(out, b"*3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n");
+        let mut other = sim.connect();
+        other.execute(&["CLIENT", "PAUSE", "100", "WRITE"]);
+        out.clear();
+        let served = other.serve_wire(&argvs(&["GET k", "SET k v"]), &mut out, Waker::noop());
+        assert_eq!(served, Served { consumed: 1, stop: ServeStop::Paused(1_100) });
+        sim.advance_ms(100);
+        assert_eq!(other.serve_wire(&argvs(&["SET k v"]), &mut out, Waker::noop()).consumed, 1);
+    }
+}

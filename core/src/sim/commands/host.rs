@@ -144,3 +144,35 @@ pub fn client_unpause(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     ctx.st.host.pause = None;
     Ok(Value::ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::resp::Value;
+    use crate::sim::{Clock, Simulator};
+
+    #[test]
+    fn redkit_advance_moves_a_manual_clock_in_process_too() {
+        let sim = Simulator::with_clock(Clock::manual(5_000));
+        let mut c = sim.connect();
+        c.execute(&["SET", "k", "v", "PX", "100"]);
+        assert_eq!(c.execute(&["REDKIT.ADVANCE", "101"]), Value::Int(5_101));
+        assert_eq!(c.execute(&["GET", "k"]), Value::Nil);
+        assert_eq!(sim.clock().now_ms(), 5_101);
+        assert!(Simulator::new().connect().execute(&["REDKIT.ADVANCE", "1"]).is_error());
+    }
+
+    #[test]
+    fn shutdown_needs_a_server_and_monitor_feeds_pushes() {
+        let sim = Simulator::with_clock(Clock::manual(1_700_000_000_000));
+        let mut c = sim.connect();
+        assert!(c.execute(&["SHUTDOWN"]).is_error());
+        assert_eq!(c.execute(&["SHUTDOWN", "ABORT"]), Value::error("ERR No shutdown in progress."));
+        assert_eq!(c.execute(&["SHUTDOWN", "NOW", "ABORT"]), Value::error("ERR syntax error"));
+        let mut monitor = sim.connect();
+        assert_eq!(monitor.execute(&["MONITOR"]), Value::ok());
+        c.execute(&["SET", "k", "v"]);
+        let Some(Value::Simple(line)) = monitor.pop_push() else { panic!("a monitor line") };
+        let line = String::from_utf8_lossy(&line).into_owned();
+        assert!(line.starts_with("1700000000.000000 [0 ") && line.ends_with("] \"SET\" \"k\" \"v\""), "{line}");
+    }
+}
