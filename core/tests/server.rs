@@ -112,6 +112,8 @@ fn pipelined_and_inline_commands_answer_in_order() {
 fn resp3_after_hello() {
     let server = start(options());
     let mut c = client(&server);
+    let port = Value::bulk(server.addr().port().to_string());
+    assert_eq!(c.call(&["CONFIG", "GET", "port"]).ok(), Some(Value::Array(vec![bulk("port"), port])));
     let (hello, _) = c.call_raw(&["HELLO", "3"]).expect("hello");
     assert!(matches!(hello, Value::Map(_)), "{hello:?}");
     c.call(&["HSET", "h", "f", "v"]).expect("hset");

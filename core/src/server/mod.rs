@@ -109,6 +109,14 @@ impl Server {
             st.host.snapshot_path = options.save.clone();
             st.host.max_pending_pushes = options.max_pending_messages;
             st.host.tcp_port = Some(addr.port());
+            // CONFIG GET tells clients what they are connected to.
+            let listening = [
+                ("port", addr.port().to_string()),
+                ("bind", options.bind.to_string()),
+                ("maxclients", options.max_clients.to_string()),
+                ("protected-mode", if options.allow_remote { "no" } else { "yes" }.to_string()),
+            ];
+            st.config.other.extend(listening.map(|(k, v)| (k.to_string(), v)));
         }
         let runtime = if options.threads > 1 {
             tokio::runtime::Builder::new_multi_thread().worker_threads(options.threads).enable_all().build()
