@@ -12,11 +12,13 @@ demo:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy -q --workspace --all-targets -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps --workspace
+	$(CARGO) clippy -q --workspace --all-targets --features redkit/server -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps --workspace --features redkit/server
 
+# The core's `server` feature (redkit-server) is off by default; its tests (core/tests/server.rs,
+# redis-cli, redis-benchmark and raw sockets against it) run with the feature turned on here.
 test-rust:
-	$(CARGO) test --workspace -- --show-output
+	$(CARGO) test --workspace --features redkit/server -- --show-output
 
 wasm-check:
 	./scripts/wasm-check.sh
@@ -50,12 +52,14 @@ test-wasm:
 
 test: setup lint test-rust test-python test-node test-wasm
 
-# Benchmarks: Rust, then Python, then Node (the release addon against the npm anchors pinned in
+# Benchmarks: Rust, then redis-benchmark against redkit-server beside redis-server (ratios), then
+# Python, then Node (the release addon against the npm anchors pinned in
 # bench/node/package.json; that directory is no workspace of the root package, so make test never
 # installs them; `npm install` follows its lock, as scripts/node-env.sh explains).
 bench:
 	$(CARGO) run -q --release -p redkit-bench --bin engine
 	$(CARGO) run -q --release -p redkit-bench --bin patterns
+	bench/server/run.sh
 	PY=$$(./scripts/python-env.sh --release) && $$PY bench/python/run.py
 	./scripts/node-env.sh --release
 	if [ ! -d bench/node/node_modules ] || [ bench/node/package-lock.json -nt bench/node/node_modules/.package-lock.json ]; then \

@@ -22,6 +22,7 @@
 //!   ([`sim::commands`]), pub/sub and keyspace notifications, transactions, blocking commands,
 //!   maxmemory eviction ([`sim::eviction`]), fault injection ([`sim::faults`]) and snapshots
 //!   ([`sim::snapshot`]).
+//! - `server` (feature `server`): the simulator served over TCP, `redkit-server`.
 //! - [`resp`]: RESP2/RESP3 values, an incremental parser that never panics, writers.
 //! - [`error`]: the one error type every binding maps.
 //!
@@ -30,6 +31,8 @@
 //! - `redis` (default): [`backend::RedisBackend`] and [`backend::ClusterBackend`], the patterns
 //!   over real Redis through redis-rs and tokio.
 //! - `tls` (default): `rediss://` URLs, with rustls (no native OpenSSL).
+//! - `server`: the `server` module (the simulator on a TCP port for any Redis client) and the
+//!   `redkit-server` binary, over tokio.
 //!
 //! With `--no-default-features` the crate is the simulator, the scripts and the patterns over
 //! [`backend::SimBackend`], and builds for `wasm32-unknown-unknown` (no threads, sockets or
@@ -72,6 +75,8 @@ pub mod error;
 pub mod patterns;
 pub mod resp;
 pub mod scripts;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod sim;
 
 pub use error::{Error, ErrorKind, Result};

@@ -23,9 +23,9 @@ class RedisServer(redis_server.RedisServer):
     """``redis_server.RedisServer`` for tests: a missing binary fails under CI and skips
     elsewhere; a server that does not start fails the test."""
 
-    def __init__(self) -> None:
+    def __init__(self, binary: str | None = None) -> None:
         try:
-            super().__init__(prefix="redkit-py-redis-")
+            super().__init__(prefix="redkit-py-redis-", binary=binary)
         except redis_server.RedisServerMissing as e:
             if os.environ.get("CI"):
                 pytest.fail(str(e))

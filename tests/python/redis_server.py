@@ -18,15 +18,19 @@ class RedisServerMissing(RuntimeError):
 class RedisServer:
     """A redis-server of our own on 127.0.0.1, with its URL; ready (answers PING) once built."""
 
-    def __init__(self, prefix: str = "redkit-redis-") -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RedisServerMissing("redis-server is not installed (make setup installs it)")
+    def __init__(self, prefix: str = "redkit-redis-", binary: str | None = None) -> None:
+        """``binary``: another server speaking redis-server's command line (redkit-server);
+        it gets only ``--port`` and ``--bind``."""
         self.dir = tempfile.mkdtemp(prefix=prefix)
         self.port = free_port()
+        listen = ["--port", str(self.port), "--bind", "127.0.0.1"]
+        if binary is None:
+            binary = shutil.which("redis-server")
+            if binary is None:
+                raise RedisServerMissing("redis-server is not installed (make setup installs it)")
+            listen += ["--save", "", "--appendonly", "no", "--dir", self.dir]
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.dir],
+            [binary, *listen],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -42,7 +46,7 @@ class RedisServer:
                 pass
             if time.monotonic() > deadline or self.process.poll() is not None:
                 self.stop()
-                raise RuntimeError(f"redis-server did not start on port {self.port}")
+                raise RuntimeError(f"{binary} did not start on port {self.port}")
             time.sleep(0.02)
 
     def flush(self) -> None:

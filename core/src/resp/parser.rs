@@ -73,6 +73,12 @@ impl Parser {
         Parser { buf: Vec::new(), pos: 0, limits }
     }
 
+    /// Changes the limits for what is parsed from now on (a server relaxes them once a client
+    /// has authenticated).
+    pub fn set_limits(&mut self, limits: ParserLimits) {
+        self.limits = limits;
+    }
+
     /// Appends received bytes.
     pub fn feed(&mut self, data: &[u8]) {
         if self.pos > 0 && self.pos == self.buf.len() {
@@ -88,6 +94,11 @@ impl Parser {
     /// Bytes received but not yet consumed.
     pub fn pending(&self) -> usize {
         self.buf.len() - self.pos
+    }
+
+    /// The bytes received but not yet consumed (a server reads them to say what is malformed).
+    pub fn pending_bytes(&self) -> &[u8] {
+        &self.buf[self.pos..]
     }
 
     /// The next complete value, `Ok(None)` if more bytes are needed.
@@ -123,9 +134,10 @@ impl Parser {
             }
             if rest[0] == b'*' {
                 let Some((v, used)) = parse(rest, &self.limits, 0)? else { return Ok(None) };
-                self.pos += used;
+                // Consumed only once valid: after an error the offending bytes stay pending.
                 let Value::Array(items) = v else {
                     if matches!(v, Value::NilArray) {
+                        self.pos += used;
                         continue;
                     }
                     return Err(ParseError::Protocol("expected '$', got something else"));
@@ -137,6 +149,7 @@ impl Parser {
                         _ => return Err(ParseError::Protocol("expected '$', got something else")),
                     }
                 }
+                self.pos += used;
                 if argv.is_empty() {
                     continue;
                 }

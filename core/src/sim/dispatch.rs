@@ -102,12 +102,20 @@ pub fn call_handler(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
     (cmd.handler)(ctx, argv)
 }
 
+/// MONITOR shows every command that runs except admin ones (Redis's CMD_ADMIN|CMD_SKIP_MONITOR).
+fn shown_to_monitors(cmd: &Command) -> bool {
+    !cmd.has_flag("admin") && !cmd.has_flag("skip_monitor")
+}
+
 /// Runs a command inside EXEC or a script: no blocking, errors become error replies.
 pub fn call_nested(ctx: &mut Ctx, argv: &[Vec<u8>]) -> Value {
     let saved = ctx.no_block;
     ctx.no_block = true;
     let before = ctx.cl.pushes.len();
     let r = call_handler(ctx, argv);
+    if !ctx.st.host.monitors.is_empty() && resolve(argv).is_ok_and(|r| shown_to_monitors(r.cmd)) {
+        super::host::feed_monitors(ctx.st, ctx.cl, argv, ctx.now_us);
+    }
     ctx.no_block = saved;
     ctx.st.stats.commands += 1;
     match r {
@@ -189,6 +197,7 @@ pub fn run_atomic<R>(st: &mut State, id: u64, now_us: u64, body: impl FnOnce(&mu
 /// removes it, so its later commands answer `ERR connection closed` (disconnect, QUIT,
 /// CLIENT KILL).
 pub fn disconnect(st: &mut State, id: u64) {
+    st.host.monitors.retain(|&m| m != id);
     if let Some(mut cl) = st.clients.remove(&id) {
         cl.wake();
         if let Some(b) = cl.blocked.take() {
@@ -199,13 +208,24 @@ pub fn disconnect(st: &mut State, id: u64) {
     }
 }
 
-/// Moves frames queued by the last command into their clients' push queues.
+/// Moves frames queued by the last command into their clients' push queues. A client that has
+/// fallen [`super::host::HostState::max_pending_pushes`] frames behind is disconnected, as Redis
+/// closes a subscriber over its output buffer limit.
 pub fn deliver_outbox(st: &mut State) {
+    let max = st.host.max_pending_pushes;
+    let mut overflowed = Vec::new();
     for (cid, frame) in std::mem::take(&mut st.outbox) {
         if let Some(c) = st.clients.get_mut(&cid) {
+            if max > 0 && c.pushes.len() >= max {
+                overflowed.push(cid);
+                continue;
+            }
             c.pushes.push_back(frame);
             c.wake();
         }
+    }
+    for id in overflowed {
+        disconnect(st, id);
     }
 }
 
@@ -256,6 +276,9 @@ fn process(st: &mut State, cl: &mut Client, argv: &[Vec<u8>], now_us: u64) -> Ou
         let mut ctx = Ctx { st: &mut *st, cl: &mut *cl, now_ms, now_us, no_block: false, unblocking: false };
         (cmd.handler)(&mut ctx, argv)
     };
+    if !st.host.monitors.is_empty() && shown_to_monitors(cmd) {
+        super::host::feed_monitors(st, cl, argv, now_us);
+    }
     match result {
         Err(CmdError::Block(b)) => {
             blocking::register(st, cl, argv, *b);

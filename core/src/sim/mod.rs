@@ -32,6 +32,8 @@ pub mod errors;
 pub mod eviction;
 pub mod faults;
 pub mod float;
+pub mod host;
+pub mod serve;
 pub mod snapshot;
 pub mod state;
 pub mod types;
@@ -122,9 +124,11 @@ impl Simulator {
     pub fn with_config(clock: Clock, config: Config) -> Simulator {
         let now = clock.now_ms();
         let manual = clock.is_manual();
+        let mut state = State::new(config, now);
+        state.host.manual_clock = manual;
         let sim = Simulator {
             shared: Arc::new(Shared {
-                state: Mutex::new(State::new(config, now)),
+                state: Mutex::new(state),
                 wake: Condvar::new(),
                 waiters: std::sync::atomic::AtomicUsize::new(0),
                 clock,
@@ -248,6 +252,16 @@ impl Simulator {
     }
 }
 
+/// Runs one command for client `id` under the held lock (refused while an earlier command of
+/// the client is blocked); returns its outcome and how many frames were queued before it ran.
+fn run_locked(st: &mut State, id: u64, argv: &[Vec<u8>], now_us: u64) -> (Outcome, usize) {
+    let (blocked, before) = st.clients.get(&id).map_or((false, 0), |c| (c.blocked.is_some(), c.pushes.len()));
+    if blocked {
+        return (Outcome::Reply(Value::error("ERR connection is blocked by a previous command")), before);
+    }
+    (dispatch::run(st, id, argv, now_us), before)
+}
+
 /// The result of submitting a command without waiting.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -320,15 +334,22 @@ impl Connection {
                 st = self.sim.lock();
             }
             let now = self.sim.shared.clock.now_us();
-            let (blocked, before) =
-                st.clients.get(&self.id).map_or((false, 0), |c| (c.blocked.is_some(), c.pushes.len()));
-            if blocked {
-                return (Outcome::Reply(Value::error("ERR connection is blocked by a previous command")), 0);
-            }
-            (dispatch::run(&mut st, self.id, argv, now), before)
+            let result = run_locked(&mut st, self.id, argv, now);
+            let advance = std::mem::take(&mut st.host.advance_us);
+            drop(st);
+            self.apply_advance(advance);
+            result
         };
         self.sim.shared.notify();
         result
+    }
+
+    /// Moves the clock by what `REDKIT.ADVANCE` asked for (`us`, taken from the state), after
+    /// the command and outside the lock, firing what becomes due.
+    fn apply_advance(&self, us: u64) {
+        if us > 0 {
+            self.sim.advance(Duration::from_micros(us));
+        }
     }
 
     fn take_push_at(&mut self, i: usize) -> Option<Value> {
@@ -406,13 +427,15 @@ impl Connection {
         }
         let mut now = self.sim.shared.clock.now_us();
         for argv in argvs {
-            let (blocked, before) =
-                st.clients.get(&self.id).map_or((false, 0), |c| (c.blocked.is_some(), c.pushes.len()));
-            if blocked {
-                out.push(Value::error("ERR connection is blocked by a previous command"));
-                continue;
+            let (outcome, before) = run_locked(&mut st, self.id, argv, now);
+            let advance = std::mem::take(&mut st.host.advance_us);
+            if advance > 0 {
+                drop(st);
+                self.apply_advance(advance);
+                st = self.sim.lock();
+                now = self.sim.shared.clock.now_us();
             }
-            let v = match dispatch::run(&mut st, self.id, argv, now) {
+            let v = match outcome {
                 Outcome::Reply(v) => v,
                 Outcome::Silent => {
                     st.clients.get_mut(&self.id).and_then(|c| c.pushes.remove(before)).unwrap_or(Value::NilArray)
@@ -518,17 +541,25 @@ impl Connection {
     /// The bytes redis-server writes next on this connection: the pending out-of-band frames,
     /// then `reply` (if any), in the connection's protocol.
     pub fn wire_frames(&mut self, reply: Option<&Value>) -> Vec<u8> {
-        let proto = self.protocol();
         let mut out = Vec::new();
-        // Frames queued before or during the command (messages the client publishes to itself,
-        // keyspace events of its own writes) precede the reply on Redis's wire too.
-        for p in self.drain_pushes() {
-            crate::resp::write_value(&mut out, &p, proto);
-        }
-        if let Some(v) = reply {
-            crate::resp::write_value(&mut out, v, proto);
+        match self.sim.lock().clients.get_mut(&self.id) {
+            Some(c) => write_frames(c, reply, &mut out),
+            None => reply.into_iter().for_each(|v| crate::resp::write_value(&mut out, v, Protocol::Resp2)),
         }
         out
+    }
+}
+
+/// Appends what redis-server writes next to client `c`: its pending out-of-band frames, then
+/// `reply` (if any), in its protocol. Frames queued before or during a command (messages the
+/// client publishes to itself, keyspace events of its own writes) precede the reply on Redis's
+/// wire too.
+fn write_frames(c: &mut Client, reply: Option<&Value>, out: &mut Vec<u8>) {
+    for frame in c.pushes.drain(..) {
+        crate::resp::write_value(out, &frame, c.proto);
+    }
+    if let Some(v) = reply {
+        crate::resp::write_value(out, v, c.proto);
     }
 }
 

@@ -704,6 +704,14 @@ pub fn install(st: &mut State, dbs: Vec<Db>, now_us: u64) -> Vec<Db> {
     old
 }
 
+/// Writes `bytes` to `path` atomically: a temporary file beside it, renamed over it.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
 impl Simulator {
     /// The whole dataset as bytes (format in [`crate::sim::snapshot`]); like SAVE, resets
     /// `rdb_changes_since_last_save`. Fails for a type that cannot be encoded yet.
@@ -741,10 +749,7 @@ impl Simulator {
     pub fn save_to_file(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let bytes = self.snapshot()?;
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        std::fs::write(&tmp, &bytes)?;
-        std::fs::rename(&tmp, path)?;
+        write_atomically(path, &bytes)?;
         Ok(())
     }
 

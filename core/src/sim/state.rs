@@ -77,6 +77,8 @@ pub struct State {
     pub rng: u64,
     /// maxmemory eviction pool and peak memory (see `eviction`).
     pub eviction: super::eviction::EvictionState,
+    /// What a hosting server reads and sets: snapshot file, SHUTDOWN, clock moves, CLIENT PAUSE.
+    pub host: super::host::HostState,
 }
 
 impl State {
@@ -104,6 +106,7 @@ impl State {
             running_dirty_cas: false,
             rng: 0x9E37_79B9_7F4A_7C15,
             eviction: Default::default(),
+            host: Default::default(),
         }
     }
 

@@ -127,6 +127,23 @@ impl RespClient {
         Ok(RespClient { stream, parser: Parser::new() })
     }
 
+    /// Sends bytes as they are (pipelines, inline commands, malformed input).
+    pub fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    /// True when the server closes the connection within `wait` (data or silence: false).
+    pub fn closed_within(&mut self, wait: Duration) -> bool {
+        let _ = self.stream.set_read_timeout(Some(wait));
+        let mut buf = [0u8; 1024];
+        let read = self.stream.read(&mut buf);
+        let _ = self.stream.set_read_timeout(Some(Duration::from_secs(20)));
+        match read {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+        }
+    }
+
     /// Sends a command encoded as a RESP array of bulk strings.
     pub fn send<A: AsRef<[u8]>>(&mut self, argv: &[A]) -> std::io::Result<()> {
         let v = Value::Array(argv.iter().map(|a| Value::bulk(a.as_ref())).collect());

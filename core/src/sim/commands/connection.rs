@@ -1,6 +1,6 @@
 //! Connection commands: PING, ECHO, SELECT, AUTH, HELLO, RESET, QUIT and the CLIENT container
-//! (ID, SETNAME, GETNAME, INFO, LIST, KILL, UNBLOCK, NO-EVICT, GETREDIR, TRACKINGINFO, CACHING, HELP;
-//! client-side caching is never on). Replies and
+//! (ID, SETNAME, GETNAME, INFO, LIST, KILL, UNBLOCK, PAUSE and UNPAUSE (handlers in `host`),
+//! NO-EVICT, GETREDIR, TRACKINGINFO, CACHING, HELP; client-side caching is never on). Replies and
 //! errors follow redis-server 7.0.15, including the CLIENT LIST line format that client
 //! libraries parse; 7.2-only subcommands (SETINFO, NO-TOUCH) answer "unknown subcommand" there too.
 
@@ -105,6 +105,28 @@ static CLIENT_SUBCOMMANDS: &[Command] = &[
         client_unblock,
         "connection",
         "Unblock a client blocked in a blocking command from a different connection"
+    ),
+    cmd!(
+        "pause",
+        -3,
+        CLIENT_ADMIN,
+        0,
+        0,
+        0,
+        super::host::client_pause,
+        "connection",
+        "Stop processing commands from clients for some time"
+    ),
+    cmd!(
+        "unpause",
+        2,
+        CLIENT_ADMIN,
+        0,
+        0,
+        0,
+        super::host::client_unpause,
+        "connection",
+        "Resume processing of clients that were paused"
     ),
     cmd!(
         "no-evict",

@@ -5,6 +5,7 @@ pub mod bitmaps;
 pub mod connection;
 pub mod geo;
 pub mod hashes;
+pub mod host;
 pub mod hyperloglog;
 pub mod keys;
 pub mod lists;
@@ -38,6 +39,7 @@ pub const FAMILIES: &[&[Command]] = &[
     pubsub::COMMANDS,
     transactions::COMMANDS,
     memory::COMMANDS,
+    host::COMMANDS,
 ];
 
 /// Name → command. Looked up once per command: a fast hasher, not SipHash (names are ours).

@@ -388,7 +388,7 @@ fn spublish(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
 }
 
 /// `ERR unknown subcommand or wrong number of arguments for 'x'. Try PUBSUB HELP.`
-fn subcommand_syntax_error(argv: &[Vec<u8>]) -> CmdError {
+pub(crate) fn subcommand_syntax_error(argv: &[Vec<u8>]) -> CmdError {
     let sub: String = String::from_utf8_lossy(&argv[1]).chars().take(128).collect();
     CmdError::msg(format!(
         "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",

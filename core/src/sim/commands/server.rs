@@ -277,17 +277,18 @@ fn lastsave(ctx: &mut Ctx, _argv: &[Vec<u8>]) -> CmdResult {
     Ok(Value::Int((ctx.st.start_ms / 1000) as i64))
 }
 
-/// SAVE / BGSAVE [SCHEDULE]: nothing to write; the replies Redis gives.
+/// SAVE / BGSAVE [SCHEDULE]: writes the snapshot file when a host configured one
+/// (`redkit-server --save FILE`; BGSAVE writes it at once too), else there is nothing to write;
+/// the replies Redis gives.
 fn save(ctx: &mut Ctx, argv: &[Vec<u8>]) -> CmdResult {
-    if is_kw(&argv[0], "save") {
-        ctx.st.dirty = 0;
-        return Ok(Value::ok());
-    }
-    if argv.len() > 2 || argv.get(1).is_some_and(|a| !is_kw(a, "schedule")) {
+    let background = !is_kw(&argv[0], "save");
+    if background && (argv.len() > 2 || argv.get(1).is_some_and(|a| !is_kw(a, "schedule"))) {
         return Err(errors::syntax());
     }
+    // Redis answers a failed SAVE with a bare `ERR` (the reason goes to its log).
+    crate::sim::host::save_snapshot(ctx.st, ctx.now_ms).map_err(|_| CmdError::msg("ERR"))?;
     ctx.st.dirty = 0;
-    Ok(Value::simple("Background saving started"))
+    Ok(if background { Value::simple("Background saving started") } else { Value::ok() })
 }
 
 /// ROLE: always a master with no replicas.
@@ -545,7 +546,7 @@ fn info_section(ctx: &mut Ctx, name: &str) -> Vec<String> {
                 "multiplexing_api:none".into(),
                 "process_id:1".into(),
                 "run_id:0000000000000000000000000000000000000000".into(),
-                "tcp_port:6379".into(),
+                format!("tcp_port:{}", ctx.st.host.tcp_port.unwrap_or(6379)),
                 format!("server_time_usec:{}", ctx.now_us),
                 format!("uptime_in_seconds:{up}"),
                 format!("uptime_in_days:{}", up / 86400),
