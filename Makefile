@@ -43,8 +43,9 @@ test-node:
 	  status=$$?; grep -E '^# (tests|pass|fail|todo)' target/node-tests.tap | tr '\n' ' '; echo; exit $$status
 
 # The WebAssembly package: built for wasm32 (web and nodejs targets, wasm-opt, sizes printed),
-# its declarations type-checked over a usage file, then the shared scenarios on its simulator through the Node runner (REDKIT_SDK=wasm) and its
-# own tests. (wasm-check, the core alone for wasm32, is part of this build.)
+# its declarations type-checked over a usage file, then the shared scenarios on its simulator
+# through the Node runner (REDKIT_SDK=wasm) and its own tests. (wasm-check, the core alone for
+# wasm32, is part of this build.)
 test-wasm:
 	./scripts/wasm-build.sh
 	./node_modules/.bin/tsc -p tests/wasm/types/tsconfig.json
