@@ -2,7 +2,8 @@
 # Installs what the test suites need on a fresh Debian machine, and only what is missing:
 # redis-server 7.0 with redis-cli and redis-benchmark (differential tests, the cluster test,
 # the benchmarks), openssl (certificates for the TLS test), Debian's Rust with its std source
-# (the wasm32 build of the core), Python's venv, Node.js with npm, rustfmt and clippy. Safe to run again: it checks before
+# (the wasm32 build of the core), Chromium (the browser test), Python's venv, Node.js with npm,
+# rustfmt and clippy. Safe to run again: it checks before
 # installing.
 set -euo pipefail
 
@@ -16,6 +17,8 @@ python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv p
 # Node.js 18+ with npm (the Node package; napi-rs's CLI and TypeScript come from npm).
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# Chromium for the WebAssembly package's browser test (driven by playwright-core from npm).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 for pkg in rustc-web cargo-web rust-web-src rust-web-llvm lld-22; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done

@@ -11,10 +11,10 @@ import { Mismatch, jsName } from './matcher.mjs'
 /** A file's arguments as Node options: `ttl_ms` → `ttl`, `blocking_timeout_ms` → `blockingTimeout`. */
 export const options = (args) => Object.fromEntries(Object.entries(args).map(([k, v]) => [jsName(k), v]))
 
-/** A Node result as the JSON-like value the files expect (Buffers as text). */
+/** A result as the JSON-like value the files expect (Buffers and Uint8Arrays as UTF-8 text). */
 export function toJson (v) {
   if (v === undefined) return null
-  if (Buffer.isBuffer(v)) return v.toString('utf8')
+  if (v instanceof Uint8Array) return new TextDecoder().decode(v)
   if (Array.isArray(v)) return v.map(toJson)
   if (v instanceof Error) throw v
   if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJson(x)]))

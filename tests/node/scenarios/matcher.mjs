@@ -3,7 +3,6 @@
  * `$` matchers, `$NAME` references — for results as the Node API returns them: a field the
  * files name `retry_after_ms` is the result's `retryAfter` (camelCase, milliseconds already).
  */
-import { inspect } from 'node:util'
 
 export class Mismatch extends Error {}
 
@@ -11,7 +10,13 @@ export const MISSING = Symbol('missing')
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 const isMatcher = (v) => isObject(v) && Object.keys(v).length === 1 && Object.keys(v)[0].startsWith('$')
-const show = (v) => inspect(v, { depth: 4, breakLength: Infinity })
+/** A value for a message: JSON, with what JSON cannot show (undefined, Buffers, errors) named. */
+const show = (v) => JSON.stringify(v, (_, x) => {
+  if (x === undefined) return '<undefined>'
+  if (x instanceof Error) return `<${x.name}: ${x.message}>`
+  if (x instanceof Uint8Array) return `<bytes ${Array.from(x).join(',')}>`
+  return x
+}) ?? String(v)
 
 /** A file's snake_case name as the Node API spells it: `retry_after_ms` → `retryAfter`. */
 export const jsName = (name) => name.replace(/_ms$/, '').replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())

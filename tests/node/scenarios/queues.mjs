@@ -9,8 +9,8 @@
  *   `data.ms` of the backend's time (the manual clock, or real time), then returns the data.
  *   `shutdown` is `close`.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Adapter, options, register } from './adapters.mjs'
+import { sleep } from './runner.mjs'
 
 /** Real-time bound on a canned handler's sleep (a manual clock nobody advances, a killed run). */
 const SLEEP_LIMIT = 10_000

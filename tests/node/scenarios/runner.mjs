@@ -1,17 +1,16 @@
 /**
- * Loads tests/scenarios/*.json and runs one scenario's steps on a World — a simulator with a
- * manual clock or a real redis-server — through the Node API. Every step is bounded by
- * STEP_LIMIT_MS of real time, so a call waiting on the manual clock with no `advance` to free it
- * fails the scenario as hung instead of hanging the suite.
+ * Runs one scenario's steps on a World — a simulator with a manual clock or a real redis-server —
+ * through a JavaScript package of redkit (the Node addon or the WebAssembly build). Every step is
+ * bounded by STEP_LIMIT_MS of real time, so a call waiting on the manual clock with no `advance`
+ * to free it fails the scenario as hung instead of hanging the suite. Nothing here needs Node:
+ * the browser test runs scenarios in a page with it (`load.mjs` reads the files in Node).
  */
-import { readFileSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Mismatch, MISSING, check, field, substitute } from './matcher.mjs'
 import { construct } from './adapters.mjs'
 
-export const SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url))
+/** `ms` of real time. */
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
 /** Where the manual clock starts (2023-11-14), as in the Rust runner. */
 export const T0 = 1_700_000_000_000
 /** Real-time bound on any one step. */
@@ -20,17 +19,15 @@ export const STEP_LIMIT_MS = 10_000
 const SLEEP_DB = 15
 const SLEEP_KEY = 'scenario:sleep'
 
-/** Every scenario of every file: `{ file, name, backends, steps, kinds }`. */
-export function loadAll () {
-  const out = []
-  for (const file of readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.json')).sort()) {
-    const doc = JSON.parse(readFileSync(join(SCENARIO_DIR, file), 'utf8'))
-    for (const sc of doc.scenarios) {
-      const kinds = new Set(sc.steps.filter((s) => 'new' in s).map((s) => s.new))
-      out.push({ file, name: sc.name, backends: sc.backends ?? ['sim', 'redis'], steps: sc.steps, kinds })
-    }
-  }
-  return out
+/** The scenarios of one parsed scenario file `doc` named `file`: `{ file, name, backends, steps, kinds }`. */
+export function scenarios (file, doc) {
+  return doc.scenarios.map((sc) => ({
+    file,
+    name: sc.name,
+    backends: sc.backends ?? ['sim', 'redis'],
+    steps: sc.steps,
+    kinds: new Set(sc.steps.filter((s) => 'new' in s).map((s) => s.new))
+  }))
 }
 
 /** `promise`, or a Mismatch once STEP_LIMIT_MS has passed. */
