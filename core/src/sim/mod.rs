@@ -32,6 +32,7 @@ pub mod errors;
 pub mod eviction;
 pub mod faults;
 pub mod float;
+pub mod scripting;
 pub mod snapshot;
 pub mod state;
 pub mod types;
@@ -62,6 +63,8 @@ struct Shared {
     /// `notify_all` is a futex system call, which would otherwise cost each command one).
     waiters: std::sync::atomic::AtomicUsize,
     clock: Clock,
+    /// The running script's state, read without the lock (BUSY, SCRIPT KILL).
+    script_control: Arc<scripting::control::ScriptControl>,
     /// Sleeps and blocked-command deadlines waiting on the clock ([`wait`]).
     timers: Mutex<wait::Timers>,
     /// Wakes the cron thread when an earlier timer is registered.
@@ -120,9 +123,12 @@ impl Simulator {
     pub fn with_config(clock: Clock, config: Config) -> Simulator {
         let now = clock.now_ms();
         let manual = clock.is_manual();
+        let state = State::new(config, now);
+        let script_control = state.script_control.clone();
         let sim = Simulator {
             shared: Arc::new(Shared {
-                state: Mutex::new(State::new(config, now)),
+                state: Mutex::new(state),
+                script_control,
                 wake: Condvar::new(),
                 waiters: std::sync::atomic::AtomicUsize::new(0),
                 clock,
@@ -307,6 +313,10 @@ impl Connection {
 
     /// Runs a command; returns its outcome and how many frames were queued before it ran.
     fn run_argv(&mut self, argv: &[Vec<u8>]) -> (Outcome, usize) {
+        // A script past busy-reply-threshold holds the lock: answered without it.
+        if let Some(v) = self.sim.shared.script_control.busy_reply(argv) {
+            return (Outcome::Reply(v), 0);
+        }
         let result = {
             let mut st = self.sim.lock();
             let latency = st.faults.latency_ms;

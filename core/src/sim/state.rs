@@ -77,6 +77,10 @@ pub struct State {
     pub rng: u64,
     /// maxmemory eviction pool and peak memory (see `eviction`).
     pub eviction: super::eviction::EvictionState,
+    /// Script cache, function libraries and their Lua VMs.
+    pub scripting: super::scripting::Scripting,
+    /// The running script's state, shared with the connections (BUSY, SCRIPT KILL).
+    pub script_control: std::sync::Arc<super::scripting::control::ScriptControl>,
 }
 
 impl State {
@@ -104,6 +108,8 @@ impl State {
             running_dirty_cas: false,
             rng: 0x9E37_79B9_7F4A_7C15,
             eviction: Default::default(),
+            scripting: Default::default(),
+            script_control: Default::default(),
         }
     }
 

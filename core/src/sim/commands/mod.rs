@@ -38,6 +38,7 @@ pub const FAMILIES: &[&[Command]] = &[
     pubsub::COMMANDS,
     transactions::COMMANDS,
     memory::COMMANDS,
+    super::scripting::commands::COMMANDS,
 ];
 
 /// Name → command. Looked up once per command: a fast hasher, not SipHash (names are ours).

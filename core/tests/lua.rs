@@ -1,0 +1,269 @@
+//! Lua conformance: every case runs on a real redis-server and on the simulator, and every
+//! reply must be byte-for-byte the same, in RESP2 and in RESP3: conversions both ways
+//! (`redis.setresp`), the error texts of compile errors, runtime errors and refused commands,
+//! `pcall`, `error_reply`/`status_reply`, the sandbox, cjson/cmsgpack/bit/struct round trips,
+//! and the SCRIPT and FUNCTION commands. Set `LUA_CASE=<part of a name>` to run some.
+
+#[path = "support/compare.rs"]
+mod compare;
+mod support;
+
+use compare::show;
+use redkit::resp::Protocol;
+
+/// One case: a name and its commands, run in order on both sides.
+type Case = (&'static str, &'static [&'static [&'static str]]);
+
+const CONVERSIONS: &[Case] = &[
+    ("integers and strings", &[&["EVAL", "return {1, -2, 3.99, -3.99, 'x', ''}", "0"]]),
+    ("booleans", &[&["EVAL", "return {true, false, 1}", "0"], &["EVAL", "return true", "0"], &["EVAL", "return false", "0"]]),
+    ("nil truncates arrays", &[&["EVAL", "return {1, 2, nil, 4}", "0"], &["EVAL", "return nil", "0"], &["EVAL", "return", "0"]]),
+    ("nested", &[&["EVAL", "return {1, {2, {3, 'x'}}, {}}", "0"]]),
+    ("status and error tables", &[
+        &["EVAL", "return {ok='fine'}", "0"],
+        &["EVAL", "return {err='bad'}", "0"],
+        &["EVAL", "return {err='MY code'}", "0"],
+        &["EVAL", "return {1, {err='inner'}, {ok='x'}}", "0"],
+        &["EVAL", "return {ok='a\\r\\nb'}", "0"],
+    ]),
+    ("status_reply and error_reply", &[
+        &["EVAL", "return redis.status_reply('fine')", "0"],
+        &["EVAL", "return redis.error_reply('x y')", "0"],
+        &["EVAL", "return redis.error_reply('-x y')", "0"],
+        &["EVAL", "return redis.error_reply('xy')", "0"],
+        &["EVAL", "return redis.error_reply('-xy')", "0"],
+        &["EVAL", "return redis.error_reply(5)", "0"],
+        &["EVAL", "return redis.status_reply()", "0"],
+    ]),
+    ("replies into lua", &[
+        &["SET", "s", "v"],
+        &["RPUSH", "l", "a", "b"],
+        &["HSET", "h", "f", "1"],
+        &["EVAL", "return {redis.call('GET', 's'), redis.call('GET', 'nope'), redis.call('INCR', 'n'), redis.call('SET', 'x', 'y')}", "0"],
+        &["EVAL", "local r = redis.call('SET', 'x', 'y') return {type(r), r.ok}", "0"],
+        &["EVAL", "local v = redis.call('GET', 'nope') return {type(v), tostring(v)}", "0"],
+        &["EVAL", "return redis.call('LRANGE', 'l', 0, -1)", "0"],
+        &["EVAL", "return redis.call('HGETALL', 'h')", "0"],
+        &["EVAL", "return redis.call('PING')", "0"],
+        &["EVAL", "return type(redis.call('PING'))", "0"],
+        &["EVAL", "return redis.call('MGET', 's', 'nope', 's')", "0"],
+        &["EVAL", "local r = redis.call('MGET', 's', 'nope', 's') return #r", "0"],
+    ]),
+    ("resp3 into lua", &[
+        &["HSET", "h", "f", "1"],
+        &["SADD", "set", "m"],
+        &["ZADD", "z", "1.5", "a"],
+        &["EVAL", "redis.setresp(3) local r = redis.call('HGETALL', 'h') return {type(r), type(r.map), r.map.f}", "0"],
+        &["EVAL", "redis.setresp(3) local r = redis.call('SMEMBERS', 'set') return {type(r.set), tostring(r.set.m)}", "0"],
+        &["EVAL", "redis.setresp(3) local r = redis.call('ZSCORE', 'z', 'a') return {type(r), tostring(r.double)}", "0"],
+        &["EVAL", "redis.setresp(3) local r = redis.call('GET', 'nope') return type(r)", "0"],
+        &["EVAL", "redis.setresp(3) return redis.call('HGETALL', 'h')", "0"],
+        &["EVAL", "redis.setresp(3) return redis.call('SMEMBERS', 'set')", "0"],
+        &["EVAL", "redis.setresp(3) return redis.call('ZSCORE', 'z', 'a')", "0"],
+        &["EVAL", "redis.setresp(3) return redis.call('GET', 'nope')", "0"],
+        &["EVAL", "redis.setresp(3) return {true, false}", "0"],
+        &["EVAL", "redis.setresp(2) return redis.call('ZSCORE', 'z', 'a')", "0"],
+        &["EVAL", "return redis.setresp(4)", "0"],
+        &["EVAL", "return redis.setresp()", "0"],
+    ]),
+    ("resp3 tables out of lua", &[
+        &["EVAL", "return {double=3.5}", "0"],
+        &["EVAL", "return {big_number='123456789012345678901234567890'}", "0"],
+        &["EVAL", "return {map={a=1}}", "0"],
+        &["EVAL", "return {set={a=true}}", "0"],
+        &["EVAL", "return {verbatim_string={format='txt', string='hello'}}", "0"],
+    ]),
+    ("keys and argv", &[
+        &["EVAL", "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}", "2", "k1", "k2", "a1", "a2"],
+        &["EVAL", "return #KEYS", "0"],
+    ]),
+];
+
+const ERRORS: &[Case] = &[
+    (
+        "numkeys",
+        &[
+            &["EVAL", "return 1", "2", "a"],
+            &["EVAL", "return 1", "-1"],
+            &["EVAL", "return 1", "x"],
+            &["EVAL", "return 1"],
+        ],
+    ),
+    ("compile errors", &[&["EVAL", "retur 1", "0"], &["EVAL", "return (", "0"], &["SCRIPT", "LOAD", "x x"]]),
+    (
+        "runtime errors",
+        &[
+            &["EVAL", "error('boom')", "0"],
+            &["EVAL", "\n\nerror('line three')", "0"],
+            &["EVAL", "error(42)", "0"],
+            &["EVAL", "error()", "0"],
+            &["EVAL", "error({err='MY boom'})", "0"],
+            &["EVAL", "local t = nil; return t.x", "0"],
+            &["EVAL", "return 1 + {}", "0"],
+            &["EVAL", "local function f() error('deep') end\nf()", "0"],
+            &["EVAL", "return error('tail')", "0"],
+        ],
+    ),
+    (
+        "redis.call errors",
+        &[
+            &["SET", "s", "x"],
+            &["EVAL", "return redis.call('nope')", "0"],
+            &["EVAL", "return redis.call()", "0"],
+            &["EVAL", "return redis.call('get', 'a', 'b')", "0"],
+            &["EVAL", "return redis.call('incr', 's')", "0"],
+            &["EVAL", "redis.call('incr', 's')", "0"],
+            &["EVAL", "\nlocal x = 1\nreturn redis.call('incr', 's')", "0"],
+            &["EVAL", "return redis.call('get', {})", "0"],
+            &["EVAL", "return redis.call('get', 1.5)", "0"],
+            &["EVAL", "return redis.call('set', 'a', nil)", "0"],
+            &["EVAL", "return redis.call('client', 'nosuch')", "0"],
+            &["EVAL", "return redis.call('client')", "0"],
+        ],
+    ),
+    (
+        "pcall",
+        &[
+            &["SET", "s", "x"],
+            &["EVAL", "return redis.pcall('incr', 's')", "0"],
+            &["EVAL", "return redis.pcall('nope')", "0"],
+            &["EVAL", "local r = redis.pcall('incr', 's') return {type(r), r.err}", "0"],
+            &["EVAL", "local ok, e = pcall(redis.call, 'nope') return {tostring(ok), e}", "0"],
+            &["EVAL", "local ok, e = pcall(redis.call, 'incr', 's') return {tostring(ok), e}", "0"],
+            &["EVAL", "local ok, e = pcall(function() error({err='X y'}) end) return {tostring(ok), type(e), e}", "0"],
+            &["EVAL", "local ok, e = pcall(error, 'x') return {tostring(ok), e}", "0"],
+            &["EVAL", "local ok, e = pcall(function() local x = nil; return x.y end) return {tostring(ok), e}", "0"],
+            &["EVAL", "return {pcall(function() return 1, 2 end)}", "0"],
+        ],
+    ),
+    (
+        "sandbox",
+        &[
+            &["EVAL", "return x", "0"],
+            &["EVAL", "x = 1", "0"],
+            &["EVAL", "redis.x = 1", "0"],
+            &["EVAL", "string.foo = 1", "0"],
+            &["EVAL", "function f() end", "0"],
+            &["EVAL", "os.exit()", "0"],
+            &["EVAL", "return io", "0"],
+            &["EVAL", "return loadfile", "0"],
+            &["EVAL", "return dofile", "0"],
+            &["EVAL", "return print", "0"],
+            &["EVAL", "return {type(loadstring), type(load), type(coroutine), type(unpack), type(gcinfo)}", "0"],
+            &["EVAL", "return _VERSION", "0"],
+            &["EVAL", "local t = {} t.x = 1 return t.x", "0"],
+        ],
+    ),
+    (
+        "refused commands",
+        &[
+            &["EVAL", "return redis.call('multi')", "0"],
+            &["EVAL", "return redis.call('eval', 'return 1', '0')", "0"],
+            &["EVAL", "return redis.call('subscribe', 'a')", "0"],
+            &["EVAL", "return redis.call('blpop', 'l', 0)", "0"],
+            &["EVAL", "return redis.pcall('multi')", "0"],
+            &["EVAL_RO", "return redis.call('set', 'a', 'b')", "0"],
+            &["EVAL_RO", "return redis.pcall('set', 'a', 'b')", "0"],
+            &["EVAL_RO", "return redis.call('get', 'a')", "0"],
+        ],
+    ),
+    (
+        "redis table helpers",
+        &[
+            &["EVAL", "return redis.sha1hex('')", "0"],
+            &["EVAL", "return redis.sha1hex('abc')", "0"],
+            &["EVAL", "return redis.sha1hex()", "0"],
+            &["EVAL", "return redis.log(redis.LOG_WARNING, 'hello')", "0"],
+            &["EVAL", "return redis.log()", "0"],
+            &["EVAL", "return redis.log('x', 'y')", "0"],
+            &["EVAL", "return redis.log(9, 'y')", "0"],
+            &["EVAL", "return redis.replicate_commands()", "0"],
+            &["EVAL", "return redis.set_repl(redis.REPL_ALL)", "0"],
+            &["EVAL", "return redis.set_repl(99)", "0"],
+            &["EVAL", "return redis.set_repl()", "0"],
+            &["EVAL", "return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}", "0"],
+            &["EVAL", "return redis.breakpoint()", "0"],
+            &["EVAL", "return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}", "0"],
+        ],
+    ),
+];
+
+const SCRIPT: &[Case] = &[
+    ("script cache", &[
+        &["SCRIPT", "LOAD", "return 'cached'"],
+        &["EVALSHA", "a8b7a8feae0b7d2c8b4bac8e2a1b0d04ffe2ff82", "0"],
+        &["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"],
+        &["SCRIPT", "EXISTS", "ffffffffffffffffffffffffffffffffffffffff"],
+        &["EVAL", "return 'x'", "0"],
+        &["SCRIPT", "EXISTS", "ffffffffffffffffffffffffffffffffffffffff", "f4a3d4b2c3f2de7a0cc3b2cb1a8a0a9d0e0c9b5e"],
+        &["SCRIPT", "FLUSH"],
+        &["SCRIPT", "FLUSH", "ASYNC"],
+        &["SCRIPT", "FLUSH", "X"],
+        &["SCRIPT", "KILL"],
+        &["SCRIPT", "NOPE"],
+        &["SCRIPT", "HELP"],
+    ]),
+    ("writes and keyspace", &[
+        &["EVAL", "redis.call('SET', KEYS[1], ARGV[1]) redis.call('EXPIRE', KEYS[1], 100) return redis.call('TTL', KEYS[1])", "1", "k", "v"],
+        &["GET", "k"],
+        &["EVAL", "for i = 1, 10 do redis.call('RPUSH', KEYS[1], i) end return redis.call('LLEN', KEYS[1])", "1", "list"],
+        &["LRANGE", "list", "0", "-1"],
+        &["EVAL", "redis.call('SELECT', 1) redis.call('SET', 'in1', 'x') return redis.call('DBSIZE')", "0"],
+        &["DBSIZE"],
+    ]),
+    ("math.random is deterministic", &[
+        &["EVAL", "math.randomseed(0) return {math.random(100), math.random(100), math.random(1, 6)}", "0"],
+        &["EVAL", "math.randomseed(7) return tostring(math.random())", "0"],
+        &["EVAL", "math.randomseed(42) return {math.random(1000), math.random(1000)}", "0"],
+        &["EVAL", "math.randomseed(-5) return {math.random(3, 9), math.random(1000)}", "0"],
+        &["EVAL", "return math.random(0)", "0"],
+        &["EVAL", "return math.random(5, 1)", "0"],
+    ]),
+];
+
+fn run_cases(cases: &[Case], failures: &mut Vec<String>, count: &mut usize) {
+    let Some(server) = support::RedisServer::start() else { return };
+    let filter = std::env::var("LUA_CASE").unwrap_or_default();
+    for p in [Protocol::Resp2, Protocol::Resp3] {
+        for (name, steps) in cases.iter().filter(|c| c.0.contains(&filter)) {
+            let (mut redis, _sim, mut conn) = support::fresh_pair(&server, p);
+            redis.call(&["SCRIPT", "FLUSH"]).expect("script flush");
+            redis.call(&["FUNCTION", "FLUSH"]).expect("function flush");
+            for step in steps.iter() {
+                *count += 1;
+                let (_, want) = redis.call_raw(step).expect("redis reply");
+                let argv: Vec<Vec<u8>> = step.iter().map(|a| a.as_bytes().to_vec()).collect();
+                let got = conn.execute_wire(&argv);
+                if got != want {
+                    failures.push(format!(
+                        "{p:?} {name}: {step:?}\n    redis {}\n    sim   {}",
+                        show(&want),
+                        show(&got)
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn check(cases: &[Case]) {
+    let (mut failures, mut count) = (Vec::new(), 0);
+    run_cases(cases, &mut failures, &mut count);
+    println!("lua conformance: {count} steps, {} differ", failures.len());
+    assert!(failures.is_empty(), "{} step(s) differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn conversions_match_redis() {
+    check(CONVERSIONS);
+}
+
+#[test]
+fn errors_match_redis() {
+    check(ERRORS);
+}
+
+#[test]
+fn script_commands_match_redis() {
+    check(SCRIPT);
+}
