@@ -9,7 +9,7 @@ use super::convert;
 use super::engine::{raise, Raised};
 use crate::resp::{Protocol, Value};
 use crate::sim::command::{Command, Ctx};
-use crate::sim::{commands, dispatch};
+use crate::sim::{commands, dispatch, fmt_double};
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -105,8 +105,8 @@ pub fn install(lua: &Lua, redis: &Table) -> mlua::Result<()> {
     redis.raw_set("replicate_commands", lua.create_function(|_, _: MultiValue| Ok(true))?)?;
     redis.raw_set("breakpoint", lua.create_function(|_, _: MultiValue| Ok(false))?)?;
     redis.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
-    let acl_check_cmd = lua.create_function(|lua, a: MultiValue| {
-        let argv = command_argv(lua, a)?;
+    let acl_check_cmd = lua.create_function(|_, a: MultiValue| {
+        let argv = command_argv(a)?;
         match resolve(&argv) {
             Ok(_) => Ok(true),
             Err(_) => Err(fail("Invalid command passed to redis.acl_check_cmd()")),
@@ -121,17 +121,25 @@ fn version_num(v: &str) -> i64 {
     v.split('.').take(3).fold(0, |n, part| (n << 8) | part.parse::<i64>().unwrap_or(0))
 }
 
-/// A redis.call argument list as an argv: strings and numbers (in Lua's text), nothing else.
-fn command_argv(lua: &Lua, args: MultiValue) -> mlua::Result<Vec<Vec<u8>>> {
+/// A number argument of redis.call as Redis 7.0 writes it: `%.17g` (Lua's own `%.14g` would
+/// lose digits), NaN with its sign as glibc prints it.
+fn number_arg(n: f64) -> Vec<u8> {
+    if n.is_nan() {
+        return if n.is_sign_negative() { b"-nan".to_vec() } else { b"nan".to_vec() };
+    }
+    fmt_double(n).into_bytes()
+}
+
+/// A redis.call argument list as an argv: strings and numbers, nothing else.
+fn command_argv(args: MultiValue) -> mlua::Result<Vec<Vec<u8>>> {
     if args.is_empty() {
         return Err(fail("Please specify at least one argument for this redis lib call"));
     }
     args.into_iter()
         .map(|v| match v {
             LuaValue::String(s) => Ok(s.as_bytes().to_vec()),
-            n @ (LuaValue::Number(_) | LuaValue::Integer(_)) => {
-                Ok(lua.coerce_string(n)?.map(|s| s.as_bytes().to_vec()).unwrap_or_default())
-            }
+            LuaValue::Number(n) => Ok(number_arg(n)),
+            LuaValue::Integer(n) => Ok(number_arg(n as f64)),
             _ => Err(fail("Lua redis lib command arguments must be strings or integers")),
         })
         .collect()
@@ -189,7 +197,7 @@ impl<'c, 'a> Bridge<'c, 'a> {
     /// `redis.call` (`raise`: an error reply is raised) and `redis.pcall` (it is returned as an
     /// error table).
     pub fn call(&self, lua: &Lua, args: MultiValue, raise_errors: bool) -> mlua::Result<LuaValue> {
-        let outcome = command_argv(lua, args).map(|argv| self.run_command(&argv));
+        let outcome = command_argv(args).map(|argv| self.run_command(&argv));
         let error = match outcome {
             Ok(Value::Error(e)) => error_table_text(&e),
             Ok(reply) => return convert::to_lua(lua, &reply, self.resp3()),
