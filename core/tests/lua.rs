@@ -224,6 +224,57 @@ const SCRIPT: &[Case] = &[
     ]),
 ];
 
+const LIBS: &[Case] = &[
+    ("bit", &[
+        &["EVAL", "return {bit.tobit(1), bit.tobit(2^32 + 5), bit.tobit(-1), bit.tobit(2^31), bit.tobit(1.5), bit.tobit(2.5), bit.tobit('7')}", "0"],
+        &["EVAL", "return {bit.band(0xff, 0x0f, 0x3), bit.bor(1, 2, 4), bit.bxor(5, 3), bit.bnot(0), bit.bswap(0x12345678)}", "0"],
+        &["EVAL", "return {bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.rol(0x12345678, 8), bit.ror(0x12345678, 8), bit.lshift(1, 33)}", "0"],
+        &["EVAL", "return {bit.tohex(255), bit.tohex(-1), bit.tohex(255, 2), bit.tohex(255, -4), bit.tohex(0x12345678, 12)}", "0"],
+        &["EVAL", "return bit.band()", "0"],
+        &["EVAL", "return bit.tobit('x')", "0"],
+        &["EVAL", "return bit.lshift(1)", "0"],
+        &["EVAL", "bit.x = 1", "0"],
+    ]),
+    ("cjson encode", &[
+        &["EVAL", "return cjson.encode({1, 2, 3})", "0"],
+        &["EVAL", "return cjson.encode({a = 1})", "0"],
+        &["EVAL", "return cjson.encode({})", "0"],
+        &["EVAL", "return cjson.encode('a/b\"c\\\\d\\n\\1\\127é')", "0"],
+        &["EVAL", "return cjson.encode({1.5, -0.25, 1e15, 1e-7, 123456789012345, 0.1, 3.14159265358979})", "0"],
+        &["EVAL", "return cjson.encode({true, false, cjson.null})", "0"],
+        &["EVAL", "return cjson.encode({[1] = 'a', [3] = 'c'})", "0"],
+        &["EVAL", "return cjson.encode({[1] = 'a', [20] = 'c'})", "0"],
+        &["EVAL", "return cjson.encode({[1.5] = 'x'})", "0"],
+        &["EVAL", "return cjson.encode({[true] = 'x'})", "0"],
+        &["EVAL", "return cjson.encode({f = function() end})", "0"],
+        &["EVAL", "return cjson.encode(1/0)", "0"],
+        &["EVAL", "return cjson.encode()", "0"],
+        &["EVAL", "return cjson.encode({name = 'job', data = {x = 1, list = {1, 2, {deep = true}}}, opts = {attempts = 3, delay = 0}})", "0"],
+        &["EVAL", "local t = {} for i = 1, 20 do t['k' .. i] = i end return cjson.encode(t)", "0"],
+        &["EVAL", "local t = {} local c = t for i = 1, 1001 do c[1] = {} c = c[1] end return cjson.encode(t)", "0"],
+    ]),
+    ("cjson decode", &[
+        &["EVAL", "local t = cjson.decode('[1, 2.5, \"x\", true, false, null, {\"a\": [] }]') return {t[1], tostring(t[2]), t[3], tostring(t[4]), tostring(t[5]), tostring(t[6] == cjson.null), type(t[7].a)}", "0"],
+        &["EVAL", "local t = cjson.decode('{\"a\": {\"b\": \"\\\\u00e9\\\\n\\\\/\\\\ud83d\\\\ude00\"}}') return t.a.b", "0"],
+        &["EVAL", "return cjson.encode(cjson.decode('{\"x\":1,\"y\":[1,2,3],\"z\":{\"w\":null}}'))", "0"],
+        &["EVAL", "return cjson.decode('')", "0"],
+        &["EVAL", "return cjson.decode('[1,')", "0"],
+        &["EVAL", "return cjson.decode('{1: 2}')", "0"],
+        &["EVAL", "return cjson.decode('{\"a\" 2}')", "0"],
+        &["EVAL", "return cjson.decode('[1 2]')", "0"],
+        &["EVAL", "return cjson.decode('{\"a\": 1 \"b\"}')", "0"],
+        &["EVAL", "return cjson.decode('nul')", "0"],
+        &["EVAL", "return cjson.decode('[1] x')", "0"],
+        &["EVAL", "return cjson.decode('\"abc')", "0"],
+        &["EVAL", "return cjson.decode('\"\\\\q\"')", "0"],
+        &["EVAL", "return cjson.decode(' 42 ')", "0"],
+        &["EVAL", "return cjson.decode('-1.5e3')", "0"],
+        &["EVAL", "return cjson.decode()", "0"],
+        &["EVAL", "return cjson.decode({})", "0"],
+        &["EVAL", "local ok, e = pcall(cjson.decode, '{') return e", "0"],
+    ]),
+];
+
 fn run_cases(cases: &[Case], failures: &mut Vec<String>, count: &mut usize) {
     let Some(server) = support::RedisServer::start() else { return };
     let filter = std::env::var("LUA_CASE").unwrap_or_default();
@@ -264,6 +315,11 @@ fn conversions_match_redis() {
 #[test]
 fn errors_match_redis() {
     check(ERRORS);
+}
+
+#[test]
+fn libraries_match_redis() {
+    check(LIBS);
 }
 
 #[test]
