@@ -5,7 +5,9 @@
 
 mod bit;
 mod cjson;
+mod cmsgpack;
 mod random;
+mod structlib;
 
 pub use super::engine::lua_error;
 use mlua::{Lua, MultiValue, Table, Value as LuaValue};
@@ -17,6 +19,8 @@ pub fn install(lua: &Lua, rand: &Rand48) -> mlua::Result<()> {
     random::install(lua, rand)?;
     bit::install(lua)?;
     cjson::install(lua)?;
+    cmsgpack::install(lua)?;
+    structlib::install(lua)?;
     Ok(())
 }
 
