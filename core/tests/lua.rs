@@ -367,3 +367,76 @@ fn libraries_match_redis() {
 fn script_commands_match_redis() {
     check(SCRIPT);
 }
+
+/// The loop a killed script runs (no writes, so SCRIPT KILL may stop it).
+const ENDLESS: &str = "local i = 0 while true do i = i + 1 end";
+
+/// Asks `call` PING until it answers BUSY (bounded): the BUSY reply.
+fn until_busy(mut call: impl FnMut(&[&str]) -> Vec<u8>) -> Vec<u8> {
+    for _ in 0..250 {
+        let reply = call(&["PING"]);
+        if reply.starts_with(b"-BUSY") {
+            return reply;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("no BUSY reply within 5 s");
+}
+
+/// SCRIPT KILL from another client stops a script that runs past busy-reply-threshold, on
+/// redis-server and on the simulator alike: the same BUSY reply to other clients meanwhile, the
+/// same answers to FUNCTION KILL and SCRIPT KILL, the same error for the killed script.
+#[test]
+fn script_kill_stops_a_busy_script_like_redis() {
+    let Some(server) = support::RedisServer::start() else { return };
+    let mut admin = server.client();
+    admin.call(&["CONFIG", "SET", "busy-reply-threshold", "100"]).expect("config set");
+    let mut runner = server.client();
+    let running = std::thread::spawn(move || runner.call_raw(&["EVAL", ENDLESS, "0"]).expect("eval reply").1);
+    let mut redis_seen = vec![until_busy(|argv| admin.call_raw(argv).expect("reply").1)];
+    for argv in [&["FUNCTION", "KILL"][..], &["SCRIPT", "KILL"]] {
+        redis_seen.push(admin.call_raw(argv).expect("reply").1);
+    }
+    redis_seen.push(running.join().expect("runner thread"));
+
+    let sim = redkit::sim::Simulator::new();
+    let mut admin = sim.connect();
+    let wire = |c: &mut redkit::sim::Connection, argv: &[&str]| {
+        c.execute_wire(&argv.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>())
+    };
+    wire(&mut admin, &["CONFIG", "SET", "busy-reply-threshold", "100"]);
+    let mut runner = sim.connect();
+    let running = std::thread::spawn(move || wire(&mut runner, &["EVAL", ENDLESS, "0"]));
+    let mut sim_seen = vec![until_busy(|argv| wire(&mut admin, argv))];
+    for argv in [&["FUNCTION", "KILL"][..], &["SCRIPT", "KILL"]] {
+        sim_seen.push(wire(&mut admin, argv));
+    }
+    sim_seen.push(running.join().expect("runner thread"));
+    let show_all = |v: &[Vec<u8>]| v.iter().map(|b| show(b)).collect::<Vec<_>>().join(" | ");
+    assert_eq!(show_all(&sim_seen), show_all(&redis_seen));
+    assert!(redis_seen[3].starts_with(b"-ERR Script killed by user with SCRIPT KILL..."));
+}
+
+/// A script that wrote cannot be killed (UNKILLABLE) and runs to its end; the simulator is free
+/// again after it. Simulator only: on redis-server such a script can only end by SHUTDOWN.
+#[test]
+fn a_script_that_wrote_is_unkillable() {
+    let sim = redkit::sim::Simulator::new();
+    let mut admin = sim.connect();
+    admin.execute(&["CONFIG", "SET", "busy-reply-threshold", "50"]);
+    let mut runner = sim.connect();
+    let script = "redis.call('SET', 'k', 'v') local i = 0 while i < 3e7 do i = i + 1 end return i";
+    let running = std::thread::spawn(move || runner.execute(&["EVAL", script, "0"]));
+    let busy = until_busy(|argv| {
+        let v = admin.execute(argv);
+        compare::encode(&v, Protocol::Resp2)
+    });
+    assert!(busy.starts_with(b"-BUSY Redis is busy running a script."));
+    let kill = admin.execute(&["SCRIPT", "KILL"]);
+    assert_eq!(
+        kill,
+        redkit::resp::Value::error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+    );
+    assert_eq!(running.join().expect("runner thread"), redkit::resp::Value::Int(30_000_000));
+    assert_eq!(admin.execute(&["GET", "k"]), redkit::resp::Value::bulk("v"));
+}

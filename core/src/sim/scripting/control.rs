@@ -46,6 +46,11 @@ impl ScriptControl {
         self.busy.store(true, Ordering::SeqCst);
     }
 
+    /// True while a script runs.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+
     /// True while a script runs past the threshold.
     pub fn is_busy(&self) -> bool {
         self.running.load(Ordering::SeqCst) && self.busy.load(Ordering::SeqCst)
