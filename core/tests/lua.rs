@@ -316,6 +316,85 @@ const LIBS: &[Case] = &[
     ]),
 ];
 
+/// A library of one function per name, for FUNCTION LIST (Redis lists a library's functions in
+/// its hash table's order).
+const LIB: &str = "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return {keys[1], args[1], #keys, #args} end)";
+
+const FUNCTIONS: &[Case] = &[
+    ("load, list and call", &[
+        &["FUNCTION", "LOAD", LIB],
+        &["FCALL", "myfunc", "1", "k", "a"],
+        &["FCALL", "myfunc", "0"],
+        &["FUNCTION", "LIST"],
+        &["FUNCTION", "LIST", "WITHCODE"],
+        &["FUNCTION", "LIST", "LIBRARYNAME", "my*"],
+        &["FUNCTION", "LIST", "LIBRARYNAME", "my"],
+        &["FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "mylib"],
+        &["FUNCTION", "LIST", "foo"],
+        &["FUNCTION", "LIST", "LIBRARYNAME"],
+        &["FUNCTION", "LIST", "LIBRARYNAME", "a", "LIBRARYNAME", "b"],
+        &["FUNCTION", "LIST", "WITHCODE", "WITHCODE"],
+        &["FUNCTION", "LOAD", LIB],
+        &["FUNCTION", "LOAD", "REPLACE", LIB],
+        &["FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('myfunc', function() return 1 end)"],
+        &["FUNCTION", "DELETE", "nope"],
+        &["FUNCTION", "DELETE", "mylib"],
+        &["FCALL", "myfunc", "0"],
+        &["FUNCTION", "KILL"],
+        &["FUNCTION", "FLUSH", "X"],
+        &["FUNCTION", "FLUSH"],
+        &["FUNCTION", "HELP"],
+    ]),
+    ("flags and runtime errors", &[
+        &["SET", "k", "v"],
+        &["FUNCTION", "LOAD", "#!lua name=lib1\nredis.register_function{function_name='ro', callback=function(keys, args) return redis.call('get', keys[1]) end, flags={'no-writes'}, description='read it'}"],
+        &["FUNCTION", "LIST"],
+        &["FCALL_RO", "ro", "1", "k"],
+        &["FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function('w', function(keys, args) return redis.call('set', keys[1], 'w') end)"],
+        &["FCALL_RO", "w", "1", "k"],
+        &["FCALL", "w", "1", "k"],
+        &["FUNCTION", "LOAD", "#!lua name=lib3\nredis.register_function{function_name='rw', callback=function(keys) return redis.call('set', keys[1], 'x') end, flags={'no-writes'}}"],
+        &["FCALL", "rw", "1", "k"],
+        &["FUNCTION", "LOAD", "#!lua name=lib4\n\n\nredis.register_function('boom', function() error('bad') end)"],
+        &["FCALL", "boom", "0"],
+        &["FUNCTION", "LOAD", "#!lua name=lib5\nlocal x = 5 redis.register_function('h', function() return {x, type(pairs), KEYS} end)"],
+        &["FCALL", "h", "0"],
+        &["FCALL", "h", "x"],
+        &["FCALL", "h", "2", "a"],
+        &["FCALL", "h", "-1"],
+        &["FCALL", "nope", "0"],
+        &["FUNCTION", "LOAD", "#!lua name=lib6\nredis.register_function('g', function() return redis.setresp(3) end)"],
+        &["FCALL", "g", "0"],
+    ]),
+    ("load errors", &[
+        &["FUNCTION", "LOAD", "return 1"],
+        &["FUNCTION", "LOAD", "#!lua"],
+        &["FUNCTION", "LOAD", "#!lua\nredis.register_function('f', function() end)"],
+        &["FUNCTION", "LOAD", "#!lua name=a-b\nredis.register_function('f', function() end)"],
+        &["FUNCTION", "LOAD", "#!lua name=ok foo=bar\nredis.register_function('f', function() end)"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\n"],
+        &["FUNCTION", "LOAD", "#!nope name=ok\nredis.register_function('f', function() end)"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nx x"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nerror('at load')"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nredis.call('ping')"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nx = 1"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nredis.register_function('bad-name', function() return 1 end)"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nredis.register_function('f', 1)"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nredis.register_function('f')"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nredis.register_function{function_name='f', callback=function() end, flags={'nope'}}"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nredis.register_function{function_name='f', callback=function() end, x=1}"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nredis.register_function{function_name='f'}"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nredis.register_function{callback=function() end}"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nredis.register_function('f', function() end) redis.register_function('f', function() end)"],
+        &["FUNCTION", "LOAD", "#!lua name=ok\nredis.register_function(1, function() return 'one' end)"],
+        &["FCALL", "1", "0"],
+        &["FUNCTION", "LOAD", "#!lua name=ok2\nredis.register_function{function_name='all', callback=function() end, flags={'no-writes', 'allow-oom', 'allow-stale', 'no-cluster', 'allow-cross-slot-keys'}, description='d'}"],
+        &["FUNCTION", "LIST", "LIBRARYNAME", "ok2"],
+        &["FUNCTION", "LOAD", "REPLACE"],
+        &["FUNCTION", "LOAD", "X", "#!lua name=z\nredis.register_function('f', function() end)"],
+    ]),
+];
+
 fn run_cases(cases: &[Case], failures: &mut Vec<String>, count: &mut usize) {
     let Some(server) = support::RedisServer::start() else { return };
     let filter = std::env::var("LUA_CASE").unwrap_or_default();
@@ -361,6 +440,11 @@ fn errors_match_redis() {
 #[test]
 fn libraries_match_redis() {
     check(LIBS);
+}
+
+#[test]
+fn functions_match_redis() {
+    check(FUNCTIONS);
 }
 
 #[test]

@@ -112,12 +112,38 @@ impl Engine {
     /// Compiles a script body as chunk `chunk` (`@user_script`, `@user_function`); Lua's
     /// message on a syntax error.
     pub fn compile(&self, body: &[u8], chunk: &str) -> Result<Function, String> {
-        self.lua.load(body).set_name(chunk).set_mode(mlua::chunk::ChunkMode::Text).into_function().map_err(
-            |e| match e {
-                mlua::Error::SyntaxError { message, .. } => message,
-                other => other.to_string(),
-            },
-        )
+        self.compile_in(body, chunk, None)
+    }
+
+    /// [`Engine::compile`] with the chunk's globals in `env` (function libraries).
+    pub fn compile_in(&self, body: &[u8], chunk: &str, env: Option<&Table>) -> Result<Function, String> {
+        let mut chunk = self.lua.load(body).set_name(chunk).set_mode(mlua::chunk::ChunkMode::Text);
+        if let Some(env) = env {
+            chunk = chunk.set_environment(env.clone());
+        }
+        chunk.into_function().map_err(|e| match e {
+            mlua::Error::SyntaxError { message, .. } => message,
+            other => other.to_string(),
+        })
+    }
+
+    /// The VM.
+    pub fn lua(&self) -> &Lua {
+        &self.lua
+    }
+
+    /// Calls `f` without arguments under the error handler: on failure, the error table's text
+    /// (no position suffix), as FUNCTION LOAD reports a library that failed to register.
+    pub fn protected_call(&self, f: &Function) -> mlua::Result<Result<(), String>> {
+        let (ok, v): (bool, LuaValue) = self.runner.call((f, &self.handler, LuaValue::Nil, LuaValue::Nil))?;
+        if ok {
+            return Ok(Ok(()));
+        }
+        let text = match &v {
+            LuaValue::Table(t) => t.raw_get::<Option<mlua::LuaString>>("err")?.map(|s| s.to_string_lossy()),
+            other => Some(error_text(other)),
+        };
+        Ok(Err(text.unwrap_or_default()))
     }
 
     /// Runs `f` for the client of `ctx` with `keys` and `args`; the reply, or the error

@@ -36,6 +36,9 @@ pub struct Scripting {
     /// The VM of EVAL scripts and their compiled functions by SHA1 (SCRIPT FLUSH drops it).
     #[cfg(feature = "lua")]
     eval: Option<Box<engine::Engine>>,
+    /// The function libraries and their VM (FUNCTION FLUSH drops them).
+    #[cfg(feature = "lua")]
+    functions: functions::Libraries,
     /// `math.random`'s generator, shared by both VMs and kept across SCRIPT FLUSH.
     #[cfg(feature = "lua")]
     rand: libs::Rand48,
