@@ -14,40 +14,32 @@ use super::functions::{
     fcall, fcall_ro, function_delete, function_flush, function_help, function_kill, function_list, function_load,
 };
 
+/// Without Lua every handler is [`unavailable`].
 #[cfg(not(feature = "lua"))]
-use unavailable as eval;
+macro_rules! unavailable_handlers {
+    ($($name:ident),*) => { $(use unavailable as $name;)* };
+}
+
 #[cfg(not(feature = "lua"))]
-use unavailable as eval_ro;
-#[cfg(not(feature = "lua"))]
-use unavailable as evalsha;
-#[cfg(not(feature = "lua"))]
-use unavailable as evalsha_ro;
-#[cfg(not(feature = "lua"))]
-use unavailable as script_exists;
-#[cfg(not(feature = "lua"))]
-use unavailable as script_flush;
-#[cfg(not(feature = "lua"))]
-use unavailable as script_help;
-#[cfg(not(feature = "lua"))]
-use unavailable as script_kill;
-#[cfg(not(feature = "lua"))]
-use unavailable as script_load;
-#[cfg(not(feature = "lua"))]
-use unavailable as fcall;
-#[cfg(not(feature = "lua"))]
-use unavailable as fcall_ro;
-#[cfg(not(feature = "lua"))]
-use unavailable as function_delete;
-#[cfg(not(feature = "lua"))]
-use unavailable as function_flush;
-#[cfg(not(feature = "lua"))]
-use unavailable as function_help;
-#[cfg(not(feature = "lua"))]
-use unavailable as function_kill;
-#[cfg(not(feature = "lua"))]
-use unavailable as function_list;
-#[cfg(not(feature = "lua"))]
-use unavailable as function_load;
+unavailable_handlers!(
+    eval,
+    eval_ro,
+    evalsha,
+    evalsha_ro,
+    script_exists,
+    script_flush,
+    script_help,
+    script_kill,
+    script_load,
+    fcall,
+    fcall_ro,
+    function_delete,
+    function_flush,
+    function_help,
+    function_kill,
+    function_list,
+    function_load
+);
 
 /// Every scripting command's answer in a build without Lua.
 #[cfg(not(feature = "lua"))]
