@@ -71,6 +71,17 @@ pub fn lua_error(lua: &Lua, msg: &str) -> mlua::Error {
     raise(Raised::Message(format!("{position}{msg}")))
 }
 
+/// The flags a script shebang (`#!lua flags=…`) or `redis.register_function` may give.
+pub const SCRIPT_FLAGS: &[&str] = &["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"];
+
+/// An EVAL script in the cache.
+pub struct CachedScript {
+    /// The compiled body.
+    pub f: Function,
+    /// The flags of its `#!lua` shebang; `None` without one.
+    pub shebang: Option<Vec<&'static str>>,
+}
+
 /// What kind of script runs, for its error messages and rules.
 pub struct RunSpec<'s> {
     /// The name in error messages: the SHA1 of an EVAL script, the function's name for FCALL.
@@ -91,7 +102,7 @@ pub struct Engine {
     /// The error handler (Rust; it needs the stack).
     handler: Function,
     /// Compiled EVAL scripts by SHA1 (lowercase hex).
-    pub scripts: HashMap<String, Function>,
+    pub scripts: HashMap<String, CachedScript>,
 }
 
 impl Engine {

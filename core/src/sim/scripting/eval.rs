@@ -1,7 +1,7 @@
 //! EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD|EXISTS|FLUSH|KILL|HELP: the script cache
 //! (compiled functions by SHA1 in the EVAL VM) and running a cached script.
 
-use super::engine::{Engine, RunSpec};
+use super::engine::{CachedScript, Engine, RunSpec, SCRIPT_FLAGS};
 use super::Scripting;
 use crate::resp::Value;
 use crate::sim::command::{arg_i64, is_kw, CmdError, CmdResult, Ctx};
@@ -25,14 +25,48 @@ pub fn sha1_hex(body: &[u8]) -> String {
     sha1_smol::Sha1::from(body).digest().to_string()
 }
 
+/// A `#!lua [flags=a,b]` first line: its flags and where the code after it starts (at the
+/// newline, so line numbers hold); `None` for a body without one. Redis 7.0.15's errors.
+fn shebang(body: &[u8]) -> Result<Option<(Vec<&'static str>, usize)>, CmdError> {
+    if !body.starts_with(b"#!") {
+        return Ok(None);
+    }
+    let Some(end) = body.iter().position(|&c| c == b'\n') else {
+        return Err(CmdError::msg("ERR Invalid script shebang"));
+    };
+    let line = String::from_utf8_lossy(&body[..end]);
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or_default();
+    if engine != "#!lua" {
+        return Err(CmdError::msg(format!("ERR Unexpected engine in script shebang: {engine}")));
+    }
+    let mut flags = Vec::new();
+    for part in parts {
+        let Some(list) = part.strip_prefix("flags=") else {
+            return Err(CmdError::msg(format!("ERR Unknown lua shebang option: {part}")));
+        };
+        for flag in list.split(',').filter(|f| !f.is_empty()) {
+            match SCRIPT_FLAGS.iter().find(|f| **f == flag) {
+                Some(f) => flags.push(*f),
+                None => return Err(CmdError::msg(format!("ERR Unexpected flag in script shebang: {flag}"))),
+            }
+        }
+    }
+    Ok(Some((flags, end)))
+}
+
 /// Compiles `body` into the cache (if new); its SHA1.
 fn load(engine: &mut Engine, body: &[u8]) -> Result<String, CmdError> {
     let sha = sha1_hex(body);
     if !engine.scripts.contains_key(&sha) {
+        let (shebang, code) = match shebang(body)? {
+            Some((flags, end)) => (Some(flags), &body[end..]),
+            None => (None, body),
+        };
         let f = engine
-            .compile(body, "@user_script")
+            .compile(code, "@user_script")
             .map_err(|m| CmdError::msg(format!("ERR Error compiling script (new function): {m}")))?;
-        engine.scripts.insert(sha.clone(), f);
+        engine.scripts.insert(sha.clone(), CachedScript { f, shebang });
     }
     Ok(sha)
 }
@@ -59,9 +93,15 @@ fn run(ctx: &mut Ctx, argv: &[Vec<u8>], by_sha: bool, read_only: bool) -> CmdRes
         if by_sha { Ok(String::from_utf8_lossy(&argv[1]).to_ascii_lowercase()) } else { load(&mut engine, &argv[1]) };
     let out = sha.and_then(|sha| match engine.scripts.get(&sha) {
         None => Err(CmdError::msg("NOSCRIPT No matching script. Please use EVAL.")),
-        Some(f) => {
-            let spec = RunSpec { name: &sha, read_only, function: false };
-            engine.run(ctx, f, &argv[3..3 + n], &argv[3 + n..], spec)
+        Some(script) => {
+            // A shebang declares whether the script writes; without one, EVAL_RO refuses writes
+            // as they come.
+            let no_writes = script.shebang.as_ref().map(|flags| flags.contains(&"no-writes"));
+            if read_only && no_writes == Some(false) {
+                return Err(CmdError::msg("ERR Can not execute a script with write flag using *_ro command."));
+            }
+            let spec = RunSpec { name: &sha, read_only: read_only || no_writes == Some(true), function: false };
+            engine.run(ctx, &script.f, &argv[3..3 + n], &argv[3 + n..], spec)
         }
     });
     // SCRIPT FLUSH cannot run inside a script: the slot is still empty.

@@ -4,7 +4,7 @@
 //! order is its hash table's, which differs from run to run). FUNCTION STATS, DUMP and RESTORE
 //! are not implemented.
 
-use super::engine::{raise, Engine, Raised, RunSpec};
+use super::engine::{raise, Engine, Raised, RunSpec, SCRIPT_FLAGS};
 use super::eval::{new_vm, numkeys};
 use crate::resp::Value;
 use crate::sim::command::{is_kw, CmdError, CmdResult, Ctx};
@@ -13,9 +13,6 @@ use crate::sim::commands::server::help_reply;
 use mlua::{Function, Lua, MultiValue, Table, Value as LuaValue};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-
-/// The flags `redis.register_function` accepts.
-const FLAGS: &[&str] = &["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"];
 
 /// The functions VM with its library environment.
 pub struct FunctionsVm {
@@ -175,7 +172,7 @@ fn parse_flags(lua: &Lua, t: &Table) -> mlua::Result<Vec<&'static str>> {
     let mut out = Vec::new();
     for v in t.sequence_values::<LuaValue>() {
         let name = lua.coerce_string(v?)?.map(|s| s.to_string_lossy()).unwrap_or_default();
-        match FLAGS.iter().find(|f| **f == name) {
+        match SCRIPT_FLAGS.iter().find(|f| **f == name) {
             Some(f) => out.push(*f),
             None => return Err(raise(Raised::Reply("ERR unknown flag given".into()))),
         }
