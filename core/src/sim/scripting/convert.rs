@@ -95,6 +95,16 @@ fn bytes(t: &Table, field: &str) -> Option<Vec<u8>> {
     }
 }
 
+/// C's `(long long)` of a double on x86-64: out of range, infinite and NaN give INT64_MIN
+/// (Rust's `as` would saturate).
+fn c_i64(n: f64) -> i64 {
+    if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&n) {
+        i64::MIN
+    } else {
+        n as i64
+    }
+}
+
 fn reply_at(v: &LuaValue, resp3: bool, depth: usize) -> Value {
     if depth > MAX_DEPTH {
         return Value::error("ERR reached lua stack limit");
@@ -103,7 +113,7 @@ fn reply_at(v: &LuaValue, resp3: bool, depth: usize) -> Value {
         LuaValue::String(s) => Value::Bulk(s.as_bytes().to_vec()),
         LuaValue::Boolean(b) if resp3 => Value::Bool(*b),
         LuaValue::Boolean(true) => Value::Int(1),
-        LuaValue::Number(n) => Value::Int(*n as i64),
+        LuaValue::Number(n) => Value::Int(c_i64(*n)),
         LuaValue::Integer(n) => Value::Int(*n),
         LuaValue::Table(t) => table_reply(t, resp3, depth),
         _ => Value::Nil,
