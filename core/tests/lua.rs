@@ -494,38 +494,66 @@ fn until_busy(mut call: impl FnMut(&[&str]) -> Vec<u8>) -> Vec<u8> {
     panic!("no BUSY reply within 5 s");
 }
 
-/// SCRIPT KILL from another client stops a script that runs past busy-reply-threshold, on
-/// redis-server and on the simulator alike: the same BUSY reply to other clients meanwhile, the
-/// same answers to FUNCTION KILL and SCRIPT KILL, the same error for the killed script.
+/// A library whose function loops forever without writing.
+const SPIN: &str =
+    "#!lua name=spin\nredis.register_function('spin', function() local i = 0 while true do i = i + 1 end end)";
+
+/// The commands of the kill exchange: how the endless script is started (after `setup`), then
+/// what another client sends while it runs.
+struct KillCase {
+    setup: &'static [&'static str],
+    run: &'static [&'static str],
+    /// The wrong kill (answered BUSY), then the right one.
+    kills: [&'static [&'static str]; 2],
+}
+
+const KILL_CASES: [KillCase; 2] = [
+    KillCase { setup: &["PING"], run: &["EVAL", ENDLESS, "0"], kills: [&["FUNCTION", "KILL"], &["SCRIPT", "KILL"]] },
+    KillCase {
+        setup: &["FUNCTION", "LOAD", SPIN],
+        run: &["FCALL", "spin", "0"],
+        kills: [&["SCRIPT", "KILL"], &["FUNCTION", "KILL"]],
+    },
+];
+
+/// SCRIPT KILL (FUNCTION KILL for FCALL) from another client stops a script that runs past
+/// busy-reply-threshold, on redis-server and on the simulator alike: the same BUSY reply to
+/// other clients meanwhile, the same answers to both kills, the same error for the killed script.
 #[test]
 fn script_kill_stops_a_busy_script_like_redis() {
     let Some(server) = support::RedisServer::start() else { return };
-    let mut admin = server.client();
-    admin.call(&["CONFIG", "SET", "busy-reply-threshold", "100"]).expect("config set");
-    let mut runner = server.client();
-    let running = std::thread::spawn(move || runner.call_raw(&["EVAL", ENDLESS, "0"]).expect("eval reply").1);
-    let mut redis_seen = vec![until_busy(|argv| admin.call_raw(argv).expect("reply").1)];
-    for argv in [&["FUNCTION", "KILL"][..], &["SCRIPT", "KILL"]] {
-        redis_seen.push(admin.call_raw(argv).expect("reply").1);
-    }
-    redis_seen.push(running.join().expect("runner thread"));
+    for case in &KILL_CASES {
+        let mut admin = server.client();
+        admin.call(&["FUNCTION", "FLUSH"]).expect("function flush");
+        admin.call(&["CONFIG", "SET", "busy-reply-threshold", "100"]).expect("config set");
+        admin.call(case.setup).expect("setup");
+        let mut runner = server.client();
+        let run = case.run;
+        let running = std::thread::spawn(move || runner.call_raw(run).expect("script reply").1);
+        let mut redis_seen = vec![until_busy(|argv| admin.call_raw(argv).expect("reply").1)];
+        for argv in case.kills {
+            redis_seen.push(admin.call_raw(argv).expect("reply").1);
+        }
+        redis_seen.push(running.join().expect("runner thread"));
 
-    let sim = redkit::sim::Simulator::new();
-    let mut admin = sim.connect();
-    let wire = |c: &mut redkit::sim::Connection, argv: &[&str]| {
-        c.execute_wire(&argv.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>())
-    };
-    wire(&mut admin, &["CONFIG", "SET", "busy-reply-threshold", "100"]);
-    let mut runner = sim.connect();
-    let running = std::thread::spawn(move || wire(&mut runner, &["EVAL", ENDLESS, "0"]));
-    let mut sim_seen = vec![until_busy(|argv| wire(&mut admin, argv))];
-    for argv in [&["FUNCTION", "KILL"][..], &["SCRIPT", "KILL"]] {
-        sim_seen.push(wire(&mut admin, argv));
+        let sim = redkit::sim::Simulator::new();
+        let mut admin = sim.connect();
+        let wire = |c: &mut redkit::sim::Connection, argv: &[&str]| {
+            c.execute_wire(&argv.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>())
+        };
+        wire(&mut admin, &["CONFIG", "SET", "busy-reply-threshold", "100"]);
+        wire(&mut admin, case.setup);
+        let mut runner = sim.connect();
+        let running = std::thread::spawn(move || wire(&mut runner, run));
+        let mut sim_seen = vec![until_busy(|argv| wire(&mut admin, argv))];
+        for argv in case.kills {
+            sim_seen.push(wire(&mut admin, argv));
+        }
+        sim_seen.push(running.join().expect("runner thread"));
+        let show_all = |v: &[Vec<u8>]| v.iter().map(|b| show(b)).collect::<Vec<_>>().join(" | ");
+        assert_eq!(show_all(&sim_seen), show_all(&redis_seen), "{:?}", case.run);
+        assert!(redis_seen[3].starts_with(b"-ERR Script killed by user with SCRIPT KILL..."));
     }
-    sim_seen.push(running.join().expect("runner thread"));
-    let show_all = |v: &[Vec<u8>]| v.iter().map(|b| show(b)).collect::<Vec<_>>().join(" | ");
-    assert_eq!(show_all(&sim_seen), show_all(&redis_seen));
-    assert!(redis_seen[3].starts_with(b"-ERR Script killed by user with SCRIPT KILL..."));
 }
 
 /// A script that wrote cannot be killed (UNKILLABLE) and runs to its end; the simulator is free

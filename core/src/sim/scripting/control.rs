@@ -79,11 +79,8 @@ impl ScriptControl {
         let kill_of = |container: &[u8]| name == container && sub == b"kill" && argv.len() == 2;
         if kill_of(b"script") || kill_of(b"function") {
             if kill_of(b"script") == function {
-                return Some(Value::error(if function {
-                    "NOTBUSY No scripts in execution right now."
-                } else {
-                    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-                }));
+                // The other kind's KILL is just another command refused as BUSY.
+                return Some(busy(function));
             }
             if self.wrote.load(Ordering::SeqCst) {
                 return Some(Value::error(
@@ -93,10 +90,15 @@ impl ScriptControl {
             self.kill.store(1, Ordering::SeqCst);
             return Some(Value::ok());
         }
-        Some(Value::error(if function {
-            "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
-        } else {
-            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-        }))
+        Some(busy(function))
     }
+}
+
+/// The BUSY reply while a script (or, with `function`, an FCALL) runs.
+fn busy(function: bool) -> Value {
+    Value::error(if function {
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    } else {
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    })
 }
