@@ -101,6 +101,8 @@ pub struct Engine {
     runner: Function,
     /// The error handler (Rust; it needs the stack).
     handler: Function,
+    /// The table behind the (empty, read-only) `_G` that holds the globals (prelude.lua).
+    globals: Table,
     /// Compiled EVAL scripts by SHA1 (lowercase hex).
     pub scripts: HashMap<String, CachedScript>,
 }
@@ -115,9 +117,9 @@ impl Engine {
         libs::install(&lua, rand)?;
         let errtext = lua.create_function(|_, v: LuaValue| Ok(error_text(&v)))?;
         let prelude = lua.load(include_str!("prelude.lua")).set_name(OWN_CHUNK).into_function()?;
-        let runner: Function = prelude.call(errtext)?;
+        let (runner, globals): (Function, Table) = prelude.call(errtext)?;
         let handler = lua.create_function(error_handler)?;
-        Ok(Engine { lua, redis, runner, handler, scripts: HashMap::new() })
+        Ok(Engine { lua, redis, runner, handler, globals, scripts: HashMap::new() })
     }
 
     /// Compiles a script body as chunk `chunk` (`@user_script`, `@user_function`); Lua's
@@ -190,9 +192,8 @@ impl Engine {
         let (keys_arg, args_arg) = if spec.function {
             (LuaValue::Table(keys), LuaValue::Table(args))
         } else {
-            let globals = lua.globals();
-            globals.raw_set("KEYS", keys)?;
-            globals.raw_set("ARGV", args)?;
+            self.globals.raw_set("KEYS", keys)?;
+            self.globals.raw_set("ARGV", args)?;
             (LuaValue::Nil, LuaValue::Nil)
         };
         control.start(spec.function);

@@ -5,7 +5,8 @@
 -- unknown global is an error and writing any is refused.
 local redis = redis
 local rawget, error, tostring, setmetatable = rawget, error, tostring, setmetatable
-local globals = _G
+local getmetatable = getmetatable
+local globals = getmetatable(_G).__index -- the table behind the empty _G (prelude.lua)
 local loading = false
 
 local function readonly() error('Attempt to modify a readonly table', 2) end

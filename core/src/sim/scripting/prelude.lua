@@ -3,7 +3,8 @@
 -- Redis 7.0's pcall: an error table caught by pcall becomes its `err` text; an error raised by
 -- a Rust function (redis.call, cjson…) arrives as userdata and becomes its text as well.
 local errtext = ...
-local raw_pcall, type, rawget, error, tostring, setmetatable = pcall, type, rawget, error, tostring, setmetatable
+local raw_pcall, type, rawget, rawset, next, error, tostring, setmetatable =
+  pcall, type, rawget, rawset, next, error, tostring, setmetatable
 
 local function settle(ok, ...)
   if ok then return true, ... end
@@ -27,16 +28,24 @@ local function readonly() error('Attempt to modify a readonly table', 2) end
 for _, lib in pairs({string, math, table, coroutine, redis, bit, cjson, struct, cmsgpack}) do
   setmetatable(lib, {__newindex = readonly})
 end
-setmetatable(_G, {
+-- The globals move to a hidden table and _G stays empty: reading a global goes through to the
+-- hidden table (an unknown name is an error), and every assignment to one is refused, as in
+-- Redis's read-only globals table. (So `pairs(_G)` sees nothing.)
+local G, globals = _G, {}
+for k, v in next, G do globals[k] = v end
+for k in next, globals do rawset(G, k, nil) end
+setmetatable(globals, {
   __index = function(_, name)
     error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
   end,
-  __newindex = readonly,
 })
+setmetatable(G, {__index = globals, __newindex = readonly})
 
 -- Runs a script function under the error handler: EVAL scripts take no arguments, FCALL
 -- functions get KEYS and ARGV.
-return function(f, handler, keys, args)
+local function run(f, handler, keys, args)
   if keys then return xpcall(function() return f(keys, args) end, handler) end
   return xpcall(f, handler)
 end
+
+return run, globals
