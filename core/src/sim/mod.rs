@@ -338,6 +338,7 @@ impl Connection {
     /// (`Err`) the reply given without the lock because a script is busy.
     fn run_argv(&mut self, argv: &[Vec<u8>]) -> Result<(Outcome, usize), Value> {
         let result = {
+            let _pending = self.sim.shared.script_control.pending_script(argv);
             let mut st = self.lock_unless_busy(argv)?;
             let latency = st.faults.latency_ms;
             if latency > 0 {

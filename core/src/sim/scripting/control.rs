@@ -6,7 +6,7 @@
 //! answers the other connections.
 
 use crate::resp::Value;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 /// The state of the script that holds the lock, if any (shared by `Arc` between the state and
 /// the simulator's connections).
@@ -22,6 +22,25 @@ pub struct ScriptControl {
     wrote: AtomicBool,
     /// Kill requested (set by SCRIPT KILL / FUNCTION KILL, read by the hook).
     kill: AtomicU8,
+    /// Script commands (EVAL, FCALL …) on their way to the lock or running: while there is one,
+    /// a command that finds the lock taken polls it instead of parking on it (a script may hold
+    /// it for a long time before it marks itself running).
+    pending: AtomicUsize,
+}
+
+/// Counts a script command as pending until dropped (see [`ScriptControl::pending_script`]).
+pub struct PendingScript<'c>(&'c ScriptControl);
+
+impl Drop for PendingScript<'_> {
+    fn drop(&mut self) {
+        self.0.pending.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// True for the commands that run a script.
+fn runs_script(name: &[u8]) -> bool {
+    const RUNNERS: [&[u8]; 6] = [b"eval", b"evalsha", b"eval_ro", b"evalsha_ro", b"fcall", b"fcall_ro"];
+    RUNNERS.iter().any(|r| r.eq_ignore_ascii_case(name))
 }
 
 impl ScriptControl {
@@ -46,9 +65,18 @@ impl ScriptControl {
         self.busy.store(true, Ordering::SeqCst);
     }
 
-    /// True while a script runs.
+    /// True while a script runs or a script command is on its way to the lock.
     pub fn is_running(&self) -> bool {
-        self.running.load(Ordering::SeqCst)
+        self.running.load(Ordering::SeqCst) || self.pending.load(Ordering::SeqCst) > 0
+    }
+
+    /// Marks `argv` as pending while the guard lives, if it runs a script.
+    pub fn pending_script(&self, argv: &[Vec<u8>]) -> Option<PendingScript<'_>> {
+        if !argv.first().is_some_and(|name| runs_script(name)) {
+            return None;
+        }
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        Some(PendingScript(self))
     }
 
     /// True while a script runs past the threshold.
