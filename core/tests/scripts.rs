@@ -4,7 +4,8 @@
 //! step allows it), and afterwards both keyspaces must be identical: the same keys, types and
 //! values (strings, lists, hashes, sets, sorted sets with scores, streams with their entries
 //! and consumer groups), TTLs within 50 ms. This is what keeps each script's Lua and its native
-//! twin honest. A script in `redkit::scripts::all()` that no case runs fails the test.
+//! twin honest. With the `lua` feature a third side runs each script's Lua source by EVAL on
+//! another simulator, held to the same replies and keyspace. A script in `redkit::scripts::all()` that no case runs fails the test.
 
 mod support;
 
@@ -366,9 +367,27 @@ async fn run_step(b: &dyn Backend, step: &Json) -> Result<Outcome, String> {
     bounded(b, b.script(script, keys, args)).await
 }
 
+/// Runs one step on the simulator with the script's Lua source through EVAL instead of its
+/// native twin.
+#[cfg(feature = "lua")]
+async fn run_step_by_eval(b: &dyn Backend, step: &Json) -> Result<Outcome, String> {
+    let Some(name) = step.get("script").and_then(Json::as_str) else { return run_step(b, step).await };
+    let script = find_script(name).ok_or_else(|| format!("no script named {name:?}"))?;
+    let keys = words(step.get("keys"), "keys")?;
+    let args = words(step.get("args"), "args")?;
+    let mut argv = vec![b"EVAL".to_vec(), script.lua().as_bytes().to_vec(), keys.len().to_string().into_bytes()];
+    argv.extend(keys);
+    argv.extend(args);
+    bounded(b, b.command(Cmd::from_argv(argv))).await
+}
+
+/// Runs a case on Redis, on the simulator with the native twins and (with the `lua` feature)
+/// on a second simulator running each script's Lua by EVAL: the same replies and keyspaces.
 async fn run_case(case: &Case, redis: &RedisBackend) -> Result<(), String> {
     redis.command(Cmd::new("FLUSHALL")).await.map_err(|e| format!("FLUSHALL: {e}"))?;
     let sim = SimBackend::new(Simulator::new());
+    #[cfg(feature = "lua")]
+    let by_eval = SimBackend::new(Simulator::new());
     for (i, step) in case.steps.iter().enumerate() {
         let at = |e: String| format!("step {} {step}: {e}", i + 1);
         if let Some(ms) = step.get("sleep_ms") {
@@ -382,8 +401,20 @@ async fn run_case(case: &Case, redis: &RedisBackend) -> Result<(), String> {
         if !same_outcome(&r, &s, near) {
             return Err(at(format!("replies differ\n      redis {r:?}\n      sim   {s:?}")));
         }
+        #[cfg(feature = "lua")]
+        {
+            let e = run_step_by_eval(&by_eval, step).await.map_err(at)?;
+            if !same_outcome(&r, &e, near) {
+                return Err(at(format!("replies differ\n      redis         {r:?}\n      sim with EVAL {e:?}")));
+            }
+        }
     }
-    let diffs = compare_keyspaces(redis, &sim, case.keyspace_near).await?;
+    let mut diffs = compare_keyspaces(redis, &sim, case.keyspace_near).await?;
+    #[cfg(feature = "lua")]
+    {
+        let by_eval_diffs = compare_keyspaces(redis, &by_eval, case.keyspace_near).await?;
+        diffs.extend(by_eval_diffs.into_iter().map(|d| format!("(sim with EVAL) {d}")));
+    }
     if diffs.is_empty() {
         Ok(())
     } else {

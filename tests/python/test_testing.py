@@ -141,10 +141,20 @@ def test_client_kill_closes_the_connection() -> None:
     assert r.ping() is True  # reconnected
 
 
-def test_lua_is_what_the_simulator_answers() -> None:
-    r = FakeRedis()
-    with pytest.raises(redis.ResponseError, match="unknown command"):
-        r.eval("return 1", 0)
+def test_lua_runs_on_the_simulator() -> None:
+    r = FakeRedis(decode_responses=True)
+    assert r.eval("return {KEYS[1], ARGV[1], redis.call('INCR', KEYS[1])}", 1, "n", "a") == ["n", "a", 1]
+    add = r.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+    assert add(keys=["n"], args=[5]) == 6
+    r.script_flush()
+    assert add(keys=["n"], args=[1]) == 7  # NOSCRIPT, then EVAL: redis-py's fallback
+    with pytest.raises(redis.ResponseError, match="user_script:1: boom"):
+        r.eval("error('boom')", 0)
+    lock = r.lock("job", timeout=10)
+    assert lock.acquire(blocking=False)
+    assert lock.extend(5)
+    lock.release()
+    assert r.get("job") is None
 
 
 async def test_fake_async_redis() -> None:

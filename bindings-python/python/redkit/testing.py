@@ -19,16 +19,14 @@ fast path spares redis-py's RESP packing and parsing (most of a fake command's c
 arguments go to the simulator as they are, and a reply comes back as the Python value redis-py's
 own parser would have made of those bytes (its error classes, its decoding), built natively;
 wherever that could differ (an argument only redis-py's encoder can judge, a RESP3 push, hiredis)
-redis-py packs and parses as usual. What the simulator answers is what redis-py sees, including
-for commands it lacks: it has no Lua yet, so ``eval``/``register_script`` raise ``ResponseError``
-(unknown command).
-redis-py's ``Lock`` uses Lua to release, extend and reacquire; the fake clients' ``lock()`` gives
-a ``Lock`` that does those three with WATCH/MULTI instead (same results, same errors).
+redis-py packs and parses as usual. What the simulator answers is what redis-py sees: ``eval``,
+``evalsha``, ``register_script``, ``fcall`` and redis-py's ``Lock`` (whose release, extend and
+reacquire are Lua scripts) run their Lua on the simulator, as on Redis 7.0.15.
 
 Constructor arguments are redis-py's plus fakeredis's ``server=`` (a ``FakeServer``: clients
 that share one see the same data; without one a client gets a server of its own, or the one
 registered for ``host``/``port`` when they are given, as fakeredis does), ``version=`` and
-``lua_modules=`` (accepted and ignored: the simulator answers as Redis 7.0.15, without Lua),
+``lua_modules=`` (accepted and ignored: the simulator's Lua has the libraries Redis 7.0.15 has),
 ``server_type=`` (only ``"redis"``) and ``connected=`` (sets the server's ``connected``). Fake
 clients do not retry a failed command unless given ``retry=``: there is no network to recover,
 and a read that timed out would only time out again.
@@ -61,8 +59,6 @@ from typing import Any, ClassVar, Optional, Union
 try:
     import redis
     import redis.asyncio
-    import redis.asyncio.lock
-    import redis.lock
     from redis._parsers import _RESP2Parser, _RESP3Parser
     from redis._parsers.socket import SocketBuffer
     from redis.backoff import NoBackoff
@@ -523,95 +519,10 @@ def _adopt(pool: Any, connection_class: type, server: FakeServer) -> None:
     kwargs["server"] = server
 
 
-# redis-py's Lock releases, extends and reacquires with Lua scripts; the simulator has no Lua, so
-# the fake clients' locks run the same checks in a WATCH/MULTI transaction instead.
-
-
-def _as_bytes(value: Any) -> bytes:
-    return value.encode() if isinstance(value, str) else bytes(value)
-
-
-def _same(a: Any, b: Any) -> bool:
-    return a is not None and b is not None and _as_bytes(a) == _as_bytes(b)
-
-
-def _lock_step(kind: str, pipe: Any, name: Any, args: list[Any], stored: Any, pttl: int) -> bool:
-    """Queues the writes of one lock script on `pipe` (in MULTI); False when it must answer 0."""
-    if not _same(stored, args[0]):
-        return False
-    if kind == "release":
-        pipe.delete(name)
-    elif kind == "reacquire":
-        pipe.pexpire(name, int(args[1]))
-    else:
-        if pttl < 0:
-            return False
-        pipe.pexpire(name, int(args[1]) if str(args[2]) == "1" else int(args[1]) + pttl)
-    return True
-
-
-class _WatchedScript:
-    """Stands in for one of redis-py Lock's scripts: ``script(keys=[name], args=[token, …], client=c)``."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-
-    def __call__(self, keys: list[Any], args: list[Any], client: Any) -> int:
-        name = keys[0]
-        with client.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(name)
-                    stored, pttl = pipe.get(name), pipe.pttl(name)
-                    pipe.multi()
-                    if not _lock_step(self.kind, pipe, name, args, stored, pttl):
-                        pipe.reset()
-                        return 0
-                    pipe.execute()
-                    return 1
-                except redis.WatchError:
-                    continue
-
-
-class _AsyncWatchedScript(_WatchedScript):
-    async def __call__(self, keys: list[Any], args: list[Any], client: Any) -> int:  # type: ignore[override]
-        name = keys[0]
-        async with client.pipeline() as pipe:
-            while True:
-                try:
-                    await pipe.watch(name)
-                    stored, pttl = await pipe.get(name), await pipe.pttl(name)
-                    pipe.multi()
-                    if not _lock_step(self.kind, pipe, name, args, stored, pttl):
-                        await pipe.reset()
-                        return 0
-                    await pipe.execute()
-                    return 1
-                except redis.WatchError:
-                    continue
-
-
-class FakeLock(redis.lock.Lock):
-    """redis-py's ``Lock`` with its three scripts run as WATCH/MULTI transactions."""
-
-    lua_release = _WatchedScript("release")  # type: ignore[assignment]
-    lua_extend = _WatchedScript("extend")  # type: ignore[assignment]
-    lua_reacquire = _WatchedScript("reacquire")  # type: ignore[assignment]
-
-
-class FakeAsyncLock(redis.asyncio.lock.Lock):
-    """redis-py's asyncio ``Lock`` with its three scripts run as WATCH/MULTI transactions."""
-
-    lua_release = _AsyncWatchedScript("release")  # type: ignore[assignment]
-    lua_extend = _AsyncWatchedScript("extend")  # type: ignore[assignment]
-    lua_reacquire = _AsyncWatchedScript("reacquire")  # type: ignore[assignment]
-
-
 class _OnFakeServer:
     """What ``FakeRedis`` and ``FakeAsyncRedis`` share: fakeredis's constructor arguments (see the
-    module docs) and a ``lock()`` whose default class runs its scripts here."""
+    module docs)."""
 
-    _lock_class: type
     server: FakeServer
 
     def __init__(
@@ -632,17 +543,9 @@ class _OnFakeServer:
         """redis-py's own ``__init__`` with the pool's connections made fakes."""
         raise NotImplementedError
 
-    def lock(self, name: Any, *args: Any, **kwargs: Any) -> Any:
-        """redis-py's ``lock()``, with this client's fake Lock as the default ``lock_class``."""
-        if len(args) < 5 and kwargs.get("lock_class") is None:  # lock_class is the 6th parameter
-            kwargs["lock_class"] = self._lock_class
-        return super().lock(name, *args, **kwargs)  # type: ignore[misc]
-
 
 class FakeRedis(_OnFakeServer, redis.Redis):
     """``redis.Redis`` on a ``FakeServer`` (see the module docs for the arguments)."""
-
-    _lock_class = FakeLock
 
     def _connect(self, args: Any, kwargs: Any, single: bool) -> None:
         redis.Redis.__init__(self, *args, **kwargs)
@@ -663,8 +566,6 @@ class FakeStrictRedis(FakeRedis):
 
 class FakeAsyncRedis(_OnFakeServer, redis.asyncio.Redis):  # type: ignore[misc]  # redis-py's own bases differ on command_info
     """``redis.asyncio.Redis`` on a ``FakeServer`` (see the module docs for the arguments)."""
-
-    _lock_class = FakeAsyncLock
 
     def _connect(self, args: Any, kwargs: Any, single: bool) -> None:
         redis.asyncio.Redis.__init__(self, *args, single_connection_client=single, **kwargs)

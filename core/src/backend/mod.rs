@@ -129,11 +129,25 @@ pub trait Subscriber: Send {
     fn next_message(&mut self) -> BoxFuture<'_, Result<Option<Message>>>;
 }
 
-/// `Err` for an error reply, the value otherwise.
+/// `Err` for an error reply (without the position suffix a script error carries, see
+/// `strip_script_suffix`), the value otherwise.
 pub fn reply_to_result(v: Value) -> Result<Value> {
     match v {
-        Value::Error(e) => Err(Error::new(ErrorKind::Reply, String::from_utf8_lossy(&e).into_owned())),
+        Value::Error(e) => Err(Error::new(ErrorKind::Reply, strip_script_suffix(&String::from_utf8_lossy(&e)))),
         v => Ok(v),
+    }
+}
+
+/// Removes the ` script: <40 hex>, on @user_script:N.` suffix Redis 7 appends to an error
+/// raised inside a script (also the ` script: <sha>, on @user_function…` form).
+pub(crate) fn strip_script_suffix(text: &str) -> String {
+    let Some(at) = text.rfind(" script: ") else { return text.to_string() };
+    let tail = &text[at + " script: ".len()..];
+    let sha_ok = tail.len() > 40 && tail.as_bytes()[..40].iter().all(u8::is_ascii_hexdigit);
+    if sha_ok && tail[40..].starts_with(", on @") && tail.ends_with('.') {
+        text[..at].to_string()
+    } else {
+        text.to_string()
     }
 }
 

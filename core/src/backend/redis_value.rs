@@ -10,9 +10,10 @@
 //! - redis-rs splits an error line into a code and a detail; [`server_text`] joins them back
 //!   into the server's exact text.
 //! - Redis 7 appends ` script: <sha>, on @user_script:N.` to errors raised inside a script; the
-//!   simulator runs scripts natively and has no such suffix, so [`strip_script_suffix`] removes
-//!   it and both backends report the same text.
+//!   simulator's native twins have no such suffix, so [`strip_script_suffix`] removes it (from
+//!   the simulator's EVAL errors too) and both backends report the same text.
 
+use super::strip_script_suffix;
 use crate::error::{Error, ErrorKind};
 use crate::resp::Value;
 
@@ -59,19 +60,6 @@ pub(crate) fn server_text(e: &redis::RedisError) -> Option<String> {
             e.code().map(|code| strip_script_suffix(&join_code(code, e.detail())))
         }
         _ => None,
-    }
-}
-
-/// Removes the ` script: <40 hex>, on @user_script:N.` suffix Redis 7 appends to an error
-/// raised inside a script (also the ` script: <sha>, on @user_function…` form).
-pub(crate) fn strip_script_suffix(text: &str) -> String {
-    let Some(at) = text.rfind(" script: ") else { return text.to_string() };
-    let tail = &text[at + " script: ".len()..];
-    let sha_ok = tail.len() > 40 && tail.as_bytes()[..40].iter().all(u8::is_ascii_hexdigit);
-    if sha_ok && tail[40..].starts_with(", on @") && tail.ends_with('.') {
-        text[..at].to_string()
-    } else {
-        text.to_string()
     }
 }
 

@@ -33,6 +33,7 @@ pub mod eviction;
 pub mod faults;
 pub mod float;
 pub mod host;
+pub mod scripting;
 pub mod serve;
 pub mod snapshot;
 pub mod state;
@@ -64,6 +65,8 @@ struct Shared {
     /// `notify_all` is a futex system call, which would otherwise cost each command one).
     waiters: std::sync::atomic::AtomicUsize,
     clock: Clock,
+    /// The running script's state, read without the lock (BUSY, SCRIPT KILL).
+    script_control: Arc<scripting::control::ScriptControl>,
     /// Sleeps and blocked-command deadlines waiting on the clock ([`wait`]).
     timers: Mutex<wait::Timers>,
     /// Wakes the cron thread when an earlier timer is registered.
@@ -126,9 +129,11 @@ impl Simulator {
         let manual = clock.is_manual();
         let mut state = State::new(config, now);
         state.host.manual_clock = manual;
+        let script_control = state.script_control.clone();
         let sim = Simulator {
             shared: Arc::new(Shared {
                 state: Mutex::new(state),
+                script_control,
                 wake: Condvar::new(),
                 waiters: std::sync::atomic::AtomicUsize::new(0),
                 clock,
@@ -314,17 +319,42 @@ impl Connection {
     /// [`Connection::submit`] for an owned argv.
     pub fn submit_argv(&mut self, argv: &[Vec<u8>]) -> Submitted {
         match self.run_argv(argv) {
-            (Outcome::Reply(v), _) => Submitted::Reply(v),
-            (Outcome::Blocked, _) => Submitted::Blocked,
+            Err(v) | Ok((Outcome::Reply(v), _)) => Submitted::Reply(v),
+            Ok((Outcome::Blocked, _)) => Submitted::Blocked,
             // The reply is the first frame the command queued (earlier pushes stay queued).
-            (Outcome::Silent, before) => Submitted::Reply(self.take_push_at(before).unwrap_or(Value::NilArray)),
+            Ok((Outcome::Silent, before)) => Submitted::Reply(self.take_push_at(before).unwrap_or(Value::NilArray)),
         }
     }
 
     /// Runs a command; returns its outcome and how many frames were queued before it ran.
-    fn run_argv(&mut self, argv: &[Vec<u8>]) -> (Outcome, usize) {
+    /// The state lock for running `argv`, or the reply a busy script makes it get instead
+    /// (BUSY, or SCRIPT KILL's answer): while a script holds the lock, the command waits for it
+    /// only until the script runs past `busy-reply-threshold`, as Redis answers its queued
+    /// clients then.
+    fn lock_unless_busy(&self, argv: &[Vec<u8>]) -> Result<MutexGuard<'_, State>, Value> {
+        let control = &self.sim.shared.script_control;
+        loop {
+            if let Some(v) = control.busy_reply(argv) {
+                return Err(v);
+            }
+            match self.sim.shared.state.try_lock() {
+                Ok(st) => return Ok(st),
+                Err(std::sync::TryLockError::Poisoned(p)) => return Ok(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) if control.is_running() => {
+                    #[cfg(not(target_family = "wasm"))]
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(self.sim.lock()),
+            }
+        }
+    }
+
+    /// Runs a command; returns its outcome and how many frames were queued before it ran, or
+    /// (`Err`) the reply given without the lock because a script is busy.
+    fn run_argv(&mut self, argv: &[Vec<u8>]) -> Result<(Outcome, usize), Value> {
         let result = {
-            let mut st = self.sim.lock();
+            let _pending = self.sim.shared.script_control.pending_script(argv);
+            let mut st = self.lock_unless_busy(argv)?;
             let latency = st.faults.latency_ms;
             if latency > 0 {
                 // Injected latency is real time spent outside the lock, before the command runs.
@@ -341,7 +371,7 @@ impl Connection {
             result
         };
         self.sim.shared.notify();
-        result
+        Ok(result)
     }
 
     /// Moves the clock by what `REDKIT.ADVANCE` asked for (`us`, taken from the state), after
@@ -530,11 +560,18 @@ impl Connection {
     /// it with [`Connection::wire_frames`]. What an in-process socket (a fake Redis for a
     /// client library) needs to serve several connections without a thread each.
     pub fn submit_wire(&mut self, argv: &[Vec<u8>]) -> Option<Vec<u8>> {
-        match self.run_argv(argv).0 {
-            Outcome::Reply(v) => Some(self.wire_frames(Some(&v))),
-            Outcome::Blocked => None,
+        match self.run_argv(argv) {
+            // Answered while a script holds the lock: an error or status line, the same bytes in
+            // both protocols, and pending frames stay queued.
+            Err(v) => {
+                let mut out = Vec::new();
+                crate::resp::write_value(&mut out, &v, Protocol::Resp2);
+                Some(out)
+            }
+            Ok((Outcome::Reply(v), _)) => Some(self.wire_frames(Some(&v))),
+            Ok((Outcome::Blocked, _)) => None,
             // The frames are the reply, queued after anything already pending.
-            Outcome::Silent => Some(self.wire_frames(None)),
+            Ok((Outcome::Silent, _)) => Some(self.wire_frames(None)),
         }
     }
 

@@ -79,6 +79,10 @@ pub struct State {
     pub eviction: super::eviction::EvictionState,
     /// What a hosting server reads and sets: snapshot file, SHUTDOWN, clock moves, CLIENT PAUSE.
     pub host: super::host::HostState,
+    /// Script cache, function libraries and their Lua VMs.
+    pub scripting: super::scripting::Scripting,
+    /// The running script's state, shared with the connections (BUSY, SCRIPT KILL).
+    pub script_control: std::sync::Arc<super::scripting::control::ScriptControl>,
 }
 
 impl State {
@@ -107,6 +111,8 @@ impl State {
             rng: 0x9E37_79B9_7F4A_7C15,
             eviction: Default::default(),
             host: Default::default(),
+            scripting: Default::default(),
+            script_control: Default::default(),
         }
     }
 

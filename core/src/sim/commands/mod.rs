@@ -40,6 +40,7 @@ pub const FAMILIES: &[&[Command]] = &[
     transactions::COMMANDS,
     memory::COMMANDS,
     host::COMMANDS,
+    super::scripting::commands::COMMANDS,
 ];
 
 /// Name → command. Looked up once per command: a fast hasher, not SipHash (names are ours).
