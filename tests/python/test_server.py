@@ -1,5 +1,6 @@
 """redkit-server with redis-py: one everyday workload — strings, hashes, lists, sets, sorted sets,
-streams, pipelines with and without a transaction, WATCH, pub/sub, expiry, blocking pops, SCAN —
+streams, pipelines with and without a transaction, WATCH, pub/sub, expiry, blocking pops, SCAN,
+Lua (``register_script``, EVAL, script errors, SCRIPT, functions) and redis-py's ``Lock`` —
 run on ``target/debug/redkit-server`` and on a real redis-server, demanding identical results.
 The fixture builds the binary (``cargo build --features server``) when it is missing or stale."""
 
@@ -138,6 +139,49 @@ def everyday_workload(r: redis.Redis, other: redis.Redis) -> list[Any]:
     pusher.start()
     add(r.blpop(["jobs"], timeout=5))
     pusher.join()
+    # Lua: scripts by SHA with redis-py's NOSCRIPT fallback, EVAL with keys and arguments,
+    # Redis's conversions and error texts, SCRIPT EXISTS/FLUSH, functions
+    transfer = r.register_script(
+        "local v = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+        "if v < tonumber(ARGV[1]) then return redis.error_reply('ERR insufficient funds') end\n"
+        "redis.call('DECRBY', KEYS[1], ARGV[1])\n"
+        "return redis.call('INCRBY', KEYS[2], ARGV[1])"
+    )
+    add(r.set("acct:a", 100))
+    add(transfer(keys=["acct:a", "acct:b"], args=[30]))
+    add(r.script_flush())
+    add(transfer(keys=["acct:a", "acct:b"], args=[30]))
+    try:
+        transfer(keys=["acct:a", "acct:b"], args=[500])
+    except redis.ResponseError as e:
+        add(str(e))
+    add(r.mget("acct:a", "acct:b"))
+    add(r.eval("return {1, 2.9, 'x', true, false, nil, 7}", 0))
+    add(r.eval("return redis.status_reply('FINE')", 0))
+    add(r.eval("return cjson.encode({a = {1, 2}})", 0))
+    add(r.eval("return redis.sha1hex(ARGV[1])", 0, "abc"))
+    try:
+        r.eval("return redis.call('NOSUCH')", 0)
+    except redis.ResponseError as e:
+        add(str(e))
+    try:
+        r.eval("return 1 +", 0)
+    except redis.ResponseError as e:
+        add(str(e).split(":")[0])
+    sha = r.script_load("return ARGV[1]")
+    add(r.script_exists(sha, "0" * 40))
+    add(r.evalsha(sha, 0, "back"))
+    add(r.function_load("#!lua name=mylib\nredis.register_function('twice', function(k, a) return a[1] * 2 end)", replace=True))
+    add(r.fcall("twice", 0, 21))
+    add(r.function_delete("mylib"))
+    # redis-py's Lock, whose acquire, extend and release are Lua scripts
+    lock = r.lock("resource", timeout=5, blocking=False)
+    add(lock.acquire())
+    add(other.lock("resource", timeout=5, blocking=False).acquire())
+    add(lock.extend(5))
+    add(lock.owned())
+    lock.release()
+    add(r.exists("resource"))
     add(r.client_setname("worker"))
     add(r.client_getname())
     add(r.info("server")["redis_version"])

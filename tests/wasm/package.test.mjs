@@ -4,7 +4,7 @@
  * from its bytes as a browser would after a fetch), raw commands with their replies and errors
  * (the same `name`/`kind`/`code` as the Node package's), blocking commands woken by another
  * client, by `advance` on a manual clock and by the host's clock through the package's cron,
- * snapshots and faults.
+ * snapshots and faults, and EVAL's clear error (no Lua in this build).
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -75,6 +75,13 @@ test('on the host\'s clock a blocking command times out in real time', async () 
   assert.equal(await c.execute('BLPOP', 'nothing', 0.05), null)
   const took = Date.now() - t0
   assert.ok(took >= 45 && took < 1000, `took ${took} ms`)
+})
+
+test('EVAL answers a clear error: the WebAssembly build has no Lua', async () => {
+  const c = new Simulator().client()
+  const unavailable = { name: 'ResponseError', kind: 'reply', message: /scripting is not available/ }
+  await assert.rejects(c.execute('EVAL', 'return 1', 0), unavailable)
+  await assert.rejects(c.execute('FCALL', 'f', 0), unavailable)
 })
 
 test('snapshot and restore carry the keyspace', async () => {

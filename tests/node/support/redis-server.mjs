@@ -29,17 +29,21 @@ async function answersPing (port) {
   })
 }
 
-/** Starts redis-server; resolves to `{ url, port, stop() }` once it answers PING (≤ 5 s). */
-export async function startRedis () {
-  execFileSync('redis-server', ['--version'])
+/**
+ * Starts redis-server — or `binary`, another server taking redis-server's `--port` and `--bind`
+ * (redkit-server) — and resolves to `{ url, port, stop() }` once it answers PING (≤ 5 s).
+ */
+export async function startRedis ({ binary = null } = {}) {
   const port = await freePort()
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+  const listen = ['--port', String(port), '--bind', '127.0.0.1']
+  if (!binary) execFileSync('redis-server', ['--version'])
+  const child = spawn(binary ?? 'redis-server', binary ? listen : [...listen, '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' })
   const deadline = Date.now() + 5000
   while (!(await answersPing(port))) {
     if (Date.now() > deadline || child.exitCode !== null) {
       child.kill()
-      throw new Error(`redis-server on port ${port} did not start`)
+      throw new Error(`${binary ?? 'redis-server'} on port ${port} did not start`)
     }
     await sleep(20)
   }
