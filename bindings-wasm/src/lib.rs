@@ -18,8 +18,10 @@
 mod client;
 mod convert;
 mod errors;
+mod handles;
 mod limiter;
 mod lock;
+mod redlock;
 mod semaphore;
 mod simulator;
 mod tasks;
@@ -28,5 +30,6 @@ mod ticker;
 pub use client::Client;
 pub use limiter::{Limiter, LimiterSet};
 pub use lock::Lock;
+pub use redlock::{redlock, Redlock};
 pub use semaphore::Semaphore;
 pub use simulator::Simulator;
