@@ -5,6 +5,7 @@
 use crate::convert::{argv, reply, Options, Strings};
 use crate::errors::{invalid, to_js};
 use crate::handles::Handle;
+use crate::simulator::Simulator;
 use crate::ticker::Ticker;
 use js_sys::{Array, Promise};
 use redkit::backend::{Backend, BackendRef, Cmd, SimBackend};
@@ -116,6 +117,12 @@ impl Client {
             let replies = backend.pipeline(cmds, transaction).await.map_err(to_js)?;
             Ok(replies.into_iter().map(|v| reply(v, Strings::Text)).collect::<Array>().into())
         })
+    }
+
+    /// The simulator behind this client.
+    #[wasm_bindgen(getter)]
+    pub fn simulator(&self) -> Simulator {
+        Simulator::of(self.backend.simulator(), &self.ticker)
     }
 
     /// Names this client's backend for `redlock([...])`.
