@@ -89,6 +89,11 @@ impl Options {
     }
 }
 
+/// A string argument; a `TypeError` naming `what` for anything else.
+pub fn text(value: &JsValue, what: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| type_error(format!("{what} must be a string")))
+}
+
 /// Milliseconds from JavaScript as a duration: finite and ≥ 0.
 pub fn millis(what: &str, ms: f64) -> Result<Duration, JsValue> {
     if !ms.is_finite() || ms < 0.0 {
@@ -158,6 +163,10 @@ pub fn json_of(value: &JsValue, what: &str) -> Result<Json, JsValue> {
     let mut fields = Map::new();
     for entry in Object::entries(object).iter() {
         let pair = Array::from(&entry);
+        // JSON.stringify leaves out a field whose value is undefined ("not given" in options).
+        if pair.get(1).is_undefined() {
+            continue;
+        }
         let field = json_of(&pair.get(1), what)?;
         fields.insert(pair.get(0).as_string().unwrap_or_default(), field);
     }

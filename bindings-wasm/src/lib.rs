@@ -15,14 +15,19 @@
 //! anything waits (`ticker`).
 #![cfg(target_family = "wasm")]
 
+mod cache;
+mod callback;
 mod client;
 mod convert;
 mod errors;
 mod lock;
+mod session;
 mod simulator;
 mod tasks;
 mod ticker;
 
+pub use cache::{Cache, Drainer};
 pub use client::Client;
 pub use lock::Lock;
+pub use session::SessionStore;
 pub use simulator::Simulator;
