@@ -130,7 +130,7 @@ impl Client {
     pub fn cache(
         &self,
         name: &str,
-        #[wasm_bindgen(unchecked_param_type = "CacheOptions")] options_: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CacheOptions")] options_: Option<JsValue>,
     ) -> Result<Cache, JsValue> {
         let options_ = options_.unwrap_or(JsValue::UNDEFINED);
         let core: CoreOptions = options(&options_, "cache options")?;
@@ -210,7 +210,7 @@ impl Cache {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number | EntryOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | EntryOptions")] options: Option<JsValue>,
     ) -> Promise {
         let call = self.keyed(&key, "key").and_then(|k| Ok((k, json_of(&value, "value")?, self.entry(options)?)));
         promise(&self.ticker, async move {
@@ -241,7 +241,7 @@ impl Cache {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "() => unknown")] loader: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number | EntryOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | EntryOptions")] options: Option<JsValue>,
     ) -> Promise {
         let call = self
             .keyed(&key, "key")
@@ -265,7 +265,7 @@ impl Cache {
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "(writes: Write[]) => unknown")] sink: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number | EntryOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | EntryOptions")] options: Option<JsValue>,
     ) -> Promise {
         let call = self
             .keyed(&key, "key")
@@ -284,7 +284,7 @@ impl Cache {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number | EntryOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | EntryOptions")] options: Option<JsValue>,
     ) -> Promise {
         let call = self.keyed(&key, "key").and_then(|k| Ok((k, json_of(&value, "value")?, self.entry(options)?)));
         promise(&self.ticker, async move {
@@ -314,7 +314,7 @@ impl Cache {
     pub fn drain_behind(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(writes: Write[]) => unknown")] sink: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "DrainOptions")] options_: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "DrainOptions")] options_: Option<JsValue>,
     ) -> Promise {
         let call = self.drain_args(&sink, options_);
         promise(&self.ticker, async move {
@@ -333,7 +333,7 @@ impl Cache {
     pub fn spawn_drainer(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(writes: Write[]) => unknown")] sink: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "DrainOptions")] options_: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "DrainOptions")] options_: Option<JsValue>,
     ) -> Result<Drainer, JsValue> {
         let (cache, sink, opts) = self.drain_args(&sink, options_)?;
         let write = Arc::new(move |batch: Vec<Write<Json>>| sink_write(&sink, batch));
@@ -395,9 +395,9 @@ impl Cache {
     }
 
     /// The default entry TTL in ms, or null.
-    #[wasm_bindgen(getter)]
-    pub fn ttl(&self) -> Option<f64> {
-        self.ttl.map(|d| d.as_secs_f64() * 1000.0)
+    #[wasm_bindgen(getter, unchecked_return_type = "number | null")]
+    pub fn ttl(&self) -> JsValue {
+        self.ttl.map_or(JsValue::NULL, |d| (d.as_secs_f64() * 1000.0).into())
     }
 }
 

@@ -157,7 +157,7 @@ impl Client {
     /// A session store (see `SessionStore`).
     pub fn sessions(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options_: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "SessionOptions")] options_: Option<JsValue>,
     ) -> Result<SessionStore, JsValue> {
         let options_ = options_.unwrap_or(JsValue::UNDEFINED);
         let core = with_secrets(options(&options_, "session options")?, &options_)?;
@@ -180,7 +180,10 @@ impl SessionStore {
     /// Creates a session (for `user`, holding `data`). With `maxPerUser`, the user's oldest
     /// sessions beyond it are evicted in the same step: resolves to `{ session, evicted }`.
     #[wasm_bindgen(unchecked_return_type = "Promise<CreatedSession>")]
-    pub fn create(&self, #[wasm_bindgen(unchecked_param_type = "CreateOptions")] options_: Option<JsValue>) -> Promise {
+    pub fn create(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "CreateOptions")] options_: Option<JsValue>,
+    ) -> Promise {
         let write = options::<Write>(&options_.unwrap_or(JsValue::UNDEFINED), "create options");
         let store = self.inner.clone();
         promise(&self.ticker, async move {
@@ -316,7 +319,7 @@ impl SessionStore {
     pub fn revoke_all(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] user: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string | null")] keep: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] keep: Option<JsValue>,
     ) -> Promise {
         let keep = match keep.filter(|k| !k.is_undefined() && !k.is_null()) {
             Some(k) => text(&k, "keep").map(Some),
@@ -337,7 +340,7 @@ impl SessionStore {
     pub fn save(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "SaveOptions")] options_: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "SaveOptions")] options_: Option<JsValue>,
     ) -> Promise {
         let write = options::<Write>(&options_.unwrap_or(JsValue::UNDEFINED), "save options");
         let call = self.with(&id, "id").and_then(|i| Ok((i, write?)));
