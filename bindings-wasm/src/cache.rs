@@ -212,22 +212,13 @@ impl Cache {
         #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "number | EntryOptions")] options: Option<JsValue>,
     ) -> Promise {
-        let call = self.keyed(&key, "key").and_then(|k| Ok((k, json_of(&value, "value")?, self.entry(options)?)));
-        promise(&self.ticker, async move {
-            let ((cache, key), value, opts) = call?;
-            cache.set_with(&key, &value, opts).await.map_err(to_js)?;
-            Ok(JsValue::UNDEFINED)
-        })
+        self.put(&key, &value, options, Mode::Cache)
     }
 
     /// Deletes `key` here and in every client's local tier; true if it existed.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn delete(&self, #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue) -> Promise {
-        let call = self.keyed(&key, "key");
-        promise(&self.ticker, async move {
-            let (cache, key) = call?;
-            Ok(cache.delete(&key).await.map_err(to_js)?.into())
-        })
+        self.remove(&key, Mode::Cache)
     }
 
     /// Cache-aside with stampede protection: the cached value of `key`, or what `loader()`
@@ -286,23 +277,14 @@ impl Cache {
         #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "number | EntryOptions")] options: Option<JsValue>,
     ) -> Promise {
-        let call = self.keyed(&key, "key").and_then(|k| Ok((k, json_of(&value, "value")?, self.entry(options)?)));
-        promise(&self.ticker, async move {
-            let ((cache, key), value, opts) = call?;
-            cache.write_behind(&key, &value, opts).await.map_err(to_js)?;
-            Ok(JsValue::UNDEFINED)
-        })
+        self.put(&key, &value, options, Mode::Behind)
     }
 
     /// Write-behind delete: removes `key` and queues the delete for the sink; true if it
     /// existed.
     #[wasm_bindgen(js_name = deleteBehind, unchecked_return_type = "Promise<boolean>")]
     pub fn delete_behind(&self, #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue) -> Promise {
-        let call = self.keyed(&key, "key");
-        promise(&self.ticker, async move {
-            let (cache, key) = call?;
-            Ok(cache.delete_behind(&key).await.map_err(to_js)?.into())
-        })
+        self.remove(&key, Mode::Behind)
     }
 
     /// One write-behind drain pass: retries writes pending for `retryAfter`, reads up to
@@ -343,22 +325,14 @@ impl Cache {
     /// Drops every entry tagged `tag`; resolves to how many were removed.
     #[wasm_bindgen(js_name = invalidateTag, unchecked_return_type = "Promise<number>")]
     pub fn invalidate_tag(&self, #[wasm_bindgen(unchecked_param_type = "string")] tag: JsValue) -> Promise {
-        let call = self.keyed(&tag, "tag");
-        promise(&self.ticker, async move {
-            let (cache, tag) = call?;
-            Ok((cache.invalidate_tag(&tag).await.map_err(to_js)? as f64).into())
-        })
+        self.invalidate(&tag, By::Tag)
     }
 
     /// Drops every entry whose key starts with `prefix` (SCAN + UNLINK, never KEYS); resolves
     /// to how many were removed.
     #[wasm_bindgen(js_name = invalidatePrefix, unchecked_return_type = "Promise<number>")]
     pub fn invalidate_prefix(&self, #[wasm_bindgen(unchecked_param_type = "string")] prefix: JsValue) -> Promise {
-        let call = self.keyed(&prefix, "prefix");
-        promise(&self.ticker, async move {
-            let (cache, prefix) = call?;
-            Ok((cache.invalidate_prefix(&prefix).await.map_err(to_js)? as f64).into())
-        })
+        self.invalidate(&prefix, By::Prefix)
     }
 
     /// Invalidates the whole cache in O(1) by bumping its namespace version; resolves to the
@@ -401,7 +375,61 @@ impl Cache {
     }
 }
 
+/// Whether a write or delete is the cache's alone or also queued for the write-behind sink.
+#[derive(Clone, Copy)]
+enum Mode {
+    Cache,
+    Behind,
+}
+
+/// What `invalidateTag` and `invalidatePrefix` match entries by.
+#[derive(Clone, Copy)]
+enum By {
+    Tag,
+    Prefix,
+}
+
 impl Cache {
+    /// `set` or `writeBehind`.
+    fn put(&self, key: &JsValue, value: &JsValue, options: Option<JsValue>, mode: Mode) -> Promise {
+        let call = self.keyed(key, "key").and_then(|k| Ok((k, json_of(value, "value")?, self.entry(options)?)));
+        promise(&self.ticker, async move {
+            let ((cache, key), value, opts) = call?;
+            match mode {
+                Mode::Cache => cache.set_with(&key, &value, opts).await,
+                Mode::Behind => cache.write_behind(&key, &value, opts).await,
+            }
+            .map_err(to_js)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// `delete` or `deleteBehind`.
+    fn remove(&self, key: &JsValue, mode: Mode) -> Promise {
+        let call = self.keyed(key, "key");
+        promise(&self.ticker, async move {
+            let (cache, key) = call?;
+            let existed = match mode {
+                Mode::Cache => cache.delete(&key).await,
+                Mode::Behind => cache.delete_behind(&key).await,
+            };
+            Ok(existed.map_err(to_js)?.into())
+        })
+    }
+
+    /// `invalidateTag` or `invalidatePrefix`: resolves to how many entries went.
+    fn invalidate(&self, value: &JsValue, by: By) -> Promise {
+        let call = self.keyed(value, if matches!(by, By::Tag) { "tag" } else { "prefix" });
+        promise(&self.ticker, async move {
+            let (cache, value) = call?;
+            let removed = match by {
+                By::Tag => cache.invalidate_tag(&value).await,
+                By::Prefix => cache.invalidate_prefix(&value).await,
+            };
+            Ok((removed.map_err(to_js)? as f64).into())
+        })
+    }
+
     /// The arguments of `drainBehind` and `spawnDrainer`.
     fn drain_args(
         &self,

@@ -49,6 +49,22 @@ test('loaders: async or plain, undefined is "no value", concurrent callers share
     ['coalesced', 'earlyRefreshes', 'hits', 'loads', 'localHits', 'misses', 'stale', 'waited'])
 })
 
+test('values are JSON as the Node package stores them: Uint8Arrays tagged, Dates as ISO text, cycles refused', async () => {
+  const cache = client().cache('json', { ttl: 60_000 })
+  const value = { n: 1, bytes: new Uint8Array([0, 255, 7]), at: new Date(0), gone: undefined }
+  await cache.set('k', value)
+  assert.deepEqual(await cache.get('k'), { n: 1, bytes: new Uint8Array([0, 255, 7]), at: '1970-01-01T00:00:00.000Z' })
+  await cache.set('raw', new Uint8Array([104, 105]))
+  assert.deepEqual(await cache.get('raw'), new Uint8Array([104, 105]))
+  const cyclic = { a: 1 }
+  cyclic.self = cyclic
+  await assert.rejects(cache.set('c', cyclic), (e) => e instanceof TypeError && /cyclic/.test(e.message))
+  await assert.rejects(cache.set('c', { $bytes: 'AA==' }), (e) => e instanceof TypeError && /\$bytes/.test(e.message))
+  const store = client().sessions()
+  const { session } = await store.create({ data: { key: new Uint8Array([9]) } })
+  assert.deepEqual(await store.getField(session.token, 'key'), new Uint8Array([9]))
+})
+
 test('negativeTtl caches a loader\'s undefined', async () => {
   const cache = client().cache('neg', { ttl: 60_000, negativeTtl: 5000 })
   let loads = 0
