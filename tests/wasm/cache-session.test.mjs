@@ -239,6 +239,22 @@ test('on the host\'s clock a drainer polls and a session\'s idle TTL ends in rea
     drainer.stop()
   }
 
+  // A second client's load waits on the first one's cross-client lock, in real time.
+  const other = new Simulator().client()
+  const first = c.cache('shared', { ttl: 60_000, lockWait: 2000 })
+  const firstLoad = first.getOrSet('k', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    return await first.get('missing') ?? 'loaded once'
+  })
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  const sameSim = c.cache('shared', { ttl: 60_000, lockWait: 2000 })
+  let secondLoads = 0
+  const second = sameSim.getOrSet('k', () => { secondLoads += 1; return 'loaded twice' })
+  assert.deepEqual(await Promise.all([firstLoad, second]), ['loaded once', 'loaded once'])
+  assert.equal(secondLoads, 0)
+  assert.equal(sameSim.stats().waited, 1)
+  assert.equal(await other.cache('shared', { ttl: 60_000 }).get('k'), null, 'another simulator shares nothing')
+
   const store = c.sessions({ idleTtl: 50 })
   const { session } = await store.create({ data: { n: 1 } })
   assert.equal((await store.get(session.token)).data.n, 1)
