@@ -309,8 +309,7 @@ impl Cache {
     }
 
     /// Starts a background drainer running `drainBehind` passes with these options until
-    /// `drainer.stop()`, sleeping `poll` ms when idle. On the host's clock its polling keeps
-    /// the simulator's cron (a timer) running until it stops.
+    /// `drainer.stop()`, sleeping `poll` ms when idle. It does not keep the process alive.
     #[wasm_bindgen(js_name = spawnDrainer)]
     pub fn spawn_drainer(
         &self,

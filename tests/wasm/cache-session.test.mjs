@@ -9,6 +9,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import * as wasm from '../../bindings-wasm/js/node.mjs'
 
 const { Simulator, Cache, SessionStore, ConnectionError, InvalidArgumentError, NotFoundError } = wasm
@@ -261,4 +263,20 @@ test('on the host\'s clock a drainer polls and a session\'s idle TTL ends in rea
   await new Promise((resolve) => setTimeout(resolve, 120))
   assert.equal(await store.get(session.token), null)
   cache.close()
+})
+
+test('on the host\'s clock background work does not keep Node alive; a waiting call does', () => {
+  const entry = fileURLToPath(new URL('../../bindings-wasm/js/node.mjs', import.meta.url))
+  const script = `
+    import { Simulator } from ${JSON.stringify(entry)}
+    const c = new Simulator().client()
+    const cache = c.cache('bg', { ttl: 1000, localCapacity: 10 })
+    await cache.set('k', 1)
+    cache.spawnDrainer(() => {}, { poll: 10 })
+    console.log(await c.execute('BLPOP', 'q', 0.05) === null ? 'waited' : 'woken', await cache.get('k'))`
+  const t0 = Date.now()
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 })
+  assert.equal(run.status, 0, run.stderr)
+  assert.equal(run.stdout.trim(), 'waited 1')
+  assert.ok(Date.now() - t0 < 5000, `exited after ${Date.now() - t0} ms`)
 })
