@@ -129,19 +129,15 @@ impl Client {
     /// A cache named `name`.
     pub fn cache(
         &self,
-        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CacheOptions")] options_: Option<JsValue>,
     ) -> Result<Cache, JsValue> {
+        let name = text(&name, "cache name")?;
         let options_ = options_.unwrap_or(JsValue::UNDEFINED);
         let core: CoreOptions = options(&options_, "cache options")?;
         let defaults: Defaults = options(&options_, "cache options")?;
-        let inner = CoreCache::new(self.backend(), name, core).map_err(to_js)?;
-        Ok(Cache {
-            inner: RefCell::new(Some(inner)),
-            name: name.to_string(),
-            ttl: defaults.ttl,
-            ticker: self.ticker().clone(),
-        })
+        let inner = CoreCache::new(self.backend(), &name, core).map_err(to_js)?;
+        Ok(Cache { inner: RefCell::new(Some(inner)), name, ttl: defaults.ttl, ticker: self.ticker().clone() })
     }
 }
 

@@ -259,9 +259,10 @@ impl SessionStore {
         #[wasm_bindgen(unchecked_param_type = "string")] token: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Array<string>")] fields: JsValue,
     ) -> Promise {
-        let names = match Array::is_array(&fields) {
-            true => Array::from(&fields).iter().map(|f| text(&f, "fields[]")).collect::<Result<Vec<_>, _>>(),
-            false => Err(type_error("fields must be an array of strings")),
+        let names = if Array::is_array(&fields) {
+            Array::from(&fields).iter().map(|f| text(&f, "fields[]")).collect::<Result<Vec<_>, _>>()
+        } else {
+            Err(type_error("fields must be an array of strings"))
         };
         let call = self.with(&token, "token").and_then(|t| Ok((t, names?)));
         promise(&self.ticker, async move {

@@ -143,6 +143,7 @@ test('wrong option and argument types: TypeErrors naming the field; wrong values
   assert.throws(() => c.cache('x', { localCapacity: 'many' }), (e) => e instanceof TypeError && /localCapacity/.test(e.message))
   assert.throws(() => c.cache('x', { stale: -1 }), InvalidArgumentError)
   assert.throws(() => c.cache('x', 5), TypeError)
+  assert.throws(() => c.cache(5), (e) => e instanceof TypeError && /cache name/.test(e.message))
   const cache = c.cache('x')
   assert.equal(cache.ttl, null)
   await assert.rejects(cache.set('k', 1), (e) => e instanceof TypeError && /no ttl/.test(e.message))
