@@ -73,7 +73,7 @@ where
 }
 
 /// How the write-behind drainer works. Deserialises from the JavaScript packages' options
-/// (`{ batch: 10, retryAfter: 1000 }`, see [`super::wire`]).
+/// (`{ batch: 10, retryAfter: 1000 }`, see [`crate::patterns::wire`]).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
