@@ -168,6 +168,9 @@ test('wrong option and argument types: TypeErrors naming the field; wrong values
   await assert.rejects(store.get(null), (e) => e instanceof TypeError && /token/.test(e.message))
   await assert.rejects(store.deleteFields('t', 'a'), (e) => e instanceof TypeError && /fields/.test(e.message))
   await assert.rejects(store.save('id', { idleTtl: 'x' }), (e) => e instanceof TypeError && /idleTtl/.test(e.message))
+  await assert.rejects(store.save('id', { idleTtl: -1 }), InvalidArgumentError)
+  await assert.rejects(store.create({ data: [1, 2] }), InvalidArgumentError)
+  await assert.rejects(store.save(7), TypeError)
 })
 
 test('session ids come from the CSPRNG; secrets as a string or a Uint8Array sign tokens, rotation keeps old ones', async () => {
@@ -257,6 +260,16 @@ test('on the host\'s clock a drainer polls and a session\'s idle TTL ends in rea
   assert.equal(secondLoads, 0)
   assert.equal(sameSim.stats().waited, 1)
   assert.equal(await other.cache('shared', { ttl: 60_000 }).get('k'), null, 'another simulator shares nothing')
+
+  // A drainer whose sink keeps throwing keeps retrying, and stops when told.
+  let calls = 0
+  const failing = c.cache('crash', { ttl: 10_000 })
+  const stubborn = failing.spawnDrainer(() => { calls++; throw new Error('always') }, { poll: 5, retryAfter: 5 })
+  await failing.writeBehind('k', 1)
+  const t1 = Date.now()
+  while (calls < 3 && Date.now() - t1 < 3000) await new Promise((resolve) => setTimeout(resolve, 10))
+  stubborn.stop()
+  assert.ok(calls >= 3, `the sink was called ${calls} times`)
 
   const store = c.sessions({ idleTtl: 50 })
   const { session } = await store.create({ data: { n: 1 } })
