@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 
 # The files of bindings-node/lib the WebAssembly package shares (see scripts/esm-from-cjs.mjs).
 SHARED_JS="errors dispose lock cache"
+# The result types of the Node package's declarations the WebAssembly package declares too
+# (scripts/dts-pick.mjs; its Rust files re-export them from pkg/lib/results.d.ts).
+RESULT_TYPES="Write DrainReport CacheStats SessionData CreatedSession SessionInfo"
 
 export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
 /usr/bin/cargo build -q -p redkit-wasm --profile wasm \
@@ -35,6 +38,7 @@ echo '{ "type": "commonjs" }' > bindings-wasm/pkg/nodejs/package.json
 rm -rf bindings-wasm/pkg/lib
 node scripts/esm-from-cjs.mjs bindings-wasm/pkg/lib $(printf 'bindings-node/lib/%s.js ' $SHARED_JS)
 cp bindings-node/lib/errors.d.ts bindings-wasm/pkg/lib/errors.d.mts
+node scripts/dts-pick.mjs bindings-node/types/header.d.ts $RESULT_TYPES > bindings-wasm/pkg/lib/results.d.ts
 
 module=bindings-wasm/pkg/web/redkit_wasm_bg.wasm
 raw=$(stat -c %s "$module")

@@ -65,36 +65,9 @@ export interface DrainOptions {
   /** Deliveries of one write before it goes to the dead-letter stream (default 5). */
   maxAttempts?: number
 }
-/** One write handed to a cache sink: `value` is null (and `deleted` true) for a delete. */
-export interface Write {
-  key: string
-  value: any
-  deleted: boolean
-}
-/** What one write-behind drain pass did. */
-export interface DrainReport {
-  /** Writes the sink accepted. */
-  written: number
-  /** Writes claimed again after a failed or abandoned batch. */
-  retried: number
-  /** Writes of a batch the sink refused (still pending). */
-  failed: number
-  /** Writes moved to the dead-letter stream. */
-  deadLettered: number
-  /** The sink's error message, when it threw. */
-  error: string | null
-}
-/** A cache object's counters since it was made. */
-export interface CacheStats {
-  hits: number
-  misses: number
-  loads: number
-  stale: number
-  earlyRefreshes: number
-  localHits: number
-  coalesced: number
-  waited: number
-}
+/** Results: the Node package's declarations (bindings-node/types/header.d.ts, see scripts/dts-pick.mjs). */
+import type { Write, DrainReport, CacheStats } from '../lib/results.js'
+export type { Write, DrainReport, CacheStats }
 "#;
 
 /// What the cache's options hold beyond the core's: the default entry TTL.

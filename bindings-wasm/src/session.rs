@@ -53,34 +53,9 @@ export interface SaveOptions {
   /** This session's own idle TTL in ms (e.g. a cookie's maxAge); reads and touches slide by it. Default: the store's `idleTtl`. */
   idleTtl?: number
 }
-/** A live session. */
-export interface SessionData {
-  /** The session id (never show it where a token is expected). */
-  id: string
-  /** What the client holds: the id, or `id.mac` signed with the current secret. */
-  token: string
-  user: string | null
-  /** Creation time, ms since the epoch (simulator clock). */
-  createdAt: number
-  /** The absolute deadline, ms since the epoch. */
-  expiresAt: number
-  /** Time left in ms before the session ends if nothing touches it. */
-  ttl: number
-  data: Record<string, any>
-}
-/** The result of `sessions.create()` and `sessions.save()`. */
-export interface CreatedSession {
-  session: SessionData
-  /** Ids of the user's oldest sessions evicted to respect `maxPerUser`. */
-  evicted: string[]
-}
-/** One of a user's sessions as `sessions.list()` reports it. */
-export interface SessionInfo {
-  id: string
-  createdAt: number
-  expiresAt: number
-  ttl: number
-}
+/** Results: the Node package's declarations (bindings-node/types/header.d.ts, see scripts/dts-pick.mjs). */
+import type { SessionData, CreatedSession, SessionInfo } from '../lib/results.js'
+export type { SessionData, CreatedSession, SessionInfo }
 "#;
 
 /// What the store's options hold beyond the core's: its name.
