@@ -10,9 +10,11 @@ cd "$(dirname "$0")/.."
 
 # The files of bindings-node/lib the WebAssembly package shares (see scripts/esm-from-cjs.mjs).
 SHARED_JS="errors dispose lock cache"
-# The result types of the Node package's declarations the WebAssembly package declares too
-# (scripts/dts-pick.mjs; its Rust files re-export them from pkg/lib/results.d.ts).
+# The Node package's declarations the WebAssembly package shares, results (types/header.d.ts)
+# and options (index.d.ts) (scripts/dts-pick.mjs; its Rust files re-export them from
+# pkg/lib/node-types.d.ts).
 RESULT_TYPES="Write DrainReport CacheStats SessionData CreatedSession SessionInfo"
+OPTION_TYPES="CacheOptions EntryOptions DrainOptions CreateOptions SaveOptions"
 
 export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
 /usr/bin/cargo build -q -p redkit-wasm --profile wasm \
@@ -38,7 +40,8 @@ echo '{ "type": "commonjs" }' > bindings-wasm/pkg/nodejs/package.json
 rm -rf bindings-wasm/pkg/lib
 node scripts/esm-from-cjs.mjs bindings-wasm/pkg/lib $(printf 'bindings-node/lib/%s.js ' $SHARED_JS)
 cp bindings-node/lib/errors.d.ts bindings-wasm/pkg/lib/errors.d.mts
-node scripts/dts-pick.mjs bindings-node/types/header.d.ts $RESULT_TYPES > bindings-wasm/pkg/lib/results.d.ts
+{ node scripts/dts-pick.mjs bindings-node/types/header.d.ts $RESULT_TYPES
+  node scripts/dts-pick.mjs bindings-node/index.d.ts $OPTION_TYPES; } > bindings-wasm/pkg/lib/node-types.d.ts
 
 module=bindings-wasm/pkg/web/redkit_wasm_bg.wasm
 raw=$(stat -c %s "$module")

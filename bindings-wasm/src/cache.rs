@@ -26,48 +26,9 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const CACHE_TYPES: &str = r#"
-/** Options of `client.cache(name, options)`; durations in milliseconds. */
-export interface CacheOptions {
-  /** Default entry TTL for calls that give none (without it every write needs a `ttl`). */
-  ttl?: number
-  /** Key prefix (default `redkit`). */
-  prefix?: string
-  /** Lifetime of the cross-process load lock (default 5,000). */
-  lockTtl?: number
-  /** How long another process's load is waited for before loading here (default 5,000). */
-  lockWait?: number
-  /** XFetch's β: 0 never recomputes early, 1 (default) the paper's, larger is eagerer. */
-  beta?: number
-  /** Stale-while-revalidate window after an entry's TTL (default 0: off). */
-  stale?: number
-  /** How long a loader's "no value" (null/undefined) is cached (default: not cached). */
-  negativeTtl?: number
-  /** Entries of the in-process tier (default 0: none), kept coherent by pub/sub. */
-  localCapacity?: number
-  /** Longest stay of an entry in the local tier (default 60,000). */
-  localTtl?: number
-}
-/** Per-entry options of `set`, `getOrSet`, `writeThrough`, `writeBehind`. */
-export interface EntryOptions {
-  /** How long the entry is fresh, in ms (default: the cache's `ttl`). */
-  ttl?: number
-  /** Tags to invalidate the entry by (`invalidateTag`). */
-  tags?: Array<string>
-}
-/** Options of `drainBehind` and `spawnDrainer`. */
-export interface DrainOptions {
-  /** Most writes handed to the sink at once (default 100). */
-  batch?: number
-  /** How long a failed batch stays pending before it is retried, in ms (default 5,000). */
-  retryAfter?: number
-  /** How long the background drainer sleeps when idle, in ms (default 100). */
-  poll?: number
-  /** Deliveries of one write before it goes to the dead-letter stream (default 5). */
-  maxAttempts?: number
-}
-/** Results: the Node package's declarations (bindings-node/types/header.d.ts, see scripts/dts-pick.mjs). */
-import type { Write, DrainReport, CacheStats } from '../lib/results.js'
-export type { Write, DrainReport, CacheStats }
+/** Options and results: the Node package's declarations (see scripts/dts-pick.mjs). */
+import type { CacheOptions, EntryOptions, DrainOptions, Write, DrainReport, CacheStats } from '../lib/node-types.js'
+export type { CacheOptions, EntryOptions, DrainOptions, Write, DrainReport, CacheStats }
 "#;
 
 /// What the cache's options hold beyond the core's: the default entry TTL.

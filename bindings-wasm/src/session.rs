@@ -37,25 +37,9 @@ export interface SessionOptions {
   /** Key prefix (default `redkit`). */
   prefix?: string
 }
-/** Options of `sessions.create(options)`. */
-export interface CreateOptions {
-  /** The user the session belongs to (listed and revoked by it); none: anonymous. */
-  user?: string
-  /** The session's data: an object, one field per key. */
-  data?: Record<string, unknown>
-}
-/** Options of `sessions.save(id, options)`. */
-export interface SaveOptions {
-  /** The user the session belongs to; none: anonymous (a save without it unindexes it). */
-  user?: string
-  /** The session's data, replacing all of it: an object, one field per key. */
-  data?: Record<string, unknown>
-  /** This session's own idle TTL in ms (e.g. a cookie's maxAge); reads and touches slide by it. Default: the store's `idleTtl`. */
-  idleTtl?: number
-}
-/** Results: the Node package's declarations (bindings-node/types/header.d.ts, see scripts/dts-pick.mjs). */
-import type { SessionData, CreatedSession, SessionInfo } from '../lib/results.js'
-export type { SessionData, CreatedSession, SessionInfo }
+/** Options and results: the Node package's declarations (see scripts/dts-pick.mjs). */
+import type { CreateOptions, SaveOptions, SessionData, CreatedSession, SessionInfo } from '../lib/node-types.js'
+export type { CreateOptions, SaveOptions, SessionData, CreatedSession, SessionInfo }
 "#;
 
 /// What the store's options hold beyond the core's: its name.
