@@ -7,9 +7,10 @@
 //!   (`undefined` is `null`: "no value").
 //! - Whatever it throws or rejects with (and the `TypeError` for a result JSON cannot hold)
 //!   reaches the JavaScript caller of the pattern's method as THE SAME value: the core only
-//!   sees an error of kind `Io` whose message ends with a mark `[#17]`, and [`to_js`] swaps the
-//!   kept original back in. Originals are kept in a small registry under that number, so every
-//!   caller the core hands that error to (the callers sharing a cache's failed load) gets it.
+//!   sees an error of kind `Io` whose message ends with a mark `[#17]` (the core's
+//!   `patterns::wire` rule), and [`to_js`] swaps the kept original back in. Originals are kept
+//!   in a small registry under that number, so every caller the core hands that error to (the
+//!   callers sharing a cache's failed load) gets it.
 //! - The function and its pending Promise stay on the one thread ([`Local`]), so the futures
 //!   are `Send` for the core.
 
@@ -18,6 +19,8 @@ use crate::errors::type_error;
 use crate::tasks::Local;
 use js_sys::{Array, Function, Promise, Reflect};
 use redkit::backend::BoxFuture;
+pub use redkit::patterns::wire::report_text;
+use redkit::patterns::wire::{callback_error, callback_mark};
 use redkit::{Error, ErrorKind};
 use serde_json::Value as Json;
 use std::cell::{Cell, RefCell};
@@ -27,8 +30,6 @@ use wasm_bindgen_futures::JsFuture;
 
 /// How many thrown values are kept for [`to_js`] (the oldest go first).
 const KEPT: usize = 256;
-/// How a core error's message ends when it stands for a kept value: `… [#17]`.
-const MARK: &str = " [#";
 
 thread_local! {
     /// Values callbacks threw, by the number in their core error's message.
@@ -89,26 +90,15 @@ fn keep(thrown: JsValue) -> Error {
         }
         kept.push_back((id, thrown));
     });
-    Error::new(ErrorKind::Io, format!("{message}{MARK}{id}]"))
-}
-
-/// The message part and number of a marked message.
-fn mark(message: &str) -> Option<(&str, u64)> {
-    let (head, tail) = message.rsplit_once(MARK)?;
-    Some((head, tail.strip_suffix(']')?.parse::<u64>().ok()?))
+    callback_error(&message, id)
 }
 
 /// The value to reject with for a core error: what a callback threw if `e` stands for it (see
 /// the module docs), else `e` as [`crate::errors::to_js`] maps it.
 pub fn to_js(e: Error) -> JsValue {
-    if let Some((head, id)) = mark(&e.message).filter(|_| e.kind == ErrorKind::Io) {
+    if let Some((head, id)) = callback_mark(&e) {
         let kept = THROWN.with(|kept| kept.borrow().iter().find(|(k, _)| *k == id).map(|(_, v)| v.clone()));
         return kept.unwrap_or_else(|| crate::errors::of_kind(ErrorKind::Io, head));
     }
     crate::errors::to_js(e)
-}
-
-/// A callback's error as a report's text (a drain's `error`): its message without the mark.
-pub fn report_text(message: &str) -> String {
-    mark(message).map_or(message, |(head, _)| head).to_string()
 }
