@@ -158,6 +158,9 @@ pub fn json_of(value: &JsValue, what: &str) -> Result<Json, JsValue> {
     let mut fields = Map::new();
     for entry in Object::entries(object).iter() {
         let pair = Array::from(&entry);
+        if pair.get(1).is_undefined() {
+            continue; // as JSON.stringify leaves it out (and an option left undefined is unset)
+        }
         let field = json_of(&pair.get(1), what)?;
         fields.insert(pair.get(0).as_string().unwrap_or_default(), field);
     }
@@ -231,4 +234,37 @@ fn plain_types(message: &str) -> String {
         ("expected i64", "expected a whole number"),
     ];
     NAMES.iter().fold(message.to_string(), |m, (rust, js)| m.replace(rust, js))
+}
+
+/// A whole number ≥ 0 from JavaScript (a count, a length, a page), named `what` in the error.
+pub fn whole(what: &str, n: f64) -> Result<u64, JsValue> {
+    if !n.is_finite() || n < 0.0 || n.fract() != 0.0 || n > 9.0e15 {
+        return Err(invalid(format!("{what} must be a whole number ≥ 0, got {n}")));
+    }
+    Ok(n as u64)
+}
+
+/// An optional whole number ≥ 0 (see [`whole`]).
+pub fn opt_whole(what: &str, n: Option<f64>) -> Result<Option<u64>, JsValue> {
+    n.map(|n| whole(what, n)).transpose()
+}
+
+/// A string or an array of strings (channel names, entry ids) as a list; anything else is a
+/// `TypeError` naming `what`.
+pub fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, JsValue> {
+    let wrong = || type_error(format!("{what} must be a string or an array of strings"));
+    if let Some(one) = value.as_string() {
+        return Ok(vec![one]);
+    }
+    if !Array::is_array(value) {
+        return Err(wrong());
+    }
+    Array::from(value).iter().map(|v| v.as_string().ok_or_else(wrong)).collect()
+}
+
+/// A JavaScript value read into `T` through its JSON form (`addMany`'s pairs …); a value of
+/// the wrong shape is a `TypeError` naming `what`.
+pub fn shaped<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, JsValue> {
+    serde_json::from_value(json_of(value, what)?)
+        .map_err(|e| type_error(format!("{what}: {}", plain_types(&e.to_string()))))
 }

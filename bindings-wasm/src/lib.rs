@@ -18,11 +18,23 @@
 mod client;
 mod convert;
 mod errors;
+mod geo;
+mod leaderboard;
 mod lock;
+mod outcome;
+mod pubsub;
 mod simulator;
+mod stream;
+mod subscription;
 mod tasks;
 mod ticker;
+mod turns;
 
 pub use client::Client;
+pub use geo::Geo;
+pub use leaderboard::Leaderboard;
 pub use lock::Lock;
+pub use pubsub::{PubSub, Requester, Responder};
 pub use simulator::Simulator;
+pub use stream::Stream;
+pub use subscription::Subscription;

@@ -1,0 +1,195 @@
+//! `client.geo(name, options)` → `Geo`: the core's geo index — places by longitude and
+//! latitude, positions, distances, and searches by radius or box around a member or a point,
+//! nearest first — with the Node package's names. Positions resolve as `{ longitude, latitude }`,
+//! hits as `{ member, distance, longitude, latitude }`.
+
+use crate::client::Client;
+use crate::convert::{options, shaped, strings};
+use crate::errors::to_js;
+use crate::outcome::settle;
+use crate::ticker::Ticker;
+use js_sys::Promise;
+use redkit::patterns::geo::{Geo as CoreGeo, GeoOptions, Search, SearchQuery, Unit};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const GEO_TYPES: &str = r#"
+/** Options of `client.geo(name, options)`. */
+export interface GeoOptions {
+  /** Key prefix (default `redkit:`). */
+  prefix?: string
+}
+/** A distance unit of the geo index. */
+export type GeoUnit = 'm' | 'km' | 'mi' | 'ft'
+/** Where a member of a geo index is, in degrees. */
+export interface Position {
+  longitude: number
+  latitude: number
+}
+/** A member a geo search found, its distance in the search's unit. */
+export interface GeoHit {
+  member: string
+  distance: number
+  longitude: number
+  latitude: number
+}
+/**
+ * A search of `geo.search(query)`: a centre (`member`, or `longitude` and `latitude`) and an
+ * area (`radius`, or `width` and `height`), in `unit` (default `m`).
+ */
+export interface GeoSearch {
+  /** Centre at this member. */
+  member?: string
+  /** Centre at this point (with `latitude`). */
+  longitude?: number
+  /** Centre at this point (with `longitude`). */
+  latitude?: number
+  /** A circle of this radius. */
+  radius?: number
+  /** A box this wide (with `height`). */
+  width?: number
+  /** A box this high (with `width`). */
+  height?: number
+  /** The unit of the area and of the distances returned: `m` (default), `km`, `mi`, `ft`. */
+  unit?: GeoUnit
+  /** At most this many hits. */
+  count?: number
+  /** With `count`: the first hits found rather than the nearest (still sorted). */
+  any?: boolean
+  /** Farthest first instead of nearest first. */
+  farthestFirst?: boolean
+}
+"#;
+
+/// A geo index: one sorted set.
+#[wasm_bindgen]
+pub struct Geo {
+    inner: Rc<CoreGeo>,
+    name: String,
+    ticker: Rc<Ticker>,
+}
+
+#[wasm_bindgen]
+impl Client {
+    /// A geo index named `name`.
+    pub fn geo(
+        &self,
+        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "GeoOptions")] options_: JsValue,
+    ) -> Result<Geo, JsValue> {
+        let core: GeoOptions = options(&options_, "geo options")?;
+        let inner = CoreGeo::new(self.backend(), name, core).map_err(to_js)?;
+        Ok(Geo { inner: Rc::new(inner), name: name.to_string(), ticker: self.ticker().clone() })
+    }
+}
+
+#[wasm_bindgen]
+impl Geo {
+    /// Places `member` at a position (moving it if it was elsewhere); true if it is new.
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
+    pub fn add(&self, member: String, longitude: f64, latitude: f64) -> Promise {
+        let geo = self.inner.clone();
+        settle(&self.ticker, async move { Ok(geo.add(&member, longitude, latitude).await?) })
+    }
+
+    /// Places several `[member, longitude, latitude]`; resolves to how many are new. Nothing is
+    /// written when any position is out of range.
+    #[wasm_bindgen(js_name = addMany, unchecked_return_type = "Promise<number>")]
+    pub fn add_many(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Array<[string, number, number]>")] places: JsValue,
+    ) -> Promise {
+        let places = shaped::<Vec<(String, f64, f64)>>(&places, "addMany places");
+        let geo = self.inner.clone();
+        settle(&self.ticker, async move {
+            let places = places?;
+            let borrowed: Vec<(&str, f64, f64)> = places.iter().map(|(m, x, y)| (m.as_str(), *x, *y)).collect();
+            Ok(geo.add_many(&borrowed).await?)
+        })
+    }
+
+    /// Removes `member`; true if it was there.
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
+    pub fn remove(&self, member: String) -> Promise {
+        let geo = self.inner.clone();
+        settle(&self.ticker, async move { Ok(geo.remove(&member).await?) })
+    }
+
+    /// Where `member` is, or null if it is not in the index.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Position | null>")]
+    pub fn position(&self, member: String) -> Promise {
+        let geo = self.inner.clone();
+        settle(&self.ticker, async move { Ok(geo.position(&member).await?) })
+    }
+
+    /// Where each member is, in the order asked, null for those not in the index.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Array<Position | null>>")]
+    pub fn positions(&self, #[wasm_bindgen(unchecked_param_type = "Array<string>")] members: JsValue) -> Promise {
+        let members = strings(&members, "members");
+        let geo = self.inner.clone();
+        settle(&self.ticker, async move {
+            let members = members?;
+            let borrowed: Vec<&str> = members.iter().map(String::as_str).collect();
+            Ok(geo.positions(&borrowed).await?)
+        })
+    }
+
+    /// The distance between two members in `unit` (default `m`), or null if either is not in
+    /// the index.
+    #[wasm_bindgen(unchecked_return_type = "Promise<number | null>")]
+    pub fn distance(
+        &self,
+        a: String,
+        b: String,
+        #[wasm_bindgen(unchecked_param_type = "GeoUnit")] unit: Option<String>,
+    ) -> Promise {
+        let geo = self.inner.clone();
+        settle(&self.ticker, async move {
+            let unit: Unit = unit.as_deref().unwrap_or("m").parse()?;
+            Ok(geo.distance(&a, &b, unit).await?)
+        })
+    }
+
+    /// The members in an area, nearest first; rejects with `NotFoundError` when the centre
+    /// member is not in the index.
+    #[wasm_bindgen(unchecked_return_type = "Promise<GeoHit[]>")]
+    pub fn search(&self, #[wasm_bindgen(unchecked_param_type = "GeoSearch")] query: JsValue) -> Promise {
+        let query = if query.is_undefined() || query.is_null() {
+            Err(crate::errors::type_error("search needs a query object"))
+        } else {
+            options::<SearchQuery>(&query, "geo search")
+        };
+        let geo = self.inner.clone();
+        settle(&self.ticker, async move {
+            let search = Search::try_from(query?)?;
+            Ok(geo.search(&search).await?)
+        })
+    }
+
+    /// How many members the index has.
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
+    pub fn count(&self) -> Promise {
+        let geo = self.inner.clone();
+        settle(&self.ticker, async move { Ok(geo.count().await?) })
+    }
+
+    /// Deletes the whole index; true if it existed.
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
+    pub fn clear(&self) -> Promise {
+        let geo = self.inner.clone();
+        settle(&self.ticker, async move { Ok(geo.clear().await?) })
+    }
+
+    /// The index's name.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// The sorted set's key.
+    #[wasm_bindgen(getter)]
+    pub fn key(&self) -> String {
+        String::from_utf8_lossy(self.inner.key()).into_owned()
+    }
+}

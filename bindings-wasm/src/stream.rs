@@ -1,0 +1,418 @@
+//! `client.stream(name, options)` → `Stream`: the core's Redis Streams pattern (append with
+//! trimming, ranges, a bounded blocking tail, consumer groups with acks, pending summaries,
+//! claiming idle entries, dead letters after N deliveries, JSON events) with the Node package's
+//! names. Entries are `{ id, fields }` objects of strings; the Node package's `stream.js` gives
+//! each entry `json()`, lets `ack` take entries and adds `stream.iterate(...)`, a bounded async
+//! iterator over a tail or a consumer group.
+
+use crate::client::Client;
+use crate::convert::{arg, json_of, millis, opt_whole, options, strings, whole};
+use crate::errors::{invalid, to_js, type_error};
+use crate::outcome::settle;
+use crate::ticker::Ticker;
+use js_sys::{Array, Object, Promise};
+use redkit::patterns::stream::{Stream as CoreStream, StreamOptions, Trim, TrimOptions};
+use serde::Deserialize;
+use std::rc::Rc;
+use std::time::Duration;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const STREAM_TYPES: &str = r#"
+/** Options of `client.stream(name, options)`. */
+export interface StreamOptions {
+  /** Trim on every add to this many entries (give `maxLen` or `minId`, not both). */
+  maxLen?: number
+  /** Trim on every add to ids from this one on. */
+  minId?: string
+  /** Redis's cheaper `~` trim (whole nodes only). */
+  approx?: boolean
+  /** Cap of the dead-letter stream. */
+  deadLetterMaxLen?: number
+  /** Key prefix (default `redkit:`). */
+  prefix?: string
+}
+/** How to trim: `{ maxLen }` or `{ minId }`, optionally `approx`. */
+export interface TrimOptions {
+  /** Keep the newest this many entries. */
+  maxLen?: number
+  /** Drop entries with ids lower than this one. */
+  minId?: string
+  /** Redis's cheaper `~` trim (whole nodes only). */
+  approx?: boolean
+}
+/** Options of `stream.pendingEntries(group, count, options)`. */
+export interface PendingEntriesOptions {
+  /** Only this consumer's entries. */
+  consumer?: string
+  /** Only entries idle at least this many ms. */
+  minIdle?: number
+}
+/** Options of `stream.deadLetter(group, maxDeliveries, options)`. */
+export interface DeadLetterOptions {
+  /** Only entries idle at least this many ms (default 0). */
+  minIdle?: number
+  /** How many pending entries to look at (default 100). */
+  count?: number
+}
+/** One stream entry: its id and its fields as text (empty for an entry deleted while pending). */
+export interface StreamEntry {
+  /** `<ms>-<seq>`. */
+  id: string
+  fields: Record<string, string>
+  /** The event this entry carries (written by `addJson`), decoded; throws SerializationError if it has none or it does not parse. */
+  json<T = unknown>(): T
+}
+/** A consumer group of a stream. */
+export interface GroupInfo {
+  name: string
+  /** How many consumers it has. */
+  consumers: number
+  /** Entries delivered and not acknowledged. */
+  pending: number
+  /** The id of the last entry delivered to the group. */
+  lastDeliveredId: string
+  /** Entries not yet delivered to the group; null when Redis cannot tell. */
+  lag: number | null
+}
+/** A group's pending entries in summary. */
+export interface PendingSummary {
+  /** Entries delivered and not yet acknowledged. */
+  count: number
+  firstId: string | null
+  lastId: string | null
+  /** Pending entries per consumer (consumers with none are not listed). */
+  consumers: { name: string; count: number }[]
+}
+/** One pending entry of a group. */
+export interface PendingEntry {
+  id: string
+  /** The consumer holding it. */
+  consumer: string
+  /** Ms since it was last delivered. */
+  idle: number
+  /** How many times it was delivered. */
+  deliveries: number
+}
+/** What `claimIdle` took over. */
+export interface Claimed {
+  /** The entries now held by the claiming consumer. */
+  entries: StreamEntry[]
+  /** Where the next scan starts (`"0-0"` when the whole pending list was scanned). */
+  next: string
+  /** Pending ids whose entries were deleted from the stream (Redis dropped them). */
+  deleted: string[]
+}
+/** What `deadLetter` did. */
+export interface DeadLettered {
+  /** Ids copied to the dead-letter stream and acknowledged. */
+  moved: string[]
+  /** Ids acknowledged whose entries had already been deleted from the stream. */
+  dropped: string[]
+}
+/** Options of `stream.iterate(...)`: a group and consumer, or neither (a tail after `after`). */
+export interface StreamIterateOptions {
+  /** Read new entries of this consumer group (with `consumer`). */
+  group?: string
+  consumer?: string
+  /** How long each read waits for entries, in ms of the backend's time (default 0). */
+  block?: number
+  /** End after this many entries (default: no limit). */
+  max?: number
+  /** Entries fetched per read (default 10). */
+  count?: number
+  /** The tail's start: entries after this id (default `"$"`: new ones only). */
+  after?: string
+  /** Ack each group entry once the loop asks for the next one (default false). */
+  ack?: boolean
+}
+"#;
+
+/// Options of `pendingEntries` beyond the group and count.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct PendingFilter {
+    consumer: Option<String>,
+    #[serde(with = "redkit::patterns::serde_ms::opt")]
+    min_idle: Option<Duration>,
+}
+
+/// Options of `deadLetter` beyond the group and the delivery limit.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct DeadLetterScan {
+    #[serde(with = "redkit::patterns::serde_ms::opt")]
+    min_idle: Option<Duration>,
+    count: Option<u64>,
+}
+
+/// A stream and its dead-letter stream.
+#[wasm_bindgen]
+pub struct Stream {
+    inner: Rc<CoreStream>,
+    name: String,
+    ticker: Rc<Ticker>,
+}
+
+#[wasm_bindgen]
+impl Client {
+    /// The stream `name`, trimmed on every add as `options` say.
+    pub fn stream(
+        &self,
+        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "StreamOptions")] options_: JsValue,
+    ) -> Result<Stream, JsValue> {
+        let core: StreamOptions = options(&options_, "stream options")?;
+        let inner = CoreStream::new(self.backend(), name, core).map_err(to_js)?;
+        Ok(Stream { inner: Rc::new(inner), name: name.to_string(), ticker: self.ticker().clone() })
+    }
+}
+
+/// A trim given as `{ maxLen }` or `{ minId }` (+ `approx`); None when the object names neither.
+fn trim_of(value: &JsValue) -> Result<Option<Trim>, JsValue> {
+    options::<TrimOptions>(value, "trim options")?.trim().map_err(to_js)
+}
+
+/// An entry's fields: an object of strings, numbers or UTF-8 bytes, in its key order.
+fn fields_of(value: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
+    if !value.is_object() || value.is_function() || Array::is_array(value) {
+        return Err(type_error("an entry's fields are an object of field names to values"));
+    }
+    Object::entries(value.unchecked_ref())
+        .iter()
+        .map(|pair| {
+            let pair = Array::from(&pair);
+            let key = pair.get(0).as_string().unwrap_or_default();
+            let bytes = arg(&pair.get(1))
+                .map_err(|_| type_error("an entry's field values must be strings, Uint8Arrays or numbers"))?;
+            let text = String::from_utf8(bytes).map_err(|_| invalid(format!("field {key:?} must be UTF-8 text")))?;
+            Ok((key, text))
+        })
+        .collect()
+}
+
+/// A JavaScript id argument that may be left out.
+fn or(id: Option<String>, default: &str) -> String {
+    id.unwrap_or_else(|| default.to_string())
+}
+
+#[wasm_bindgen]
+impl Stream {
+    /// Appends an entry with `fields` (an object of strings, numbers or UTF-8 Uint8Arrays, in
+    /// its key order); resolves to its id. `trim` trims this add instead of the stream's own.
+    #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
+    pub fn add(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, string | number | Uint8Array>")] fields: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "TrimOptions")] trim: JsValue,
+    ) -> Promise {
+        let parsed = fields_of(&fields).and_then(|f| Ok((f, trim_of(&trim)?)));
+        let s = self.inner.clone();
+        settle(&self.ticker, async move {
+            let (owned, trim) = parsed?;
+            let pairs: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            Ok(match trim {
+                Some(t) => s.add_trimmed(&pairs, &t).await?,
+                None => s.add(&pairs).await?,
+            })
+        })
+    }
+
+    /// Appends `event` (JSON-able) as JSON in the `data` field; resolves to the entry's id.
+    #[wasm_bindgen(js_name = addJson, unchecked_return_type = "Promise<string>")]
+    pub fn add_json(&self, #[wasm_bindgen(unchecked_param_type = "unknown")] event: JsValue) -> Promise {
+        let event = json_of(&event, "the event");
+        let s = self.inner.clone();
+        settle(&self.ticker, async move { Ok(s.add_json(&event?).await?) })
+    }
+
+    /// Trims now to `maxLen` entries or ids from `minId`; resolves to how many were removed.
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
+    pub fn trim(&self, #[wasm_bindgen(unchecked_param_type = "TrimOptions")] trim: JsValue) -> Promise {
+        let trim = trim_of(&trim).and_then(|t| t.ok_or_else(|| type_error("trim needs maxLen or minId")));
+        let s = self.inner.clone();
+        settle(&self.ticker, async move { Ok(s.trim(&trim?).await?) })
+    }
+
+    /// The number of entries.
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
+    pub fn len(&self) -> Promise {
+        let s = self.inner.clone();
+        settle(&self.ticker, async move { Ok(s.len().await?) })
+    }
+
+    /// Entries from `start` to `end` (ids, `-`, `+`, `(id` exclusive), oldest first.
+    #[wasm_bindgen(unchecked_return_type = "Promise<StreamEntry[]>")]
+    pub fn range(&self, start: Option<String>, end: Option<String>, count: Option<f64>) -> Promise {
+        let s = self.inner.clone();
+        settle(
+            &self.ticker,
+            async move { Ok(s.range(&or(start, "-"), &or(end, "+"), opt_whole("count", count)?).await?) },
+        )
+    }
+
+    /// Entries from `end` down to `start`, newest first.
+    #[wasm_bindgen(js_name = revRange, unchecked_return_type = "Promise<StreamEntry[]>")]
+    pub fn rev_range(&self, end: Option<String>, start: Option<String>, count: Option<f64>) -> Promise {
+        let s = self.inner.clone();
+        settle(&self.ticker, async move {
+            Ok(s.rev_range(&or(end, "+"), &or(start, "-"), opt_whole("count", count)?).await?)
+        })
+    }
+
+    /// Up to `count` (default 100) entries after id `after` (default `"$"`: new ones only),
+    /// waiting up to `timeout` ms (default 0) for the first; empty when the wait ran out.
+    #[wasm_bindgen(unchecked_return_type = "Promise<StreamEntry[]>")]
+    pub fn tail(&self, after: Option<String>, count: Option<f64>, timeout: Option<f64>) -> Promise {
+        let s = self.inner.clone();
+        settle(&self.ticker, async move {
+            let count = opt_whole("count", count)?.unwrap_or(100);
+            let timeout = timeout.map_or(Ok(Duration::ZERO), |ms| millis("timeout", ms))?;
+            Ok(s.tail(&or(after, "$"), count, timeout).await?)
+        })
+    }
+
+    /// Creates consumer group `group` reading from `start` (default `"$"`: new entries; `"0"`:
+    /// all); false if it existed.
+    #[wasm_bindgen(js_name = createGroup, unchecked_return_type = "Promise<boolean>")]
+    pub fn create_group(&self, group: String, start: Option<String>) -> Promise {
+        let s = self.inner.clone();
+        settle(&self.ticker, async move { Ok(s.create_group(&group, &or(start, "$")).await?) })
+    }
+
+    /// Deletes a group and its pending list; false if there was none.
+    #[wasm_bindgen(js_name = destroyGroup, unchecked_return_type = "Promise<boolean>")]
+    pub fn destroy_group(&self, group: String) -> Promise {
+        let s = self.inner.clone();
+        settle(&self.ticker, async move { Ok(s.destroy_group(&group).await?) })
+    }
+
+    /// The stream's groups.
+    #[wasm_bindgen(unchecked_return_type = "Promise<GroupInfo[]>")]
+    pub fn groups(&self) -> Promise {
+        let s = self.inner.clone();
+        settle(&self.ticker, async move { Ok(s.groups().await?) })
+    }
+
+    /// Removes a consumer; resolves to how many entries it still had pending.
+    #[wasm_bindgen(js_name = deleteConsumer, unchecked_return_type = "Promise<number>")]
+    pub fn delete_consumer(&self, group: String, consumer: String) -> Promise {
+        let s = self.inner.clone();
+        settle(&self.ticker, async move { Ok(s.delete_consumer(&group, &consumer).await?) })
+    }
+
+    /// Delivers up to `count` (default 10) new entries of `group` to `consumer`, waiting up to
+    /// `block` ms for the first (default: no wait); they stay pending until acked.
+    /// `NotFoundError` without the group.
+    #[wasm_bindgen(js_name = readGroup, unchecked_return_type = "Promise<StreamEntry[]>")]
+    pub fn read_group(&self, group: String, consumer: String, count: Option<f64>, block: Option<f64>) -> Promise {
+        let s = self.inner.clone();
+        settle(&self.ticker, async move {
+            let count = opt_whole("count", count)?.unwrap_or(10);
+            let block = block.map(|ms| millis("block", ms)).transpose()?;
+            Ok(s.read_group(&group, &consumer, count, block).await?)
+        })
+    }
+
+    /// Re-reads up to `count` (default 100) of `consumer`'s own pending entries, oldest first.
+    #[wasm_bindgen(js_name = readOwnPending, unchecked_return_type = "Promise<StreamEntry[]>")]
+    pub fn read_own_pending(&self, group: String, consumer: String, count: Option<f64>) -> Promise {
+        let s = self.inner.clone();
+        settle(&self.ticker, async move {
+            Ok(s.read_own_pending(&group, &consumer, opt_whole("count", count)?.unwrap_or(100)).await?)
+        })
+    }
+
+    /// Acknowledges entries (an id or an array of ids; the package's JavaScript turns entries
+    /// into their ids); resolves to how many were pending.
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
+    pub fn ack(
+        &self,
+        group: String,
+        #[wasm_bindgen(unchecked_param_type = "string | StreamEntry | Array<string | StreamEntry>")] ids: JsValue,
+    ) -> Promise {
+        let ids = strings(&ids, "ids");
+        let s = self.inner.clone();
+        settle(&self.ticker, async move {
+            let ids = ids?;
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            Ok(s.ack(&group, &refs).await?)
+        })
+    }
+
+    /// The group's pending entries in summary.
+    #[wasm_bindgen(unchecked_return_type = "Promise<PendingSummary>")]
+    pub fn pending(&self, group: String) -> Promise {
+        let s = self.inner.clone();
+        settle(&self.ticker, async move { Ok(s.pending(&group).await?) })
+    }
+
+    /// Up to `count` (default 100) pending entries, oldest first, of one `consumer` and idle at
+    /// least `minIdle` ms when given.
+    #[wasm_bindgen(js_name = pendingEntries, unchecked_return_type = "Promise<PendingEntry[]>")]
+    pub fn pending_entries(
+        &self,
+        group: String,
+        count: Option<f64>,
+        #[wasm_bindgen(unchecked_param_type = "PendingEntriesOptions")] options_: JsValue,
+    ) -> Promise {
+        let filter = options::<PendingFilter>(&options_, "pendingEntries options");
+        let s = self.inner.clone();
+        settle(&self.ticker, async move {
+            let count = opt_whole("count", count)?.unwrap_or(100);
+            let f = filter?;
+            Ok(s.pending_entries(&group, count, f.consumer.as_deref(), f.min_idle).await?)
+        })
+    }
+
+    /// Moves to `consumer` up to `count` (default 100) pending entries idle at least `minIdle`
+    /// ms, scanning from `start` (default `"0-0"`); pass the result's `next` to continue.
+    #[wasm_bindgen(js_name = claimIdle, unchecked_return_type = "Promise<Claimed>")]
+    pub fn claim_idle(
+        &self,
+        group: String,
+        consumer: String,
+        min_idle: f64,
+        count: Option<f64>,
+        start: Option<String>,
+    ) -> Promise {
+        let s = self.inner.clone();
+        settle(&self.ticker, async move {
+            let min_idle = millis("minIdle", min_idle)?;
+            let count = opt_whole("count", count)?.unwrap_or(100);
+            Ok(s.claim_idle(&group, &consumer, min_idle, count, &or(start, "0-0")).await?)
+        })
+    }
+
+    /// Moves pending entries delivered at least `maxDeliveries` times (and idle at least
+    /// `minIdle` ms) to the dead-letter stream and acks them.
+    #[wasm_bindgen(js_name = deadLetter, unchecked_return_type = "Promise<DeadLettered>")]
+    pub fn dead_letter(
+        &self,
+        group: String,
+        max_deliveries: f64,
+        #[wasm_bindgen(unchecked_param_type = "DeadLetterOptions")] options_: JsValue,
+    ) -> Promise {
+        let scan = options::<DeadLetterScan>(&options_, "deadLetter options");
+        let s = self.inner.clone();
+        settle(&self.ticker, async move {
+            let max = whole("maxDeliveries", max_deliveries)?;
+            let scan = scan?;
+            Ok(s.dead_letter(&group, max, scan.min_idle.unwrap_or_default(), scan.count.unwrap_or(100)).await?)
+        })
+    }
+
+    /// Dead-lettered entries, oldest first, each with its fields plus `dead:id`, `dead:group`,
+    /// `dead:consumer` and `dead:deliveries`.
+    #[wasm_bindgen(js_name = deadLetters, unchecked_return_type = "Promise<StreamEntry[]>")]
+    pub fn dead_letters(&self, count: Option<f64>) -> Promise {
+        let s = self.inner.clone();
+        settle(&self.ticker, async move { Ok(s.dead_letters(opt_whole("count", count)?).await?) })
+    }
+
+    /// The stream's name.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+}
