@@ -76,9 +76,9 @@ impl Client {
     pub fn geo(
         &self,
         name: &str,
-        #[wasm_bindgen(unchecked_param_type = "GeoOptions")] options_: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "GeoOptions")] options: JsValue,
     ) -> Result<Geo, JsValue> {
-        let core: GeoOptions = options(&options_, "geo options")?;
+        let core: GeoOptions = crate::convert::options(&options, "geo options")?;
         let inner = CoreGeo::new(self.backend(), name, core).map_err(to_js)?;
         Ok(Geo { inner: Rc::new(inner), name: name.to_string(), ticker: self.ticker().clone() })
     }

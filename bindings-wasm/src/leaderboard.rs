@@ -5,7 +5,7 @@
 //! `{ page, size, total, pages, entries }`.
 
 use crate::client::Client;
-use crate::convert::{options, shaped, whole};
+use crate::convert::{shaped, whole};
 use crate::errors::to_js;
 use crate::outcome::settle;
 use crate::ticker::Ticker;
@@ -60,9 +60,9 @@ impl Client {
     pub fn leaderboard(
         &self,
         name: &str,
-        #[wasm_bindgen(unchecked_param_type = "LeaderboardOptions")] options_: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "LeaderboardOptions")] options: JsValue,
     ) -> Result<Leaderboard, JsValue> {
-        let core: LeaderboardOptions = options(&options_, "leaderboard options")?;
+        let core: LeaderboardOptions = crate::convert::options(&options, "leaderboard options")?;
         let order = if core.order == Order::LowestFirst { "lowest_first" } else { "highest_first" };
         let inner = CoreLeaderboard::new(self.backend(), name, core).map_err(to_js)?;
         Ok(Leaderboard { inner: Rc::new(inner), name: name.to_string(), order, ticker: self.ticker().clone() })

@@ -10,7 +10,7 @@
 //! `{ error: { kind, message } }`, and [`answer`] turns that into the core's result.
 
 use crate::client::Client;
-use crate::convert::{arg, js_of, json_of, millis, options, strings};
+use crate::convert::{arg, js_of, json_of, millis, strings};
 use crate::errors::to_js;
 use crate::outcome::{settle, Fail};
 use crate::subscription::Subscription;
@@ -55,9 +55,9 @@ impl Client {
     /// Pub/sub over this client.
     pub fn pubsub(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "PubSubOptions")] options_: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "PubSubOptions")] options: JsValue,
     ) -> Result<PubSub, JsValue> {
-        let core: PubSubOptions = options(&options_, "pubsub options")?;
+        let core: PubSubOptions = crate::convert::options(&options, "pubsub options")?;
         let inner = CorePubSub::new(self.backend(), core).map_err(to_js)?;
         Ok(PubSub { inner: Rc::new(inner), backend: self.backend(), ticker: self.ticker().clone() })
     }
@@ -107,9 +107,7 @@ impl PubSub {
         channel: String,
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | number")] payload: JsValue,
     ) -> Promise {
-        let payload = arg(&payload);
-        let ps = self.inner.clone();
-        settle(&self.ticker, async move { Ok(ps.publish(&channel, payload?).await?) })
+        self.send(channel, &payload, false)
     }
 
     /// Publishes `message` as JSON on `channel`; resolves to how many subscribers received it.
@@ -132,9 +130,7 @@ impl PubSub {
         channel: String,
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | number")] payload: JsValue,
     ) -> Promise {
-        let payload = arg(&payload);
-        let ps = self.inner.clone();
-        settle(&self.ticker, async move { Ok(ps.spublish(&channel, payload?).await?) })
+        self.send(channel, &payload, true)
     }
 
     /// A `Subscription` to `channels` (a name or an array, at least one), confirmed by the
@@ -214,6 +210,16 @@ impl PubSub {
 }
 
 impl PubSub {
+    /// Publishes `payload` on `channel` (SPUBLISH when `sharded`).
+    fn send(&self, channel: String, payload: &JsValue, sharded: bool) -> Promise {
+        let payload = arg(payload);
+        let ps = self.inner.clone();
+        settle(&self.ticker, async move {
+            let payload = payload?;
+            Ok(if sharded { ps.spublish(&channel, payload).await? } else { ps.publish(&channel, payload).await? })
+        })
+    }
+
     /// A new subscription to `names`: channels (`patterns` false), patterns (true), or nothing
     /// yet (None).
     fn open(&self, names: Result<Vec<String>, JsValue>, patterns: Option<bool>) -> Promise {

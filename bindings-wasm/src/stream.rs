@@ -160,9 +160,9 @@ impl Client {
     pub fn stream(
         &self,
         name: &str,
-        #[wasm_bindgen(unchecked_param_type = "StreamOptions")] options_: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "StreamOptions")] options: JsValue,
     ) -> Result<Stream, JsValue> {
-        let core: StreamOptions = options(&options_, "stream options")?;
+        let core: StreamOptions = crate::convert::options(&options, "stream options")?;
         let inner = CoreStream::new(self.backend(), name, core).map_err(to_js)?;
         Ok(Stream { inner: Rc::new(inner), name: name.to_string(), ticker: self.ticker().clone() })
     }
@@ -204,7 +204,7 @@ impl Stream {
     pub fn add(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Record<string, string | number | Uint8Array>")] fields: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "TrimOptions")] trim: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TrimOptions")] trim: JsValue,
     ) -> Promise {
         let parsed = fields_of(&fields).and_then(|f| Ok((f, trim_of(&trim)?)));
         let s = self.inner.clone();
@@ -354,9 +354,9 @@ impl Stream {
         &self,
         group: String,
         count: Option<f64>,
-        #[wasm_bindgen(unchecked_param_type = "PendingEntriesOptions")] options_: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "PendingEntriesOptions")] options: JsValue,
     ) -> Promise {
-        let filter = options::<PendingFilter>(&options_, "pendingEntries options");
+        let filter = crate::convert::options::<PendingFilter>(&options, "pendingEntries options");
         let s = self.inner.clone();
         settle(&self.ticker, async move {
             let count = opt_whole("count", count)?.unwrap_or(100);
@@ -391,9 +391,9 @@ impl Stream {
         &self,
         group: String,
         max_deliveries: f64,
-        #[wasm_bindgen(unchecked_param_type = "DeadLetterOptions")] options_: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "DeadLetterOptions")] options: JsValue,
     ) -> Promise {
-        let scan = options::<DeadLetterScan>(&options_, "deadLetter options");
+        let scan = crate::convert::options::<DeadLetterScan>(&options, "deadLetter options");
         let s = self.inner.clone();
         settle(&self.ticker, async move {
             let max = whole("maxDeliveries", max_deliveries)?;

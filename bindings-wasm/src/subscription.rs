@@ -202,7 +202,7 @@ impl Subscription {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn unsubscribe(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string | Array<string> | undefined | null")] channels: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | Array<string> | null")] channels: JsValue,
     ) -> Promise {
         let names = optional_names(&channels, "channels");
         self.change(names, |s, n| Box::pin(async move { s.unsubscribe(&refs(&n)).await }))
@@ -212,7 +212,7 @@ impl Subscription {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn punsubscribe(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string | Array<string> | undefined | null")] patterns: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | Array<string> | null")] patterns: JsValue,
     ) -> Promise {
         let names = optional_names(&patterns, "patterns");
         self.change(names, |s, n| Box::pin(async move { s.punsubscribe(&refs(&n)).await }))
