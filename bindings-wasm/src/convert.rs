@@ -268,3 +268,26 @@ pub fn shaped<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, JsV
     serde_json::from_value(json_of(value, what)?)
         .map_err(|e| type_error(format!("{what}: {}", plain_types(&e.to_string()))))
 }
+
+/// A string argument (a member, a group, a channel): anything else is a `TypeError` naming
+/// `what` (wasm-bindgen's own `String` parameters would read a number as a bad pointer).
+pub fn text(value: &JsValue, what: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| type_error(format!("{what} must be a string")))
+}
+
+/// An optional string argument: `undefined`/`null` are None (see [`text`]).
+pub fn opt_text(value: &JsValue, what: &str) -> Result<Option<String>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    text(value, what).map(Some)
+}
+
+/// An optional number argument: `undefined`/`null` are None, anything but a number a
+/// `TypeError` naming `what`.
+pub fn opt_number(value: &JsValue, what: &str) -> Result<Option<f64>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.as_f64().map(Some).ok_or_else(|| type_error(format!("{what} must be a number")))
+}

@@ -4,7 +4,7 @@
 //! hits as `{ member, distance, longitude, latitude }`.
 
 use crate::client::Client;
-use crate::convert::{options, shaped, strings};
+use crate::convert::{opt_text, options, shaped, strings, text};
 use crate::errors::to_js;
 use crate::outcome::settle;
 use crate::ticker::Ticker;
@@ -75,9 +75,10 @@ impl Client {
     /// A geo index named `name`.
     pub fn geo(
         &self,
-        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "GeoOptions")] options: JsValue,
     ) -> Result<Geo, JsValue> {
+        let name = &text(&name, "name")?;
         let core: GeoOptions = crate::convert::options(&options, "geo options")?;
         let inner = CoreGeo::new(self.backend(), name, core).map_err(to_js)?;
         Ok(Geo { inner: Rc::new(inner), name: name.to_string(), ticker: self.ticker().clone() })
@@ -88,9 +89,18 @@ impl Client {
 impl Geo {
     /// Places `member` at a position (moving it if it was elsewhere); true if it is new.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
-    pub fn add(&self, member: String, longitude: f64, latitude: f64) -> Promise {
+    pub fn add(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] member: JsValue,
+        longitude: f64,
+        latitude: f64,
+    ) -> Promise {
+        let member = text(&member, "member");
         let geo = self.inner.clone();
-        settle(&self.ticker, async move { Ok(geo.add(&member, longitude, latitude).await?) })
+        settle(&self.ticker, async move {
+            let member = member?;
+            Ok(geo.add(&member, longitude, latitude).await?)
+        })
     }
 
     /// Places several `[member, longitude, latitude]`; resolves to how many are new. Nothing is
@@ -111,16 +121,24 @@ impl Geo {
 
     /// Removes `member`; true if it was there.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
-    pub fn remove(&self, member: String) -> Promise {
+    pub fn remove(&self, #[wasm_bindgen(unchecked_param_type = "string")] member: JsValue) -> Promise {
+        let member = text(&member, "member");
         let geo = self.inner.clone();
-        settle(&self.ticker, async move { Ok(geo.remove(&member).await?) })
+        settle(&self.ticker, async move {
+            let member = member?;
+            Ok(geo.remove(&member).await?)
+        })
     }
 
     /// Where `member` is, or null if it is not in the index.
     #[wasm_bindgen(unchecked_return_type = "Promise<Position | null>")]
-    pub fn position(&self, member: String) -> Promise {
+    pub fn position(&self, #[wasm_bindgen(unchecked_param_type = "string")] member: JsValue) -> Promise {
+        let member = text(&member, "member");
         let geo = self.inner.clone();
-        settle(&self.ticker, async move { Ok(geo.position(&member).await?) })
+        settle(&self.ticker, async move {
+            let member = member?;
+            Ok(geo.position(&member).await?)
+        })
     }
 
     /// Where each member is, in the order asked, null for those not in the index.
@@ -140,13 +158,18 @@ impl Geo {
     #[wasm_bindgen(unchecked_return_type = "Promise<number | null>")]
     pub fn distance(
         &self,
-        a: String,
-        b: String,
-        #[wasm_bindgen(unchecked_param_type = "GeoUnit")] unit: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "string")] a: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] b: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "GeoUnit | null")] unit: JsValue,
     ) -> Promise {
+        let a = text(&a, "a");
+        let b = text(&b, "b");
+        let unit = opt_text(&unit, "unit");
         let geo = self.inner.clone();
         settle(&self.ticker, async move {
-            let unit: Unit = unit.as_deref().unwrap_or("m").parse()?;
+            let a = a?;
+            let b = b?;
+            let unit: Unit = unit?.as_deref().unwrap_or("m").parse()?;
             Ok(geo.distance(&a, &b, unit).await?)
         })
     }

@@ -5,7 +5,7 @@
 //! `{ page, size, total, pages, entries }`.
 
 use crate::client::Client;
-use crate::convert::{shaped, whole};
+use crate::convert::{shaped, text, whole};
 use crate::errors::to_js;
 use crate::outcome::settle;
 use crate::ticker::Ticker;
@@ -59,9 +59,10 @@ impl Client {
     /// A leaderboard named `name`.
     pub fn leaderboard(
         &self,
-        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "LeaderboardOptions")] options: JsValue,
     ) -> Result<Leaderboard, JsValue> {
+        let name = &text(&name, "name")?;
         let core: LeaderboardOptions = crate::convert::options(&options, "leaderboard options")?;
         let order = if core.order == Order::LowestFirst { "lowest_first" } else { "highest_first" };
         let inner = CoreLeaderboard::new(self.backend(), name, core).map_err(to_js)?;
@@ -81,9 +82,13 @@ enum Scores {
 impl Leaderboard {
     /// Sets `member`'s score; true if the member is new to the board.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
-    pub fn add(&self, member: String, score: f64) -> Promise {
+    pub fn add(&self, #[wasm_bindgen(unchecked_param_type = "string")] member: JsValue, score: f64) -> Promise {
+        let member = text(&member, "member");
         let board = self.inner.clone();
-        settle(&self.ticker, async move { Ok(board.add(&member, score).await?) })
+        settle(&self.ticker, async move {
+            let member = member?;
+            Ok(board.add(&member, score).await?)
+        })
     }
 
     /// Sets several scores at once, given as `[member, score]` pairs or `{ member: score }`;
@@ -112,37 +117,65 @@ impl Leaderboard {
     /// Sets `member`'s score only if it beats the one it has (or the member is new): a
     /// personal best. True if the board changed.
     #[wasm_bindgen(js_name = addIfBetter, unchecked_return_type = "Promise<boolean>")]
-    pub fn add_if_better(&self, member: String, score: f64) -> Promise {
+    pub fn add_if_better(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] member: JsValue,
+        score: f64,
+    ) -> Promise {
+        let member = text(&member, "member");
         let board = self.inner.clone();
-        settle(&self.ticker, async move { Ok(board.add_if_better(&member, score).await?) })
+        settle(&self.ticker, async move {
+            let member = member?;
+            Ok(board.add_if_better(&member, score).await?)
+        })
     }
 
     /// Adds `by` (default 1, may be negative) to `member`'s score; resolves to the new score.
     #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
-    pub fn increment(&self, member: String, by: Option<f64>) -> Promise {
+    pub fn increment(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] member: JsValue,
+        by: Option<f64>,
+    ) -> Promise {
+        let member = text(&member, "member");
         let board = self.inner.clone();
-        settle(&self.ticker, async move { Ok(board.increment(&member, by.unwrap_or(1.0)).await?) })
+        settle(&self.ticker, async move {
+            let member = member?;
+            Ok(board.increment(&member, by.unwrap_or(1.0)).await?)
+        })
     }
 
     /// Removes `member`; true if it was on the board.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
-    pub fn remove(&self, member: String) -> Promise {
+    pub fn remove(&self, #[wasm_bindgen(unchecked_param_type = "string")] member: JsValue) -> Promise {
+        let member = text(&member, "member");
         let board = self.inner.clone();
-        settle(&self.ticker, async move { Ok(board.remove(&member).await?) })
+        settle(&self.ticker, async move {
+            let member = member?;
+            Ok(board.remove(&member).await?)
+        })
     }
 
     /// `member`'s score, or null if it is not on the board.
     #[wasm_bindgen(unchecked_return_type = "Promise<number | null>")]
-    pub fn score(&self, member: String) -> Promise {
+    pub fn score(&self, #[wasm_bindgen(unchecked_param_type = "string")] member: JsValue) -> Promise {
+        let member = text(&member, "member");
         let board = self.inner.clone();
-        settle(&self.ticker, async move { Ok(board.score(&member).await?) })
+        settle(&self.ticker, async move {
+            let member = member?;
+            Ok(board.score(&member).await?)
+        })
     }
 
     /// `member`'s entry (rank and score read together), or null if it is not on the board.
     #[wasm_bindgen(unchecked_return_type = "Promise<LeaderboardEntry | null>")]
-    pub fn rank(&self, member: String) -> Promise {
+    pub fn rank(&self, #[wasm_bindgen(unchecked_param_type = "string")] member: JsValue) -> Promise {
+        let member = text(&member, "member");
         let board = self.inner.clone();
-        settle(&self.ticker, async move { Ok(board.rank(&member).await?) })
+        settle(&self.ticker, async move {
+            let member = member?;
+            Ok(board.rank(&member).await?)
+        })
     }
 
     /// The first `n` entries.
@@ -155,9 +188,13 @@ impl Leaderboard {
     /// `member` with up to `k` entries above and `k` below it, in board order; rejects with
     /// `NotFoundError` when `member` is not on the board.
     #[wasm_bindgen(unchecked_return_type = "Promise<LeaderboardEntry[]>")]
-    pub fn around(&self, member: String, k: f64) -> Promise {
+    pub fn around(&self, #[wasm_bindgen(unchecked_param_type = "string")] member: JsValue, k: f64) -> Promise {
+        let member = text(&member, "member");
         let board = self.inner.clone();
-        settle(&self.ticker, async move { Ok(board.around(&member, whole("k", k)?).await?) })
+        settle(&self.ticker, async move {
+            let member = member?;
+            Ok(board.around(&member, whole("k", k)?).await?)
+        })
     }
 
     /// Page `page` (1-based) of `size` entries, with the board's total.

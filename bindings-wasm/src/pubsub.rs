@@ -10,7 +10,7 @@
 //! `{ error: { kind, message } }`, and [`answer`] turns that into the core's result.
 
 use crate::client::Client;
-use crate::convert::{arg, js_of, json_of, millis, strings};
+use crate::convert::{arg, js_of, json_of, millis, strings, text};
 use crate::errors::to_js;
 use crate::outcome::{settle, Fail};
 use crate::subscription::Subscription;
@@ -104,22 +104,22 @@ impl PubSub {
     #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
     pub fn publish(
         &self,
-        channel: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] channel: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | number")] payload: JsValue,
     ) -> Promise {
-        self.send(channel, &payload, false)
+        self.send(&channel, &payload, false)
     }
 
     /// Publishes `message` as JSON on `channel`; resolves to how many subscribers received it.
     #[wasm_bindgen(js_name = publishJson, unchecked_return_type = "Promise<number>")]
     pub fn publish_json(
         &self,
-        channel: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] channel: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] message: JsValue,
     ) -> Promise {
-        let message = json_of(&message, "the message");
+        let (channel, message) = (text(&channel, "channel"), json_of(&message, "the message"));
         let ps = self.inner.clone();
-        settle(&self.ticker, async move { Ok(ps.publish_json(&channel, &message?).await?) })
+        settle(&self.ticker, async move { Ok(ps.publish_json(&channel?, &message?).await?) })
     }
 
     /// Publishes to a shard channel (SPUBLISH). Plain subscribers of the channel do not
@@ -127,10 +127,10 @@ impl PubSub {
     #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
     pub fn spublish(
         &self,
-        channel: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] channel: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | number")] payload: JsValue,
     ) -> Promise {
-        self.send(channel, &payload, true)
+        self.send(&channel, &payload, true)
     }
 
     /// A `Subscription` to `channels` (a name or an array, at least one), confirmed by the
@@ -164,23 +164,25 @@ impl PubSub {
     #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
     pub fn request(
         &self,
-        service: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] service: JsValue,
         #[wasm_bindgen(unchecked_param_type = "unknown")] body: JsValue,
         timeout: f64,
     ) -> Promise {
-        let body = json_of(&body, "the request body");
+        let (service, body) = (text(&service, "service"), json_of(&body, "the request body"));
         let ps = self.inner.clone();
         settle(&self.ticker, async move {
-            Ok(ps.request::<Json, Json>(&service, &body?, millis("timeout", timeout)?).await?)
+            Ok(ps.request::<Json, Json>(&service?, &body?, millis("timeout", timeout)?).await?)
         })
     }
 
     /// A `Requester` for `service`: a reply channel of its own, kept for many requests.
     #[wasm_bindgen(unchecked_return_type = "Promise<Requester>")]
-    pub fn requester(&self, service: String) -> Promise {
+    pub fn requester(&self, #[wasm_bindgen(unchecked_param_type = "string")] service: JsValue) -> Promise {
+        let service = text(&service, "service");
         let ps = self.inner.clone();
         let ticker = self.ticker.clone();
         promise(&self.ticker, async move {
+            let service = service?;
             let r = ps.requester(&service).await.map_err(to_js)?;
             let reply_channel = r.reply_channel().to_string();
             Ok(Requester { inner: Slot::new(r), service, reply_channel, ticker }.into())
@@ -194,14 +196,16 @@ impl PubSub {
     #[wasm_bindgen(unchecked_return_type = "Promise<Responder>")]
     pub fn serve(
         &self,
-        service: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] service: JsValue,
         #[wasm_bindgen(unchecked_param_type = "(body: any) => unknown")] handler: JsValue,
     ) -> Promise {
         let handler = handler
             .dyn_into::<Function>()
             .map_err(|_| crate::errors::type_error("serve: the handler must be a function"));
+        let service = text(&service, "service");
         let (ps, ticker) = (self.inner.clone(), self.ticker.clone());
         promise(&self.ticker, async move {
+            let service = service?;
             let responder = ps.serve(&service, answer(handler?)).await.map_err(to_js)?;
             let state = ResponderState { inner: RefCell::new(Some(responder)), stopped: Cell::new((0, 0)) };
             Ok(Responder { state: Rc::new(state), service, ticker }.into())
@@ -211,11 +215,11 @@ impl PubSub {
 
 impl PubSub {
     /// Publishes `payload` on `channel` (SPUBLISH when `sharded`).
-    fn send(&self, channel: String, payload: &JsValue, sharded: bool) -> Promise {
-        let payload = arg(payload);
+    fn send(&self, channel: &JsValue, payload: &JsValue, sharded: bool) -> Promise {
+        let (channel, payload) = (text(channel, "channel"), arg(payload));
         let ps = self.inner.clone();
         settle(&self.ticker, async move {
-            let payload = payload?;
+            let (channel, payload) = (channel?, payload?);
             Ok(if sharded { ps.spublish(&channel, payload).await? } else { ps.publish(&channel, payload).await? })
         })
     }

@@ -6,7 +6,7 @@
 //! iterator over a tail or a consumer group.
 
 use crate::client::Client;
-use crate::convert::{arg, json_of, millis, opt_whole, options, strings, whole};
+use crate::convert::{arg, json_of, millis, opt_number, opt_text, opt_whole, options, strings, text, whole};
 use crate::errors::{invalid, to_js, type_error};
 use crate::outcome::settle;
 use crate::ticker::Ticker;
@@ -159,9 +159,10 @@ impl Client {
     /// The stream `name`, trimmed on every add as `options` say.
     pub fn stream(
         &self,
-        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "StreamOptions")] options: JsValue,
     ) -> Result<Stream, JsValue> {
+        let name = &text(&name, "name")?;
         let core: StreamOptions = crate::convert::options(&options, "stream options")?;
         let inner = CoreStream::new(self.backend(), name, core).map_err(to_js)?;
         Ok(Stream { inner: Rc::new(inner), name: name.to_string(), ticker: self.ticker().clone() })
@@ -243,31 +244,55 @@ impl Stream {
 
     /// Entries from `start` to `end` (ids, `-`, `+`, `(id` exclusive), oldest first.
     #[wasm_bindgen(unchecked_return_type = "Promise<StreamEntry[]>")]
-    pub fn range(&self, start: Option<String>, end: Option<String>, count: Option<f64>) -> Promise {
+    pub fn range(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] start: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] end: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] count: JsValue,
+    ) -> Promise {
+        let start = opt_text(&start, "start");
+        let end = opt_text(&end, "end");
         let s = self.inner.clone();
-        settle(
-            &self.ticker,
-            async move { Ok(s.range(&or(start, "-"), &or(end, "+"), opt_whole("count", count)?).await?) },
-        )
+        settle(&self.ticker, async move {
+            let start = start?;
+            let end = end?;
+            Ok(s.range(&or(start, "-"), &or(end, "+"), opt_whole("count", opt_number(&count, "count")?)?).await?)
+        })
     }
 
     /// Entries from `end` down to `start`, newest first.
     #[wasm_bindgen(js_name = revRange, unchecked_return_type = "Promise<StreamEntry[]>")]
-    pub fn rev_range(&self, end: Option<String>, start: Option<String>, count: Option<f64>) -> Promise {
+    pub fn rev_range(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] end: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] start: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] count: JsValue,
+    ) -> Promise {
+        let end = opt_text(&end, "end");
+        let start = opt_text(&start, "start");
         let s = self.inner.clone();
         settle(&self.ticker, async move {
-            Ok(s.rev_range(&or(end, "+"), &or(start, "-"), opt_whole("count", count)?).await?)
+            let end = end?;
+            let start = start?;
+            Ok(s.rev_range(&or(end, "+"), &or(start, "-"), opt_whole("count", opt_number(&count, "count")?)?).await?)
         })
     }
 
     /// Up to `count` (default 100) entries after id `after` (default `"$"`: new ones only),
     /// waiting up to `timeout` ms (default 0) for the first; empty when the wait ran out.
     #[wasm_bindgen(unchecked_return_type = "Promise<StreamEntry[]>")]
-    pub fn tail(&self, after: Option<String>, count: Option<f64>, timeout: Option<f64>) -> Promise {
+    pub fn tail(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] after: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] count: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] timeout: JsValue,
+    ) -> Promise {
+        let after = opt_text(&after, "after");
         let s = self.inner.clone();
         settle(&self.ticker, async move {
-            let count = opt_whole("count", count)?.unwrap_or(100);
-            let timeout = timeout.map_or(Ok(Duration::ZERO), |ms| millis("timeout", ms))?;
+            let after = after?;
+            let count = opt_whole("count", opt_number(&count, "count")?)?.unwrap_or(100);
+            let timeout = opt_number(&timeout, "timeout")?.map_or(Ok(Duration::ZERO), |ms| millis("timeout", ms))?;
             Ok(s.tail(&or(after, "$"), count, timeout).await?)
         })
     }
@@ -275,16 +300,30 @@ impl Stream {
     /// Creates consumer group `group` reading from `start` (default `"$"`: new entries; `"0"`:
     /// all); false if it existed.
     #[wasm_bindgen(js_name = createGroup, unchecked_return_type = "Promise<boolean>")]
-    pub fn create_group(&self, group: String, start: Option<String>) -> Promise {
+    pub fn create_group(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] group: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] start: JsValue,
+    ) -> Promise {
+        let group = text(&group, "group");
+        let start = opt_text(&start, "start");
         let s = self.inner.clone();
-        settle(&self.ticker, async move { Ok(s.create_group(&group, &or(start, "$")).await?) })
+        settle(&self.ticker, async move {
+            let group = group?;
+            let start = start?;
+            Ok(s.create_group(&group, &or(start, "$")).await?)
+        })
     }
 
     /// Deletes a group and its pending list; false if there was none.
     #[wasm_bindgen(js_name = destroyGroup, unchecked_return_type = "Promise<boolean>")]
-    pub fn destroy_group(&self, group: String) -> Promise {
+    pub fn destroy_group(&self, #[wasm_bindgen(unchecked_param_type = "string")] group: JsValue) -> Promise {
+        let group = text(&group, "group");
         let s = self.inner.clone();
-        settle(&self.ticker, async move { Ok(s.destroy_group(&group).await?) })
+        settle(&self.ticker, async move {
+            let group = group?;
+            Ok(s.destroy_group(&group).await?)
+        })
     }
 
     /// The stream's groups.
@@ -296,18 +335,38 @@ impl Stream {
 
     /// Removes a consumer; resolves to how many entries it still had pending.
     #[wasm_bindgen(js_name = deleteConsumer, unchecked_return_type = "Promise<number>")]
-    pub fn delete_consumer(&self, group: String, consumer: String) -> Promise {
+    pub fn delete_consumer(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] group: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] consumer: JsValue,
+    ) -> Promise {
+        let group = text(&group, "group");
+        let consumer = text(&consumer, "consumer");
         let s = self.inner.clone();
-        settle(&self.ticker, async move { Ok(s.delete_consumer(&group, &consumer).await?) })
+        settle(&self.ticker, async move {
+            let group = group?;
+            let consumer = consumer?;
+            Ok(s.delete_consumer(&group, &consumer).await?)
+        })
     }
 
     /// Delivers up to `count` (default 10) new entries of `group` to `consumer`, waiting up to
     /// `block` ms for the first (default: no wait); they stay pending until acked.
     /// `NotFoundError` without the group.
     #[wasm_bindgen(js_name = readGroup, unchecked_return_type = "Promise<StreamEntry[]>")]
-    pub fn read_group(&self, group: String, consumer: String, count: Option<f64>, block: Option<f64>) -> Promise {
+    pub fn read_group(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] group: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] consumer: JsValue,
+        count: Option<f64>,
+        block: Option<f64>,
+    ) -> Promise {
+        let group = text(&group, "group");
+        let consumer = text(&consumer, "consumer");
         let s = self.inner.clone();
         settle(&self.ticker, async move {
+            let group = group?;
+            let consumer = consumer?;
             let count = opt_whole("count", count)?.unwrap_or(10);
             let block = block.map(|ms| millis("block", ms)).transpose()?;
             Ok(s.read_group(&group, &consumer, count, block).await?)
@@ -316,9 +375,18 @@ impl Stream {
 
     /// Re-reads up to `count` (default 100) of `consumer`'s own pending entries, oldest first.
     #[wasm_bindgen(js_name = readOwnPending, unchecked_return_type = "Promise<StreamEntry[]>")]
-    pub fn read_own_pending(&self, group: String, consumer: String, count: Option<f64>) -> Promise {
+    pub fn read_own_pending(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] group: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] consumer: JsValue,
+        count: Option<f64>,
+    ) -> Promise {
+        let group = text(&group, "group");
+        let consumer = text(&consumer, "consumer");
         let s = self.inner.clone();
         settle(&self.ticker, async move {
+            let group = group?;
+            let consumer = consumer?;
             Ok(s.read_own_pending(&group, &consumer, opt_whole("count", count)?.unwrap_or(100)).await?)
         })
     }
@@ -328,12 +396,14 @@ impl Stream {
     #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
     pub fn ack(
         &self,
-        group: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] group: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string | StreamEntry | Array<string | StreamEntry>")] ids: JsValue,
     ) -> Promise {
+        let group = text(&group, "group");
         let ids = strings(&ids, "ids");
         let s = self.inner.clone();
         settle(&self.ticker, async move {
+            let group = group?;
             let ids = ids?;
             let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
             Ok(s.ack(&group, &refs).await?)
@@ -342,9 +412,13 @@ impl Stream {
 
     /// The group's pending entries in summary.
     #[wasm_bindgen(unchecked_return_type = "Promise<PendingSummary>")]
-    pub fn pending(&self, group: String) -> Promise {
+    pub fn pending(&self, #[wasm_bindgen(unchecked_param_type = "string")] group: JsValue) -> Promise {
+        let group = text(&group, "group");
         let s = self.inner.clone();
-        settle(&self.ticker, async move { Ok(s.pending(&group).await?) })
+        settle(&self.ticker, async move {
+            let group = group?;
+            Ok(s.pending(&group).await?)
+        })
     }
 
     /// Up to `count` (default 100) pending entries, oldest first, of one `consumer` and idle at
@@ -352,14 +426,16 @@ impl Stream {
     #[wasm_bindgen(js_name = pendingEntries, unchecked_return_type = "Promise<PendingEntry[]>")]
     pub fn pending_entries(
         &self,
-        group: String,
-        count: Option<f64>,
+        #[wasm_bindgen(unchecked_param_type = "string")] group: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] count: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "PendingEntriesOptions")] options: JsValue,
     ) -> Promise {
+        let group = text(&group, "group");
         let filter = crate::convert::options::<PendingFilter>(&options, "pendingEntries options");
         let s = self.inner.clone();
         settle(&self.ticker, async move {
-            let count = opt_whole("count", count)?.unwrap_or(100);
+            let group = group?;
+            let count = opt_whole("count", opt_number(&count, "count")?)?.unwrap_or(100);
             let f = filter?;
             Ok(s.pending_entries(&group, count, f.consumer.as_deref(), f.min_idle).await?)
         })
@@ -370,16 +446,22 @@ impl Stream {
     #[wasm_bindgen(js_name = claimIdle, unchecked_return_type = "Promise<Claimed>")]
     pub fn claim_idle(
         &self,
-        group: String,
-        consumer: String,
-        min_idle: f64,
-        count: Option<f64>,
-        start: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "string")] group: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] consumer: JsValue,
+        #[allow(non_snake_case)] minIdle: f64,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] count: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] start: JsValue,
     ) -> Promise {
+        let group = text(&group, "group");
+        let consumer = text(&consumer, "consumer");
+        let start = opt_text(&start, "start");
         let s = self.inner.clone();
         settle(&self.ticker, async move {
-            let min_idle = millis("minIdle", min_idle)?;
-            let count = opt_whole("count", count)?.unwrap_or(100);
+            let group = group?;
+            let consumer = consumer?;
+            let start = start?;
+            let min_idle = millis("minIdle", minIdle)?;
+            let count = opt_whole("count", opt_number(&count, "count")?)?.unwrap_or(100);
             Ok(s.claim_idle(&group, &consumer, min_idle, count, &or(start, "0-0")).await?)
         })
     }
@@ -389,14 +471,16 @@ impl Stream {
     #[wasm_bindgen(js_name = deadLetter, unchecked_return_type = "Promise<DeadLettered>")]
     pub fn dead_letter(
         &self,
-        group: String,
-        max_deliveries: f64,
+        #[wasm_bindgen(unchecked_param_type = "string")] group: JsValue,
+        #[allow(non_snake_case)] maxDeliveries: f64,
         #[wasm_bindgen(unchecked_optional_param_type = "DeadLetterOptions")] options: JsValue,
     ) -> Promise {
+        let group = text(&group, "group");
         let scan = crate::convert::options::<DeadLetterScan>(&options, "deadLetter options");
         let s = self.inner.clone();
         settle(&self.ticker, async move {
-            let max = whole("maxDeliveries", max_deliveries)?;
+            let group = group?;
+            let max = whole("maxDeliveries", maxDeliveries)?;
             let scan = scan?;
             Ok(s.dead_letter(&group, max, scan.min_idle.unwrap_or_default(), scan.count.unwrap_or(100)).await?)
         })
