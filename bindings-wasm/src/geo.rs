@@ -20,8 +20,6 @@ export interface GeoOptions {
   /** Key prefix (default `redkit:`). */
   prefix?: string
 }
-/** A distance unit of the geo index. */
-export type GeoUnit = 'm' | 'km' | 'mi' | 'ft'
 /** Where a member of a geo index is, in degrees. */
 export interface Position {
   longitude: number
@@ -52,7 +50,7 @@ export interface GeoSearch {
   /** A box this high (with `width`). */
   height?: number
   /** The unit of the area and of the distances returned: `m` (default), `km`, `mi`, `ft`. */
-  unit?: GeoUnit
+  unit?: 'm' | 'km' | 'mi' | 'ft'
   /** At most this many hits. */
   count?: number
   /** With `count`: the first hits found rather than the nearest (still sorted). */
@@ -160,7 +158,7 @@ impl Geo {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] a: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] b: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "GeoUnit | null")] unit: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "'m' | 'km' | 'mi' | 'ft' | null")] unit: JsValue,
     ) -> Promise {
         let a = text(&a, "a");
         let b = text(&b, "b");

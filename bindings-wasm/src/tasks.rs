@@ -4,11 +4,10 @@
 //! cross into core APIs that want `Send` through [`Local`] (the package is built for wasm32
 //! without threads, so such a value never leaves the thread that made it).
 
-use crate::ticker::{Hold, Ticker};
+use crate::ticker::Ticker;
 use js_sys::Promise;
 use redkit::backend::{BoxFuture, SpawnFn};
 use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use wasm_bindgen::JsValue;
@@ -32,18 +31,12 @@ pub fn spawner(ticker: &Rc<Ticker>) -> SpawnFn {
     })
 }
 
-/// `work` as a Promise, holding the cron of `ticker`'s simulator until it settles. The future
-/// is boxed before it meets `future_to_promise`, so the module holds one copy of that machinery
-/// rather than one per method (each a few KB).
+/// `work` as a Promise, holding the cron of `ticker`'s simulator until it settles.
 pub fn promise<F>(ticker: &Rc<Ticker>, work: F) -> Promise
 where
     F: Future<Output = Result<JsValue, JsValue>> + 'static,
 {
-    held(ticker.hold(), Box::pin(work))
-}
-
-/// `work` as a Promise that drops `hold` once it settles (not generic: see [`promise`]).
-fn held(hold: Hold, work: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>) -> Promise {
+    let hold = ticker.hold();
     future_to_promise(async move {
         let out = work.await;
         drop(hold);
