@@ -11,9 +11,10 @@
 import { ofKind } from '../pkg/lib/errors.mjs'
 import { method } from '../pkg/lib/dispose.mjs'
 import lock from '../pkg/lib/lock.mjs'
+import queue from '../pkg/lib/queue.mjs'
 
 /** The Node package's JavaScript forms, each installed on the classes it names. */
-const FORMS = [lock]
+const FORMS = [lock, queue]
 
 /** Adds the JavaScript forms to the generated classes; returns `ready()`, to call once the
  * module is instantiated (it installs the error classes). */

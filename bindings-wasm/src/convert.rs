@@ -200,7 +200,8 @@ pub fn record<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 
 /// An options object (`undefined`/`null`: the defaults) as the core's option struct `T`. A
 /// field of the wrong type is a `TypeError`, a wrong value (a negative time) an
-/// `InvalidArgumentError`; both name `what` and the field.
+/// `InvalidArgumentError`; both name `what` and the field. A field that is `undefined` or
+/// `null` is left out (its default), as the Node package reads options.
 pub fn options<T: DeserializeOwned + Default>(value: &JsValue, what: &str) -> Result<T, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
@@ -208,7 +209,10 @@ pub fn options<T: DeserializeOwned + Default>(value: &JsValue, what: &str) -> Re
     if !value.is_object() || value.is_function() || Array::is_array(value) {
         return Err(type_error(format!("{what} must be an object")));
     }
-    let json = json_of(value, what)?;
+    let mut json = json_of(value, what)?;
+    if let Json::Object(fields) = &mut json {
+        fields.retain(|_, v| !v.is_null());
+    }
     serde_path_to_error::deserialize(json).map_err(|e| {
         let inner = plain_types(&e.inner().to_string());
         let message = format!("{what}: {}: {inner}", e.path());
@@ -231,4 +235,17 @@ fn plain_types(message: &str) -> String {
         ("expected i64", "expected a whole number"),
     ];
     NAMES.iter().fold(message.to_string(), |m, (rust, js)| m.replace(rust, js))
+}
+
+/// A count from JavaScript (a limit, how many): a whole number ≥ 0.
+pub fn count(what: &str, n: f64) -> Result<u64, JsValue> {
+    if !n.is_finite() || n < 0.0 || n.fract() != 0.0 || n > 9.0e15 {
+        return Err(invalid(format!("{what} must be a whole number ≥ 0, got {n}")));
+    }
+    Ok(n as u64)
+}
+
+/// A string argument; anything else is a `TypeError` naming `what`.
+pub fn text(value: &JsValue, what: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| type_error(format!("{what} must be a string")))
 }

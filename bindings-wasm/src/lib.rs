@@ -15,14 +15,23 @@
 //! anything waits (`ticker`).
 #![cfg(target_family = "wasm")]
 
+mod callback;
 mod client;
 mod convert;
+mod cron;
 mod errors;
 mod lock;
+mod queue;
+mod queue_types;
 mod simulator;
 mod tasks;
 mod ticker;
+mod timer;
+mod worker;
 
 pub use client::Client;
+pub use cron::Cron;
 pub use lock::Lock;
+pub use queue::Queue;
 pub use simulator::Simulator;
+pub use worker::Worker;
