@@ -26,6 +26,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::resp::Value;
 use crate::sim::command::Ctx;
 use crate::sim::dispatch;
+#[cfg(feature = "redis")]
 use std::sync::OnceLock;
 
 pub mod leaderboard;
@@ -35,11 +36,15 @@ pub mod queue;
 /// A native twin: runs on the simulator with `(env, KEYS, ARGV)`.
 pub type NativeFn = fn(&mut Env<'_, '_>, &[Vec<u8>], &[Vec<u8>]) -> Result<Value>;
 
-/// One atomic operation: Lua for Redis, a native twin for the simulator.
+/// One atomic operation: Lua for Redis, a native twin for the simulator. A build without the
+/// Redis backend (wasm32) keeps only the twin: the Lua sources (the queue's repeat a shared
+/// prelude, some 180 KB in all) would be dead weight in the module.
 pub struct Script {
     name: &'static str,
+    #[cfg(feature = "redis")]
     lua: &'static str,
     native: NativeFn,
+    #[cfg(feature = "redis")]
     sha: OnceLock<String>,
 }
 
@@ -52,7 +57,16 @@ impl std::fmt::Debug for Script {
 impl Script {
     /// A script named `name` (unique, snake_case) with its Lua source and native twin.
     pub const fn new(name: &'static str, lua: &'static str, native: NativeFn) -> Script {
-        Script { name, lua, native, sha: OnceLock::new() }
+        #[cfg(not(feature = "redis"))]
+        let _ = lua;
+        Script {
+            name,
+            #[cfg(feature = "redis")]
+            lua,
+            native,
+            #[cfg(feature = "redis")]
+            sha: OnceLock::new(),
+        }
     }
 
     /// The script's name.
@@ -61,11 +75,13 @@ impl Script {
     }
 
     /// The Lua source.
+    #[cfg(feature = "redis")]
     pub fn lua(&self) -> &'static str {
         self.lua
     }
 
     /// The SHA1 of the Lua source in lowercase hex, as EVALSHA and SCRIPT LOAD use it.
+    #[cfg(feature = "redis")]
     pub fn sha1(&self) -> &str {
         self.sha.get_or_init(|| sha1_smol::Sha1::from(self.lua).digest().to_string())
     }
