@@ -12,7 +12,9 @@
 //! One start is a *run*: a supervisor task waits for a stop request (`stop()`, `close()`,
 //! `run`'s timeout) or for the core worker to stop by itself (`maxJobs`), then shuts it down
 //! gracefully, bounded by `shutdownTimeout` in real time as well as the simulator's (a manual
-//! clock nobody advances would otherwise never end it), as the Node package does.
+//! clock nobody advances would otherwise never end it), as the Node package does. Jobs a
+//! shutdown abandons are killed as `kill()` would (left to their leases, no more heartbeats),
+//! so a handler that never settles does not keep the page's or Node's event loop busy.
 
 use crate::callback::{call, message_of};
 use crate::convert::{count, json_of, millis, options, record};
@@ -131,6 +133,11 @@ async fn supervise(run: Rc<Run>, ticker: Rc<Ticker>) {
     let report = within(drain + GRACE, run.handle.shutdown(drain))
         .await
         .unwrap_or_else(|| ShutdownReport::abandoning(run.handle.stats().in_flight));
+    if !report.drained {
+        // Abandoned jobs are left to their leases: no more heartbeats for them, and their
+        // tasks end (they would otherwise hold the host-clock cron, and Node, for ever).
+        run.handle.kill();
+    }
     run.report.set(Some(report));
     run.ended.raise();
 }

@@ -4,13 +4,17 @@
  * and returning what JSON cannot hold; a killed worker's job coming back once its lease runs
  * out on the manual clock (nothing lost); jobs named by a `Job` or by id and token; wrong
  * argument and option types (a `TypeError` naming the field, and never a synchronous throw
- * from a Promise-returning method); the host's clock (a delayed job runs in real time); Cron.
+ * from a Promise-returning method); the host's clock (a delayed job runs in real time; Node exits
+ * after close(), an abandoned job included); Cron.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import * as wasm from '../../bindings-wasm/js/node.mjs'
 
+const PACKAGE = new URL('../../bindings-wasm/js/node.mjs', import.meta.url).href
 const { Simulator, Cron, InvalidArgumentError, NotFoundError, LockNotOwnedError } = wasm
 
 /** Polls `ready()` every 5 ms, at most `limit` ms; returns whether it held. */
@@ -187,6 +191,27 @@ test('the host clock: a delayed job runs in real time; waitIdle and close end', 
   assert.equal(w.running, false)
   const stats = await q.worker(() => 1).run({ timeout: 100 })
   assert.deepEqual(stats, { completed: 0, failed: 0, lost: 0, inFlight: 0 })
+})
+
+test('Node exits by itself after close(), even when a job was abandoned', async () => {
+  const code = `
+    import { Simulator } from ${JSON.stringify(PACKAGE)}
+    const q = new Simulator().client().queue('exit', { lease: 60000 })
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 5))
+    await q.enqueue(1)
+    const w = q.worker(async (job) => job.data + 1)
+    w.start()
+    for (let i = 0; i < 1000 && w.stats().completed < 1; i++) await tick()
+    await w.close()
+    const stuck = q.worker(() => new Promise(() => {}))
+    stuck.start()
+    await q.enqueue(2)
+    for (let i = 0; i < 1000 && stuck.stats().inFlight < 1; i++) await tick()
+    const report = await stuck.close(100)
+    console.log(report.abandoned, (await q.getJob('2')).state)
+  `
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], { timeout: 10_000 })
+  assert.equal(stdout.trim(), '1 active')
 })
 
 test('Cron: next fire times (UTC); a bad expression names its field', () => {
