@@ -242,13 +242,16 @@ impl Queue {
     pub fn fail(
         &self,
         #[wasm_bindgen(unchecked_param_type = "JobRef | string")] job: JsValue,
-        error: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] error: JsValue,
         #[wasm_bindgen(js_name = "options", unchecked_optional_param_type = "FailOptions")] options_: JsValue,
     ) -> Promise {
+        let error = match error.is_undefined() || error.is_null() {
+            true => Ok("failed".to_string()),
+            false => text(&error, "the error"),
+        };
         let args = options::<Call>(&options_, "fail options")
-            .and_then(|call| Ok((id_token(&job, call.token)?, call.retry.unwrap_or(true))));
-        let error = error.unwrap_or_else(|| "failed".into());
-        self.then(args, |q, ((id, token), retry)| async move {
+            .and_then(|call| Ok((id_token(&job, call.token)?, call.retry.unwrap_or(true), error?)));
+        self.then(args, |q, ((id, token), retry, error)| async move {
             record(&q.fail_by_id(&id, &token, &error, retry).await.map_err(to_js)?)
         })
     }

@@ -153,6 +153,7 @@ test('wrong arguments: TypeErrors naming the field, rejections instead of throws
   await rejects(() => q.reserve({ lease: 'x' }), { name: 'TypeError', message: /lease/ })
   await rejects(() => q.heartbeat('1'), { name: 'TypeError', message: /token/ })
   await rejects(() => q.ack(5), TypeError)
+  await rejects(() => q.fail({ id: '1', token: 't' }, 5), { name: 'TypeError', message: /error/ })
   await rejects(() => q.getJob(5), TypeError)
   await rejects(() => q.requeueDead('1'), TypeError)
   await rejects(() => q.addRepeatable('r', 1, { every: 1000, cron: '* * * * *' }), TypeError)
