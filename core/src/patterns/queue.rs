@@ -998,4 +998,28 @@ mod tests {
         })
         .unwrap();
     }
+
+    #[test]
+    fn options_read_the_javascript_names() {
+        let o: JobOptions = serde_json::from_value(json!({
+            "id": "x", "priority": 5, "delay": 1000, "runAt": 123, "maxAttempts": 2,
+            "backoff": 500, "backoffKind": "fixed", "jitter": 0.5, "jobType": "ignored here"
+        }))
+        .unwrap();
+        let expected = JobOptions::default()
+            .id("x")
+            .priority(5)
+            .delay(Duration::from_secs(1))
+            .run_at_ms(123)
+            .max_attempts(2)
+            .backoff(Backoff::Fixed(Duration::from_millis(500)))
+            .jitter(0.5);
+        assert_eq!(o, expected);
+        assert_eq!(serde_json::from_value::<JobOptions>(json!({})).unwrap(), JobOptions::default());
+        let kept_kind: JobOptions = serde_json::from_value(json!({"backoff": 250})).unwrap();
+        assert_eq!(kept_kind.backoff, Backoff::Exponential(Duration::from_millis(250)));
+        assert!(serde_json::from_value::<JobOptions>(json!({"backoffKind": "linear"})).is_err());
+        let q: QueueOptions = serde_json::from_value(json!({"lease": 5000, "resultTtl": 0})).unwrap();
+        assert_eq!(q, QueueOptions::default().lease(Duration::from_secs(5)).result_ttl(Duration::ZERO));
+    }
 }
