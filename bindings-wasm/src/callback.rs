@@ -17,14 +17,19 @@ pub async fn call(f: &Function, arg: &JsValue) -> Result<JsValue, JsValue> {
     Ok(out)
 }
 
-/// The text a thrown value stands for: an `Error`'s message, a string as it is, anything else
-/// as `JSON.stringify` writes it.
+/// The text a thrown value stands for: an `Error`'s message (an error of another realm, or
+/// anything with a string `message`, too), a string as it is, anything else as
+/// `JSON.stringify` writes it.
 pub fn message_of(thrown: &JsValue) -> String {
     if let Some(e) = thrown.dyn_ref::<js_sys::Error>() {
         return String::from(e.message());
     }
     if let Some(s) = thrown.as_string() {
         return s;
+    }
+    let message = thrown.is_object().then(|| js_sys::Reflect::get(thrown, &"message".into()).ok()).flatten();
+    if let Some(text) = message.and_then(|m| m.as_string()) {
+        return text;
     }
     js_sys::JSON::stringify(thrown)
         .ok()

@@ -1,7 +1,7 @@
 /**
  * The job queue and its worker in the WebAssembly package, beyond the shared scenarios:
- * JavaScript handlers resolving, returning plain values, throwing, rejecting with a non-Error
- * and returning what JSON cannot hold; a killed worker's job coming back once its lease runs
+ * JavaScript handlers resolving, returning plain values, throwing (an Error or an error-like
+ * object), rejecting with a non-Error and returning what JSON cannot hold; a killed worker's job coming back once its lease runs
  * out on the manual clock (nothing lost); jobs named by a `Job` or by id and token; wrong
  * argument and option types (a `TypeError` naming the field, and never a synchronous throw
  * from a Promise-returning method); the host's clock (a delayed job runs in real time; Node exits
@@ -30,7 +30,7 @@ test('handlers: resolving, plain, throwing, rejecting with a non-Error, returnin
   const q = new Simulator({ manualClock: true }).client().queue('handlers')
   const once = { maxAttempts: 1 }
   const ids = {}
-  for (const kind of ['async', 'plain', 'throws', 'rejects', 'fn', 'bigint', 'undef']) {
+  for (const kind of ['async', 'plain', 'throws', 'rejects', 'fn', 'bigint', 'undef', 'like']) {
     ids[kind] = (await q.enqueue(kind, { ...once, jobType: kind })).id
   }
   const w = q.worker({
@@ -40,12 +40,13 @@ test('handlers: resolving, plain, throwing, rejecting with a non-Error, returnin
     rejects: () => Promise.reject('plain text'), // eslint-disable-line prefer-promise-reject-errors
     fn: () => () => 1,
     bigint: async () => ({ n: 1n }),
-    undef: () => undefined
+    undef: () => undefined,
+    like: () => { throw { message: 'error-like', code: 7 } } // eslint-disable-line no-throw-literal
   })
   assert.equal(w.running, false)
   assert.equal(w.concurrency, 1)
-  const stats = await w.run({ maxJobs: 7, timeout: 5000 })
-  assert.deepEqual(stats, { completed: 3, failed: 4, lost: 0, inFlight: 0 })
+  const stats = await w.run({ maxJobs: 8, timeout: 5000 })
+  assert.deepEqual(stats, { completed: 3, failed: 5, lost: 0, inFlight: 0 })
   const info = async (kind) => q.getJob(ids[kind])
   assert.deepEqual((await info('async')).result, { doubled: ['async', 'async'] })
   assert.equal((await info('plain')).result, 10)
@@ -56,6 +57,7 @@ test('handlers: resolving, plain, throwing, rejecting with a non-Error, returnin
   assert.equal((await info('rejects')).error, 'plain text')
   assert.match((await info('fn')).error, /no JSON form/)
   assert.match((await info('bigint')).error, /no JSON form/)
+  assert.equal((await info('like')).error, 'error-like')
   assert.equal(w.running, false)
 })
 
