@@ -17,4 +17,8 @@ declare module '../pkg/web/redkit_wasm.js' {
     /** `execute` with bulk strings as `Uint8Array`s. */
     executeBuffer(...args: Arg[]): Promise<RedisReply<Uint8Array>>
   }
+  interface Worker {
+    /** `await using worker = queue.worker(fn)`: closes it gracefully at scope end. */
+    [Symbol.asyncDispose](): Promise<void>
+  }
 }

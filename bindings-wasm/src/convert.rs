@@ -264,7 +264,8 @@ pub fn record<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 
 /// An options object (`undefined`/`null`: the defaults) as the core's option struct `T`. A
 /// field of the wrong type is a `TypeError`, a wrong value (a negative time) an
-/// `InvalidArgumentError`; both name `what` and the field.
+/// `InvalidArgumentError`; both name `what` and the field. A field that is `undefined` or
+/// `null` is left out (its default), as the Node package reads options.
 pub fn options<T: DeserializeOwned + Default>(value: &JsValue, what: &str) -> Result<T, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
@@ -272,7 +273,10 @@ pub fn options<T: DeserializeOwned + Default>(value: &JsValue, what: &str) -> Re
     if !value.is_object() || value.is_function() || Array::is_array(value) {
         return Err(type_error(format!("{what} must be an object")));
     }
-    let json = json_of(value, what)?;
+    let mut json = json_of(value, what)?;
+    if let Json::Object(fields) = &mut json {
+        fields.retain(|_, v| !v.is_null());
+    }
     serde_path_to_error::deserialize(json).map_err(|e| {
         let inner = plain_types(&e.inner().to_string());
         let message = format!("{what}: {}: {inner}", e.path());

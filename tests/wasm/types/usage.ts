@@ -2,6 +2,7 @@
 // generated ones) as a browser user writes against them; `make test-wasm` runs tsc on it.
 import init, { Simulator, type Client, type RedisReply } from '../../../bindings-wasm/js/index.js'
 import { cacheAndSessions } from './cache-session.js'
+import { Cron, type Queue, type Worker, type Job, type JobInfo, type WorkerStats, type ShutdownReport } from '../../../bindings-wasm/js/index.js'
 
 export async function usage (): Promise<unknown[]> {
   await init()
@@ -60,4 +61,27 @@ export async function messaging (c: Client): Promise<unknown[]> {
   const hits: GeoHit[] = await geo.search({ longitude: 15, latitude: 37, radius: 200, unit: 'km', count: 3 })
   const where: Array<Position | null> = await geo.positions(['palermo'])
   return [id, event, acked, summary, claimed, text, answer, top, page, hits, where]
+}
+
+export async function queueUsage (c: Client): Promise<unknown[]> {
+  const q: Queue = c.queue('jobs', { lease: 5000, resultTtl: 60_000 })
+  const { id } = await q.enqueue({ to: 'ann' }, { jobType: 'email', priority: 5, delay: 10, maxAttempts: 2, backoff: 100, backoffKind: 'fixed', jitter: 0.1 })
+  await q.enqueueBulk([{ data: 1, id: 'a' }, { data: 2, runAt: Date.now() }])
+  const job: Job | null = await q.reserve({ lease: 1000 })
+  if (job) {
+    const deadline: number = await q.heartbeat(job, { lease: 2000 })
+    await q.ack(job.id, { deadline }, { token: job.token })
+  }
+  const { jobs } = await q.reserveMany(2)
+  if (jobs[0]) await q.fail(jobs[0], 'nope', { retry: false })
+  await q.addRepeatable('tick', null, { every: 60_000 })
+  const info: JobInfo = await q.getJob(id)
+  const w: Worker = q.worker({ email: async (j: Job) => j.data, sms: (j: Job) => j.attempts }, { concurrency: 2, idleWait: 100, shutdownTimeout: 1000 })
+  w.start(10)
+  const idle: boolean = await w.waitIdle(1000)
+  const report: ShutdownReport = await w.close(500)
+  await using disposable = q.worker(() => null)
+  const stats: WorkerStats = await disposable.run({ maxJobs: 1, timeout: 100 })
+  const next: number | null = new Cron('0 * * * *').nextAfter(0)
+  return [info.state, idle, report.drained, stats.completed, w.running, w.concurrency, next, await q.counts(), await q.requeueDead(null, 10)]
 }
