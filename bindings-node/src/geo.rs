@@ -9,7 +9,7 @@ use crate::convert::count;
 use crate::errors::{to_js, type_error};
 use crate::record::record;
 use napi_derive::napi;
-use redkit::patterns::geo::{Geo as CoreGeo, GeoOptions as CoreOptions, Search, Unit};
+use redkit::patterns::geo::{Geo as CoreGeo, GeoOptions as CoreOptions, Search, SearchQuery, Unit};
 use serde_json::Value as Json;
 use std::sync::Arc;
 
@@ -70,44 +70,23 @@ impl Client {
     }
 }
 
-fn unit(name: Option<&str>) -> napi::Result<Unit> {
-    name.unwrap_or("m").parse().map_err(to_js)
-}
-
 impl GeoSearch {
-    /// The core's search.
+    /// The core's search: an unknown unit is an `InvalidArgumentError`, a query of the wrong
+    /// shape (two centres, no area …) a `TypeError`.
     fn core(self) -> napi::Result<Search> {
-        let unit = unit(self.unit.as_deref())?;
-        let point = match (self.longitude, self.latitude) {
-            (Some(lon), Some(lat)) => Some((lon, lat)),
-            (None, None) => None,
-            _ => return Err(type_error("a point centre needs both longitude and latitude")),
-        };
-        let size = match (self.width, self.height) {
-            (Some(w), Some(h)) => Some((w, h)),
-            (None, None) => None,
-            _ => return Err(type_error("a box needs both width and height")),
-        };
-        let mut s = match (self.member, point, self.radius, size) {
-            (Some(m), None, Some(r), None) => Search::radius_from_member(&m, r, unit),
-            (None, Some((lon, lat)), Some(r), None) => Search::radius_from_point(lon, lat, r, unit),
-            (Some(m), None, None, Some((w, h))) => Search::box_from_member(&m, w, h, unit),
-            (None, Some((lon, lat)), None, Some((w, h))) => Search::box_from_point(lon, lat, w, h, unit),
-            (Some(_), Some(_), _, _) | (None, None, _, _) => {
-                return Err(type_error("give the centre as member or as longitude and latitude, not both"))
-            }
-            _ => return Err(type_error("give the area as radius or as width and height, not both")),
-        };
-        if let Some(n) = self.count {
-            s = s.count(count("count", n)?);
-        }
-        if self.any.unwrap_or(false) {
-            s = s.any();
-        }
-        if self.farthest_first.unwrap_or(false) {
-            s = s.farthest_first();
-        }
-        Ok(s)
+        let mut q = SearchQuery::default();
+        q.count = self.count.map(|n| count("count", n)).transpose()?;
+        q.member = self.member;
+        q.longitude = self.longitude;
+        q.latitude = self.latitude;
+        q.radius = self.radius;
+        q.width = self.width;
+        q.height = self.height;
+        q.unit = self.unit;
+        q.any = self.any.unwrap_or(false);
+        q.farthest_first = self.farthest_first.unwrap_or(false);
+        q.unit().map_err(to_js)?;
+        Search::try_from(q).map_err(|e| type_error(e.message))
     }
 }
 
@@ -155,7 +134,8 @@ impl Geo {
         b: String,
         #[napi(strict, ts_arg_type = "GeoUnit")] unit: Option<String>,
     ) -> napi::Result<Option<f64>> {
-        self.inner.distance(&a, &b, self::unit(unit.as_deref())?).await.map_err(to_js)
+        let unit: Unit = unit.as_deref().unwrap_or("m").parse().map_err(to_js)?;
+        self.inner.distance(&a, &b, unit).await.map_err(to_js)
     }
 
     /// The members in an area, nearest first; rejects with `NotFoundError` when the centre

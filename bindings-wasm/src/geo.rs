@@ -136,7 +136,9 @@ impl Geo {
         };
         let geo = self.inner.clone();
         settle(&self.ticker, async move {
-            let search = Search::try_from(query?)?;
+            let query = query?;
+            query.unit()?; // an unknown unit: InvalidArgumentError; the rest is the query's shape
+            let search = Search::try_from(query).map_err(|e| crate::errors::type_error(e.message))?;
             Ok(geo.search(&search).await?)
         })
     }

@@ -225,7 +225,7 @@ test('options of the wrong type are TypeErrors naming the field; bad values Inva
   assert.throws(() => s.iterate({ block: 'x' }), TypeError)
   const geo = c.geo('g')
   await assert.rejects(geo.search({ member: 'a', radius: 'far' }), { name: 'TypeError', message: /radius/ })
-  await assert.rejects(geo.search({ member: 'a', longitude: 1, latitude: 1, radius: 1 }), { name: 'InvalidArgumentError' })
+  await assert.rejects(geo.search({ member: 'a', longitude: 1, latitude: 1, radius: 1 }), { name: 'TypeError', message: /not both/ })
   await assert.rejects(geo.search(), TypeError)
   await assert.rejects(c.leaderboard('b').addMany('ann'), TypeError)
   await assert.rejects(c.leaderboard('b').addMany([['ann', 'high']]), TypeError)

@@ -286,11 +286,20 @@ pub struct SearchQuery {
     pub farthest_first: bool,
 }
 
+impl SearchQuery {
+    /// The unit (default `m`); an unknown one is refused. The JavaScript packages check it
+    /// first: an unknown unit is a wrong value, while [`Search::try_from`]'s other refusals are
+    /// a query of the wrong shape (a `TypeError` there).
+    pub fn unit(&self) -> Result<Unit> {
+        self.unit.as_deref().unwrap_or("m").parse()
+    }
+}
+
 impl TryFrom<SearchQuery> for Search {
     type Error = Error;
 
     fn try_from(q: SearchQuery) -> Result<Search> {
-        let unit: Unit = q.unit.as_deref().unwrap_or("m").parse()?;
+        let unit = q.unit()?;
         let point = match (q.longitude, q.latitude) {
             (Some(lon), Some(lat)) => Some((lon, lat)),
             (None, None) => None,
