@@ -11,7 +11,7 @@
  * cells and `#checks li[data-check][data-ok]`.
  */
 import { SCENES, missingFor, sceneById } from './scenes/index.mjs'
-import { ABOUT, viewOf } from './views.mjs'
+import { ABOUT, COUNT_LABELS, viewOf } from './views.mjs'
 import { escape, renderLegend, renderPlot } from './render.mjs'
 
 /** Real ms a replay takes at each speed. */
@@ -30,6 +30,7 @@ function renderPicker () {
 }
 
 function select (id) {
+  if (state.running) return
   state.scene = sceneById(id)
   history.replaceState(null, '', `#${id}`)
   for (const b of document.querySelectorAll('#patterns button')) b.setAttribute('aria-pressed', String(b.dataset.scene === id))
@@ -84,7 +85,7 @@ function showAvailability () {
   }
   for (const b of document.querySelectorAll('#patterns button')) b.dataset.missing = missingFor(state.redkit, sceneById(b.dataset.scene)).join(',')
   const missing = missingFor(state.redkit, state.scene)
-  $('run').disabled = missing.length > 0 || state.running
+  $('run').disabled = missing.length > 0
   notice(missing.length
     ? `This build of redkit-wasm has no ${missing.map((m) => `client.${m}()`).join(', ')} yet, which the ${state.scene.title} scene needs. Rebuild the package (./scripts/wasm-build.sh) once it has the pattern.`
     : null)
@@ -113,7 +114,7 @@ async function run (event) {
     summary.dataset.state = 'error'
   } finally {
     state.running = false
-    showAvailability()
+    $('run').disabled = missingFor(state.redkit, state.scene).length > 0
   }
 }
 
@@ -149,9 +150,9 @@ function replay (svg, realMs) {
   })
 }
 
-/** `loaderCalls` → `loader calls`. */
+/** A count's column head: its label, or its name in words (`loaderCalls` → `loader calls`). */
 function words (name) {
-  return name.replace(/([A-Z])/g, ' $1').toLowerCase()
+  return COUNT_LABELS[name] ?? name.replace(/([A-Z])/g, ' $1').toLowerCase()
 }
 
 function showSummary (result) {

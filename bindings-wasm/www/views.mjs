@@ -21,6 +21,22 @@ export const ABOUT = {
   cache: 'Requests for hot keys arrive in bursts. Purple bars are loader calls. With getOrSet (single flight) one load per key serves the whole burst — amber dots waited for it, green dots were hits; naive cache-aside (get, load on a miss, set) calls the loader once per concurrent miss.'
 }
 
+/** Column heads of the counts table where the count's own name says too little. */
+export const COUNT_LABELS = {
+  firstWindow: 'admitted in 1st window',
+  peakWindow: 'most in any window',
+  maxHolders: 'most holders at once',
+  lastFence: 'last fence',
+  leaseLost: 'lease lost',
+  writesAccepted: 'writes accepted',
+  writesRefused: 'stale writes refused',
+  loaderCalls: 'loader calls',
+  shared: 'waited for a load',
+  coalesced: 'coalesced (stats)',
+  waited: 'waited on lock (stats)',
+  recovered: 'recovered after lease'
+}
+
 /** The plot spec of a scene's result. */
 export function viewOf (result) {
   return VIEWS[result.scene](result)

@@ -87,11 +87,12 @@ function limiterChecks (params, events, counts) {
   const atZero = Math.min(params.burst, params.limit)
   const checks = []
   for (const [algorithm, c] of Object.entries(counts)) {
+    const name = algorithm.replace('_', ' ')
     const burst = events.filter((e) => e.series === algorithm && e.t === 0 && e.allowed).length
-    checks.push(check(`burst.${algorithm}`, `${algorithm}: the burst at 0 ms passes up to the limit (${atZero})`, burst === atZero, `${burst} passed`))
+    checks.push(check(`burst.${algorithm}`, `${name}: the burst at 0 ms passes up to the limit (${atZero})`, burst === atZero, `${burst} passed`))
     if (!WINDOWED.includes(algorithm)) continue
     const expected = Math.min(params.limit, inFirstWindow)
-    checks.push(check(`window.${algorithm}`, `${algorithm}: admitted in the first window = ${expected}`, c.firstWindow === expected, `${c.firstWindow} admitted`))
+    checks.push(check(`window.${algorithm}`, `${name}: admitted in the first window = ${expected}`, c.firstWindow === expected, `${c.firstWindow} admitted`))
   }
   return checks
 }
