@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The files of bindings-node/lib the WebAssembly package shares (see scripts/esm-from-cjs.mjs).
+SHARED_JS="errors dispose lock"
+
 export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
 /usr/bin/cargo build -q -p redkit-wasm --profile wasm \
   --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort --target-dir target/wasm
@@ -26,6 +29,12 @@ for target in web nodejs; do
 done
 # The package is ESM ("type": "module"); the nodejs build is CommonJS.
 echo '{ "type": "commonjs" }' > bindings-wasm/pkg/nodejs/package.json
+
+# The Node package's JavaScript forms (errors, disposables, withLock …) as ES modules: one
+# source for both packages (js/surface.mjs installs them), with their declarations.
+rm -rf bindings-wasm/pkg/lib
+node scripts/esm-from-cjs.mjs bindings-wasm/pkg/lib $(printf 'bindings-node/lib/%s.js ' $SHARED_JS)
+cp bindings-node/lib/errors.d.ts bindings-wasm/pkg/lib/errors.d.mts
 
 module=bindings-wasm/pkg/web/redkit_wasm_bg.wasm
 raw=$(stat -c %s "$module")

@@ -43,13 +43,18 @@ const TYPE_CODES = new Set(['InvalidArg', 'ObjectExpected', 'StringExpected', 'N
 
 const TAG = /^\[redkit:([a-z_]+)\] ([\s\S]*)$/
 
+/** A new error of the core's `kind` (`lock_not_owned` …): its class, or a RedkitError. */
+function ofKind (kind, message) {
+  const cls = byKind.get(kind)
+  return cls ? new cls(message) : new RedkitError(message, kind)
+}
+
 /** The error to throw for `e` thrown or rejected by the addon. */
 function lift (e) {
   if (!(e instanceof Error) || e instanceof RedkitError) return e
   const tagged = TAG.exec(e.message)
   if (tagged) {
-    const cls = byKind.get(tagged[1])
-    const lifted = cls ? new cls(tagged[2]) : new RedkitError(tagged[2], tagged[1])
+    const lifted = ofKind(tagged[1], tagged[2])
     if (e.stack) lifted.stack = `${lifted.name}: ${tagged[2]}\n${e.stack.split('\n').slice(1).join('\n')}`
     return lifted
   }
@@ -70,4 +75,4 @@ function liftReply (reply) {
   return reply instanceof Error ? lift(reply) : reply
 }
 
-module.exports = { ...classes, lift, liftReply }
+module.exports = { ...classes, ofKind, lift, liftReply }

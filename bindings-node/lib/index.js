@@ -9,7 +9,7 @@ const native = require('../index.js')
 const { adopt } = require('./adopt.js')
 const errors = require('./errors.js')
 
-const { lift, liftReply, ...errorClasses } = errors
+const { ofKind, lift, liftReply, ...errorClasses } = errors
 const api = adopt(native)
 require('./lock.js').install(api)
 require('./stream.js').install(api)

@@ -5,4 +5,7 @@
 import native from '../pkg/nodejs/redkit_wasm.js'
 import { surface } from './surface.mjs'
 
-export const { Client, Simulator } = surface(native)
+surface(native)()
+
+export * from '../pkg/nodejs/redkit_wasm.js'
+export * from './errors.mjs'

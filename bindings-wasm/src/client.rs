@@ -6,7 +6,7 @@ use crate::convert::{argv, reply, Options, Strings};
 use crate::errors::{invalid, to_js};
 use crate::ticker::Ticker;
 use js_sys::{Array, Promise};
-use redkit::backend::{Backend, Cmd, SimBackend};
+use redkit::backend::{Backend, BackendRef, Cmd, SimBackend};
 use redkit::sim::Simulator as CoreSimulator;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -39,7 +39,18 @@ impl Client {
         if db >= databases {
             return Err(invalid(format!("db must be below {databases}, got {db}")));
         }
-        Ok(Client { backend: Arc::new(SimBackend::with_db(sim.clone(), db)), ticker: ticker.clone() })
+        let backend = SimBackend::with_db(sim.clone(), db).with_spawner(crate::tasks::spawner(ticker));
+        Ok(Client { backend: Arc::new(backend), ticker: ticker.clone() })
+    }
+
+    /// The backend patterns of this client run on.
+    pub(crate) fn backend(&self) -> BackendRef {
+        self.backend.clone()
+    }
+
+    /// The cron of this client's simulator (hold it while a call runs).
+    pub(crate) fn ticker(&self) -> &Rc<Ticker> {
+        &self.ticker
     }
 
     /// One command: settled at once unless it may block.

@@ -2,13 +2,19 @@
 //! `Buffer` is one) as the bytes Redis receives, option objects read field by field, and
 //! replies as JavaScript values by the Node package's rules (integers and doubles → number,
 //! strings → string or `Uint8Array`, nil → null, arrays → arrays, RESP3 maps → objects, an
-//! error reply inside an array → an `Error` in its place).
+//! error reply inside an array → an `Error` in its place); pattern options as the core's option
+//! structs (their `Deserialize` reads the JavaScript names, see `redkit::patterns::wire`) and
+//! pattern results as plain objects by the same rule; JSON values (job data, cached values)
+//! both ways.
 
 use crate::errors::{invalid, type_error};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use redkit::backend::ToArg;
 use redkit::resp::Value;
 use redkit::ErrorKind;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Number, Value as Json};
 use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -121,4 +127,108 @@ fn bytes(b: Vec<u8>, strings: Strings) -> JsValue {
         }
         Strings::Bytes => Uint8Array::from(&b[..]).into(),
     }
+}
+
+/// A JavaScript value as JSON, by `JSON.stringify`'s rules for what has a JSON form (`undefined`
+/// → null, non-finite numbers → null); a function, symbol or bigint anywhere in it is a
+/// `TypeError` naming `what`.
+pub fn json_of(value: &JsValue, what: &str) -> Result<Json, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Json::Null);
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(Json::Bool(b));
+    }
+    if let Some(n) = value.as_f64() {
+        return Ok(json_number(n));
+    }
+    if let Some(s) = value.as_string() {
+        return Ok(Json::String(s));
+    }
+    if value.is_function() || value.is_symbol() || value.is_bigint() {
+        return Err(type_error(format!("{what} has no JSON form (a function, symbol or bigint)")));
+    }
+    if Array::is_array(value) {
+        let items = Array::from(value);
+        return items.iter().map(|item| json_of(&item, what)).collect::<Result<Vec<_>, _>>().map(Json::Array);
+    }
+    let Some(object) = value.dyn_ref::<Object>() else {
+        return Err(type_error(format!("{what} has no JSON form")));
+    };
+    let mut fields = Map::new();
+    for entry in Object::entries(object).iter() {
+        let pair = Array::from(&entry);
+        let field = json_of(&pair.get(1), what)?;
+        fields.insert(pair.get(0).as_string().unwrap_or_default(), field);
+    }
+    Ok(Json::Object(fields))
+}
+
+/// A double as a JSON number: whole ones within 2^53 as integers (so `u64` fields read them).
+fn json_number(n: f64) -> Json {
+    const SAFE: f64 = 9_007_199_254_740_992.0;
+    if n.fract() == 0.0 && n.abs() <= SAFE {
+        return Json::Number(Number::from(n as i64));
+    }
+    Number::from_f64(n).map_or(Json::Null, Json::Number)
+}
+
+/// JSON as a JavaScript value (objects are plain objects).
+pub fn js_of(json: &Json) -> JsValue {
+    match json {
+        Json::Null => JsValue::NULL,
+        Json::Bool(b) => JsValue::from_bool(*b),
+        Json::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or(f64::NAN)),
+        Json::String(s) => JsValue::from_str(s),
+        Json::Array(items) => items.iter().map(js_of).collect::<Array>().into(),
+        Json::Object(fields) => {
+            let object = Object::new();
+            for (k, v) in fields {
+                // Defining a property on a fresh plain object cannot fail.
+                let _ = Reflect::set(&object, &k.into(), &js_of(v));
+            }
+            object.into()
+        }
+    }
+}
+
+/// A core result as the plain object the JavaScript API hands out (`retry_after_ms` →
+/// `retryAfter`; a list: each element so).
+pub fn record<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    redkit::patterns::wire::js_record(value).map(|json| js_of(&json)).map_err(crate::errors::to_js)
+}
+
+/// An options object (`undefined`/`null`: the defaults) as the core's option struct `T`. A
+/// field of the wrong type is a `TypeError`, a wrong value (a negative time) an
+/// `InvalidArgumentError`; both name `what` and the field.
+pub fn options<T: DeserializeOwned + Default>(value: &JsValue, what: &str) -> Result<T, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    if !value.is_object() || value.is_function() || Array::is_array(value) {
+        return Err(type_error(format!("{what} must be an object")));
+    }
+    let json = json_of(value, what)?;
+    serde_path_to_error::deserialize(json).map_err(|e| {
+        let inner = plain_types(&e.inner().to_string());
+        let message = format!("{what}: {}: {inner}", e.path());
+        if inner.starts_with("invalid type") {
+            type_error(message)
+        } else {
+            invalid(message)
+        }
+    })
+}
+
+/// serde's Rust type names in an error as JavaScript's ("expected f64" → "expected a number").
+fn plain_types(message: &str) -> String {
+    const NAMES: [(&str, &str); 6] = [
+        ("expected f64", "expected a number"),
+        ("expected u64", "expected a whole number ≥ 0"),
+        ("expected u32", "expected a whole number ≥ 0"),
+        ("expected u16", "expected a whole number ≥ 0"),
+        ("expected usize", "expected a whole number ≥ 0"),
+        ("expected i64", "expected a whole number"),
+    ];
+    NAMES.iter().fold(message.to_string(), |m, (rust, js)| m.replace(rust, js))
 }

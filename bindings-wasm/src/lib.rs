@@ -18,8 +18,11 @@
 mod client;
 mod convert;
 mod errors;
+mod lock;
 mod simulator;
+mod tasks;
 mod ticker;
 
 pub use client::Client;
+pub use lock::Lock;
 pub use simulator::Simulator;

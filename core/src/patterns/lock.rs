@@ -276,10 +276,14 @@ pub(crate) async fn extend_on(backend: &dyn Backend, lock: &[u8], token: &str, t
 }
 
 /// How a [`Lock`] behaves. `LockOptions::default().ttl(Duration::from_secs(5)).watchdog(true)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Deserialises from the JavaScript packages' options (`{ ttl: 5000, watchdog: true }`, see
+/// [`super::wire`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct LockOptions {
     /// The lease: how long the lock stays held if its owner never releases it (default 10 s).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub ttl: Duration,
     /// Whether the owner may acquire again while holding it, counting holds (default false:
     /// a second acquire by the owner is refused, like redis-py).

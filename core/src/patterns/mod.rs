@@ -2,7 +2,7 @@
 //! network round trip per operation is the rule; a pattern that needs more says why in a comment.
 //!
 //! Shared conventions live here: key names ([`keys`]) and how results serialise
-//! ([`serde_ms`]).
+//! ([`serde_ms`]) and look to JavaScript ([`wire`]).
 
 pub mod cache;
 pub mod cron;
@@ -20,4 +20,5 @@ pub mod semaphore;
 pub mod serde_ms;
 pub mod session;
 pub mod stream;
+pub mod wire;
 pub mod worker;

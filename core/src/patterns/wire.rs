@@ -1,0 +1,67 @@
+//! How pattern options and results look to JavaScript (the Node and WebAssembly packages), so
+//! both packages follow one rule instead of renaming field by field: a result's top-level
+//! fields become camelCase and drop an `_ms` suffix, since JavaScript speaks milliseconds
+//! already (`retry_after_ms` → `retryAfter`); option structs read the same names
+//! (`#[serde(rename_all = "camelCase")]`, durations through [`super::serde_ms`]).
+
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+/// A Rust field name as the JavaScript API spells it: `retry_after_ms` → `retryAfter`.
+pub fn js_name(field: &str) -> String {
+    let base = field.strip_suffix("_ms").unwrap_or(field);
+    let mut out = String::with_capacity(base.len());
+    let mut upper = false;
+    for c in base.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `value` (a core result) as the JSON a JavaScript package hands out: an object with its
+/// top-level fields renamed by [`js_name`], a list with each element so; nested values (a
+/// job's data) keep their shape.
+pub fn js_record<T: Serialize>(value: &T) -> crate::Result<Json> {
+    let json = serde_json::to_value(value)
+        .map_err(|e| crate::Error::new(crate::ErrorKind::Serialization, format!("result not serialisable: {e}")))?;
+    Ok(match json {
+        Json::Array(items) => Json::Array(items.into_iter().map(renamed).collect()),
+        other => renamed(other),
+    })
+}
+
+/// An object with its top-level fields renamed; anything else as it is.
+fn renamed(json: Json) -> Json {
+    match json {
+        Json::Object(fields) => {
+            Json::Object(fields.into_iter().map(|(k, v)| (js_name(&k), v)).collect::<Map<String, Json>>())
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_javascript() {
+        assert_eq!(js_name("retry_after_ms"), "retryAfter");
+        assert_eq!(js_name("ttl_ms"), "ttl");
+        assert_eq!(js_name("allowed"), "allowed");
+        assert_eq!(js_name("lease_deadline_ms"), "leaseDeadline");
+    }
+
+    #[test]
+    fn records_rename_top_level_fields_only() {
+        let v = serde_json::json!([{"retry_after_ms": 5, "data": {"inner_ms": 1}}]);
+        assert_eq!(js_record(&v).unwrap(), serde_json::json!([{"retryAfter": 5, "data": {"inner_ms": 1}}]));
+    }
+}
