@@ -178,7 +178,7 @@ async function loadPackage () {
   } catch (e) {
     status.textContent = 'redkit-wasm did not load'
     status.dataset.state = 'error'
-    notice(`Could not load redkit-wasm's ES module build (../js/web.mjs and ../pkg/web/): ${e.message}. Build it with ./scripts/wasm-build.sh and serve the bindings-wasm folder (make demo does both).`, 'error')
+    notice(`Could not load redkit-wasm's ES module build (../js/web.mjs and ../pkg/): ${e.message}. Build it with ./scripts/wasm-build.sh and serve the bindings-wasm folder (make demo does both).`, 'error')
   }
   showAvailability()
 }

@@ -94,7 +94,7 @@ function spanMarkup (kind, m, x, mid, laneHeight) {
   const w = Math.max(1.5, x(m.t2) - x(m.t))
   const fill = kind.pattern === 'hatch' ? `url(#hatch-${m.kind})` : kind.color
   const title = `<title>${escape(`${kind.label}${m.text ? ` ${m.text}` : ''}: ${ms(m.t)}–${ms(m.t2)} ms`)}</title>`
-  const label = m.text && w > 8 * String(m.text).length + 6 && !thin
+  const label = m.text && w > 8 * String(m.text).length + 6 && !thin && !kind.pattern
     ? `<text class="span-label" x="${x(m.t) + w / 2}" y="${y + h / 2}" dominant-baseline="central" text-anchor="middle">${escape(m.text)}</text>`
     : ''
   return `<g class="mark" data-kind="${m.kind}"><rect x="${x(m.t)}" y="${y}" width="${w}" height="${h}" rx="3" fill="${fill}">${title}</rect>${label}</g>`
