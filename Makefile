@@ -10,7 +10,7 @@ setup:
 # The playground (bindings-wasm/www) served read-only on 127.0.0.1 by scripts/serve-static.mjs:
 # it prints the URL and serves until Ctrl-C, or for PLAYGROUND_SECONDS seconds when set;
 # PLAYGROUND_PORT picks the port (default: a free one).
-SERVE_PLAYGROUND = node scripts/serve-static.mjs --root bindings-wasm --allow www/,js/,pkg/ --open www/ \
+SERVE_PLAYGROUND = node scripts/serve-static.mjs --root bindings-wasm --allow www/,js/,pkg/web/,pkg/lib/ --open www/ \
   --port $${PLAYGROUND_PORT:-0} $${PLAYGROUND_SECONDS:+--seconds $$PLAYGROUND_SECONDS}
 
 # The terminal demo (the simulator and every pattern in-process), then the playground in the

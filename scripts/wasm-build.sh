@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The files of bindings-node/lib the WebAssembly package shares (see scripts/esm-from-cjs.mjs).
-SHARED_JS="errors dispose lock"
+SHARED_JS="errors dispose lock semaphore"
 
 export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
 /usr/bin/cargo build -q -p redkit-wasm --profile wasm \
@@ -27,6 +27,8 @@ for target in web nodejs; do
   node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals "$out/redkit_wasm_bg.wasm" -o "$out/redkit_wasm_bg.wasm"
 done
+# Options and results are declared once, by the Node package (scripts/wasm-types.mjs).
+node scripts/wasm-types.mjs bindings-node/index.d.ts bindings-wasm/pkg/{web,nodejs}/redkit_wasm.d.ts
 # The package is ESM ("type": "module"); the nodejs build is CommonJS.
 echo '{ "type": "commonjs" }' > bindings-wasm/pkg/nodejs/package.json
 
@@ -35,6 +37,8 @@ echo '{ "type": "commonjs" }' > bindings-wasm/pkg/nodejs/package.json
 rm -rf bindings-wasm/pkg/lib
 node scripts/esm-from-cjs.mjs bindings-wasm/pkg/lib $(printf 'bindings-node/lib/%s.js ' $SHARED_JS)
 cp bindings-node/lib/errors.d.ts bindings-wasm/pkg/lib/errors.d.mts
+# The methods' signatures, checked before a call reaches the module (scripts/wasm-signatures.mjs).
+node scripts/wasm-signatures.mjs bindings-wasm/pkg/web/redkit_wasm.d.ts bindings-wasm/pkg/lib/signatures.mjs
 
 module=bindings-wasm/pkg/web/redkit_wasm_bg.wasm
 raw=$(stat -c %s "$module")

@@ -13,19 +13,6 @@ use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-#[wasm_bindgen(typescript_custom_section)]
-const CLIENT_TYPES: &str = r#"
-/** One command argument: strings and Uint8Arrays as they are, numbers as their shortest text. */
-export type Arg = string | Uint8Array | number
-/** A raw command's reply (see the Node package's `RedisReply`). */
-export type RedisReply<S = string> = S | number | boolean | null | Error | RedisReply<S>[] | { [field: string]: RedisReply<S> }
-/** Options of `executeMany`. */
-export interface ExecuteManyOptions {
-  /** Run the commands in MULTI/EXEC: all or none (default false). */
-  transaction?: boolean
-}
-"#;
-
 /// A connection to a simulator.
 #[wasm_bindgen]
 pub struct Client {
@@ -103,7 +90,7 @@ impl Client {
     pub fn execute_many(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Arg[][]")] commands: &Array,
-        #[wasm_bindgen(unchecked_param_type = "ExecuteManyOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ExecuteManyOptions")] options: JsValue,
     ) -> Promise {
         let parsed = (|| {
             let transaction = Options::new(&options, "executeMany options")?.bool("transaction")?.unwrap_or(false);

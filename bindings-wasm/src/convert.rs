@@ -97,6 +97,24 @@ pub fn millis(what: &str, ms: f64) -> Result<Duration, JsValue> {
     Ok(Duration::from_micros((ms * 1000.0).round() as u64))
 }
 
+/// The default wait of a lock's or semaphore's `acquire()`: `blockingTimeout` of its options
+/// (default 10 s).
+pub fn blocking_timeout(value: &JsValue, what: &str) -> Result<Duration, JsValue> {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default, rename_all = "camelCase")]
+    struct Waiting {
+        #[serde(with = "redkit::patterns::serde_ms::opt")]
+        blocking_timeout: Option<Duration>,
+    }
+    let waiting: Waiting = options(value, what)?;
+    Ok(waiting.blocking_timeout.unwrap_or(Duration::from_secs(10)))
+}
+
+/// `acquire(timeout)`'s wait: `timeout` ms, or `default` when not given (0 tries once).
+pub fn wait(timeout: Option<f64>, default: Duration) -> Result<Duration, JsValue> {
+    timeout.map_or(Ok(default), |ms| millis("timeout", ms))
+}
+
 /// A reply as a JavaScript value (see the module docs).
 pub fn reply(value: Value, strings: Strings) -> JsValue {
     match value {

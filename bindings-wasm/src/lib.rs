@@ -18,11 +18,15 @@
 mod client;
 mod convert;
 mod errors;
+mod limiter;
 mod lock;
+mod semaphore;
 mod simulator;
 mod tasks;
 mod ticker;
 
 pub use client::Client;
+pub use limiter::{Limiter, LimiterSet};
 pub use lock::Lock;
+pub use semaphore::Semaphore;
 pub use simulator::Simulator;

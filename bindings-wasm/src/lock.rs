@@ -3,60 +3,16 @@
 //! acquisition disposable and adds `withLock(fn)` (the Node package's `lock.js`).
 
 use crate::client::Client;
-use crate::convert::{millis, options, record};
+use crate::convert::{blocking_timeout, millis, options, record, wait};
 use crate::errors::to_js;
 use crate::tasks::promise;
 use crate::ticker::Ticker;
 use js_sys::Promise;
 use redkit::patterns::lock::{Lock as CoreLock, LockOptions as CoreOptions};
-use serde::Deserialize;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
-
-#[wasm_bindgen(typescript_custom_section)]
-const LOCK_TYPES: &str = r#"
-/** Options of `client.lock(name, options)`; durations in milliseconds. */
-export interface LockOptions {
-  /** Lease of a hold (default 10,000): the lock frees itself this long after the last acquire or extend unless released first. */
-  ttl?: number
-  /** How long `acquire()` waits by default (default 10,000; 0 tries once). */
-  blockingTimeout?: number
-  /** Let this owner acquire again while holding it (holds are counted). */
-  reentrant?: boolean
-  /** Renew the lease in the background while held (`lost` tells when a renewal failed). */
-  watchdog?: boolean
-  /** Key prefix (default `redkit:`). */
-  prefix?: string
-  /** This owner's token (default: a random one); two handles with one token are one owner. */
-  token?: string
-}
-/** The result of `acquire`: disposable when acquired (`await using held = await lock.acquire()`). */
-export interface Acquisition {
-  acquired: boolean
-  /** Fencing token: strictly increasing per lock across owners. */
-  fence: number
-  /** Holds this owner has (reentrant locks count). */
-  count: number
-  /** The lease left, in ms. */
-  ttl: number | null
-  [Symbol.asyncDispose](): Promise<void>
-}
-/** The result of `release`. */
-export interface Release {
-  released: boolean
-  count: number
-}
-"#;
-
-/// What the lock's options hold beyond the core's: the default wait.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct Waiting {
-    #[serde(with = "redkit::patterns::serde_ms::opt")]
-    blocking_timeout: Option<Duration>,
-}
 
 /// A distributed lock; one handle is one owner.
 #[wasm_bindgen]
@@ -72,14 +28,13 @@ impl Client {
     pub fn lock(
         &self,
         name: &str,
-        #[wasm_bindgen(unchecked_param_type = "LockOptions")] options_: JsValue,
+        #[wasm_bindgen(js_name = "options", unchecked_optional_param_type = "LockOptions")] options_: JsValue,
     ) -> Result<Lock, JsValue> {
         let core: CoreOptions = options(&options_, "lock options")?;
-        let waiting: Waiting = options(&options_, "lock options")?;
         let inner = CoreLock::new(self.backend(), name, core).map_err(to_js)?;
         Ok(Lock {
             inner: Arc::new(inner),
-            blocking_timeout: waiting.blocking_timeout.unwrap_or(Duration::from_secs(10)),
+            blocking_timeout: blocking_timeout(&options_, "lock options")?,
             ticker: self.ticker().clone(),
         })
     }
@@ -91,7 +46,7 @@ impl Lock {
     /// once). Resolves to an `Acquisition`.
     #[wasm_bindgen(unchecked_return_type = "Promise<Acquisition>")]
     pub fn acquire(&self, timeout: Option<f64>) -> Promise {
-        let timeout = match timeout.map_or(Ok(self.blocking_timeout), |ms| millis("timeout", ms)) {
+        let timeout = match wait(timeout, self.blocking_timeout) {
             Ok(t) => t,
             Err(e) => return Promise::reject(&e),
         };

@@ -10,17 +10,6 @@ use redkit::sim::{Clock, Simulator as CoreSimulator};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(typescript_custom_section)]
-const SIMULATOR_OPTIONS: &str = r#"
-/** Options of `new Simulator(...)`. */
-export interface SimulatorOptions {
-  /** Time moves only when `advance(ms)` is called (default false: the host's clock). */
-  manualClock?: boolean
-  /** Where a manual clock starts, in milliseconds since the epoch (default: now). */
-  start?: number
-}
-"#;
-
 /// The host's clock: `Date.now()`, in microseconds since the epoch.
 fn host_now_us() -> u64 {
     (js_sys::Date::now() * 1000.0) as u64
@@ -38,7 +27,7 @@ impl Simulator {
     /// A new, empty simulator.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "SimulatorOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "SimulatorOptions")] options: JsValue,
     ) -> Result<Simulator, JsValue> {
         let options = Options::new(&options, "Simulator options")?;
         let manual = options.bool("manualClock")?.unwrap_or(false);

@@ -4,10 +4,11 @@
 //! cross into core APIs that want `Send` through [`Local`] (the package is built for wasm32
 //! without threads, so such a value never leaves the thread that made it).
 
-use crate::ticker::Ticker;
+use crate::ticker::{Hold, Ticker};
 use js_sys::Promise;
 use redkit::backend::{BoxFuture, SpawnFn};
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use wasm_bindgen::JsValue;
@@ -31,12 +32,17 @@ pub fn spawner(ticker: &Rc<Ticker>) -> SpawnFn {
     })
 }
 
-/// `work` as a Promise, holding the cron of `ticker`'s simulator until it settles.
+/// `work` as a Promise, holding the cron of `ticker`'s simulator until it settles. The future
+/// is boxed first, so the Promise machinery exists once in the module rather than once per
+/// method (it is most of a method's code otherwise).
 pub fn promise<F>(ticker: &Rc<Ticker>, work: F) -> Promise
 where
     F: Future<Output = Result<JsValue, JsValue>> + 'static,
 {
-    let hold = ticker.hold();
+    settle(ticker.hold(), Box::pin(work))
+}
+
+fn settle(hold: Hold, work: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>) -> Promise {
     future_to_promise(async move {
         let out = work.await;
         drop(hold);

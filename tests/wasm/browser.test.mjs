@@ -18,7 +18,7 @@ import { serveStatic } from '../../scripts/serve-static.mjs'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** What the page may load: the package, the page, the shared runner and the scenario files. */
-const SERVED = ['bindings-wasm/js/', 'bindings-wasm/pkg/', 'tests/wasm/page/', 'tests/node/scenarios/', 'tests/scenarios/']
+const SERVED = ['bindings-wasm/js/', 'bindings-wasm/pkg/web/', 'bindings-wasm/pkg/lib/', 'tests/wasm/page/', 'tests/node/scenarios/', 'tests/scenarios/']
 /** Real-time bound on the page's whole run (ms). */
 const PAGE_LIMIT_MS = 60_000
 

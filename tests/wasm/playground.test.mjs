@@ -1,7 +1,7 @@
 /**
  * The playground (bindings-wasm/www) walked through in headless Chromium, served from
  * 127.0.0.1 by scripts/serve-static.mjs exactly as `make demo` serves it (the bindings-wasm
- * folder: www/, js/, pkg/). The page must load the ES module build without an error; then
+ * folder: www/, js/, pkg/web/, pkg/lib/). The page must load the ES module build without an error; then
  * each pattern is picked, given small parameters and run, and the counts the page shows are
  * checked: a limiter admits the limit in a window, a lock's fences strictly increase with one
  * holder at a time, a queue with crashing workers loses no job, a stampede calls the loader
@@ -32,7 +32,7 @@ const errors = []
 
 before(async () => {
   mkdirSync(TARGET, { recursive: true })
-  site = await serveStatic({ root: join(ROOT, 'bindings-wasm'), allow: ['www/', 'js/', 'pkg/'], home: 'www/' })
+  site = await serveStatic({ root: join(ROOT, 'bindings-wasm'), allow: ['www/', 'js/', 'pkg/web/', 'pkg/lib/'], home: 'www/' })
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',

@@ -103,6 +103,12 @@ impl Algorithm {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Algorithm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        super::wire::parsed(d, Algorithm::parse)
+    }
+}
+
 /// What a limiter answers when its backend is unreachable (a connection or timeout error) and
 /// it has no local fallback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -129,10 +135,18 @@ impl FailPolicy {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for FailPolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        super::wire::parsed(d, FailPolicy::parse)
+    }
+}
+
 /// How a [`Limiter`] limits. Build with a constructor per algorithm
 /// ([`LimiterOptions::fixed_window`] …) or from [`Default`] (10 per second, fixed window) and
-/// the chained setters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// the chained setters. Deserialises from the JavaScript packages' options (`{ algorithm:
+/// 'gcra', limit: 10, window: 1000 }`, see [`super::wire`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct LimiterOptions {
     /// The algorithm.
@@ -141,15 +155,18 @@ pub struct LimiterOptions {
     pub limit: u64,
     /// The window, in whole milliseconds; for [`Algorithm::Concurrency`], how long a lease
     /// lives unless released.
+    #[serde(with = "crate::patterns::serde_ms")]
     pub window: Duration,
     /// GCRA: how many calls may pass at once (default `limit`).
     pub burst: Option<u64>,
     /// Token bucket: tokens added per refill (default `limit`).
     pub refill: Option<u64>,
     /// Token bucket: time between refills (default `window`).
+    #[serde(with = "crate::patterns::serde_ms::opt")]
     pub refill_interval: Option<Duration>,
     /// After a denial, deny the caller for this long (zero: off), like rate-limiter-flexible's
     /// `blockDuration`.
+    #[serde(with = "crate::patterns::serde_ms")]
     pub block_for: Duration,
     /// What to answer when the backend is unreachable and `local_fallback` is off.
     pub on_unreachable: FailPolicy,

@@ -47,12 +47,15 @@ use std::time::Duration;
 pub const MAX_PERMITS: u32 = 999_999_999;
 
 /// How a [`Semaphore`] behaves. `SemaphoreOptions::default().permits(4).lease(d)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Deserialises from the JavaScript packages' options (`{ permits: 4, lease: 5000 }`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct SemaphoreOptions {
     /// How many holders at a time (default 1).
     pub permits: u32,
     /// How long a permit lasts unless extended or released (default 10 s).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub lease: Duration,
     /// Key prefix (default [`keys::DEFAULT_PREFIX`]).
     pub prefix: String,

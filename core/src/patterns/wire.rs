@@ -4,7 +4,8 @@
 //! already (`retry_after_ms` → `retryAfter`); option structs read the same names
 //! (`#[serde(rename_all = "camelCase")]`, durations through [`super::serde_ms`]).
 
-use serde::Serialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value as Json};
 
 /// A Rust field name as the JavaScript API spells it: `retry_after_ms` → `retryAfter`.
@@ -35,6 +36,12 @@ pub fn js_record<T: Serialize>(value: &T) -> crate::Result<Json> {
         Json::Array(items) => Json::Array(items.into_iter().map(renamed).collect()),
         other => renamed(other),
     })
+}
+
+/// Reads a name (`"gcra"`, `"open"`) with `parse`, for `Deserialize` impls of the core's
+/// named choices; `parse`'s error text becomes the deserialiser's.
+pub fn parsed<'de, D: Deserializer<'de>, T>(d: D, parse: fn(&str) -> crate::Result<T>) -> Result<T, D::Error> {
+    parse(&String::deserialize(d)?).map_err(|e| D::Error::custom(e.message))
 }
 
 /// An object with its top-level fields renamed; anything else as it is.
