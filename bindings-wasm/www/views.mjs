@@ -15,7 +15,7 @@ const MAROON = '#881337'
 
 /** What to look for in each scene, shown above its plot. */
 export const ABOUT = {
-  limiters: 'Every algorithm sees the same requests. Green dots above the line were admitted, red crosses below were refused; dashed lines mark windows. Watch how each one spends the burst at 0 ms and then settles to the limit: GCRA and the token bucket refill smoothly, the windows refill at once.',
+  limiters: 'Every algorithm sees the same requests: a burst at 0 ms, then steady or random traffic. Green dots above the line were admitted, red crosses below refused; dashed lines mark windows. The token bucket gets its tokens back once per refill interval (the window), the sliding window weighs the last window’s count, and GCRA lets the burst through, then one call every window ÷ limit — so it can pass more than the limit in one window (“most in any window”).',
   lock: 'Each lane is a client. Blue bars are holds, labelled with their fencing token; grey ticks are refused tries. A holder that crashes (✕) keeps the lock until its lease runs out; one that stalls past its lease (orange) loses it, and its late write, carrying an old fence, is refused by the store (red ✕).',
   queue: 'Each lane is a job, coloured by the state the queue reports. When a worker crashes (✕) its job stays active until the lease runs out (hatched), then the queue hands it out again as a new attempt; failed jobs wait out their backoff (amber). Every job must end completed or dead.',
   cache: 'Requests for hot keys arrive in bursts. Purple bars are loader calls. With getOrSet (single flight) one load per key serves the whole burst — amber dots waited for it, green dots were hits; naive cache-aside (get, load on a miss, set) calls the loader once per concurrent miss.'
