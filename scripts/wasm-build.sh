@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The files of bindings-node/lib the WebAssembly package shares (see scripts/esm-from-cjs.mjs).
-SHARED_JS="errors dispose lock semaphore"
+SHARED_JS="errors dispose lock semaphore redlock cache"
 
 export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
 /usr/bin/cargo build -q -p redkit-wasm --profile wasm \

@@ -26,6 +26,8 @@ use napi::bindgen_prelude::{
 };
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env, JsValue, Status, ValueType};
+pub use redkit::patterns::wire::report_text;
+use redkit::patterns::wire::{callback_error, callback_mark};
 use redkit::{Error, ErrorKind};
 use serde_json::Value as Json;
 use std::cell::Cell;
@@ -40,8 +42,6 @@ const KEPT: usize = 256;
 /// Values callbacks threw, by the number in their core error's message.
 static THROWN: Mutex<VecDeque<(u64, napi::Error)>> = Mutex::new(VecDeque::new());
 static NEXT: AtomicU64 = AtomicU64::new(1);
-/// How a core error's message ends when it stands for a kept exception: `… [#17]`.
-const MARK: &str = " [#";
 
 /// The arguments of one call, spread as the function's parameters.
 pub struct Args(pub Vec<Json>);
@@ -190,19 +190,13 @@ fn keep(thrown: napi::Error) -> Error {
         kept.pop_front();
     }
     kept.push_back((id, thrown));
-    Error::new(ErrorKind::Io, format!("{message}{MARK}{id}]"))
-}
-
-/// The message part and number of a marked message.
-fn mark(message: &str) -> Option<(&str, u64)> {
-    let (head, tail) = message.rsplit_once(MARK)?;
-    Some((head, tail.strip_suffix(']')?.parse::<u64>().ok()?))
+    callback_error(&message, id)
 }
 
 /// The error to reject with for a core error: what a callback threw if `e` stands for it (see
 /// the module docs), else `e` as [`crate::errors::to_js`] maps it.
 pub fn to_js(e: Error) -> napi::Error {
-    if let Some((head, id)) = mark(&e.message).filter(|_| e.kind == ErrorKind::Io) {
+    if let Some((head, id)) = callback_mark(&e) {
         let kept = THROWN.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(original) = kept.iter().find(|(k, _)| *k == id).and_then(|(_, t)| t.try_clone().ok()) {
             return original;
@@ -210,9 +204,4 @@ pub fn to_js(e: Error) -> napi::Error {
         return crate::errors::tagged(ErrorKind::Io, head);
     }
     crate::errors::to_js(e)
-}
-
-/// A callback's error as a report's text (a drain's `error`): its message without the mark.
-pub fn report_text(message: &str) -> String {
-    mark(message).map_or(message, |(head, _)| head).to_string()
 }

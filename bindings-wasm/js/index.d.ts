@@ -15,3 +15,28 @@ declare module '../pkg/web/redkit_wasm.js' {
     executeBuffer(...args: Arg[]): Promise<RedisReply<Uint8Array>>
   }
 }
+
+/** Options of `cache.wrap(fn, options)` (the Node package's lib/cache.js). */
+export interface WrapOptions<A extends unknown[]> {
+  /** Entry TTL in ms (default: the cache's). */
+  ttl?: number
+  /** Tags of every entry, or a function of the call's arguments returning them. */
+  tags?: string[] | ((...args: A) => string[])
+  /** The key of a call (default: `name:` + the arguments as JSON). */
+  key?: (...args: A) => string
+  /** The key's prefix (default: the function's name). */
+  name?: string
+}
+
+declare module '../pkg/web/redkit_wasm.js' {
+  interface Cache {
+    /** Memoises `fn` through `getOrSet`, one entry per distinct argument list; the result has
+     * `key(...args)`, `invalidate(...args)`, `invalidateAll()` and `cache`. */
+    wrap<A extends unknown[], R>(fn: (...args: A) => R, options?: WrapOptions<A>): ((...args: A) => Promise<Awaited<R> | null>) & {
+      key(...args: A): string
+      invalidate(...args: A): Promise<boolean>
+      invalidateAll(): Promise<number>
+      cache: Cache
+    }
+  }
+}

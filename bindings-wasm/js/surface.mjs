@@ -15,9 +15,11 @@ import { method } from '../pkg/lib/dispose.mjs'
 import SIGNATURES from '../pkg/lib/signatures.mjs'
 import lock from '../pkg/lib/lock.mjs'
 import semaphore from '../pkg/lib/semaphore.mjs'
+import redlock from '../pkg/lib/redlock.mjs'
+import cache from '../pkg/lib/cache.mjs'
 
 /** The Node package's JavaScript forms, each installed on the classes it names. */
-const FORMS = [lock, semaphore]
+const FORMS = [lock, semaphore, redlock, cache]
 
 /** Why `args` do not fit `params` (see scripts/wasm-signatures.mjs), or null. */
 function misfit (where, params, args) {

@@ -4,6 +4,8 @@
 
 use crate::convert::{argv, reply, Options, Strings};
 use crate::errors::{invalid, to_js};
+use crate::handles::Handle;
+use crate::simulator::Simulator;
 use crate::ticker::Ticker;
 use js_sys::{Array, Promise};
 use redkit::backend::{Backend, BackendRef, Cmd, SimBackend};
@@ -18,6 +20,8 @@ use wasm_bindgen_futures::future_to_promise;
 pub struct Client {
     backend: Arc<SimBackend>,
     ticker: Rc<Ticker>,
+    /// Shares the backend with patterns given several clients (Redlock).
+    handle: Handle,
 }
 
 impl Client {
@@ -26,8 +30,9 @@ impl Client {
         if db >= databases {
             return Err(invalid(format!("db must be below {databases}, got {db}")));
         }
-        let backend = SimBackend::with_db(sim.clone(), db).with_spawner(crate::tasks::spawner(ticker));
-        Ok(Client { backend: Arc::new(backend), ticker: ticker.clone() })
+        let backend = Arc::new(SimBackend::with_db(sim.clone(), db).with_spawner(crate::tasks::spawner(ticker)));
+        let handle = Handle::new((backend.clone() as BackendRef, ticker.clone()));
+        Ok(Client { backend, ticker: ticker.clone(), handle })
     }
 
     /// The backend patterns of this client run on.
@@ -112,6 +117,18 @@ impl Client {
             let replies = backend.pipeline(cmds, transaction).await.map_err(to_js)?;
             Ok(replies.into_iter().map(|v| reply(v, Strings::Text)).collect::<Array>().into())
         })
+    }
+
+    /// The simulator behind this client.
+    #[wasm_bindgen(getter)]
+    pub fn simulator(&self) -> Simulator {
+        Simulator::of(self.backend.simulator(), &self.ticker)
+    }
+
+    /// Names this client's backend for `redlock([...])`.
+    #[wasm_bindgen(getter, skip_typescript)]
+    pub fn handle(&self) -> u32 {
+        self.handle.id()
     }
 
     /// `"sim"`: what this client talks to.

@@ -8,7 +8,9 @@
 //! both ways.
 
 use crate::errors::{invalid, type_error};
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use redkit::backend::ToArg;
 use redkit::resp::Value;
 use redkit::ErrorKind;
@@ -89,6 +91,11 @@ impl Options {
     }
 }
 
+/// A string argument; a `TypeError` naming `what` for anything else.
+pub fn text(value: &JsValue, what: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| type_error(format!("{what} must be a string")))
+}
+
 /// Milliseconds from JavaScript as a duration: finite and ≥ 0.
 pub fn millis(what: &str, ms: f64) -> Result<Duration, JsValue> {
     if !ms.is_finite() || ms < 0.0 {
@@ -147,10 +154,23 @@ fn bytes(b: Vec<u8>, strings: Strings) -> JsValue {
     }
 }
 
+/// The key of the one-key object that stands for bytes in JSON, `{"$bytes": "<base64>"}`: how
+/// the Node and Python packages store a Buffer or `bytes`, so all of them read what another
+/// wrote.
+const BYTES_TAG: &str = "$bytes";
+/// How deep a value may nest (a cycle is refused as JSON.stringify refuses it, not a crash).
+const MAX_DEPTH: usize = 512;
+
 /// A JavaScript value as JSON, by `JSON.stringify`'s rules for what has a JSON form (`undefined`
-/// → null, non-finite numbers → null); a function, symbol or bigint anywhere in it is a
-/// `TypeError` naming `what`.
+/// → null, an object's `undefined` fields left out, non-finite numbers → null, `toJSON` called
+/// so a `Date` is its ISO string), a `Uint8Array` as `{"$bytes": "<base64>"}` (read back as a
+/// `Uint8Array`); a function, symbol or bigint anywhere in it, a cycle, or an object whose one
+/// key is `$bytes` (the tag would be ambiguous) is a `TypeError` naming `what`.
 pub fn json_of(value: &JsValue, what: &str) -> Result<Json, JsValue> {
+    json_at(value, what, 0)
+}
+
+fn json_at(value: &JsValue, what: &str, depth: usize) -> Result<Json, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(Json::Null);
     }
@@ -166,9 +186,20 @@ pub fn json_of(value: &JsValue, what: &str) -> Result<Json, JsValue> {
     if value.is_function() || value.is_symbol() || value.is_bigint() {
         return Err(type_error(format!("{what} has no JSON form (a function, symbol or bigint)")));
     }
+    if depth >= MAX_DEPTH {
+        return Err(type_error(format!("{what} is cyclic or nests deeper than {MAX_DEPTH}")));
+    }
+    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        let mut tagged = Map::new();
+        tagged.insert(BYTES_TAG.to_string(), Json::String(STANDARD.encode(bytes.to_vec())));
+        return Ok(Json::Object(tagged));
+    }
+    if let Some(to_json) = Reflect::get(value, &"toJSON".into())?.dyn_ref::<Function>() {
+        return json_at(&to_json.call0(value)?, what, depth + 1);
+    }
     if Array::is_array(value) {
         let items = Array::from(value);
-        return items.iter().map(|item| json_of(&item, what)).collect::<Result<Vec<_>, _>>().map(Json::Array);
+        return items.iter().map(|item| json_at(&item, what, depth + 1)).collect::<Result<_, _>>().map(Json::Array);
     }
     let Some(object) = value.dyn_ref::<Object>() else {
         return Err(type_error(format!("{what} has no JSON form")));
@@ -176,10 +207,27 @@ pub fn json_of(value: &JsValue, what: &str) -> Result<Json, JsValue> {
     let mut fields = Map::new();
     for entry in Object::entries(object).iter() {
         let pair = Array::from(&entry);
-        let field = json_of(&pair.get(1), what)?;
+        // JSON.stringify leaves out a field whose value is undefined ("not given" in options).
+        if pair.get(1).is_undefined() {
+            continue;
+        }
+        let field = json_at(&pair.get(1), what, depth + 1)?;
         fields.insert(pair.get(0).as_string().unwrap_or_default(), field);
     }
+    if tagged_bytes(&fields).is_some() {
+        return Err(type_error(format!(
+            "{what}: an object whose only key is {BYTES_TAG:?} stands for bytes; wrap it in another object"
+        )));
+    }
     Ok(Json::Object(fields))
+}
+
+/// The base64 text of a tagged bytes object.
+fn tagged_bytes(fields: &Map<String, Json>) -> Option<&str> {
+    if fields.len() != 1 {
+        return None;
+    }
+    fields.get(BYTES_TAG)?.as_str()
 }
 
 /// A double as a JSON number: whole ones within 2^53 as integers (so `u64` fields read them).
@@ -191,7 +239,7 @@ fn json_number(n: f64) -> Json {
     Number::from_f64(n).map_or(Json::Null, Json::Number)
 }
 
-/// JSON as a JavaScript value (objects are plain objects).
+/// JSON as a JavaScript value (objects are plain objects; tagged bytes a `Uint8Array`).
 pub fn js_of(json: &Json) -> JsValue {
     match json {
         Json::Null => JsValue::NULL,
@@ -200,6 +248,9 @@ pub fn js_of(json: &Json) -> JsValue {
         Json::String(s) => JsValue::from_str(s),
         Json::Array(items) => items.iter().map(js_of).collect::<Array>().into(),
         Json::Object(fields) => {
+            if let Some(bytes) = tagged_bytes(fields).and_then(|b| STANDARD.decode(b).ok()) {
+                return Uint8Array::from(&bytes[..]).into();
+            }
             let object = Object::new();
             for (k, v) in fields {
                 // Defining a property on a fresh plain object cannot fail.

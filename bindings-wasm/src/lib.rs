@@ -15,18 +15,26 @@
 //! anything waits (`ticker`).
 #![cfg(target_family = "wasm")]
 
+mod cache;
+mod callback;
 mod client;
 mod convert;
 mod errors;
+mod handles;
 mod limiter;
 mod lock;
+mod redlock;
 mod semaphore;
+mod session;
 mod simulator;
 mod tasks;
 mod ticker;
 
+pub use cache::{Cache, Drainer};
 pub use client::Client;
 pub use limiter::{Limiter, LimiterSet};
 pub use lock::Lock;
+pub use redlock::{redlock, Redlock};
 pub use semaphore::Semaphore;
+pub use session::SessionStore;
 pub use simulator::Simulator;

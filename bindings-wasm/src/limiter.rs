@@ -2,48 +2,32 @@
 //! limiters (fixed window, sliding log, sliding window, token bucket, GCRA, concurrency) with
 //! the Node package's names; every call resolves to a `Decision` (a `MultiDecision` for a set).
 //!
-//! A set is built from `Limiter` objects the caller keeps using, so it cannot take them by
-//! value (wasm-bindgen would empty them): each limiter has a `handle` naming its core limiter in
-//! a per-thread table, which the set's constructor reads; a limiter leaves the table when it is
-//! freed.
+//! A set is built from `Limiter` objects the caller keeps using: it finds their core limiters
+//! by their handles (see `handles`).
 
 use crate::client::Client;
 use crate::convert::{options, record};
 use crate::errors::{invalid, to_js, type_error};
+use crate::handles::{lookup, Handle};
 use crate::tasks::promise;
 use crate::ticker::Ticker;
 use js_sys::{Array, Promise, Reflect};
 use redkit::patterns::limiter::{Limiter as CoreLimiter, LimiterOptions, LimiterSet as CoreSet, MultiDecision};
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-
-thread_local! {
-    /// The core limiter of every live `Limiter` and its simulator's cron, by handle.
-    static LIMITERS: RefCell<HashMap<u32, (CoreLimiter, Rc<Ticker>)>> = RefCell::new(HashMap::new());
-    static NEXT_HANDLE: Cell<u32> = const { Cell::new(1) };
-}
 
 /// A rate limiter: one limit per caller key.
 #[wasm_bindgen]
 pub struct Limiter {
     inner: CoreLimiter,
-    handle: u32,
+    handle: Handle,
     ticker: Rc<Ticker>,
 }
 
 impl Limiter {
     fn of(inner: CoreLimiter, ticker: &Rc<Ticker>) -> Limiter {
-        let handle = NEXT_HANDLE.with(|n| n.replace(n.get().wrapping_add(1)));
-        LIMITERS.with(|t| t.borrow_mut().insert(handle, (inner.clone(), ticker.clone())));
+        let handle = Handle::new((inner.clone(), ticker.clone()));
         Limiter { inner, handle, ticker: ticker.clone() }
-    }
-}
-
-impl Drop for Limiter {
-    fn drop(&mut self) {
-        LIMITERS.with(|t| t.borrow_mut().remove(&self.handle));
     }
 }
 
@@ -140,7 +124,7 @@ impl Limiter {
     /// Names this limiter for `new LimiterSet([...])`.
     #[wasm_bindgen(getter, skip_typescript)]
     pub fn handle(&self) -> u32 {
-        self.handle
+        self.handle.id()
     }
 }
 
@@ -163,9 +147,7 @@ impl LimiterSet {
         let members = Array::from(&limiters)
             .iter()
             .map(|l| {
-                let handle = Reflect::get(&l, &"handle".into()).ok().and_then(|h| h.as_f64());
-                handle
-                    .and_then(|h| LIMITERS.with(|t| t.borrow().get(&(h as u32)).cloned()))
+                lookup::<(CoreLimiter, Rc<Ticker>)>(&l)
                     .ok_or_else(|| type_error("LimiterSet takes an array of Limiters"))
             })
             .collect::<Result<Vec<_>, _>>()?;

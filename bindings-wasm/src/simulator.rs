@@ -22,6 +22,13 @@ pub struct Simulator {
     ticker: Rc<Ticker>,
 }
 
+impl Simulator {
+    /// Another handle on `sim` (a client's `simulator`), sharing its cron.
+    pub(crate) fn of(sim: &CoreSimulator, ticker: &Rc<Ticker>) -> Simulator {
+        Simulator { sim: sim.clone(), ticker: ticker.clone() }
+    }
+}
+
 #[wasm_bindgen]
 impl Simulator {
     /// A new, empty simulator.

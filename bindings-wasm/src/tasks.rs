@@ -20,11 +20,12 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local};
 pub type Local<T> = send_wrapper::SendWrapper<T>;
 
 /// The core's spawner on this host: each task runs on the event loop, holding the cron of
-/// `ticker`'s simulator while it lives (a background sleep on the host's clock needs it).
+/// `ticker`'s simulator while it lives (a background sleep on the host's clock needs it), but
+/// not keeping the host alive by itself (like the Node package's background work).
 pub fn spawner(ticker: &Rc<Ticker>) -> SpawnFn {
     let ticker = Local::new(ticker.clone());
     Arc::new(move |task: BoxFuture<'static, ()>| {
-        let hold = ticker.hold();
+        let hold = ticker.hold_background();
         spawn_local(async move {
             task.await;
             drop(hold);

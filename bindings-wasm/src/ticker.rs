@@ -3,11 +3,13 @@
 //! anything waits on a simulator that follows the host's clock, a `setInterval` calls
 //! `Simulator::tick` every few milliseconds, and stops when the last wait ends (a manual clock
 //! needs none: `advance` fires what is due). The interval, like a socket, keeps Node alive
-//! while a wait is pending.
+//! while a call waits; background work (a write-behind drainer, a cache's local-tier
+//! subscription, a lock's watchdog) runs the cron without keeping Node alive by itself, as in
+//! the Node package (Node's `unref` on the interval; browsers have no such notion).
 
 use js_sys::{Function, Reflect};
 use redkit::sim::Simulator as CoreSimulator;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -19,7 +21,10 @@ const PERIOD_MS: i32 = 5;
 pub struct Ticker {
     sim: CoreSimulator,
     running: RefCell<Option<Running>>,
-    waits: RefCell<usize>,
+    /// Holds alive: calls and background work.
+    waits: Cell<usize>,
+    /// Holds alive that keep the host alive (calls).
+    keeps: Cell<usize>,
 }
 
 /// A live interval: its id and the callback it holds.
@@ -28,24 +33,53 @@ struct Running {
     _tick: Closure<dyn FnMut()>,
 }
 
-/// A wait in progress: while one lives (on a host clock), the cron runs.
-pub struct Hold(Option<Rc<Ticker>>);
+/// A wait in progress: while one lives (on a host clock), the cron runs; `keeps` says whether
+/// it keeps the host alive.
+pub struct Hold {
+    ticker: Option<Rc<Ticker>>,
+    keeps: bool,
+}
 
 impl Ticker {
     pub fn new(sim: CoreSimulator) -> Rc<Ticker> {
-        Rc::new(Ticker { sim, running: RefCell::new(None), waits: RefCell::new(0) })
+        Rc::new(Ticker { sim, running: RefCell::new(None), waits: Cell::new(0), keeps: Cell::new(0) })
     }
 
-    /// Keeps the cron running until the returned `Hold` is dropped (nothing on a manual clock).
+    /// Keeps the cron running, and the host alive, until the returned `Hold` is dropped
+    /// (nothing on a manual clock): for a call's wait.
     pub fn hold(self: &Rc<Self>) -> Hold {
+        self.hold_with(true)
+    }
+
+    /// Keeps the cron running until the returned `Hold` is dropped, without keeping the host
+    /// alive by itself: for background work.
+    pub fn hold_background(self: &Rc<Self>) -> Hold {
+        self.hold_with(false)
+    }
+
+    fn hold_with(self: &Rc<Self>, keeps: bool) -> Hold {
         if self.sim.clock().is_manual() {
-            return Hold(None);
+            return Hold { ticker: None, keeps };
         }
-        *self.waits.borrow_mut() += 1;
+        self.waits.set(self.waits.get() + 1);
+        self.keeps.set(self.keeps.get() + usize::from(keeps));
         if self.running.borrow().is_none() {
             *self.running.borrow_mut() = self.start();
         }
-        Hold(Some(self.clone()))
+        self.keep_alive();
+        Hold { ticker: Some(self.clone()), keeps }
+    }
+
+    /// Node's `ref()` on the interval while a call waits, `unref()` otherwise (where the
+    /// interval has them: browsers' are plain numbers).
+    fn keep_alive(&self) {
+        let running = self.running.borrow();
+        let Some(running) = running.as_ref() else { return };
+        let method = if self.keeps.get() > 0 { "ref" } else { "unref" };
+        if let Ok(f) = Reflect::get(&running.id, &method.into()).and_then(|f| f.dyn_into::<Function>()) {
+            // Ref'ing or unref'ing a live Node timer cannot fail.
+            let _ = f.call0(&running.id);
+        }
     }
 
     /// `setInterval(tick, PERIOD_MS)`; None when the host has no timers (the wait then ends
@@ -59,10 +93,11 @@ impl Ticker {
         Some(Running { id, _tick: tick })
     }
 
-    fn release(&self) {
-        let mut waits = self.waits.borrow_mut();
-        *waits = waits.saturating_sub(1);
-        if *waits > 0 {
+    fn release(&self, keeps: bool) {
+        self.waits.set(self.waits.get().saturating_sub(1));
+        self.keeps.set(self.keeps.get().saturating_sub(usize::from(keeps)));
+        if self.waits.get() > 0 {
+            self.keep_alive();
             return;
         }
         if let Some(running) = self.running.borrow_mut().take() {
@@ -77,8 +112,8 @@ impl Ticker {
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        if let Some(ticker) = self.0.take() {
-            ticker.release();
+        if let Some(ticker) = self.ticker.take() {
+            ticker.release(self.keeps);
         }
     }
 }

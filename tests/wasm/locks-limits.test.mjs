@@ -91,3 +91,21 @@ test('limiter: decisions, option errors, and a set of limiters that stay usable'
   assert.throws(() => new LimiterSet([{}]), { name: 'TypeError' })
   assert.deepEqual(set.limiters.map((l) => l.limit), [2, 3])
 })
+
+test('redlock over three simulators: a quorum survives one refusing, the clients stay usable', async () => {
+  const masters = [0, 1, 2].map(() => new Simulator({ manualClock: true }))
+  const clients = masters.map((m) => m.client())
+  const rl = redkit.redlock(clients, 'r', { ttl: 5000, retryCount: 0 })
+  assert.equal(rl.quorum, 2)
+  masters[1].refuseConnections(true)
+  masters[2].refuseConnections(true)
+  assert.equal((await rl.acquire()).acquired, false)
+  masters[1].refuseConnections(false)
+  const held = await rl.acquire()
+  assert.deepEqual([held.acquired, held.locked], [true, 2])
+  assert.equal(await rl.release(), 2)
+  // The clients lent their backends only: still theirs.
+  assert.equal(await clients[0].execute('SET', 'k', 'v'), 'OK')
+  assert.throws(() => redkit.redlock([{}], 'x'), { name: 'TypeError', message: 'redlock takes an array of Clients' })
+  assert.throws(() => redkit.redlock(clients, 5), { name: 'TypeError' })
+})

@@ -101,3 +101,12 @@ test('the web build loads as an ES module from its bytes, as a browser does afte
   const c = new web.Simulator({ manualClock: true }).client()
   assert.equal(await c.execute('ECHO', 'hi'), 'hi')
 })
+
+test('client.simulator is the simulator behind the client', async () => {
+  const sim = new Simulator({ manualClock: true, start: 1000 })
+  const c = sim.client()
+  await c.execute('SET', 'k', 'v', 'PX', 50)
+  c.simulator.advance(51)
+  assert.equal(sim.now(), 1051)
+  assert.equal(await c.execute('GET', 'k'), null)
+})

@@ -94,26 +94,34 @@ fn check_ms(what: &str, d: Duration, allow_zero: bool) -> Result<()> {
     Ok(())
 }
 
-/// How a [`Cache`] behaves. `CacheOptions::default().stale(d).negative_ttl(d)…`.
-#[derive(Debug, Clone, PartialEq)]
+/// How a [`Cache`] behaves. `CacheOptions::default().stale(d).negative_ttl(d)…`. Deserialises
+/// from the JavaScript packages' options (`{ lockTtl: 5000, localCapacity: 100 }`, see
+/// [`super::wire`]).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct CacheOptions {
     /// Key prefix (default `redkit`).
     pub prefix: String,
     /// How long the cross-process load lock lives (default 5 s); a loader slower than this
     /// may be joined by a second one.
+    #[serde(with = "crate::patterns::serde_ms")]
     pub lock_ttl: Duration,
     /// How long a process waits for another's load before loading itself (default 5 s).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub lock_wait: Duration,
     /// XFetch's β: 0 never recomputes early, 1 is the paper's default, larger is eagerer.
     pub beta: f64,
     /// Stale-while-revalidate window after an entry's TTL (default 0: off).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub stale: Duration,
     /// How long a loader's `None` is cached (default `None`: absence is not cached).
+    #[serde(with = "crate::patterns::serde_ms::opt")]
     pub negative_ttl: Option<Duration>,
     /// Local tier size in entries (default 0: no local tier).
     pub local_capacity: usize,
     /// Longest time an entry stays in the local tier (default 60 s).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub local_ttl: Duration,
 }
 

@@ -72,15 +72,19 @@ where
     }
 }
 
-/// How the write-behind drainer works.
-#[derive(Debug, Clone, PartialEq)]
+/// How the write-behind drainer works. Deserialises from the JavaScript packages' options
+/// (`{ batch: 10, retryAfter: 1000 }`, see [`crate::patterns::wire`]).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct DrainOptions {
     /// Most entries read per batch (default 100).
     pub batch: usize,
     /// How long a failed or abandoned batch stays pending before it is retried (default 5 s).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub retry_after: Duration,
     /// How long the background drainer sleeps when the stream is empty (default 100 ms).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub poll: Duration,
     /// Deliveries of one entry before it goes to the dead-letter stream (default 5).
     pub max_attempts: u32,

@@ -52,21 +52,27 @@ pub const MAX_RETRIES: u32 = 10_000;
 
 /// How a [`Redlock`] behaves.
 /// `RedlockOptions::default().ttl(d).retry_count(5).retry_delay(d).retry_jitter(d)`.
-#[derive(Debug, Clone, PartialEq)]
+/// Deserialises from the JavaScript packages' options (`{ ttl: 5000, retryCount: 5 }`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct RedlockOptions {
     /// The lease on each instance (default 10 s).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub ttl: Duration,
     /// The share of the TTL allowed for clock drift between instances (default 0.01).
     pub drift_factor: f64,
     /// Further attempts after a failed one in [`Redlock::acquire`] (default 3).
     pub retry_count: u32,
     /// The pause between attempts (default 200 ms) …
+    #[serde(with = "crate::patterns::serde_ms")]
     pub retry_delay: Duration,
     /// … plus a random extra of up to this much (default 100 ms).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub retry_jitter: Duration,
     /// The most one instance may take to answer before it counts as failed (default 100 ms;
     /// keep it small next to the TTL).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub instance_timeout: Duration,
     /// Key prefix (default [`keys::DEFAULT_PREFIX`]).
     pub prefix: String,

@@ -120,22 +120,29 @@ fn invalid(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidArgument, msg)
 }
 
-/// How a [`SessionStore`] behaves.
-#[derive(Clone)]
+/// How a [`SessionStore`] behaves. Deserialises from the JavaScript packages' options
+/// (`{ idleTtl: 60000, maxPerUser: 3 }`, see [`super::wire`]) but for the secrets, which
+/// JavaScript gives as a string or bytes: a binding reads those itself.
+#[derive(Clone, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct SessionOptions {
     /// Key prefix (default `redkit`).
     pub prefix: String,
     /// A session ends after this long without a read, write or touch (default 30 min).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub idle_ttl: Duration,
     /// A session ends this long after creation whatever its activity (default 24 h).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub lifetime: Duration,
     /// The most sessions one user may hold; creating one more evicts the oldest (default none).
     pub max_per_user: Option<u32>,
     /// With a secret (at least 32 bytes), clients hold HMAC-signed tokens instead of bare ids.
+    #[serde(skip)]
     pub secret: Option<Vec<u8>>,
     /// Secrets that signed tokens before the current one (key rotation): tokens they signed are
     /// still accepted; new tokens are signed with [`SessionOptions::secret`] only.
+    #[serde(skip)]
     pub previous_secrets: Vec<Vec<u8>>,
 }
 

@@ -54,6 +54,35 @@ fn renamed(json: Json) -> Json {
     }
 }
 
+/// How a JavaScript package's callback error (what a cache loader, a sink or a job handler
+/// threw) crosses the core: the core only carries an [`ErrorKind::Io`](crate::ErrorKind::Io)
+/// error whose message ends with a mark ` [#17]`, the number under which the binding keeps the
+/// thrown value to hand back to its callers as itself.
+const MARK: &str = " [#";
+
+/// The core error that stands for the thrown value a binding keeps under `id`.
+pub fn callback_error(message: &str, id: u64) -> crate::Error {
+    crate::Error::new(crate::ErrorKind::Io, format!("{message}{MARK}{id}]"))
+}
+
+/// The message and number of a core error made by [`callback_error`], if `e` is one.
+pub fn callback_mark(e: &crate::Error) -> Option<(&str, u64)> {
+    if e.kind != crate::ErrorKind::Io {
+        return None;
+    }
+    unmark(&e.message)
+}
+
+fn unmark(message: &str) -> Option<(&str, u64)> {
+    let (head, tail) = message.rsplit_once(MARK)?;
+    Some((head, tail.strip_suffix(']')?.parse::<u64>().ok()?))
+}
+
+/// A callback error's text for a report (a drain's `error`): its message without the mark.
+pub fn report_text(message: &str) -> String {
+    unmark(message).map_or(message, |(head, _)| head).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +93,15 @@ mod tests {
         assert_eq!(js_name("ttl_ms"), "ttl");
         assert_eq!(js_name("allowed"), "allowed");
         assert_eq!(js_name("lease_deadline_ms"), "leaseDeadline");
+    }
+
+    #[test]
+    fn callback_errors_carry_their_number() {
+        let e = callback_error("loader failed [#3] here", 17);
+        assert_eq!(callback_mark(&e), Some(("loader failed [#3] here", 17)));
+        assert_eq!(report_text(&e.message), "loader failed [#3] here");
+        assert_eq!(callback_mark(&crate::Error::new(crate::ErrorKind::Reply, e.message.clone())), None);
+        assert_eq!(report_text("plain"), "plain");
     }
 
     #[test]

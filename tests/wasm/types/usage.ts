@@ -1,6 +1,7 @@
 // Type-checks the WebAssembly package's declarations (bindings-wasm/js/index.d.ts over the
 // generated ones) as a browser user writes against them; `make test-wasm` runs tsc on it.
 import init, { Simulator, type Client, type RedisReply } from '../../../bindings-wasm/js/index.js'
+import { cacheAndSessions } from './cache-session.js'
 
 export async function usage (): Promise<unknown[]> {
   await init()
@@ -13,5 +14,5 @@ export async function usage (): Promise<unknown[]> {
   const when: number = sim.now()
   const manual: boolean = sim.manualClock
   sim.restore(sim.snapshot())
-  return [set, bytes, when, manual, sim.parked(), ...many]
+  return [set, bytes, when, manual, sim.parked(), ...many, ...(await cacheAndSessions(c))]
 }
