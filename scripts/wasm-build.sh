@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The files of bindings-node/lib the WebAssembly package shares (see scripts/esm-from-cjs.mjs).
-SHARED_JS="errors dispose lock semaphore redlock cache"
+SHARED_JS="errors dispose lock semaphore redlock cache stream pubsub queue"
 
 export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
 /usr/bin/cargo build -q -p redkit-wasm --profile wasm \
@@ -28,7 +28,7 @@ for target in web nodejs; do
     --enable-mutable-globals "$out/redkit_wasm_bg.wasm" -o "$out/redkit_wasm_bg.wasm"
 done
 # Options and results are declared once, by the Node package (scripts/wasm-types.mjs).
-node scripts/wasm-types.mjs bindings-node/index.d.ts bindings-wasm/pkg/{web,nodejs}/redkit_wasm.d.ts
+node scripts/wasm-types.mjs bindings-wasm/pkg/{web,nodejs}/redkit_wasm.d.ts
 # The package is ESM ("type": "module"); the nodejs build is CommonJS.
 echo '{ "type": "commonjs" }' > bindings-wasm/pkg/nodejs/package.json
 

@@ -17,9 +17,12 @@ import lock from '../pkg/lib/lock.mjs'
 import semaphore from '../pkg/lib/semaphore.mjs'
 import redlock from '../pkg/lib/redlock.mjs'
 import cache from '../pkg/lib/cache.mjs'
+import stream from '../pkg/lib/stream.mjs'
+import pubsub from '../pkg/lib/pubsub.mjs'
+import queue from '../pkg/lib/queue.mjs'
 
 /** The Node package's JavaScript forms, each installed on the classes it names. */
-const FORMS = [lock, semaphore, redlock, cache]
+const FORMS = [lock, semaphore, redlock, cache, stream, pubsub, queue]
 
 /** Why `args` do not fit `params` (see scripts/wasm-signatures.mjs), or null. */
 function misfit (where, params, args) {

@@ -1,6 +1,8 @@
-//! [`Callback`]: a JavaScript function the core calls back from its futures — a cache loader, a
-//! write sink — plain or `async` (returning a Promise), as the Node package's `callback.rs`
-//! does it:
+//! JavaScript functions the core calls back from its futures, plain or `async` (returning a
+//! Promise or any thenable, which is awaited): [`call`] for a worker's job handler (one
+//! argument; what the core needs from the outcome is the worker's business, [`message_of`]
+//! gives a thrown value's text), and [`Callback`] for a cache loader or write sink, as the Node
+//! package's `callback.rs` does it:
 //!
 //! - It is called with its arguments (JSON, as plain JavaScript values) spread as parameters;
 //!   a returned thenable is awaited; the result becomes JSON by [`crate::convert::json_of`]
@@ -60,11 +62,7 @@ impl Callback {
         Box::pin(Local::new(async move {
             let args: Array = args.iter().map(js_of).collect();
             let returned = function.apply(&JsValue::UNDEFINED, &args).map_err(keep)?;
-            let value = if is_thenable(&returned) {
-                JsFuture::from(Promise::resolve(&returned)).await.map_err(keep)?
-            } else {
-                returned
-            };
+            let value = settled(returned).await.map_err(keep)?;
             json_of(&value, result).map_err(keep)
         }))
     }
@@ -75,13 +73,43 @@ fn is_thenable(value: &JsValue) -> bool {
     value.is_object() && Reflect::get(value, &"then".into()).is_ok_and(|then| then.is_function())
 }
 
+/// What a function returned, awaited if it is a Promise or any thenable; `Err` holds what it
+/// rejected with.
+async fn settled(returned: JsValue) -> Result<JsValue, JsValue> {
+    if is_thenable(&returned) {
+        return JsFuture::from(Promise::resolve(&returned)).await;
+    }
+    Ok(returned)
+}
+
+/// Calls `f(arg)` and awaits what it returns; `Err` holds what it threw or rejected with.
+pub async fn call(f: &Function, arg: &JsValue) -> Result<JsValue, JsValue> {
+    settled(f.call1(&JsValue::UNDEFINED, arg)?).await
+}
+
+/// The text a thrown value stands for: an `Error`'s message (an error of another realm, or
+/// anything with a string `message`, too), a string as it is, anything else as
+/// `JSON.stringify` writes it.
+pub fn message_of(thrown: &JsValue) -> String {
+    if let Some(e) = thrown.dyn_ref::<js_sys::Error>() {
+        return String::from(e.message());
+    }
+    if let Some(s) = thrown.as_string() {
+        return s;
+    }
+    let message = thrown.is_object().then(|| Reflect::get(thrown, &"message".into()).ok()).flatten();
+    if let Some(text) = message.and_then(|m| m.as_string()) {
+        return text;
+    }
+    js_sys::JSON::stringify(thrown)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "the callback threw a value without text".to_string())
+}
+
 /// Keeps `thrown` for [`to_js`] and returns the core error that stands for it.
 fn keep(thrown: JsValue) -> Error {
-    let message = thrown
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| thrown.as_string())
-        .unwrap_or_else(|| "the callback threw a non-Error value".to_string());
+    let message = message_of(&thrown);
     let id = NEXT.with(|n| n.replace(n.get() + 1));
     THROWN.with(|kept| {
         let mut kept = kept.borrow_mut();

@@ -91,11 +91,6 @@ impl Options {
     }
 }
 
-/// A string argument; a `TypeError` naming `what` for anything else.
-pub fn text(value: &JsValue, what: &str) -> Result<String, JsValue> {
-    value.as_string().ok_or_else(|| type_error(format!("{what} must be a string")))
-}
-
 /// Milliseconds from JavaScript as a duration: finite and ≥ 0.
 pub fn millis(what: &str, ms: f64) -> Result<Duration, JsValue> {
     if !ms.is_finite() || ms < 0.0 {
@@ -269,7 +264,8 @@ pub fn record<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 
 /// An options object (`undefined`/`null`: the defaults) as the core's option struct `T`. A
 /// field of the wrong type is a `TypeError`, a wrong value (a negative time) an
-/// `InvalidArgumentError`; both name `what` and the field.
+/// `InvalidArgumentError`; both name `what` and the field. A field that is `undefined` or
+/// `null` is left out (its default), as the Node package reads options.
 pub fn options<T: DeserializeOwned + Default>(value: &JsValue, what: &str) -> Result<T, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(T::default());
@@ -277,7 +273,10 @@ pub fn options<T: DeserializeOwned + Default>(value: &JsValue, what: &str) -> Re
     if !value.is_object() || value.is_function() || Array::is_array(value) {
         return Err(type_error(format!("{what} must be an object")));
     }
-    let json = json_of(value, what)?;
+    let mut json = json_of(value, what)?;
+    if let Json::Object(fields) = &mut json {
+        fields.retain(|_, v| !v.is_null());
+    }
     serde_path_to_error::deserialize(json).map_err(|e| {
         let inner = plain_types(&e.inner().to_string());
         let message = format!("{what}: {}: {inner}", e.path());
@@ -300,4 +299,60 @@ fn plain_types(message: &str) -> String {
         ("expected i64", "expected a whole number"),
     ];
     NAMES.iter().fold(message.to_string(), |m, (rust, js)| m.replace(rust, js))
+}
+
+/// A whole number ≥ 0 from JavaScript (a count, a length, a page), named `what` in the error.
+pub fn whole(what: &str, n: f64) -> Result<u64, JsValue> {
+    if !n.is_finite() || n < 0.0 || n.fract() != 0.0 || n > 9.0e15 {
+        return Err(invalid(format!("{what} must be a whole number ≥ 0, got {n}")));
+    }
+    Ok(n as u64)
+}
+
+/// An optional whole number ≥ 0 (see [`whole`]).
+pub fn opt_whole(what: &str, n: Option<f64>) -> Result<Option<u64>, JsValue> {
+    n.map(|n| whole(what, n)).transpose()
+}
+
+/// A string or an array of strings (channel names, entry ids) as a list; anything else is a
+/// `TypeError` naming `what`.
+pub fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, JsValue> {
+    let wrong = || type_error(format!("{what} must be a string or an array of strings"));
+    if let Some(one) = value.as_string() {
+        return Ok(vec![one]);
+    }
+    if !Array::is_array(value) {
+        return Err(wrong());
+    }
+    Array::from(value).iter().map(|v| v.as_string().ok_or_else(wrong)).collect()
+}
+
+/// A JavaScript value read into `T` through its JSON form (`addMany`'s pairs …); a value of
+/// the wrong shape is a `TypeError` naming `what`.
+pub fn shaped<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, JsValue> {
+    serde_json::from_value(json_of(value, what)?)
+        .map_err(|e| type_error(format!("{what}: {}", plain_types(&e.to_string()))))
+}
+
+/// A string argument (a member, a group, a channel): anything else is a `TypeError` naming
+/// `what` (wasm-bindgen's own `String` parameters would read a number as a bad pointer).
+pub fn text(value: &JsValue, what: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| type_error(format!("{what} must be a string")))
+}
+
+/// An optional string argument: `undefined`/`null` are None (see [`text`]).
+pub fn opt_text(value: &JsValue, what: &str) -> Result<Option<String>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    text(value, what).map(Some)
+}
+
+/// An optional number argument: `undefined`/`null` are None, anything but a number a
+/// `TypeError` naming `what`.
+pub fn opt_number(value: &JsValue, what: &str) -> Result<Option<f64>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.as_f64().map(Some).ok_or_else(|| type_error(format!("{what} must be a number")))
 }

@@ -256,8 +256,72 @@ impl Search {
     }
 }
 
-/// How a [`Geo`] index is set up.
-#[derive(Debug, Clone)]
+/// A search as the JavaScript packages give it (`geo.search({ member, radius, unit: "km" })`):
+/// a centre (`member`, or `longitude` and `latitude`) and an area (`radius`, or `width` and
+/// `height`) in `unit` (default `m`, any case), with `count`, `any`, `farthest_first`.
+/// [`Search::try_from`] checks that exactly one centre and one area are given.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct SearchQuery {
+    /// Centre at this member.
+    pub member: Option<String>,
+    /// Centre at this point (with `latitude`).
+    pub longitude: Option<f64>,
+    /// Centre at this point (with `longitude`).
+    pub latitude: Option<f64>,
+    /// A circle of this radius.
+    pub radius: Option<f64>,
+    /// A box this wide (with `height`).
+    pub width: Option<f64>,
+    /// A box this high (with `width`).
+    pub height: Option<f64>,
+    /// `m`, `km`, `mi` or `ft`.
+    pub unit: Option<String>,
+    /// At most this many hits.
+    pub count: Option<u64>,
+    /// With `count`: the first hits found rather than the nearest.
+    pub any: bool,
+    /// Farthest first.
+    pub farthest_first: bool,
+}
+
+impl TryFrom<SearchQuery> for Search {
+    type Error = Error;
+
+    fn try_from(q: SearchQuery) -> Result<Search> {
+        let unit: Unit = q.unit.as_deref().unwrap_or("m").parse()?;
+        let point = match (q.longitude, q.latitude) {
+            (Some(lon), Some(lat)) => Some((lon, lat)),
+            (None, None) => None,
+            _ => return Err(invalid("a point centre needs both longitude and latitude")),
+        };
+        let size = match (q.width, q.height) {
+            (Some(w), Some(h)) => Some((w, h)),
+            (None, None) => None,
+            _ => return Err(invalid("a box needs both width and height")),
+        };
+        let mut s = match (q.member, point, q.radius, size) {
+            (Some(m), None, Some(r), None) => Search::radius_from_member(&m, r, unit),
+            (None, Some((lon, lat)), Some(r), None) => Search::radius_from_point(lon, lat, r, unit),
+            (Some(m), None, None, Some((w, h))) => Search::box_from_member(&m, w, h, unit),
+            (None, Some((lon, lat)), None, Some((w, h))) => Search::box_from_point(lon, lat, w, h, unit),
+            (Some(_), Some(_), _, _) | (None, None, _, _) => {
+                return Err(invalid("give the centre as member or as longitude and latitude, not both"))
+            }
+            _ => return Err(invalid("give the area as radius or as width and height, not both")),
+        };
+        s.count = q.count;
+        s.any = q.any;
+        s.farthest_first = q.farthest_first;
+        Ok(s)
+    }
+}
+
+/// How a [`Geo`] index is set up. Deserialises from the JavaScript packages' options
+/// (`{ prefix: "app:" }`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct GeoOptions {
     /// Key prefix (default [`keys::DEFAULT_PREFIX`]).

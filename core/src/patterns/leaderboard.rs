@@ -40,8 +40,9 @@ use crate::resp::Value;
 use crate::scripts::leaderboard::{AROUND, MAX_AROUND, WRITE};
 use std::time::Duration;
 
-/// Which end of the board is first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which end of the board is first; JavaScript spells it `"highest_first"` / `"lowest_first"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Order {
     /// The highest score ranks 1 (points, wins).
@@ -51,8 +52,10 @@ pub enum Order {
     LowestFirst,
 }
 
-/// How a [`Leaderboard`] is set up.
-#[derive(Debug, Clone)]
+/// How a [`Leaderboard`] is set up. Deserialises from the JavaScript packages' options
+/// (`{ order: "lowest_first", ttl: 60000 }`, see [`super::wire`]).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct LeaderboardOptions {
     /// Key prefix (default [`keys::DEFAULT_PREFIX`]).
@@ -61,6 +64,7 @@ pub struct LeaderboardOptions {
     pub order: Order,
     /// When set, the board expires this long after its last write (every add and increment
     /// renews it); `None` (the default) keeps it forever.
+    #[serde(with = "crate::patterns::serde_ms::opt")]
     pub ttl: Option<Duration>,
 }
 

@@ -70,8 +70,10 @@ use std::time::Duration;
 /// How long [`Responder::stop`] waits for the request in progress to finish.
 pub const STOP_WAIT: Duration = Duration::from_secs(10);
 
-/// How a [`PubSub`] is set up.
-#[derive(Debug, Clone)]
+/// How a [`PubSub`] is set up. Deserialises from the JavaScript packages' options
+/// (`{ prefix: "app:" }`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct PubSubOptions {
     /// Prefix of the request/response channels (default [`keys::DEFAULT_PREFIX`]). Plain

@@ -93,8 +93,11 @@ impl Backoff {
 }
 
 /// Options of one job. Defaults: priority 0, no delay, 3 attempts, exponential backoff from
-/// 1 s, no jitter, an automatic id.
-#[derive(Debug, Clone, PartialEq)]
+/// 1 s, no jitter, an automatic id. Deserialises from the JavaScript packages' job options
+/// (`{ priority: 5, delay: 1000, backoff: 500, backoffKind: 'fixed' }`, read through
+/// `JobOptionsWire` below).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(from = "JobOptionsWire")]
 #[non_exhaustive]
 pub struct JobOptions {
     /// A job id for de-duplication: while a job with this id exists (waiting, delayed, active,
@@ -205,6 +208,66 @@ impl JobOptions {
     }
 }
 
+/// How a backoff is named in the JavaScript options (`backoffKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum BackoffKind {
+    Exponential,
+    Fixed,
+}
+
+/// [`JobOptions`] as the JavaScript packages spell them: `backoff` is the base delay in ms and
+/// `backoffKind` its kind, `runAt` ms since the epoch, durations in ms.
+#[derive(serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct JobOptionsWire {
+    id: Option<String>,
+    priority: u16,
+    #[serde(with = "crate::patterns::serde_ms")]
+    delay: Duration,
+    #[serde(with = "crate::patterns::serde_ms::opt")]
+    run_at: Option<Duration>,
+    max_attempts: u32,
+    #[serde(with = "crate::patterns::serde_ms")]
+    backoff: Duration,
+    backoff_kind: BackoffKind,
+    jitter: f64,
+}
+
+impl Default for JobOptionsWire {
+    fn default() -> Self {
+        let o = JobOptions::default();
+        JobOptionsWire {
+            id: o.id,
+            priority: o.priority,
+            delay: o.delay,
+            run_at: None,
+            max_attempts: o.max_attempts,
+            backoff: o.backoff.parts().1,
+            backoff_kind: BackoffKind::Exponential,
+            jitter: o.jitter,
+        }
+    }
+}
+
+impl From<JobOptionsWire> for JobOptions {
+    fn from(w: JobOptionsWire) -> Self {
+        let backoff = match w.backoff_kind {
+            BackoffKind::Exponential => Backoff::Exponential(w.backoff),
+            BackoffKind::Fixed => Backoff::Fixed(w.backoff),
+        };
+        JobOptions {
+            id: w.id,
+            priority: w.priority,
+            delay: w.delay,
+            run_at_ms: w.run_at.map(ms),
+            max_attempts: w.max_attempts,
+            backoff,
+            jitter: w.jitter,
+        }
+    }
+}
+
 /// A job to enqueue in bulk.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -224,15 +287,19 @@ impl NewJob {
     }
 }
 
-/// Options of a [`Queue`].
-#[derive(Debug, Clone, PartialEq)]
+/// Options of a [`Queue`]. Deserialises from the JavaScript packages' options (`{ lease:
+/// 60000, resultTtl: 0 }`, see [`super::wire`]).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct QueueOptions {
     /// Key prefix (default [`keys::DEFAULT_PREFIX`]).
     pub prefix: String,
     /// The lease (visibility timeout) a reserve takes unless told otherwise (default 30 s).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub lease: Duration,
     /// How long a completed job and its result are kept (default 1 h; zero deletes it at once).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub result_ttl: Duration,
 }
 
@@ -930,5 +997,29 @@ mod tests {
             Ok::<_, Error>(())
         })
         .unwrap();
+    }
+
+    #[test]
+    fn options_read_the_javascript_names() {
+        let o: JobOptions = serde_json::from_value(json!({
+            "id": "x", "priority": 5, "delay": 1000, "runAt": 123, "maxAttempts": 2,
+            "backoff": 500, "backoffKind": "fixed", "jitter": 0.5, "jobType": "ignored here"
+        }))
+        .unwrap();
+        let expected = JobOptions::default()
+            .id("x")
+            .priority(5)
+            .delay(Duration::from_secs(1))
+            .run_at_ms(123)
+            .max_attempts(2)
+            .backoff(Backoff::Fixed(Duration::from_millis(500)))
+            .jitter(0.5);
+        assert_eq!(o, expected);
+        assert_eq!(serde_json::from_value::<JobOptions>(json!({})).unwrap(), JobOptions::default());
+        let kept_kind: JobOptions = serde_json::from_value(json!({"backoff": 250})).unwrap();
+        assert_eq!(kept_kind.backoff, Backoff::Exponential(Duration::from_millis(250)));
+        assert!(serde_json::from_value::<JobOptions>(json!({"backoffKind": "linear"})).is_err());
+        let q: QueueOptions = serde_json::from_value(json!({"lease": 5000, "resultTtl": 0})).unwrap();
+        assert_eq!(q, QueueOptions::default().lease(Duration::from_secs(5)).result_ttl(Duration::ZERO));
     }
 }

@@ -117,8 +117,63 @@ impl Trim {
     }
 }
 
-/// How a [`Stream`] behaves.
-#[derive(Debug, Clone)]
+/// A trim as the JavaScript packages give it: `{ maxLen }` or `{ minId }`, optionally
+/// `approx` ([`TrimOptions::trim`] makes it a [`Trim`]).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TrimOptions {
+    /// Keep the newest this many entries.
+    pub max_len: Option<u64>,
+    /// Drop entries with ids lower than this one.
+    pub min_id: Option<String>,
+    /// Redis's cheaper `~` trim.
+    pub approx: bool,
+}
+
+impl TrimOptions {
+    /// The trim these options ask for; `None` when neither `maxLen` nor `minId` is given.
+    pub fn trim(self) -> Result<Option<Trim>> {
+        let trim = match (self.max_len, self.min_id) {
+            (Some(n), None) => Trim::max_len(n),
+            (None, Some(id)) => Trim::min_id(&id),
+            (None, None) => return Ok(None),
+            (Some(_), Some(_)) => return Err(invalid("give maxLen or minId, not both")),
+        };
+        Ok(Some(if self.approx { trim.approx() } else { trim }))
+    }
+}
+
+/// [`StreamOptions`] as the JavaScript packages give them: the trim flattened
+/// (`{ maxLen: 1000, approx: true, deadLetterMaxLen: 100 }`).
+#[derive(Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct StreamOptionsWire {
+    max_len: Option<u64>,
+    min_id: Option<String>,
+    approx: bool,
+    dead_letter_max_len: Option<u64>,
+    prefix: Option<String>,
+}
+
+impl TryFrom<StreamOptionsWire> for StreamOptions {
+    type Error = Error;
+
+    fn try_from(w: StreamOptionsWire) -> Result<StreamOptions> {
+        let trim = TrimOptions { max_len: w.max_len, min_id: w.min_id, approx: w.approx }.trim()?;
+        let defaults = StreamOptions::default();
+        Ok(StreamOptions {
+            prefix: w.prefix.unwrap_or(defaults.prefix),
+            trim,
+            dead_letter_max_len: w.dead_letter_max_len,
+        })
+    }
+}
+
+/// How a [`Stream`] behaves. Deserialises from the JavaScript packages' options (see
+/// `StreamOptionsWire`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(try_from = "StreamOptionsWire")]
 #[non_exhaustive]
 pub struct StreamOptions {
     /// Key prefix (default `redkit`).

@@ -63,21 +63,28 @@ pub type HandlerResult = std::result::Result<Json, String>;
 /// A job handler.
 pub type Handler = Arc<dyn Fn(ReservedJob) -> BoxFuture<'static, HandlerResult> + Send + Sync>;
 
-/// Options of a [`Worker`].
-#[derive(Debug, Clone, PartialEq)]
+/// Options of a [`Worker`]. Deserialises from the JavaScript packages' worker options
+/// (`{ concurrency: 4, heartbeat: 1000, idleWait: 500 }`, see [`super::wire`]); `max_jobs` is
+/// not among them (JavaScript gives it to `run`/`start`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct WorkerOptions {
     /// How many jobs run at once (default 1).
     pub concurrency: usize,
     /// The lease each job is reserved with (default: the queue's).
+    #[serde(with = "crate::patterns::serde_ms::opt")]
     pub lease: Option<Duration>,
     /// How often a running job's lease is extended (default: a third of the lease).
+    #[serde(with = "crate::patterns::serde_ms::opt")]
     pub heartbeat: Option<Duration>,
     /// The longest an idle worker waits for a wake-up before reserving again (default 1 s).
+    #[serde(with = "crate::patterns::serde_ms")]
     pub idle_wait: Duration,
     /// Stop after taking this many jobs (default: no limit): the worker reserves no more than
     /// that in all, stops reserving once it has them, and lets them finish — as RQ's
     /// `max_jobs`. [`WorkerHandle::stopped`] resolves at that moment.
+    #[serde(skip)]
     pub max_jobs: Option<u64>,
 }
 
