@@ -2,13 +2,28 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup demo test lint test-rust test-python test-node test-wasm wasm-check bench fmt
+.PHONY: setup demo playground test lint test-rust test-python test-node test-wasm wasm-check bench fmt
 
 setup:
 	./scripts/setup.sh
 
-demo:
+# The playground (bindings-wasm/www) served read-only on 127.0.0.1 by scripts/serve-static.mjs:
+# it prints the URL and serves until Ctrl-C, or for PLAYGROUND_SECONDS seconds when set;
+# PLAYGROUND_PORT picks the port (default: a free one).
+SERVE_PLAYGROUND = node scripts/serve-static.mjs --root bindings-wasm --allow www/,js/,pkg/web/,pkg/lib/ --open www/ \
+  --port $${PLAYGROUND_PORT:-0} $${PLAYGROUND_SECONDS:+--seconds $$PLAYGROUND_SECONDS}
+
+# The terminal demo (the simulator and every pattern in-process), then the playground in the
+# browser: the WebAssembly package built (setup installs its toolchain on a fresh machine) and served.
+demo: setup
 	$(CARGO) run -q --release -p redkit --example demo
+	./scripts/wasm-build.sh
+	$(SERVE_PLAYGROUND)
+
+# The playground alone (no terminal demo).
+playground: setup
+	./scripts/wasm-build.sh
+	$(SERVE_PLAYGROUND)
 
 lint:
 	$(CARGO) fmt --all -- --check

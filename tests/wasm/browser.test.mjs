@@ -5,21 +5,20 @@
  * back each result and the test demands every one passed. A screenshot of the page is saved as
  * target/wasm-browser.png.
  *
- * The server here serves only the repository's package, page and scenario folders, read-only.
+ * The server (scripts/serve-static.mjs, shared with `make demo`) serves only the repository's
+ * package, page and scenario folders, read-only.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
-import { once } from 'node:events'
-import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs'
-import { extname, join, normalize } from 'node:path'
+import { mkdirSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { serveStatic } from '../../scripts/serve-static.mjs'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** What the page may load: the package, the page, the shared runner and the scenario files. */
 const SERVED = ['bindings-wasm/js/', 'bindings-wasm/pkg/web/', 'bindings-wasm/pkg/lib/', 'tests/wasm/page/', 'tests/node/scenarios/', 'tests/scenarios/']
-const TYPES = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' }
 /** Real-time bound on the page's whole run (ms). */
 const PAGE_LIMIT_MS = 60_000
 
@@ -27,22 +26,11 @@ let server
 let browser
 
 before(async () => {
-  server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname)).replace(/^\/+/, '')
-    if (path === 'scenario-files') {
-      const files = readdirSync(join(ROOT, 'tests/scenarios')).filter((f) => f.endsWith('.json')).sort()
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(files))
-      return
-    }
-    const file = join(ROOT, path)
-    if (!SERVED.some((dir) => path.startsWith(dir)) || !statSync(file, { throwIfNoEntry: false })?.isFile()) {
-      res.writeHead(404).end()
-      return
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file))
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
+  const scenarioFiles = (req, res) => {
+    const files = readdirSync(join(ROOT, 'tests/scenarios')).filter((f) => f.endsWith('.json')).sort()
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(files))
+  }
+  server = await serveStatic({ root: ROOT, allow: SERVED, routes: { 'scenario-files': scenarioFiles } })
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -52,14 +40,14 @@ before(async () => {
 
 after(async () => {
   await browser?.close()
-  server?.close()
+  await server?.close()
 })
 
 test('the shared scenarios pass in headless Chromium on the ES module build', async () => {
   const page = await browser.newPage()
   const errors = []
   page.on('pageerror', (e) => errors.push(e.message))
-  await page.goto(`http://127.0.0.1:${server.address().port}/tests/wasm/page/index.html`)
+  await page.goto(server.url('tests/wasm/page/index.html'))
   const results = await page.evaluate(`Promise.race([window.scenarioResults,
     new Promise((resolve) => setTimeout(() => resolve([{ name: 'page', ok: false, error: 'no results in ${PAGE_LIMIT_MS} ms' }]), ${PAGE_LIMIT_MS}))])`)
   mkdirSync(join(ROOT, 'target'), { recursive: true })
