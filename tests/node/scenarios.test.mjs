@@ -8,8 +8,8 @@
  * an object kind that package does not offer yet is a todo naming it.
  */
 import { after, before, describe, test } from 'node:test'
-import { createRequire } from 'node:module'
 import { startRedis } from './support/redis-server.mjs'
+import { SDK, redkit } from './support/sdk.mjs'
 import { KINDS } from './scenarios/adapters.mjs'
 import { T0, World, run } from './scenarios/runner.mjs'
 import { loadAll } from './scenarios/load.mjs'
@@ -21,12 +21,6 @@ import './scenarios/rankings.mjs'
 import './scenarios/cache_session.mjs'
 import './scenarios/queues.mjs'
 
-/** `native` (the addon, default) or `wasm`. */
-const SDK = process.env.REDKIT_SDK ?? 'native'
-if (!['native', 'wasm'].includes(SDK)) throw new Error(`REDKIT_SDK must be native or wasm, not ${SDK}`)
-const redkit = SDK === 'wasm'
-  ? await import('../../bindings-wasm/js/node.mjs')
-  : createRequire(import.meta.url)('../../bindings-node')
 const scenarios = loadAll()
 const runnable = (k) => KINDS.has(k) && offered(redkit, k)
 const adapted = (sc) => [...sc.kinds].every(runnable) && unsupported(sc).length === 0

@@ -4,16 +4,15 @@
  * and its fences strictly increase, a queue with crashing workers loses no job, a cache under
  * a stampede loads once per key per expiry with getOrSet. The scenes take the redkit module as
  * a parameter, so this runs against whichever package `REDKIT_SDK` selects, as
- * tests/node/scenarios.test.mjs does: `wasm` is redkit-wasm, anything else the Node package. A
+ * tests/node/scenarios.test.mjs does (tests/node/support/sdk.mjs). A
  * scene whose pattern that package lacks is a todo naming it.
  */
 import { describe, test } from 'node:test'
+import { SDK, redkit } from '../node/support/sdk.mjs'
 import assert from 'node:assert/strict'
 import { SCENES, missingFor, sceneById } from '../../bindings-wasm/www/scenes/index.mjs'
 import { ALGORITHMS } from '../../bindings-wasm/www/scenes/limiters.mjs'
 
-const SDK = process.env.REDKIT_SDK === 'wasm' ? 'redkit-wasm' : 'redkit'
-const redkit = await import(SDK)
 
 /** `body` as a test of `scene`, or a todo naming what `SDK` lacks for it. */
 function sceneTest (id, name, body) {
