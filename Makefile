@@ -64,7 +64,9 @@ test-node:
 test-wasm:
 	./scripts/wasm-build.sh
 	./node_modules/.bin/tsc -p tests/wasm/types/tsconfig.json
-	REDKIT_SDK=wasm node --test --test-reporter=dot tests/node/scenarios.test.mjs tests/wasm/
+	mkdir -p target && REDKIT_SDK=wasm node --test --test-reporter=dot --test-reporter-destination=stdout \
+	  --test-reporter=tap --test-reporter-destination=target/wasm-tests.tap tests/node/scenarios.test.mjs tests/wasm/; \
+	  status=$$?; grep -E '^# (tests|pass|fail|todo)' target/wasm-tests.tap | tr '\n' ' '; echo; exit $$status
 
 test: setup lint test-rust test-python test-node test-wasm
 
