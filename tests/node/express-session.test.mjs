@@ -168,7 +168,10 @@ describe('express-session on a manual clock', () => {
     const store = new RedkitStore({ client })
     const a = new Browser(await serve(store, { maxAge: 1000 }))
     assert.deepEqual((await a.request('/visit')).body, { views: 1 })
-    assert.equal((await store.sessions.get(a.sid)).ttl, 1000, 'idle TTL from the cookie maxAge')
+    // The cookie's maxAge counts down in real time from its creation (express-session reads it
+    // as expires - Date.now()), so the store may see a millisecond or two less than 1000.
+    const ttl = (await store.sessions.get(a.sid)).ttl
+    assert.ok(ttl > 950 && ttl <= 1000, `idle TTL from the cookie maxAge: ${ttl}`)
     for (let i = 0; i < 3; i++) {
       sim.advance(800)
       assert.equal((await a.request('/me')).body.views, 1, 'alive: the unmodified session was touched')
